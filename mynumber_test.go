@@ -1,0 +1,259 @@
+package kigen
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Hand-verified My Numbers. With P(n) the n-th digit from the right of the
+// first 11 digits and weights Q = 2,3,4,5,6,7 (n = 1..6) then 2,3,4,5,6
+// (n = 7..11):
+//
+//	12345678901: P = 1,0,9,8,7,6,5,4,3,2,1
+//	  1·2 + 0·3 + 9·4 + 8·5 + 7·6 + 6·7 + 5·2 + 4·3 + 3·4 + 2·5 + 1·6
+//	  = 2 + 0 + 36 + 40 + 42 + 42 + 10 + 12 + 12 + 10 + 6 = 212
+//	  212 mod 11 = 3 (209 = 19·11), check digit 11 − 3 = 8 → 123456789018
+//	11111111111: Σ Q = 27 + 20 = 47, 47 mod 11 = 3, check 8 → 111111111118
+//	10000000000: only P(11) = 1, Q(11) = 6, r = 6, check 5 → 100000000005
+//	00000000001: only P(1) = 1, Q(1) = 2, r = 2, check 9 → 000000000019
+//	00000000006: 6·2 = 12, r = 1 ≤ 1, check 0 → 000000000060
+//	00000000000: r = 0, check 0 → 000000000000
+var handVerified = []string{
+	"123456789018",
+	"111111111118",
+	"100000000005",
+	"000000000019",
+	"000000000060",
+	"000000000000",
+}
+
+func TestMyNumberCheckDigit(t *testing.T) {
+	t.Parallel()
+
+	for _, n := range handVerified {
+		got, ok := MyNumberCheckDigit(n[:11])
+		if !ok || got != int(n[11]-'0') {
+			t.Errorf("MyNumberCheckDigit(%q) = %d, %v, want %c, true", n[:11], got, ok, n[11])
+		}
+	}
+	for _, in := range []string{"", "1234567890", "123456789012", "1234567890a", "１２３４５６７８９０１", "-1234567890"} {
+		if got, ok := MyNumberCheckDigit(in); ok {
+			t.Errorf("MyNumberCheckDigit(%q) = %d, true, want false", in, got)
+		}
+	}
+}
+
+// TestMyNumberCheckDigit_Unique checks, for computed numbers, that exactly
+// one last digit makes a valid My Number.
+func TestMyNumberCheckDigit_Unique(t *testing.T) {
+	t.Parallel()
+
+	for _, first := range []string{"98765432109", "31415926535", "27182818284", "55555555555", "00000000010", "90000000000"} {
+		cd, ok := MyNumberCheckDigit(first)
+		if !ok || cd < 0 || cd > 9 {
+			t.Fatalf("MyNumberCheckDigit(%q) = %d, %v", first, cd, ok)
+		}
+		for last := range 10 {
+			n := fmt.Sprintf("%s%d", first, last)
+			if got, want := IsMyNumber(n), last == cd; got != want {
+				t.Errorf("IsMyNumber(%q) = %v, want %v", n, got, want)
+			}
+		}
+	}
+}
+
+func TestIsMyNumber(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"Plain", "123456789018", true},
+		{"WrongCheckDigit", "123456789010", false},
+		{"Eleven", "12345678901", false},
+		{"Thirteen", "1234567890180", false},
+		{"Hyphens", "1234-5678-9018", true},
+		{"Spaces", "1234 5678 9018", true},
+		{"MixedSeparators", "1234-5678 9018", true},
+		{"GroupedWrongCheckDigit", "1234-5678-9010", false},
+		{"DoubleSpace", "1234  5678 9018", false},
+		{"OtherGrouping", "123-456-789-018", false},
+		{"Grouping363", "123 456789 018", false},
+		{"Trimmed", "  123456789018\n", true},
+		{"IdeographicSpaceTrimmed", "\u3000123456789018\u3000", true},
+		{"FullWidth", "１２３４５６７８９０１８", true},
+		{"FullWidthHyphens", "１２３４－５６７８－９０１８", true},
+		{"FullWidthSpaces", "１２３４\u3000５６７８\u3000９０１８", true},
+		{"Dashes", "1234\u20125678\u22129018", true},
+		{"KatakanaLongVowel", "1234ー5678ー9018", true},
+		{"Slashes", "1234/5678/9018", false},
+		{"Letters", "12345678901a", false},
+		{"InText", "no 123456789018", false},
+		{"Empty", "", false},
+		{"HandVerified1", "111111111118", true},
+		{"HandVerified2", "100000000005", true},
+		{"HandVerified3", "000000000060", true},
+		{"HandVerified4", "0000-0000-0019", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := IsMyNumber(tt.in); got != tt.want {
+				t.Errorf("IsMyNumber(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestContainsMyNumber(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"Exact", "123456789018", true},
+		{"Grouped", "1234 5678 9018", true},
+		{"InText", "my number is 123456789018, thanks", true},
+		{"BetweenLetters", "ab123456789018cd", true},
+		{"AtStart", "123456789018 x", true},
+		{"AtEnd", "x:123456789018", true},
+		{"GroupedInText", "no.1234-5678-9018.", true},
+		{"GroupedFullWidthInText", "番号：１２３４－５６７８－９０１８です", true},
+		{"GroupedBetweenLetters", "a1234 5678 9018b", true},
+		{"GroupedInLongerGrouping", "1234-5678-9018-0000", true},
+		{"WrongCheckDigit", "id 123456789010", false},
+		{"Eleven", "id 12345678901", false},
+		{"ThirteenDigits", "id 1234567890180", false},
+		{"ThirteenDigitsEndingValid", "id 0123456789018", false},
+		{"GroupedPrecededByDigit", "01234-5678-9018", false},
+		{"GroupedFollowedByDigit", "1234-5678-90180", false},
+		{"TwoRuns", "2027-03-31 123456789018", true},
+		{"Date", "2027-03-31", false},
+		{"Empty", "", false},
+		// A Japanese mobile number in E.164 is 12 digits after the "+", and
+		// one in eleven passes the check digit: ContainsMyNumber reports it,
+		// so callers exempt the phone column (DOMAIN.md §11.11). For
+		// 81901234567 the weighted sum is 195, 195 mod 11 = 8, check digit 3.
+		{"E164Mobile", "+819012345678", false},
+		{"E164MobileWithCheckDigit", "+819012345673", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ContainsMyNumber(tt.in); got != tt.want {
+				t.Errorf("ContainsMyNumber(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHasLongDigitRun(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"Twelve", "123456789010", true},
+		{"Thirteen", "x1234567890123x", true},
+		{"Eleven", "12345678901", false},
+		{"Grouped", "1234-5678-9018", false},
+		{"FullWidth", "１２３４５６７８９０１２", true},
+		{"MixedWidth", "123456７８９０１２", true},
+		{"Date", "20270331", false},
+		{"Empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := HasLongDigitRun(tt.in); got != tt.want {
+				t.Errorf("HasLongDigitRun(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsMyNumberHeader(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"Snake", "my_number", true},
+		{"Joined", "mynumber", true},
+		{"Spaced", "my number", true},
+		{"Kebab", "my-number", true},
+		{"Title", "My Number", true},
+		{"Upper", "MY_NUMBER", true},
+		{"Padded", "  my_number ", true},
+		{"BOM", "\uFEFFmy_number", true},
+		{"FullWidth", "ｍｙ＿ｎｕｍｂｅｒ", true},
+		{"FullWidthUpper", "ＭＹ　ＮＵＭＢＥＲ", true},
+		{"Individual", "individual_number", true},
+		{"IndividualSpaced", "Individual Number", true},
+		{"Kojin", "個人番号", true},
+		{"KojinSpaced", " 個人 番号 ", true},
+		{"Katakana", "マイナンバー", true},
+		{"HalfWidthKatakana", "ﾏｲﾅﾝﾊﾞｰ", true},
+		{"CardExpiry", "mynumber_card_expires_on", false},
+		{"CertExpiry", "mynumber_cert_expires_on", false},
+		{"KatakanaCardExpiry", "マイナンバーカード有効期限", false},
+		{"KatakanaCard", "マイナンバーカード", false},
+		{"Prefix", "my_number_x", false},
+		{"Phone", "phone", false},
+		{"Ref", "resident_ref", false},
+		{"Empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := IsMyNumberHeader(tt.in); got != tt.want {
+				t.Errorf("IsMyNumberHeader(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// myNumberOf returns a valid My Number built from n.
+func myNumberOf(n uint64) string {
+	first := fmt.Sprintf("%011d", n%100_000_000_000)
+	cd, _ := MyNumberCheckDigit(first)
+	return fmt.Sprintf("%s%d", first, cd)
+}
+
+func FuzzContainsMyNumber(f *testing.F) {
+	for _, s := range []string{"", "123456789018", "1234 5678 9018", "１２３４５６７８９０１８", "+819012345678", "x123456789018y", "2027-03-31"} {
+		f.Add(s, uint64(12345678901))
+	}
+	f.Fuzz(func(t *testing.T, s string, n uint64) {
+		if IsMyNumber(s) && !ContainsMyNumber(s) {
+			t.Fatalf("IsMyNumber(%q) but not ContainsMyNumber", s)
+		}
+		if ContainsMyNumber(s) && !HasLongDigitRun(s) && !strings.ContainsAny(foldNarrow(s), " -") {
+			t.Fatalf("ContainsMyNumber(%q) without 12 digits in a row nor a grouping", s)
+		}
+		num := myNumberOf(n)
+		if !IsMyNumber(num) {
+			t.Fatalf("IsMyNumber(%q) = false for a computed number", num)
+		}
+		grouped := num[:4] + "-" + num[4:8] + " " + num[8:]
+		for _, in := range []string{
+			"a" + num + "b",
+			s + "x" + num + "y" + s,
+			s + "x" + grouped + "y" + s,
+			s + "。" + num,
+		} {
+			if !ContainsMyNumber(in) {
+				t.Fatalf("ContainsMyNumber(%q) = false", in)
+			}
+		}
+	})
+}
