@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"kigen"
+)
+
+// Holding is a resident with everything the rules need: contacts, cards and
+// the notices recorded for those cards.
+type Holding struct {
+	Resident *kigen.Resident
+	Contacts []*kigen.Contact
+	Cards    []*kigen.Card
+	Notices  []*kigen.Notice
+}
+
+// Holder returns the view of h that kigen.Plan takes.
+func (h *Holding) Holder() kigen.Holder {
+	out := kigen.Holder{Status: h.Resident.Status}
+	contacts := make([]kigen.Contact, 0, len(h.Contacts))
+	for _, c := range h.Contacts {
+		contacts = append(contacts, *c)
+	}
+	out.Reachable = len(kigen.SendChannels(h.Resident.Channel, contacts)) > 0
+	for _, c := range h.Cards {
+		out.Cards = append(out.Cards, *c)
+	}
+	for _, n := range h.Notices {
+		out.Sent = append(out.Sent, n.Key())
+	}
+	return out
+}
+
+// LoadHoldings reads these residents of one municipality with their
+// contacts, cards and notices: one query per resident, then three for all of
+// them. A resident ID not in the municipality is left out.
+func LoadHoldings(ctx context.Context, q Queries, municipalityID int64, residentIDs ...int64) ([]*Holding, error) {
+	var out []*Holding
+	byID := map[int64]*Holding{}
+	for _, id := range residentIDs {
+		r, err := q.GetResident(ctx, municipalityID, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("load resident %d: %w", id, err)
+		}
+		h := &Holding{Resident: r}
+		byID[id] = h
+		out = append(out, h)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(out))
+	for _, h := range out {
+		ids = append(ids, h.Resident.ID)
+	}
+	contacts, err := q.ListContacts(ctx, municipalityID, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("load contacts: %w", err)
+	}
+	for _, c := range contacts {
+		byID[c.ResidentID].Contacts = append(byID[c.ResidentID].Contacts, c)
+	}
+	cards, err := q.ListCards(ctx, municipalityID, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("load cards: %w", err)
+	}
+	cardOwner := map[int64]*Holding{}
+	cardIDs := make([]int64, 0, len(cards))
+	for _, c := range cards {
+		h := byID[c.ResidentID]
+		h.Cards = append(h.Cards, c)
+		cardOwner[c.ID] = h
+		cardIDs = append(cardIDs, c.ID)
+	}
+	if len(cardIDs) == 0 {
+		return out, nil
+	}
+	notices, err := q.ListNotices(ctx, municipalityID, cardIDs...)
+	if err != nil {
+		return nil, fmt.Errorf("load notices: %w", err)
+	}
+	for _, n := range notices {
+		if h := cardOwner[n.CardID]; h != nil {
+			h.Notices = append(h.Notices, n)
+		}
+	}
+	return out, nil
+}
+
+// Replan recomputes the next due date of every card of a resident after the
+// resident, a contact, a card or a renewal changed outside a tick, so that
+// the next tick looks at the card on the right day (kigen.NextDue). Call it
+// in the transaction that made the change. ErrNotFound if the resident is
+// not in the municipality.
+func Replan(ctx context.Context, q Queries, municipalityID, residentID int64, today kigen.Date) error {
+	hs, err := LoadHoldings(ctx, q, municipalityID, residentID)
+	if err != nil {
+		return err
+	} else if len(hs) == 0 {
+		return fmt.Errorf("replan resident %d: %w", residentID, ErrNotFound)
+	}
+	h := hs[0]
+	next := kigen.NextDue(h.Holder(), today)
+	for _, c := range h.Cards {
+		if n := next[c.ID]; n != c.NextNoticeOn {
+			if err := q.SetCardNextNoticeOn(ctx, municipalityID, c.ID, n); err != nil {
+				return fmt.Errorf("replan card %d: %w", c.ID, err)
+			}
+			c.NextNoticeOn = n
+		}
+	}
+	return nil
+}

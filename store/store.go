@@ -1,0 +1,186 @@
+// Package store defines how Kigen keeps its data: the Store interface, the
+// parameter types and the sentinel errors. The backends are store/sqlite
+// (the embedded default) and store/postgres; store/storetest is the one
+// conformance suite both pass.
+//
+// Every resident-level method takes the municipality (the tenant) and never
+// reads or changes another municipality's rows: a resident of municipality A
+// asked for under municipality B is ErrNotFound. Only the methods the daily
+// tick needs (ListDueCards) read across municipalities.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"kigen"
+)
+
+// Sentinel errors. Backends translate driver errors into them; test them
+// with errors.Is.
+var (
+	// ErrNotFound: no such row (in this municipality).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness rule would be broken (a municipality code
+	// taken, a notice already recorded).
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is Kigen's database. It is safe for concurrent use. Methods called
+// on the Store directly each run in their own transaction; InTx groups
+// several into one.
+//
+// On SQLite there is one connection: while InTx's fn runs, a call on the
+// Store itself (not on the Tx) waits for it. Inside fn, use only the Tx.
+type Store interface {
+	Queries
+
+	// InTx runs fn in one transaction: committed if fn returns nil, rolled
+	// back (with every row fn wrote, and every River job inserted through
+	// Tx.Driver) if fn returns an error or panics. fn runs once.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	// Migrate applies the embedded migrations not yet applied. It is
+	// idempotent and safe to run while another process runs it too.
+	Migrate(ctx context.Context) error
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is a Store transaction.
+type Tx interface {
+	Queries
+
+	// Driver returns the driver's transaction — a pgx.Tx on PostgreSQL, a
+	// *sql.Tx on SQLite — so that River's InsertManyTx can join it: the
+	// jobs commit or roll back with the notices they deliver.
+	Driver() any
+}
+
+// Queries are the reads and writes of Kigen's data, on a Store or in a Tx.
+type Queries interface {
+	// CreateMunicipality stores m and sets its ID and timestamps.
+	// ErrConflict if the code is taken.
+	CreateMunicipality(ctx context.Context, m *kigen.Municipality) error
+	// UpdateMunicipality saves every field of m (by ID) but the code, and
+	// sets m.UpdatedAt (and m.Code, m.CreatedAt from the row). ErrNotFound
+	// if there is no such municipality.
+	UpdateMunicipality(ctx context.Context, m *kigen.Municipality) error
+	// GetMunicipality returns the municipality with this ID, or ErrNotFound.
+	GetMunicipality(ctx context.Context, id int64) (*kigen.Municipality, error)
+	// GetMunicipalityByCode returns the municipality with this code, or
+	// ErrNotFound.
+	GetMunicipalityByCode(ctx context.Context, code string) (*kigen.Municipality, error)
+	// ListMunicipalities returns every municipality, ordered by code.
+	ListMunicipalities(ctx context.Context) ([]*kigen.Municipality, error)
+
+	// UpsertResident stores r by (r.MunicipalityID, r.Ref): it creates the
+	// resident, or updates name, language, status and channel of the one
+	// with that ref. It sets r.ID and the timestamps, and reports whether
+	// the resident was created. ErrNotFound if the municipality does not
+	// exist.
+	UpsertResident(ctx context.Context, r *kigen.Resident) (created bool, err error)
+	// GetResident returns the resident with this ID in this municipality,
+	// or ErrNotFound.
+	GetResident(ctx context.Context, municipalityID, id int64) (*kigen.Resident, error)
+	// GetResidentByRef returns the resident with this ref (compared exactly,
+	// case-sensitive) in this municipality, or ErrNotFound.
+	GetResidentByRef(ctx context.Context, municipalityID int64, ref string) (*kigen.Resident, error)
+	// ListResidents returns a page of the municipality's residents ordered
+	// by ID.
+	ListResidents(ctx context.Context, f ResidentFilter) ([]*kigen.Resident, error)
+	// DeleteResident erases the resident with its contacts and cards for
+	// good. Notices, messages and deliveries stay, detached from the
+	// person, so that aggregate counts survive. ErrNotFound if absent.
+	DeleteResident(ctx context.Context, municipalityID, id int64) error
+
+	// UpsertContact stores c by (resident, channel): one contact per channel.
+	// It sets c.ID and the timestamps. A changed Address clears Failed (a new
+	// address gets a new chance) but never OptedOut. ErrNotFound if the
+	// resident is not in this municipality.
+	UpsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) error
+	// ListContacts returns the contacts of these residents of the
+	// municipality, ordered by resident ID then channel.
+	ListContacts(ctx context.Context, municipalityID int64, residentIDs ...int64) ([]*kigen.Contact, error)
+	// DeleteContact removes a resident's contact on a channel. ErrNotFound if
+	// there is none.
+	DeleteContact(ctx context.Context, municipalityID, residentID int64, ch kigen.Channel) error
+
+	// UpsertCard stores c by (resident, kind): one card per kind. It sets
+	// c.ID and the timestamps. A changed ExpiresOn clears RenewalAppliedOn
+	// (the application was for the old date). NextNoticeOn is stored as
+	// given. ErrNotFound if the resident is not in this municipality.
+	UpsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) error
+	// ListCards returns the cards of these residents of the municipality,
+	// ordered by resident ID then kind.
+	ListCards(ctx context.Context, municipalityID int64, residentIDs ...int64) ([]*kigen.Card, error)
+	// DeleteCard removes a resident's card of one kind (its notices stay,
+	// detached). ErrNotFound if there is none.
+	DeleteCard(ctx context.Context, municipalityID, residentID int64, kind kigen.CardKind) error
+	// SetCardRenewalApplied records (or, with the zero Date, clears) that a
+	// renewal was applied for on that date for the card's current expiry.
+	// ErrNotFound if the card is not in this municipality.
+	SetCardRenewalApplied(ctx context.Context, municipalityID, cardID int64, on kigen.Date) error
+	// SetCardNextNoticeOn stores the date the card's next notice falls due
+	// (the zero Date: none). ErrNotFound if the card is not in this
+	// municipality.
+	SetCardNextNoticeOn(ctx context.Context, municipalityID, cardID int64, on kigen.Date) error
+	// ListDueCards returns up to limit (> 0) cards, across all municipalities,
+	// whose NextNoticeOn is on or before the date, earliest first (then by
+	// ID). It reads only due rows, through an index: a tick costs
+	// O(cards due), not O(cards).
+	ListDueCards(ctx context.Context, on kigen.Date, limit int) ([]DueCard, error)
+
+	// CreateNotice records n and sets its ID and CreatedAt. ErrConflict if
+	// (card, expires on, stage) is already recorded: a notice is never sent
+	// twice. A conflict inside InTx leaves the transaction usable.
+	// ErrNotFound if the card is not in this municipality (never
+	// ErrConflict: one municipality cannot learn what another has sent).
+	CreateNotice(ctx context.Context, municipalityID int64, n *kigen.Notice) error
+	// ListNotices returns the notices recorded for these cards of the
+	// municipality, ordered by ID.
+	ListNotices(ctx context.Context, municipalityID int64, cardIDs ...int64) ([]*kigen.Notice, error)
+
+	// CreateMessage records m with the notices it carries and sets its ID and
+	// timestamps; an empty State is stored as planned. The municipality, the
+	// resident (if set) and every notice in m.NoticeIDs must exist in
+	// m.MunicipalityID, else ErrNotFound and nothing is written; a notice
+	// listed twice is ErrConflict.
+	CreateMessage(ctx context.Context, m *kigen.Message) error
+	// GetMessage returns the message with this ID, with its NoticeIDs, or
+	// ErrNotFound. Delivery workers use it; it is not scoped because a job
+	// carries only the message ID.
+	GetMessage(ctx context.Context, id int64) (*kigen.Message, error)
+	// SetMessageState moves a message to a state. ErrNotFound if absent.
+	SetMessageState(ctx context.Context, id int64, state kigen.MessageState) error
+
+	// CreateDelivery records d for its message and sets its ID and
+	// timestamps. ErrNotFound if the message does not exist.
+	CreateDelivery(ctx context.Context, d *kigen.Delivery) error
+	// UpdateDelivery saves d's state, provider message ID and error (by ID)
+	// and sets UpdatedAt. ErrNotFound if absent.
+	UpdateDelivery(ctx context.Context, d *kigen.Delivery) error
+	// GetDelivery returns the delivery with this ID, or ErrNotFound.
+	GetDelivery(ctx context.Context, id int64) (*kigen.Delivery, error)
+	// ListDeliveries returns the deliveries of a message, oldest first.
+	ListDeliveries(ctx context.Context, messageID int64) ([]*kigen.Delivery, error)
+}
+
+// ResidentFilter selects a page of one municipality's residents.
+type ResidentFilter struct {
+	MunicipalityID int64
+	AfterID        int64 // return residents with a larger ID (keyset paging)
+	Limit          int   // at most this many; 0 means 1000
+}
+
+// DueCard is a card the tick must look at: enough to load its resident.
+type DueCard struct {
+	CardID         int64
+	MunicipalityID int64
+	ResidentID     int64
+	NextNoticeOn   kigen.Date
+}

@@ -1,0 +1,138 @@
+// Package storetest is the conformance suite every store.Store backend
+// passes. A backend's tests call Run with a factory that returns a fresh,
+// empty, migrated store; Run then checks the contract written in the doc
+// comments of package store, case by case.
+//
+// The package also exports the fixture helpers (MustCreateMunicipality,
+// MustUpsertResident, MustCreateTenant, ...) that other packages' tests use
+// to fill a suite-verified store. It is for tests only: production code
+// never imports it.
+//
+// It imports package store and package kigen, never a backend.
+package storetest
+
+import (
+	"testing"
+
+	"kigen/store"
+)
+
+// testCase is one conformance case. It runs on a fresh store of its own.
+type testCase struct {
+	name string
+	run  func(t *testing.T, s store.Store)
+}
+
+// suite is every conformance case, grouped by area (one file per area).
+var suite = []testCase{
+	// municipality.go
+	{"CreateMunicipality/OK", testCreateMunicipalityOK},
+	{"CreateMunicipality/ErrConflict", testCreateMunicipalityErrConflict},
+	{"GetMunicipality/ErrNotFound", testGetMunicipalityErrNotFound},
+	{"UpdateMunicipality/OK", testUpdateMunicipalityOK},
+	{"UpdateMunicipality/ErrNotFound", testUpdateMunicipalityErrNotFound},
+	{"ListMunicipalities/OrderedByCode", testListMunicipalitiesOrderedByCode},
+	{"ListMunicipalities/Empty", testListMunicipalitiesEmpty},
+
+	// resident.go
+	{"UpsertResident/Create", testUpsertResidentCreate},
+	{"UpsertResident/Update", testUpsertResidentUpdate},
+	{"UpsertResident/SameRefTwoMunicipalities", testUpsertResidentSameRefTwoMunicipalities},
+	{"UpsertResident/ErrNotFound", testUpsertResidentErrNotFound},
+	{"UpsertResident/Concurrent", testUpsertResidentConcurrent},
+	{"GetResident/OK", testGetResidentOK},
+	{"GetResident/ErrNotFound", testGetResidentErrNotFound},
+	{"ListResidents/Paging", testListResidentsPaging},
+	{"ListResidents/DefaultLimit", testListResidentsDefaultLimit},
+	{"DeleteResident/OK", testDeleteResidentOK},
+	{"DeleteResident/ErrNotFound", testDeleteResidentErrNotFound},
+
+	// contact.go
+	{"UpsertContact/Create", testUpsertContactCreate},
+	{"UpsertContact/UpdateByChannel", testUpsertContactUpdateByChannel},
+	{"UpsertContact/ChangedAddressClearsFailed", testUpsertContactChangedAddressClearsFailed},
+	{"UpsertContact/SameAddressKeepsFailed", testUpsertContactSameAddressKeepsFailed},
+	{"UpsertContact/OptedOutAsGiven", testUpsertContactOptedOutAsGiven},
+	{"UpsertContact/ErrNotFound", testUpsertContactErrNotFound},
+	{"ListContacts/Order", testListContactsOrder},
+	{"DeleteContact/OK", testDeleteContactOK},
+	{"DeleteContact/ErrNotFound", testDeleteContactErrNotFound},
+
+	// card.go
+	{"UpsertCard/Create", testUpsertCardCreate},
+	{"UpsertCard/UpdateByKind", testUpsertCardUpdateByKind},
+	{"UpsertCard/ChangedExpiresOnClearsRenewalApplied", testUpsertCardChangedExpiresOnClearsRenewalApplied},
+	{"UpsertCard/SameExpiresOnKeepsRenewalApplied", testUpsertCardSameExpiresOnKeepsRenewalApplied},
+	{"UpsertCard/NextNoticeOnAsGiven", testUpsertCardNextNoticeOnAsGiven},
+	{"UpsertCard/ErrNotFound", testUpsertCardErrNotFound},
+	{"UpsertCard/DatesRoundTrip", testUpsertCardDatesRoundTrip},
+	{"ListCards/Order", testListCardsOrder},
+	{"SetCardRenewalApplied/OK", testSetCardRenewalAppliedOK},
+	{"SetCardRenewalApplied/ErrNotFound", testSetCardRenewalAppliedErrNotFound},
+	{"SetCardNextNoticeOn/OK", testSetCardNextNoticeOnOK},
+	{"SetCardNextNoticeOn/ErrNotFound", testSetCardNextNoticeOnErrNotFound},
+	{"DeleteCard/OK", testDeleteCardOK},
+	{"DeleteCard/ErrNotFound", testDeleteCardErrNotFound},
+	{"ListDueCards/OK", testListDueCardsOK},
+	{"ListDueCards/Limit", testListDueCardsLimit},
+	{"ListDueCards/Empty", testListDueCardsEmpty},
+
+	// notice.go
+	{"CreateNotice/OK", testCreateNoticeOK},
+	{"CreateNotice/ErrConflict", testCreateNoticeErrConflict},
+	{"CreateNotice/SameStageNewExpiry", testCreateNoticeSameStageNewExpiry},
+	{"CreateNotice/ErrNotFound", testCreateNoticeErrNotFound},
+	{"CreateNotice/ErrConflictInTxContinues", testCreateNoticeErrConflictInTxContinues},
+	{"ListNotices/OK", testListNoticesOK},
+
+	// message.go
+	{"CreateMessage/OK", testCreateMessageOK},
+	{"CreateMessage/NoNotices", testCreateMessageNoNotices},
+	{"CreateMessage/ErrNotFound", testCreateMessageErrNotFound},
+	{"GetMessage/ErrNotFound", testGetMessageErrNotFound},
+	{"CreateMessage/Contract", testCreateMessageContract},
+	{"SetMessageState/OK", testSetMessageStateOK},
+	{"SetMessageState/ErrNotFound", testSetMessageStateErrNotFound},
+
+	// delivery.go
+	{"CreateDelivery/OK", testCreateDeliveryOK},
+	{"CreateDelivery/ErrNotFound", testCreateDeliveryErrNotFound},
+	{"UpdateDelivery/OK", testUpdateDeliveryOK},
+	{"UpdateDelivery/ErrNotFound", testUpdateDeliveryErrNotFound},
+	{"GetDelivery/ErrNotFound", testGetDeliveryErrNotFound},
+	{"ListDeliveries/OldestFirst", testListDeliveriesOldestFirst},
+
+	// tx.go
+	{"InTx/Commit", testInTxCommit},
+	{"InTx/RollbackOnError", testInTxRollbackOnError},
+	{"InTx/RollbackOnPanic", testInTxRollbackOnPanic},
+	{"InTx/Driver", testInTxDriver},
+	{"Migrate/Idempotent", testMigrateIdempotent},
+	{"Ping/OK", testPingOK},
+
+	// replan.go
+	{"Replan/OK", testReplanOK},
+	{"Replan/ErrNotFound", testReplanErrNotFound},
+	{"LoadHoldings/OK", testLoadHoldings},
+
+	// scope.go
+	{"Scope/OtherMunicipality", testScopeOtherMunicipality},
+}
+
+// Run runs the conformance suite. Every case calls newStore(t) for a
+// fresh, empty, migrated store (no municipality in it) and runs in
+// parallel with the others; newStore should register the store's Close
+// with t.Cleanup.
+//
+// The store's clock must advance: the cases that check that UpdatedAt
+// moves sleep a few milliseconds first, so a real clock (the default) or a
+// fake one that ticks on every call will do, a frozen one will not.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	for _, tc := range suite {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newStore(t))
+		})
+	}
+}
