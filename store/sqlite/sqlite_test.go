@@ -1,0 +1,74 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"kigen"
+	"kigen/store"
+	"kigen/store/sqlite"
+	"kigen/store/storetest"
+)
+
+// newTestStore returns a fresh, migrated store on a file of its own
+// (in-memory databases would not exercise WAL), closed at cleanup.
+func newTestStore(t *testing.T) store.Store {
+	return mustOpen(t)
+}
+
+// mustOpen opens and migrates a store in t.TempDir and closes it at
+// cleanup.
+func mustOpen(t *testing.T) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kigen.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, newTestStore)
+}
+
+// TestOpen_Memory checks that ":memory:" opens a private in-memory
+// database (the one connection keeps it alive), for tests of other
+// packages.
+func TestOpen_Memory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := &kigen.Municipality{Code: "012033", Name: "小樽市"}
+	if err := s.CreateMunicipality(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetMunicipality(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if n, err := other.MigrationsPending(ctx); err != nil || n != 1 {
+		t.Errorf("a second :memory: store: MigrationsPending = %d, %v; want 1, nil (a database of its own)", n, err)
+	}
+}
