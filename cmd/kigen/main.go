@@ -1,0 +1,135 @@
+// Command kigen reminds foreign residents of Japan, in their own language,
+// before their residence card, My Number card or its electronic
+// certificate expires. This package only wires: configuration, the store,
+// and the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes (DESIGN.md).
+const (
+	exitOK      = 0 // success
+	exitInvalid = 1 // the input was refused; nothing was written
+	exitUsage   = 2 // the command line was wrong
+	exitEnv     = 3 // the environment failed: database unreachable, …
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(os.Stdout, os.Stderr, os.Getenv)
+	code := m.Run(ctx, os.Args[1:])
+	m.Close()
+	os.Exit(code)
+}
+
+// Main is one run of the kigen command.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Config         Config
+
+	closers []func() error
+}
+
+// NewMain returns a Main that writes to stdout and stderr and reads its
+// environment through getenv.
+func NewMain(stdout, stderr io.Writer, getenv func(string) string) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr, Getenv: getenv}
+}
+
+// Close releases what Run opened.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+// command is one subcommand.
+type command struct {
+	name, usage, summary string
+	run                  func(ctx context.Context, m *Main, args []string) error
+}
+
+var commands = []command{
+	{"migrate", "kigen migrate", "apply the database migrations (DATABASE_URL; default sqlite:kigen.db)", runMigrate},
+	{"timeline", "kigen timeline --residence_card DATE --mynumber_card DATE …", "show every reminder Kigen would send for these card dates, and when (no database)", runTimeline},
+	{"config", "kigen config", "print the effective configuration, secrets redacted", runConfig},
+	{"version", "kigen version", "print the version", runVersion},
+}
+
+// Run runs the subcommand named by args[0] and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		m.usage(m.Stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cfg, err := LoadConfig(m.Getenv)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "kigen: configuration:\n%v\n", err)
+		return exitUsage
+	}
+	m.Config = cfg
+	for _, c := range commands {
+		if c.name == args[0] {
+			return m.exit(c.run(ctx, m, args[1:]))
+		}
+	}
+	fmt.Fprintf(m.Stderr, "kigen: unknown command %q\n\n", args[0])
+	m.usage(m.Stderr)
+	return exitUsage
+}
+
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprintln(w, "kigen — expiry reminders for foreign residents of Japan\n\nUsage:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %s\n      %s\n", c.usage, c.summary)
+	}
+	fmt.Fprintln(w, "\nEnvironment: DATABASE_URL (postgres://… or sqlite:PATH), KIGEN_NOW; see README.md.")
+}
+
+// exitError carries an exit code through a command's error return.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, args...)}
+}
+
+func envError(err error) error { return &exitError{exitEnv, err} }
+
+// exit prints err (if any) and maps it to an exit code.
+func (m *Main) exit(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(m.Stderr, "kigen: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitInvalid
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kigen"
+	"kigen/store/postgres/postgrestest"
+)
+
+// runKigen runs the command with env as its whole environment and returns
+// the exit code and outputs.
+func runKigen(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := NewMain(&out, &errOut, func(k string) string { return env[k] })
+	code = m.Run(context.Background(), args)
+	if err := m.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestMigrate_SQLite(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "kigen.db")}
+	checkMigrateTwice(t, env)
+}
+
+// checkMigrateTwice runs migrate twice: the first applies, the second has
+// nothing left to do.
+func checkMigrateTwice(t *testing.T, env map[string]string) {
+	t.Helper()
+	code, out, errOut := runKigen(t, env, "migrate")
+	if code != exitOK || !strings.Contains(out, "applied") {
+		t.Fatalf("first migrate: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, _ = runKigen(t, env, "migrate")
+	if code != exitOK || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: code %d, stdout %q; want up to date", code, out)
+	}
+}
+
+func TestMigrate_Unreachable(t *testing.T) {
+	t.Parallel()
+	// Port 1 on loopback refuses at once: nothing leaves the machine.
+	env := map[string]string{"DATABASE_URL": "postgres://kigen:secret@127.0.0.1:1/kigen?sslmode=disable&connect_timeout=2"}
+	code, _, errOut := runKigen(t, env, "migrate")
+	if code != exitEnv {
+		t.Fatalf("code %d, want %d (environment failure); stderr %q", code, exitEnv, errOut)
+	}
+	if strings.Contains(errOut, "secret") {
+		t.Errorf("stderr leaks the password: %q", errOut)
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "no command", args: nil, wantCode: exitUsage},
+		{name: "help", args: []string{"help"}, wantCode: exitOK},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: exitUsage, wantErr: `unknown command "frobnicate"`},
+		{name: "bad DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, args: []string{"migrate"},
+			wantCode: exitUsage, wantErr: "DATABASE_URL: must start with"},
+		{name: "bad KIGEN_NOW and DATABASE_URL reported together", env: map[string]string{"DATABASE_URL": "sqlite:", "KIGEN_NOW": "tomorrow"},
+			args: []string{"config"}, wantCode: exitUsage, wantErr: "KIGEN_NOW: \"tomorrow\" is neither"},
+		{name: "migrate takes no arguments", args: []string{"migrate", "x"}, wantCode: exitUsage, wantErr: "takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runKigen(t, tt.env, tt.args...)
+			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("code %d, stderr %q; want code %d and %q", code, errOut, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestConfig_RedactsSecrets(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATABASE_URL": "postgres://kigen:hunter2@db.example:5432/kigen", "KIGEN_NOW": "2027-03-31"}
+	code, out, _ := runKigen(t, env, "config")
+	if code != exitOK {
+		t.Fatalf("code %d", code)
+	}
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "kigen:REDACTED@db.example") {
+		t.Errorf("config output %q: want the password redacted", out)
+	}
+	if !strings.Contains(out, "KIGEN_NOW=2027-03-31T09:00:00+09:00") {
+		t.Errorf("config output %q: want KIGEN_NOW as 09:00 Tokyo", out)
+	}
+}
+
+func TestParseNow(t *testing.T) {
+	t.Parallel()
+	got, err := ParseNow("2027-03-31")
+	if err != nil || !got.Equal(time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("ParseNow(date) = %v, %v; want 09:00 Tokyo = 00:00 UTC", got, err)
+	}
+	got, err = ParseNow("2027-03-30T23:30:00Z")
+	if err != nil || kigen.DateOf(got) != kigen.MustParseISODate("2027-03-31") {
+		t.Errorf("ParseNow(RFC 3339) = %v, %v; want the Tokyo date 2027-03-31", got, err)
+	}
+}
+
+func TestTimeline(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"KIGEN_NOW": "2026-11-25"}
+	code, out, errOut := runKigen(t, env, "timeline", "--residence_card", "令和12年3月31日", "--mynumber_card", "R9.3.31")
+	if code != exitOK {
+		t.Fatalf("code %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	wantFirst := []string{"2026-11-25", "mynumber_card", "2027-03-31", "renewal_gap", "126"}
+	if got := strings.Fields(lines[1]); len(got) < 5 || strings.Join(got[:5], " ") != strings.Join(wantFirst, " ") {
+		t.Errorf("first notice %q, want the renewal gap at once: %v", lines[1], wantFirst)
+	}
+	for _, want := range []string{
+		"2026-12-31  mynumber_card   2027-03-31  d90",
+		"2027-04-01  mynumber_card   2027-03-31  expired",
+		"2030-03-30  residence_card  2030-03-31  d1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "renewal_gap"); n != 1 {
+		t.Errorf("renewal_gap appears %d times, want once", n)
+	}
+
+	code, _, errOut = runKigen(t, env, "timeline", "--mynumber_card", "2027-02-30")
+	if code != exitUsage || !strings.Contains(errOut, `--mynumber_card: "2027-02-30" is not a date`) {
+		t.Errorf("bad date: code %d, stderr %q", code, errOut)
+	}
+}
+
+func TestMigrate_Postgres(t *testing.T) {
+	t.Parallel()
+	_, schema := postgrestest.NewSchemaPool(t)
+	url := postgrestest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	env := map[string]string{"DATABASE_URL": url + sep + "search_path=" + schema}
+	checkMigrateTwice(t, env)
+}

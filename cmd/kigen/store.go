@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"kigen/store"
+	"kigen/store/postgres"
+	"kigen/store/sqlite"
+)
+
+// openStore opens the store DATABASE_URL names and registers its Close.
+func (m *Main) openStore(ctx context.Context) (store.Store, error) {
+	backend, target, err := parseDatabaseURL(m.Config.DatabaseURL)
+	if err != nil {
+		return nil, usageErrorf("DATABASE_URL: %v", err)
+	}
+	var s store.Store
+	switch backend {
+	case "postgres":
+		s, err = postgres.Open(ctx, target)
+	default:
+		s, err = sqlite.Open(ctx, target)
+	}
+	if err != nil {
+		return nil, envError(fmt.Errorf("open %s database: %w", backend, err))
+	}
+	m.closers = append(m.closers, s.Close)
+	return s, nil
+}
+
+// pendingCounter is implemented by both backends.
+type pendingCounter interface {
+	MigrationsPending(ctx context.Context) (int, error)
+}
+
+func runMigrate(ctx context.Context, m *Main, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("migrate takes no arguments")
+	}
+	s, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	before := -1
+	if pc, ok := s.(pendingCounter); ok {
+		if before, err = pc.MigrationsPending(ctx); err != nil {
+			return envError(fmt.Errorf("read migrations: %w", err))
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return envError(fmt.Errorf("migrate: %w", err))
+	}
+	switch {
+	case before == 0:
+		fmt.Fprintln(m.Stdout, "migrations: up to date")
+	case before > 0:
+		fmt.Fprintf(m.Stdout, "migrations: applied %d\n", before)
+	default:
+		fmt.Fprintln(m.Stdout, "migrations: done")
+	}
+	return nil
+}
+
+func runConfig(ctx context.Context, m *Main, args []string) error {
+	m.Config.Print(m.Stdout)
+	return nil
+}
+
+func runVersion(ctx context.Context, m *Main, args []string) error {
+	fmt.Fprintln(m.Stdout, "kigen", version())
+	return nil
+}
