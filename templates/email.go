@@ -1,0 +1,365 @@
+package templates
+
+import (
+	htmltemplate "html/template"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"kigen"
+)
+
+// emailView is what the HTML and text layouts show. Every string in it is
+// final text: the layouts only arrange and escape.
+type emailView struct {
+	Lang            string
+	Font            htmltemplate.CSS
+	Subject, Title  string
+	From, Preheader string
+	Greeting, Intro string
+	Notices         []noticeView
+	Labels          map[string]string
+	Contact         contactView
+	Hotlines        hotlinesView
+	MessageURL      string
+	UnsubscribeURL  string
+	Why             string
+}
+
+// noticeView is one card's part of the message.
+type noticeView struct {
+	Heading, Status string
+	Tone            string // info, soon, urgent or expired
+	Color, Tint     string // the tone, as a border and a background colour
+	Lead, Situation string
+	Do              []string
+	Where           string
+	Bring, Notes    []string
+}
+
+type contactView struct {
+	Heading           string
+	Phone, Email, URL string
+	Tel               htmltemplate.URL
+}
+
+type hotlinesView struct {
+	Heading string
+	None    string // set when no line answers in the resident's language
+	Phones  []phoneView
+	Web     []webView
+	Insurer string
+}
+
+type phoneView struct {
+	Number, Free, Topic string
+	Tel                 htmltemplate.URL
+	Hours, Notes        []string
+}
+
+type webView struct{ URL, Topic string }
+
+// fonts are the font stacks per script: the lang attribute picks the right
+// Han glyphs, the stack a font that has them.
+var fonts = map[kigen.Language]htmltemplate.CSS{
+	kigen.Japanese:  `"Hiragino Sans","Hiragino Kaku Gothic ProN","Yu Gothic","Meiryo","Noto Sans CJK JP","Noto Sans JP",sans-serif`,
+	kigen.EasyJapan: `"Hiragino Sans","Hiragino Kaku Gothic ProN","Yu Gothic","Meiryo","Noto Sans CJK JP","Noto Sans JP",sans-serif`,
+	kigen.Chinese:   `"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Noto Sans SC",sans-serif`,
+	kigen.Korean:    `"Apple SD Gothic Neo","Malgun Gothic","Noto Sans CJK KR","Noto Sans KR",sans-serif`,
+	kigen.Thai:      `"Thonburi","Leelawadee UI","Noto Sans Thai","Noto Sans Thai UI","Loma",sans-serif`,
+	kigen.Nepali:    `"Kohinoor Devanagari","Nirmala UI","Noto Sans Devanagari","Noto Sans Devanagari UI",sans-serif`,
+}
+
+const latinFont htmltemplate.CSS = `-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,"Noto Sans CJK JP",sans-serif`
+
+// htmlLang is the value of the lang attribute: BCP 47, so Easy Japanese is
+// Japanese and Tagalog is Filipino's tl.
+func htmlLang(l kigen.Language) string {
+	switch l {
+	case kigen.EasyJapan:
+		return "ja"
+	case kigen.Chinese:
+		return "zh-Hans"
+	case kigen.Portuguese:
+		return "pt-BR"
+	}
+	return string(l)
+}
+
+// view builds the email of p.
+func (r *Renderer) view(p Params) (*emailView, error) {
+	ns, err := notices(p)
+	if err != nil {
+		return nil, err
+	}
+	pr := &printer{cat: r.cats[p.Lang]}
+	base := r.common(pr, p.Municipality)
+	m := p.Municipality
+	muniFull := base["muni"]
+	if !readsKanji(p.Lang) && m.Name != "" && m.NameLatin != "" {
+		muniFull = pr.pair(m.NameLatin, m.Name)
+	}
+	v := &emailView{
+		Lang:           htmlLang(p.Lang),
+		Font:           fonts[p.Lang],
+		MessageURL:     p.MessageURL,
+		UnsubscribeURL: p.UnsubscribeURL,
+		Labels:         map[string]string{},
+	}
+	if v.Font == "" {
+		v.Font = latinFont
+	}
+	for _, k := range []string{"label.do", "label.where", "label.bring", "contact.phone", "contact.email",
+		"contact.web", "footer.online", "footer.unsubscribe"} {
+		v.Labels[strings.ReplaceAll(k, ".", "_")] = pr.T(k, nil)
+	}
+	for _, n := range ns {
+		v.Notices = append(v.Notices, r.noticeView(pr, base, n))
+	}
+	v.Title = upperFirst(r.title(pr, base, ns))
+	// A header holds one line, whatever a municipality's name holds.
+	v.Subject = oneLine.Replace(pr.T("subject.prefix", args{"muni": base["muni"], "text": v.Title}))
+	v.From = pr.T("email.from", args{"muni": muniFull})
+	v.Preheader = v.Notices[0].Status
+	if p.ResidentName != "" {
+		v.Greeting = pr.T("email.greeting", args{"name": p.ResidentName})
+	} else {
+		v.Greeting = pr.T("email.greeting_anon", nil)
+	}
+	v.Intro = pr.T("email.intro", base)
+	v.Contact = contactView{
+		Heading: pr.T("contact.heading", args{"muni": muniFull}),
+		Phone:   m.ContactPhone,
+		Tel:     telURL(m.ContactPhone),
+		Email:   m.ContactEmail,
+		URL:     m.ContactURL,
+	}
+	v.Hotlines = r.hotlinesView(pr, base, p.Lang, ns)
+	v.Why = pr.T("footer.why", base)
+	if pr.err != nil {
+		return nil, pr.err
+	}
+	return v, nil
+}
+
+// title is the subject without the municipality: what the message is about.
+func (r *Renderer) title(pr *printer, base args, ns []notice) string {
+	if len(ns) > 1 {
+		var names []string
+		for _, n := range ns {
+			names = append(names, pr.T("card."+string(n.Kind)+".name", nil))
+		}
+		return pr.T("subject.multi", base.with(args{"cards": pr.List(names)}))
+	}
+	n := ns[0]
+	a := noticeArgs(pr, base, n, pr.LongDate)
+	switch {
+	case n.Stage == kigen.SpecialPeriod:
+		return pr.T("subject.special", a)
+	case n.left < 0:
+		return pr.T("subject.expired", a)
+	case n.ctx == gap:
+		return pr.T("subject.gap", a)
+	case n.left == 0:
+		return pr.T("subject.today", a)
+	}
+	return pr.T("subject.before", a)
+}
+
+// The colours of the urgency bar (border, background): calm blue, amber,
+// red; all pass WCAG AA against the dark text.
+var tones = map[string][2]string{
+	"info":    {"#2563eb", "#eff6ff"},
+	"soon":    {"#d97706", "#fffbeb"},
+	"urgent":  {"#dc2626", "#fef2f2"},
+	"expired": {"#991b1b", "#fef2f2"},
+}
+
+// noticeView writes one card's part: its state, what to do, where and with
+// what, and what follows if nothing is done.
+func (r *Renderer) noticeView(pr *printer, base args, n notice) noticeView {
+	a := noticeArgs(pr, base, n, pr.LongDate)
+	kind := string(n.Kind)
+	nv := noticeView{
+		Heading: pr.pair(pr.T("card."+kind+".title", nil), (&printer{cat: r.cats[kigen.Japanese]}).T("card."+kind+".title", nil)),
+	}
+	switch {
+	case n.Stage == kigen.SpecialPeriod:
+		nv.Status = pr.T("status.special", a)
+	case n.left > 1:
+		nv.Status = pr.T("status.left", a)
+	case n.left == 1:
+		nv.Status = pr.T("status.tomorrow", a)
+	case n.left == 0:
+		nv.Status = pr.T("status.today", a)
+	default:
+		nv.Status = pr.T("status.expired", a)
+	}
+	tone := "info"
+	switch {
+	case n.left < 0 && n.Stage != kigen.SpecialPeriod:
+		tone = "expired"
+	case n.left <= 7 || n.Stage == kigen.SpecialPeriod && n.Kind == kigen.ResidenceCard:
+		tone = "urgent"
+	case n.left <= 30 || n.ctx == gap:
+		tone = "soon"
+	}
+	nv.Color, nv.Tint = tones[tone][0], tones[tone][1]
+	nv.Tone = tone
+	if _, before := n.Stage.LeadDays(); before && n.left >= 0 {
+		nv.Lead = pr.T("stage."+string(n.Stage)+".lead", a)
+	} else if n.Stage == kigen.RenewalGap && n.left <= 3 && n.left >= 0 {
+		nv.Lead = pr.T("stage.d3.lead", a)
+	}
+	switch {
+	case n.ctx == gap:
+		nv.Situation = pr.T("situation.gap", a)
+	case n.ctx == pending && !n.RenewalAppliedOn.IsZero():
+		nv.Situation = pr.T("situation.pending", a)
+	}
+	s := shapeOf(n)
+	for _, k := range s.do {
+		nv.Do = append(nv.Do, pr.T(k, a))
+	}
+	switch s.where {
+	case "immigration":
+		nv.Where = a["immigration"]
+	case "office":
+		nv.Where = a["office"]
+	}
+	for _, k := range s.bring {
+		nv.Bring = append(nv.Bring, pr.T("item."+k, a))
+	}
+	for _, k := range s.notes {
+		nv.Notes = append(nv.Notes, pr.T(k, a))
+	}
+	return nv
+}
+
+// shape is which texts a notice is made of.
+type shape struct {
+	do    []string // catalog keys
+	where string   // "immigration", "office" or none
+	bring []string // item keys
+	notes []string // catalog keys
+}
+
+// shapeOf decides what a notice says: DOMAIN.md §2 (who renews what
+// where), §5 (the gap), §6 (a pending renewal), §9b (the certificate).
+func shapeOf(n notice) shape {
+	expired := n.left < 0 && n.Stage != kigen.SpecialPeriod
+	switch {
+	case isResidence(n.Kind) && n.Stage == kigen.SpecialPeriod && n.Kind == kigen.IntegratedCard:
+		return shape{do: []string{"do.integrated.special"}}
+	case isResidence(n.Kind) && n.Stage == kigen.SpecialPeriod:
+		return shape{do: []string{"do.residence.special", "do.residence.special_mynumber"}, where: "office",
+			bring: []string{"mynumber_card", "pending_card", "pin"}, notes: []string{"note.weekday"}}
+	case isResidence(n.Kind) && expired:
+		return shape{do: []string{"do.residence.expired"}, where: "immigration",
+			bring: []string{"passport", string(n.Kind)}}
+	case n.Kind == kigen.IntegratedCard:
+		return shape{do: []string{"do.integrated.before"}, where: "immigration",
+			bring: []string{"passport", "integrated_card", "photo", "documents"}}
+	case n.Kind == kigen.ResidenceCard:
+		return shape{do: []string{"do.residence.before", "do.residence.then_mynumber"}, where: "immigration",
+			bring: []string{"passport", "residence_card", "photo", "documents"}}
+	case n.Kind == kigen.MyNumberCert && expired:
+		return shape{do: []string{"do.cert.expired"}, where: "office",
+			bring: []string{"mynumber_card", "pin"}, notes: []string{"note.qualification"}}
+	case n.Kind == kigen.MyNumberCert:
+		return shape{do: []string{"do.cert.before"}, where: "office",
+			bring: []string{"mynumber_card", "pin"}, notes: []string{"note.cert_insurance"}}
+	}
+	// The My Number card.
+	var s shape
+	s.where = "office"
+	switch {
+	case expired && n.ctx == pending:
+		s.do = []string{"do.mynumber.expired_pending"}
+		s.bring = []string{"new_residence_card", "mynumber_card"}
+		s.notes = []string{"note.insurance_lapsed"}
+	case expired:
+		s.do = []string{"do.mynumber.expired"}
+		s.bring = []string{"residence_card", "mynumber_card"}
+		if n.ctx == gap {
+			s.bring[0] = "new_residence_card"
+		}
+		s.notes = []string{"note.insurance_lapsed"}
+	case n.ctx == gap:
+		s.do = []string{"do.mynumber.gap"}
+		s.bring = []string{"new_residence_card", "mynumber_card", "pin"}
+		s.notes = []string{"note.weekday"}
+		if !n.CertExpiresOn.IsZero() {
+			s.notes = append(s.notes, "note.cert_same_visit")
+		}
+		s.notes = append(s.notes, "note.insurance")
+	case n.ctx == pending:
+		s.do = []string{"do.mynumber.pending", "do.mynumber.pending_after"}
+		s.bring = []string{"mynumber_card", "pending_card", "pin"}
+		s.notes = []string{"note.weekday", "note.insurance"}
+	default:
+		s.do = []string{"do.mynumber.before"}
+		s.bring = []string{"new_residence_card", "mynumber_card", "pin"}
+		s.notes = []string{"note.permanent", "note.insurance"}
+	}
+	return s
+}
+
+// hotlinesView lists the lines that answer in l, with their hours for l.
+func (r *Renderer) hotlinesView(pr *printer, base args, l kigen.Language, ns []notice) hotlinesView {
+	phones, web := r.hotlines.forLanguage(l)
+	hv := hotlinesView{Heading: pr.T("hotline.heading", nil)}
+	if len(phones) == 0 {
+		hv.None = pr.T("hotline.none", base)
+	}
+	for _, ph := range phones {
+		pv := phoneView{Number: ph.line.Number, Tel: telURL(ph.line.Number), Topic: pr.T("hotline.topic."+ph.line.Topic, nil)}
+		if ph.line.Free {
+			pv.Free = pr.T("hotline.free", nil)
+		}
+		for _, h := range ph.hours {
+			pv.Hours = append(pv.Hours, pr.T("hotline.hours", args{"days": pr.T("hotline.days."+h.Days, nil), "from": h.From, "to": h.To}))
+		}
+		for _, note := range ph.line.Notes {
+			pv.Notes = append(pv.Notes, pr.T("hotline.note."+note, nil))
+		}
+		hv.Phones = append(hv.Phones, pv)
+	}
+	for _, w := range web {
+		hv.Web = append(hv.Web, webView{URL: w.URL, Topic: pr.T("hotline.topic."+w.Topic, nil)})
+	}
+	for _, n := range ns {
+		if n.Kind == kigen.MyNumberCard || n.Kind == kigen.MyNumberCert {
+			hv.Insurer = pr.T("hotline.insurer", base)
+			break
+		}
+	}
+	return hv
+}
+
+var oneLine = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
+
+// upperFirst capitalises the first letter of a title that starts with a
+// card's name ("thẻ lưu trú của bạn…" → "Thẻ lưu trú của bạn…").
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if unicode.IsLower(r) {
+		return string(unicode.ToUpper(r)) + s[n:]
+	}
+	return s
+}
+
+// telURL is the tel: link of a Japanese phone number as written
+// ("0120-0178-26"). It holds only digits and +, so it is safe as a URL.
+func telURL(number string) htmltemplate.URL {
+	var b strings.Builder
+	for _, r := range number {
+		if r >= '0' && r <= '9' || r == '+' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return htmltemplate.URL("tel:" + b.String())
+}

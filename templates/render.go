@@ -1,0 +1,313 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+
+	"kigen"
+)
+
+//go:embed layout.html layout.txt
+var layoutFS embed.FS
+
+// Params is what one message is about: one resident, one municipality, the
+// notices of one tick, rendered on the day it is sent.
+type Params struct {
+	Lang         kigen.Language
+	Municipality kigen.Municipality // Name, NameLatin and the contact fields are read
+	// Today is the day the message is rendered, i.e. sent: the days left
+	// are counted from it, not from the tick (DOMAIN.md §11.6).
+	Today kigen.Date
+	// Notices are the notices of the message, at least one. A notice's
+	// context is read from its fields: a My Number card notice with
+	// ResidenceExpiresOn set is about an open renewal gap (DOMAIN.md §5);
+	// one with RenewalAppliedOn set is about a pending renewal (§6). A
+	// renewal_gap notice and a stage of the same card and date are written
+	// as one.
+	Notices []kigen.Due
+	// MessageURL is KIGEN_PUBLIC_URL + "/m/" + token: the full message, the
+	// link an SMS carries.
+	MessageURL string
+	// UnsubscribeURL is KIGEN_PUBLIC_URL + "/u/" + token: one-click
+	// unsubscribe (RFC 8058).
+	UnsubscribeURL string
+	// ResidentName is the name for the greeting; empty for a neutral one.
+	ResidentName string
+}
+
+// Email is a rendered email.
+type Email struct {
+	Subject string
+	HTML    string
+	Text    string
+	// Headers are the extra headers to send: List-Unsubscribe and
+	// List-Unsubscribe-Post (one-click, RFC 8058).
+	Headers map[string]string
+}
+
+// Renderer renders messages. It is built once (New) and safe for
+// concurrent use.
+type Renderer struct {
+	cats     map[kigen.Language]*catalog
+	hotlines Hotlines
+	html     *htmltemplate.Template
+	text     *texttemplate.Template
+}
+
+// New returns a Renderer with the embedded catalogs and layout and the given
+// hotline data (DefaultHotlines, or LoadHotlines of KIGEN_HOTLINES_FILE). It
+// fails if a catalog does not match the reference or the hotline data names
+// a code the catalogs do not know.
+func New(h Hotlines) (*Renderer, error) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		return nil, err
+	}
+	if err := h.validate(); err != nil {
+		return nil, fmt.Errorf("hotlines: %w", err)
+	}
+	html, err := htmltemplate.ParseFS(layoutFS, "layout.html")
+	if err != nil {
+		return nil, err
+	}
+	text, err := texttemplate.ParseFS(layoutFS, "layout.txt")
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{cats: cats, hotlines: h, html: html, text: text}, nil
+}
+
+// Email renders the email of p.
+func (r *Renderer) Email(p Params) (Email, error) {
+	if p.UnsubscribeURL == "" {
+		return Email{}, fmt.Errorf("templates: email without an unsubscribe URL")
+	}
+	v, err := r.view(p)
+	if err != nil {
+		return Email{}, err
+	}
+	var html, text bytes.Buffer
+	if err := r.html.Execute(&html, v); err != nil {
+		return Email{}, fmt.Errorf("templates: html: %w", err)
+	}
+	if err := r.text.Execute(&text, v); err != nil {
+		return Email{}, fmt.Errorf("templates: text: %w", err)
+	}
+	return Email{
+		Subject: v.Subject,
+		HTML:    html.String(),
+		Text:    text.String(),
+		Headers: map[string]string{
+			"List-Unsubscribe":      "<" + p.UnsubscribeURL + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		},
+	}, nil
+}
+
+// notice is one notice with what its text depends on.
+type notice struct {
+	kigen.Due
+	left int       // days left on the sending day: ExpiresOn − Today
+	ctx  situation // gap, pending or neither
+}
+
+// situation is what a My Number card notice is written for: an open gap or a pending renewal.
+type situation int
+
+const (
+	plain   situation = iota
+	gap               // the residence was renewed, the My Number card was not (DOMAIN.md §5)
+	pending           // a renewal of the period of stay is being decided (DOMAIN.md §6)
+)
+
+func contextOf(d kigen.Due) situation {
+	switch {
+	case d.Kind == kigen.MyNumberCard && (d.Stage == kigen.RenewalGap || !d.ResidenceExpiresOn.IsZero()):
+		// An open gap wins over a pending renewal: the office can set the
+		// card to the renewed residence's date now.
+		return gap
+	case d.Stage == kigen.SpecialPeriod || !d.RenewalAppliedOn.IsZero():
+		return pending
+	}
+	return plain
+}
+
+// notices checks p's notices and returns them as they are written: a
+// renewal_gap folded into a stage of the same card and date, the most
+// urgent first.
+func notices(p Params) ([]notice, error) {
+	if !p.Lang.Valid() {
+		return nil, fmt.Errorf("templates: unknown language %q", p.Lang)
+	}
+	if len(p.Notices) == 0 {
+		return nil, fmt.Errorf("templates: a message needs at least one notice")
+	}
+	if p.Today.IsZero() {
+		return nil, fmt.Errorf("templates: no date to render on")
+	}
+	ds := slices.Clone(p.Notices)
+	for i, d := range ds {
+		if !d.Kind.Valid() || !d.Stage.Valid() || d.ExpiresOn.IsZero() {
+			return nil, fmt.Errorf("templates: notice %d: bad card kind %q, stage %q or date", i, d.Kind, d.Stage)
+		}
+	}
+	for i := 0; i < len(ds); i++ {
+		if ds[i].Stage != kigen.RenewalGap {
+			continue
+		}
+		for j := range ds {
+			if j != i && ds[j].Kind == ds[i].Kind && ds[j].ExpiresOn == ds[i].ExpiresOn {
+				ds[j].CertExpiresOn = ds[i].CertExpiresOn
+				if ds[j].ResidenceExpiresOn.IsZero() {
+					ds[j].ResidenceExpiresOn = ds[i].ResidenceExpiresOn
+				}
+				ds = slices.Delete(ds, i, i+1)
+				i--
+				break
+			}
+		}
+	}
+	ns := make([]notice, len(ds))
+	for i, d := range ds {
+		ns[i] = notice{Due: d, left: d.ExpiresOn.Sub(p.Today), ctx: contextOf(d)}
+	}
+	slices.SortStableFunc(ns, func(a, b notice) int {
+		if c := a.ExpiresOn.Compare(b.ExpiresOn); c != 0 {
+			return c
+		}
+		return slices.Index(kigen.CardKinds, a.Kind) - slices.Index(kigen.CardKinds, b.Kind)
+	})
+	return ns, nil
+}
+
+// latinScript reports whether a language is written in the Latin script:
+// its messages use the municipality's Latin name.
+func latinScript(l kigen.Language) bool {
+	switch l {
+	case kigen.English, kigen.Spanish, kigen.Portuguese, kigen.Indonesian, kigen.Vietnamese, kigen.Tagalog:
+		return true
+	}
+	return false
+}
+
+// readsKanji reports whether a reader of l reads the municipality's
+// Japanese name as their own words.
+func readsKanji(l kigen.Language) bool {
+	return l == kigen.Japanese || l == kigen.EasyJapan || l == kigen.Chinese
+}
+
+// muniName is how an email names the municipality in running text.
+func muniName(l kigen.Language, m kigen.Municipality) string {
+	if readsKanji(l) && m.Name != "" || m.NameLatin == "" {
+		return m.Name
+	}
+	return m.NameLatin
+}
+
+// officeJA is the Japanese name of the municipality's office, as on its
+// signs: 小樽市役所, 余市町役場, 千代田区役所.
+func officeJA(name string) string {
+	switch {
+	case name == "":
+		return "市役所"
+	case strings.HasSuffix(name, "町"), strings.HasSuffix(name, "村"):
+		return name + "役場"
+	case strings.HasSuffix(name, "市"), strings.HasSuffix(name, "区"):
+		return name + "役所"
+	}
+	return name
+}
+
+// officeKind says whether a municipality's office is a city hall, a ward
+// office or a town or village office: some languages name them apart.
+func officeKind(name string) string {
+	switch {
+	case strings.HasSuffix(name, "区"):
+		return "ward"
+	case strings.HasSuffix(name, "町"), strings.HasSuffix(name, "村"):
+		return "town"
+	}
+	return "city"
+}
+
+// terms are the words a resident shows or hears at a counter: each is
+// written in the resident's language with the Japanese next to it.
+var terms = []string{"residence_card", "integrated_card", "mynumber_card", "cert", "immigration",
+	"office", "pin", "pending_stamp", "qualification_cert", "validity_change", "extension", "insurance"}
+
+// pair writes a term with its Japanese original next to it, unless the
+// translation already holds it (Japanese, a translator's choice).
+func (p *printer) pair(tr, ja string) string {
+	if tr == ja || strings.Contains(tr, ja) {
+		return tr
+	}
+	return p.T("term.pair", args{"term": tr, "ja": ja})
+}
+
+// common returns the arguments every text of a message may use: the
+// municipality and the terms in pairs.
+func (r *Renderer) common(p *printer, m kigen.Municipality) args {
+	muni := muniName(p.cat.lang, m)
+	a := args{"muni": muni, "office_ja": officeJA(m.Name)}
+	a["office_kind"] = p.T("office."+officeKind(m.Name), nil)
+	jp := &printer{cat: r.cats[kigen.Japanese]}
+	for _, t := range terms {
+		a[t] = p.pair(p.T("term."+t, a), jp.T("term."+t, a))
+	}
+	if jp.err != nil {
+		p.fail(jp.err)
+	}
+	return a
+}
+
+// with returns a copy of a with more arguments.
+func (a args) with(more args) args {
+	b := make(args, len(a)+len(more))
+	for k, v := range a {
+		b[k] = v
+	}
+	for k, v := range more {
+		b[k] = v
+	}
+	return b
+}
+
+// noticeArgs adds a notice's dates to the common arguments. Dates a notice
+// does not have are left out, so a text that needs one fails to render.
+func noticeArgs(p *printer, base args, n notice, date func(kigen.Date) string) args {
+	a := base.with(args{
+		"card": p.T("card."+string(n.Kind)+".name", nil),
+		"date": date(n.ExpiresOn),
+	})
+	if n.left < 0 {
+		a["days"] = p.N("days", -n.left, nil)
+	} else {
+		a["days"] = p.N("days", n.left, nil)
+	}
+	opt := map[string]kigen.Date{
+		"residence": n.ResidenceExpiresOn, "cert_date": n.CertExpiresOn,
+		"applied": n.RenewalAppliedOn, "ends": n.SpecialPeriodEnds,
+	}
+	for k, d := range opt {
+		if !d.IsZero() {
+			a[k] = date(d)
+		}
+	}
+	if n.Kind == kigen.MyNumberCert {
+		a["grace"] = date(lastDayOfThirdMonthAfter(n.ExpiresOn))
+	}
+	if n.ctx == pending && n.SpecialPeriodEnds.IsZero() && n.Stage == kigen.SpecialPeriod {
+		a["ends"] = date(n.ExpiresOn.AddMonths(2))
+	}
+	return a
+}
+
+// isResidence reports whether a card carries the period of stay.
+func isResidence(k kigen.CardKind) bool {
+	return k == kigen.ResidenceCard || k == kigen.IntegratedCard
+}
