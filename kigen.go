@@ -301,13 +301,14 @@ func (m *Message) LogValue() slog.Value { return slog.Int64Value(m.ID) }
 // DeliveryState is the state of one attempt to hand a message to a provider.
 type DeliveryState string
 
-// Delivery states (created → sending → accepted → delivered | failed, or
-// unknown when the process died mid-call).
+// Delivery states (created → sending → accepted → delivered | bounced |
+// failed, or unknown when the process died mid-call).
 const (
 	DeliveryCreated   DeliveryState = "created"
 	DeliverySending   DeliveryState = "sending"
 	DeliveryAccepted  DeliveryState = "accepted"
 	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryBounced   DeliveryState = "bounced" // the receiving mail server refused it
 	DeliveryFailed    DeliveryState = "failed"
 	DeliveryUnknown   DeliveryState = "unknown"
 )

@@ -94,6 +94,7 @@ var deliveryRank = map[kigen.DeliveryState]int{
 	kigen.DeliveryUnknown:   1,
 	kigen.DeliveryAccepted:  2,
 	kigen.DeliveryDelivered: 3,
+	kigen.DeliveryBounced:   3,
 	kigen.DeliveryFailed:    3,
 }
 
@@ -102,15 +103,16 @@ var deliveryRank = map[kigen.DeliveryState]int{
 // idempotent and order-proof:
 //
 //   - processed, deferred, queued and sent mean accepted; delivered means
-//     delivered; bounced, dropped, undelivered and failed mean failed;
+//     delivered; bounced means bounced; dropped, undelivered and failed
+//     mean failed;
 //     spam_report and unsubscribed leave the state alone (they concern the
 //     contact: see ContactFailed and OptOut, which apply whatever the state);
 //   - a state only moves forward (created, sending, unknown → accepted →
 //     delivered or failed): a late "processed" never overwrites
 //     "delivered", a duplicate changes nothing, and an event resolves an
 //     "unknown" send;
-//   - one exception: a bounce after "delivered" moves it to failed (SendGrid
-//     reports asynchronous bounces that way).
+//   - one exception: a bounce after "delivered" moves it to bounced
+//     (SendGrid reports asynchronous bounces that way).
 func DeliveryState(cur kigen.DeliveryState, e Event) (kigen.DeliveryState, bool) {
 	var next kigen.DeliveryState
 	switch e.Status {
@@ -118,7 +120,9 @@ func DeliveryState(cur kigen.DeliveryState, e Event) (kigen.DeliveryState, bool)
 		next = kigen.DeliveryAccepted
 	case StatusDelivered:
 		next = kigen.DeliveryDelivered
-	case StatusBounced, StatusDropped, StatusUndelivered, StatusFailed:
+	case StatusBounced:
+		next = kigen.DeliveryBounced
+	case StatusDropped, StatusUndelivered, StatusFailed:
 		next = kigen.DeliveryFailed
 	default:
 		return cur, false

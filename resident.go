@@ -1,0 +1,52 @@
+package kigen
+
+// ResidentState is a resident as it would be stored after a change (an
+// import row merged with what is stored, a form submitted): what the
+// cross-field rules look at.
+type ResidentState struct {
+	Status   Status
+	Cards    map[CardKind]Date // a card is held when its date is not zero
+	HasEmail bool
+	HasPhone bool
+	Consent  bool
+	Channel  ChannelPref
+}
+
+// CheckResident applies the rules that tie a resident's fields together
+// (DOMAIN.md §2, §11.7, §11.9, §11.12). Errors refuse the change; warnings
+// accept it. Each is an *Error naming the CSV column (Field) to correct.
+func CheckResident(s ResidentState) (errs, warnings []error) {
+	has := func(k CardKind) bool { return !s.Cards[k].IsZero() }
+	if has(IntegratedCard) && has(ResidenceCard) {
+		errs = append(errs, FieldErrorf(IntegratedCard.Field(),
+			"a resident holds a residence card or an integrated card, not both"))
+	}
+	if has(IntegratedCard) && has(MyNumberCard) {
+		errs = append(errs, FieldErrorf(IntegratedCard.Field(),
+			"the integrated card is the My Number card: leave %s blank", MyNumberCard.Field()))
+	}
+	if s.Status == SpecialPermanent && has(ResidenceCard) {
+		errs = append(errs, FieldErrorf(ResidenceCard.Field(),
+			"a special permanent resident has no residence card (the 特別永住者証明書 is not watched): leave it blank"))
+	}
+	switch {
+	case s.Channel == PrefSMS && !s.HasPhone:
+		errs = append(errs, FieldErrorf("channel", "sms needs a phone number"))
+	case s.Channel == PrefEmail && !s.HasEmail:
+		errs = append(errs, FieldErrorf("channel", "email needs an email address"))
+	case s.Channel == PrefBoth && !(s.HasEmail && s.HasPhone):
+		errs = append(errs, FieldErrorf("channel", "both needs an email address and a phone number"))
+	}
+	if s.Consent && !s.HasEmail && !s.HasPhone {
+		errs = append(errs, FieldErrorf("consent", "yes needs an email address or a phone number"))
+	}
+	if cert := s.Cards[MyNumberCert]; !cert.IsZero() {
+		for _, k := range []CardKind{MyNumberCard, IntegratedCard} {
+			if card := s.Cards[k]; !card.IsZero() && cert.After(card) {
+				warnings = append(warnings, FieldErrorf(MyNumberCert.Field(),
+					"%s is after the card's expiry %s (a certificate never outlives its card)", cert, card))
+			}
+		}
+	}
+	return errs, warnings
+}
