@@ -35,11 +35,10 @@ func (h *Holding) Holder() kigen.Holder {
 }
 
 // LoadHoldings reads these residents of one municipality with their
-// contacts, cards and notices: one query per resident, then three for all of
-// them. A resident ID not in the municipality is left out.
+// contacts, cards and notices. A resident ID not in the municipality is left
+// out.
 func LoadHoldings(ctx context.Context, q Queries, municipalityID int64, residentIDs ...int64) ([]*Holding, error) {
-	var out []*Holding
-	byID := map[int64]*Holding{}
+	var rs []*kigen.Resident
 	for _, id := range residentIDs {
 		r, err := q.GetResident(ctx, municipalityID, id)
 		if errors.Is(err, ErrNotFound) {
@@ -47,16 +46,26 @@ func LoadHoldings(ctx context.Context, q Queries, municipalityID int64, resident
 		} else if err != nil {
 			return nil, fmt.Errorf("load resident %d: %w", id, err)
 		}
-		h := &Holding{Resident: r}
-		byID[id] = h
-		out = append(out, h)
+		rs = append(rs, r)
 	}
-	if len(out) == 0 {
+	return HoldingsOf(ctx, q, municipalityID, rs)
+}
+
+// HoldingsOf reads the contacts, cards and notices of residents already
+// loaded (all of one municipality) in three queries, whatever their number,
+// and returns a Holding per resident, in order.
+func HoldingsOf(ctx context.Context, q Queries, municipalityID int64, rs []*kigen.Resident) ([]*Holding, error) {
+	if len(rs) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, 0, len(out))
-	for _, h := range out {
-		ids = append(ids, h.Resident.ID)
+	out := make([]*Holding, 0, len(rs))
+	byID := make(map[int64]*Holding, len(rs))
+	ids := make([]int64, 0, len(rs))
+	for _, r := range rs {
+		h := &Holding{Resident: r}
+		out = append(out, h)
+		byID[r.ID] = h
+		ids = append(ids, r.ID)
 	}
 	contacts, err := q.ListContacts(ctx, municipalityID, ids...)
 	if err != nil {
@@ -69,7 +78,7 @@ func LoadHoldings(ctx context.Context, q Queries, municipalityID int64, resident
 	if err != nil {
 		return nil, fmt.Errorf("load cards: %w", err)
 	}
-	cardOwner := map[int64]*Holding{}
+	cardOwner := make(map[int64]*Holding, len(cards))
 	cardIDs := make([]int64, 0, len(cards))
 	for _, c := range cards {
 		h := byID[c.ResidentID]
@@ -115,4 +124,49 @@ func Replan(ctx context.Context, q Queries, municipalityID, residentID int64, to
 		}
 	}
 	return nil
+}
+
+// Contact returns the resident's contact on a channel, or nil.
+func (h *Holding) Contact(ch kigen.Channel) *kigen.Contact {
+	for _, c := range h.Contacts {
+		if c.Channel == ch {
+			return c
+		}
+	}
+	return nil
+}
+
+// Card returns the resident's card of a kind, or nil.
+func (h *Holding) Card(kind kigen.CardKind) *kigen.Card {
+	for _, c := range h.Cards {
+		if c.Kind == kind {
+			return c
+		}
+	}
+	return nil
+}
+
+// State returns the resident as the cross-field rules see it.
+func (h *Holding) State() kigen.ResidentState {
+	s := kigen.ResidentState{Status: h.Resident.Status, Channel: h.Resident.Channel, Cards: map[kigen.CardKind]kigen.Date{}}
+	for _, c := range h.Cards {
+		s.Cards[c.Kind] = c.ExpiresOn
+	}
+	for _, c := range h.Contacts {
+		switch c.Channel {
+		case kigen.Email:
+			s.HasEmail = c.Address != ""
+		case kigen.SMS:
+			s.HasPhone = c.Address != ""
+		}
+		s.Consent = s.Consent || c.Consent
+	}
+	return s
+}
+
+// GapOpen reports whether the resident's My Number card lags behind their
+// renewed residence card (DOMAIN.md §5).
+func (h *Holding) GapOpen() bool {
+	r, m := h.Card(kigen.ResidenceCard), h.Card(kigen.MyNumberCard)
+	return h.Resident.Status == kigen.FixedPeriod && r != nil && m != nil && m.ExpiresOn.Before(r.ExpiresOn)
 }

@@ -93,6 +93,17 @@ type Queries interface {
 	// ListResidents returns a page of the municipality's residents ordered
 	// by ID.
 	ListResidents(ctx context.Context, f ResidentFilter) ([]*kigen.Resident, error)
+	// ListResidentsByRef returns the residents of the municipality with
+	// these refs (unknown refs are left out), ordered by ID. Used to merge
+	// an imported batch with what is stored, in one query.
+	ListResidentsByRef(ctx context.Context, municipalityID int64, refs ...string) ([]*kigen.Resident, error)
+	// UpsertResidents is UpsertResident for many residents of one
+	// municipality (distinct refs, else ErrConflict) at once, in as few statements as the
+	// backend allows; it sets each resident's ID, MunicipalityID and
+	// timestamps, and returns whether each was created, in order.
+	// ErrNotFound if the municipality does not exist; nothing is written
+	// then.
+	UpsertResidents(ctx context.Context, municipalityID int64, rs []*kigen.Resident) (created []bool, err error)
 	// DeleteResident erases the resident with its contacts and cards for
 	// good. Notices, messages and deliveries stay, detached from the
 	// person, so that aggregate counts survive. ErrNotFound if absent.
@@ -103,6 +114,11 @@ type Queries interface {
 	// address gets a new chance) but never OptedOut. ErrNotFound if the
 	// resident is not in this municipality.
 	UpsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) error
+	// UpsertContacts is UpsertContact for many contacts (distinct
+	// resident+channel, else ErrConflict) of one municipality at once, with
+	// the same rules and the same fields set on each. ErrNotFound if a
+	// resident is not in the municipality; nothing is written then.
+	UpsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) error
 	// ListContacts returns the contacts of these residents of the
 	// municipality, ordered by resident ID then channel.
 	ListContacts(ctx context.Context, municipalityID int64, residentIDs ...int64) ([]*kigen.Contact, error)
@@ -115,6 +131,11 @@ type Queries interface {
 	// (the application was for the old date). NextNoticeOn is stored as
 	// given. ErrNotFound if the resident is not in this municipality.
 	UpsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) error
+	// UpsertCards is UpsertCard for many cards (distinct resident+kind, else
+	// ErrConflict) of one municipality at once, with the same rules and the
+	// same fields set on each. ErrNotFound if a resident is not in the
+	// municipality; nothing is written then.
+	UpsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) error
 	// ListCards returns the cards of these residents of the municipality,
 	// ordered by resident ID then kind.
 	ListCards(ctx context.Context, municipalityID int64, residentIDs ...int64) ([]*kigen.Card, error)
@@ -129,6 +150,12 @@ type Queries interface {
 	// (the zero Date: none). ErrNotFound if the card is not in this
 	// municipality.
 	SetCardNextNoticeOn(ctx context.Context, municipalityID, cardID int64, on kigen.Date) error
+	// SetSMSOptOut switches every SMS contact with this number (E.164), in
+	// every municipality, opted out (STOP) or back in (START), and returns
+	// the residents whose contact changed. It is not scoped: an SMS keyword
+	// names only the phone number. An unknown number changes nothing.
+	SetSMSOptOut(ctx context.Context, phone string, optedOut bool) ([]ResidentKey, error)
+
 	// ListDueCards returns up to limit (> 0) cards, across all municipalities,
 	// whose NextNoticeOn is on or before the date, earliest first (then by
 	// ID). It reads only due rows, through an index: a tick costs
@@ -175,6 +202,12 @@ type ResidentFilter struct {
 	MunicipalityID int64
 	AfterID        int64 // return residents with a larger ID (keyset paging)
 	Limit          int   // at most this many; 0 means 1000
+}
+
+// ResidentKey names a resident with their municipality.
+type ResidentKey struct {
+	MunicipalityID int64
+	ResidentID     int64
 }
 
 // DueCard is a card the tick must look at: enough to load its resident.

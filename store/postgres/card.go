@@ -17,13 +17,16 @@ const cardColumns = `id, resident_id, kind, expires_on, renewal_applied_on, next
 const upsertCardSQL = `
 INSERT INTO cards (municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at)
 SELECT r.municipality_id, r.id, $3, $4, $5, $6, $7, $7 FROM residents r
-WHERE r.municipality_id = $1 AND r.id = $2
+WHERE r.municipality_id = $1 AND r.id = $2` + cardConflictSQL + `
+RETURNING id, created_at, renewal_applied_on`
+
+// cardConflictSQL is the update of UpsertCard and UpsertCards.
+const cardConflictSQL = `
 ON CONFLICT (resident_id, kind) DO UPDATE
 SET expires_on = excluded.expires_on,
     renewal_applied_on = CASE WHEN cards.expires_on <> excluded.expires_on THEN NULL ELSE excluded.renewal_applied_on END,
     next_notice_on = excluded.next_notice_on,
-    updated_at = excluded.updated_at
-RETURNING id, created_at, renewal_applied_on`
+    updated_at = excluded.updated_at`
 
 func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCard(%d, %d, %s)", municipalityID, c.ResidentID, c.Kind)

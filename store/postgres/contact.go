@@ -17,12 +17,15 @@ const contactColumns = `id, resident_id, channel, address, consent, opted_out, f
 const upsertContactSQL = `
 INSERT INTO contacts (municipality_id, resident_id, channel, address, consent, opted_out, failed, created_at, updated_at)
 SELECT r.municipality_id, r.id, $3, $4, $5, $6, $7, $8, $8 FROM residents r
-WHERE r.municipality_id = $1 AND r.id = $2
+WHERE r.municipality_id = $1 AND r.id = $2` + contactConflictSQL + `
+RETURNING id, created_at, failed`
+
+// contactConflictSQL is the update of UpsertContact and UpsertContacts.
+const contactConflictSQL = `
 ON CONFLICT (resident_id, channel) DO UPDATE
 SET address = excluded.address, consent = excluded.consent, opted_out = excluded.opted_out,
     failed = CASE WHEN contacts.address <> excluded.address THEN false ELSE excluded.failed END,
-    updated_at = excluded.updated_at
-RETURNING id, created_at, failed`
+    updated_at = excluded.updated_at`
 
 func (q queries) UpsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContact(%d, %d, %s)", municipalityID, c.ResidentID, c.Channel)

@@ -16,11 +16,14 @@ const residentColumns = `id, municipality_id, ref, name, language, status, chann
 // updating transaction's ID on one it updated: it tells creation apart.
 const upsertResidentSQL = `
 INSERT INTO residents (municipality_id, ref, name, language, status, channel, created_at, updated_at)
-SELECT m.id, $2, $3, $4, $5, $6, $7, $7 FROM municipalities m WHERE m.id = $1
+SELECT m.id, $2, $3, $4, $5, $6, $7, $7 FROM municipalities m WHERE m.id = $1` + residentConflictSQL + `
+RETURNING id, created_at, (xmax = 0)`
+
+// residentConflictSQL is the update of UpsertResident and UpsertResidents.
+const residentConflictSQL = `
 ON CONFLICT (municipality_id, ref) DO UPDATE
 SET name = excluded.name, language = excluded.language, status = excluded.status,
-    channel = excluded.channel, updated_at = excluded.updated_at
-RETURNING id, created_at, (xmax = 0)`
+    channel = excluded.channel, updated_at = excluded.updated_at`
 
 func (q queries) UpsertResident(ctx context.Context, r *kigen.Resident) (created bool, err error) {
 	defer wrap(&err, "UpsertResident(municipality %d)", r.MunicipalityID)

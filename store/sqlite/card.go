@@ -8,6 +8,15 @@ import (
 	"kigen/store"
 )
 
+// cardConflictSQL is the update of UpsertCard and UpsertCards: a changed
+// expiry clears renewal_applied_on.
+const cardConflictSQL = `
+		ON CONFLICT (resident_id, kind) DO UPDATE SET
+			expires_on = excluded.expires_on,
+			renewal_applied_on = CASE WHEN cards.expires_on = excluded.expires_on THEN excluded.renewal_applied_on END,
+			next_notice_on = excluded.next_notice_on,
+			updated_at = excluded.updated_at`
+
 // UpsertCard implements store.Queries. It reads the stored
 // RenewalAppliedOn back into c, since a changed expiry clears it whatever c
 // says.
@@ -24,12 +33,7 @@ func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.
 	err = q.db.QueryRowContext(ctx, `
 		INSERT INTO cards (municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at)
 		SELECT municipality_id, id, ?, ?, ?, ?, ?, ?
-		FROM residents WHERE municipality_id = ? AND id = ?
-		ON CONFLICT (resident_id, kind) DO UPDATE SET
-			expires_on = excluded.expires_on,
-			renewal_applied_on = CASE WHEN cards.expires_on = excluded.expires_on THEN excluded.renewal_applied_on END,
-			next_notice_on = excluded.next_notice_on,
-			updated_at = excluded.updated_at
+		FROM residents WHERE municipality_id = ? AND id = ?`+cardConflictSQL+`
 		RETURNING id, renewal_applied_on, created_at`,
 		string(c.Kind), c.ExpiresOn, c.RenewalAppliedOn, c.NextNoticeOn, formatTime(now), formatTime(now),
 		municipalityID, c.ResidentID,

@@ -7,6 +7,16 @@ import (
 	"kigen"
 )
 
+// contactConflictSQL is the update of UpsertContact and UpsertContacts: a
+// changed address clears failed.
+const contactConflictSQL = `
+		ON CONFLICT (resident_id, channel) DO UPDATE SET
+			address = excluded.address,
+			consent = excluded.consent,
+			opted_out = excluded.opted_out,
+			failed = CASE WHEN contacts.address = excluded.address THEN excluded.failed ELSE 0 END,
+			updated_at = excluded.updated_at`
+
 // UpsertContact implements store.Queries. It reads the stored Failed back
 // into c, since a changed address clears it whatever c says.
 func (q queries) UpsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) (err error) {
@@ -24,13 +34,7 @@ func (q queries) UpsertContact(ctx context.Context, municipalityID int64, c *kig
 	err = q.db.QueryRowContext(ctx, `
 		INSERT INTO contacts (municipality_id, resident_id, channel, address, consent, opted_out, failed, created_at, updated_at)
 		SELECT municipality_id, id, ?, ?, ?, ?, ?, ?, ?
-		FROM residents WHERE municipality_id = ? AND id = ?
-		ON CONFLICT (resident_id, channel) DO UPDATE SET
-			address = excluded.address,
-			consent = excluded.consent,
-			opted_out = excluded.opted_out,
-			failed = CASE WHEN contacts.address = excluded.address THEN excluded.failed ELSE 0 END,
-			updated_at = excluded.updated_at
+		FROM residents WHERE municipality_id = ? AND id = ?`+contactConflictSQL+`
 		RETURNING id, failed, created_at`,
 		string(c.Channel), c.Address, c.Consent, c.OptedOut, c.Failed, formatTime(now), formatTime(now),
 		municipalityID, c.ResidentID,

@@ -40,7 +40,7 @@ func TestStore_Migrate(t *testing.T) {
 		return out
 	}
 
-	pending(1)
+	pending(migrationCount(t))
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +57,8 @@ func TestStore_Migrate(t *testing.T) {
 	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM kigen_migrations`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 1 {
-		t.Errorf("kigen_migrations has %d rows, want 1", rows)
+	if want := migrationCount(t); rows != want {
+		t.Errorf("kigen_migrations has %d rows, want %d", rows, want)
 	}
 }
 
@@ -137,4 +137,14 @@ func TestOpen_PathEscaping(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migrationCount is the number of migration files shipped with the package.
+func migrationCount(t testing.TB) int {
+	t.Helper()
+	files, err := filepath.Glob("migrations/*.up.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migration files: %v", err)
+	}
+	return len(files)
 }

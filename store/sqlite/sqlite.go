@@ -57,6 +57,10 @@ type Store struct {
 //     deferred transaction that reads then writes cannot upgrade its lock if
 //     another connection wrote in between, and fails with SQLITE_BUSY
 //     however long busy_timeout is.
+//   - cache_size(-32768): a page cache of up to 32 MiB instead of 2 MiB. An
+//     import writes tens of MiB in one transaction; with a small cache
+//     SQLite spills dirty pages to the log before the commit, the same index
+//     pages again and again (UpsertCards' batches ran about 10% faster).
 //
 // The pool holds ONE connection: SQLite has one writer anyway, and with a
 // single connection the writers queue inside database/sql (honouring each
@@ -77,7 +81,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // dsnParams are the connection settings Open explains.
 const dsnParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)" +
-	"&_pragma=foreign_keys(1)&_txlock=immediate"
+	"&_pragma=foreign_keys(1)&_txlock=immediate&_pragma=cache_size(-32768)"
 
 // dsn returns the URI that opens path with dsnParams.
 func dsn(path string) string {
@@ -132,7 +136,7 @@ func (s *Store) now() time.Time {
 // _txlock=immediate makes BEGIN wait for the write lock.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		return fn(&storeTx{queries: queries{db: tx, now: s.now}, tx: tx})
+		return fn(&storeTx{queries: queries{db: tx, now: s.now, stmts: new(stmtCache)}, tx: tx})
 	})
 }
 
@@ -140,7 +144,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 // several-statement methods atomic.
 func (s *Store) inTx(ctx context.Context, fn func(q queries) error) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		return fn(queries{db: tx, now: s.now})
+		return fn(queries{db: tx, now: s.now, stmts: new(stmtCache)})
 	})
 }
 
@@ -187,15 +191,18 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // queries implements store.Queries on the Store (db is the *sql.DB, begin
-// starts transactions) and in a transaction (db is the *sql.Tx, begin is
-// nil).
+// starts transactions, stmts is nil) and in a transaction (db is the
+// *sql.Tx, begin is nil, stmts holds the transaction's prepared
+// statements).
 type queries struct {
 	db    querier
 	now   func() time.Time
 	begin func(ctx context.Context, fn func(q queries) error) error
+	stmts *stmtCache
 }
 
 // atomic runs fn in a transaction: a new one on the Store, the current one

@@ -110,6 +110,9 @@ var suite = []testCase{
 	{"Migrate/Idempotent", testMigrateIdempotent},
 	{"Ping/OK", testPingOK},
 
+	// optout.go
+	{"SetSMSOptOut/OK", testSetSMSOptOut},
+
 	// replan.go
 	{"Replan/OK", testReplanOK},
 	{"Replan/ErrNotFound", testReplanErrNotFound},
@@ -117,6 +120,17 @@ var suite = []testCase{
 
 	// scope.go
 	{"Scope/OtherMunicipality", testScopeOtherMunicipality},
+
+	// bulk.go
+	{"UpsertResidents/MatchesUpsertResident", testUpsertResidentsMatchesUpsertResident},
+	{"UpsertResidents/ErrNotFound", testUpsertResidentsErrNotFound},
+	{"UpsertResidents/InTx", testUpsertResidentsInTx},
+	{"ListResidentsByRef/OK", testListResidentsByRef},
+	{"UpsertContacts/MatchesUpsertContact", testUpsertContactsMatchesUpsertContact},
+	{"UpsertCards/MatchesUpsertCard", testUpsertCardsMatchesUpsertCard},
+	{"Bulk/OtherMunicipality", testBulkOtherMunicipality},
+	{"Bulk/Empty", testBulkEmpty},
+	{"Bulk/Large", testBulkLarge},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t) for a
