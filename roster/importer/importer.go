@@ -1,0 +1,183 @@
+// Package importer imports a resident list into the store: all or nothing,
+// in one transaction, streaming in batches. It merges each row with what is
+// stored (an absent column leaves the stored value alone, a blank cell
+// clears it: DOMAIN.md §11.8), applies the cross-field rules to the merged
+// result, writes in bulk and re-plans each changed resident's cards.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"kigen"
+	"kigen/roster"
+	"kigen/store"
+)
+
+// DefaultBatchSize is how many rows are merged and written at once.
+const DefaultBatchSize = 1000
+
+// Options tune one import.
+type Options struct {
+	MunicipalityID int64
+	// Today is the day of the import in Asia/Tokyo: next notice dates are
+	// computed from it.
+	Today kigen.Date
+	// DryRun validates and counts everything, then rolls back.
+	DryRun bool
+	// BatchSize is the number of rows per batch (DefaultBatchSize if 0).
+	BatchSize int
+	// Progress, if set, is called after each batch with the rows read so far.
+	Progress func(rows int)
+}
+
+// Summary counts what an import did (or, in a dry run, would do).
+type Summary struct {
+	Rows      int  `json:"rows"`       // data rows read
+	Created   int  `json:"created"`    // residents created
+	Updated   int  `json:"updated"`    // residents changed
+	Unchanged int  `json:"unchanged"`  // residents the file left as they were
+	Skipped   int  `json:"skipped"`    // blank rows
+	Renewals  int  `json:"renewals"`   // residence or integrated card with a new expiry
+	GapsOpen  int  `json:"gaps_open"`  // renewal gaps now open that were not before
+	Stale     int  `json:"stale"`      // cards expired too long ago to be messaged
+	NoContact int  `json:"no_contact"` // residents who cannot be reached (no consent or contact)
+	DryRun    bool `json:"dry_run"`
+
+	Warnings []RowError `json:"-"`
+}
+
+// RowError is a problem of one row.
+type RowError struct {
+	Row int
+	Err error
+}
+
+// Error implements error: "row N: column: reason" (Row 0: the error names
+// its place itself, as a CSV syntax error does).
+func (e RowError) Error() string {
+	if e.Row == 0 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("row %d: %v", e.Row, e.Err)
+}
+
+// RefusedError reports that the file was refused: nothing was written.
+type RefusedError struct {
+	Rows []RowError // every bad row's problems, in file order
+}
+
+// Error implements error.
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%d problems in the file: nothing was imported", len(e.Rows))
+}
+
+// errDryRun rolls back a dry run.
+var errDryRun = errors.New("dry run")
+
+// Import reads every row of r and applies it to the municipality in one
+// transaction. If any row is bad it returns a *RefusedError listing all of
+// them and writes nothing; a cancelled ctx also writes nothing.
+func Import(ctx context.Context, s store.Store, r *roster.Reader, opt Options) (Summary, error) {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = DefaultBatchSize
+	}
+	var sum Summary
+	var refused []RowError
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		sum, refused = Summary{DryRun: opt.DryRun}, nil
+		im := &run{tx: tx, opt: opt, sum: &sum}
+		batches, stop := readAhead(ctx, r, opt.BatchSize)
+		defer stop()
+		for b := range batches {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if b.err != nil {
+				im.refuse(RowError{Err: b.err}) // the reader names the row
+			}
+			sum.Rows += len(b.recs)
+			if err := im.batch(ctx, b.recs); err != nil {
+				return err
+			}
+			if opt.Progress != nil {
+				opt.Progress(sum.Rows)
+			}
+		}
+		// The reader stops early, without a word, when ctx is done: the
+		// rows it did not read must not be taken for the end of the file.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sum.Skipped = r.Skipped()
+		refused = im.refused
+		switch {
+		case len(refused) > 0:
+			return &RefusedError{Rows: refused}
+		case opt.DryRun:
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return sum, err
+}
+
+// readBatch is a batch of records read ahead, and the error that ended the
+// reading after them, if any.
+type readBatch struct {
+	recs []*roster.Record
+	err  error
+}
+
+// readAhead reads r in batches of size records on a goroutine of its own,
+// one batch ahead of the caller: the next batch is parsed while the caller
+// writes the last one, and at most two batches are held at once. The last
+// batch (possibly empty) ends with the file or carries the error that ended
+// the reading; then batches is closed. When ctx is done the goroutine stops
+// reading and closes batches. stop ends the goroutine and waits for it;
+// after stop (or once batches is closed), r is the caller's again.
+func readAhead(ctx context.Context, r *roster.Reader, size int) (batches <-chan readBatch, stop func()) {
+	ch := make(chan readBatch) // unbuffered: the reader waits with one batch ready
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(ch)
+		send := func(b readBatch) bool {
+			select {
+			case ch <- b:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		batch := make([]*roster.Record, 0, size)
+		for ctx.Err() == nil {
+			rec, err := r.Next()
+			if err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				send(readBatch{recs: batch, err: err})
+				return
+			}
+			batch = append(batch, rec)
+			if len(batch) == size {
+				if !send(readBatch{recs: batch}) {
+					return
+				}
+				batch = make([]*roster.Record, 0, size)
+			}
+		}
+	})
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+}

@@ -1,0 +1,344 @@
+package importer_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"kigen"
+	"kigen/roster"
+	"kigen/roster/importer"
+	"kigen/store"
+	"kigen/store/postgres/postgrestest"
+	"kigen/store/sqlite"
+	"kigen/store/storetest"
+)
+
+var today = kigen.MustParseISODate("2026-11-25")
+
+// backends runs f on a fresh SQLite store and a fresh PostgreSQL store.
+func backends(t *testing.T, f func(t *testing.T, s store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kigen.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		f(t, s)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		f(t, postgrestest.NewStore(t))
+	})
+}
+
+// importCSV imports text into the municipality.
+func importCSV(t *testing.T, s store.Store, mid int64, text string, opt importer.Options) (importer.Summary, error) {
+	t.Helper()
+	r, err := roster.NewReader(strings.NewReader(text), roster.Options{Today: today})
+	if err != nil {
+		t.Fatalf("NewReader: %v", err)
+	}
+	opt.MunicipalityID, opt.Today = mid, today
+	return importer.Import(t.Context(), s, r, opt)
+}
+
+func mustImport(t *testing.T, s store.Store, mid int64, text string) importer.Summary {
+	t.Helper()
+	sum, err := importCSV(t, s, mid, text, importer.Options{})
+	if err != nil {
+		t.Fatalf("Import: %v", describe(err))
+	}
+	return sum
+}
+
+func describe(err error) string {
+	var re *importer.RefusedError
+	if errors.As(err, &re) {
+		var lines []string
+		for _, r := range re.Rows {
+			lines = append(lines, r.Error())
+		}
+		return err.Error() + ":\n" + strings.Join(lines, "\n")
+	}
+	return err.Error()
+}
+
+// holding loads a resident by ref.
+func holding(t *testing.T, s store.Store, mid int64, ref string) *store.Holding {
+	t.Helper()
+	r, err := s.GetResidentByRef(t.Context(), mid, ref)
+	if err != nil {
+		t.Fatalf("GetResidentByRef(%s): %v", ref, err)
+	}
+	hs, err := store.HoldingsOf(t.Context(), s, mid, []*kigen.Resident{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hs[0]
+}
+
+const header = "resident_ref,name,language,email,phone,residence_status,residence_card_expires_on,mynumber_card_expires_on,mynumber_cert_expires_on,consent,channel\n"
+
+const first = header +
+	"A-1,Nguyen Van A,vi,a@example.jp,,技術・人文知識・国際業務,2030-03-31,2027-03-31,2027-01-15,yes,\n" +
+	"A-2,Maria Silva,Português,,090-1234-5678,定住者,令和9年3月31日,R9.3.31,,yes,sms\n" +
+	"A-3,Kim,한국어,kim@example.jp,,永住者,2031-06-30,2030-01-10,,no,\n"
+
+func TestImport(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+
+		sum := mustImport(t, s, mu.ID, first)
+		want := importer.Summary{Rows: 3, Created: 3, GapsOpen: 1, NoContact: 1}
+		if d := cmp.Diff(want, sum, cmpopts.IgnoreFields(importer.Summary{}, "Warnings")); d != "" {
+			t.Errorf("first import summary (-want +got):\n%s", d)
+		}
+
+		// The gap of A-1 is due today; A-2's cards on 2026-12-31 (d90);
+		// A-3 gave no consent: nothing planned.
+		a1 := holding(t, s, mu.ID, "A-1")
+		if got := a1.Card(kigen.MyNumberCard).NextNoticeOn; got != today {
+			t.Errorf("A-1 My Number card next %s, want today (renewal gap)", got)
+		}
+		if got := a1.Card(kigen.ResidenceCard).NextNoticeOn; got != kigen.MustParseISODate("2029-12-31") {
+			t.Errorf("A-1 residence card next %s, want 2029-12-31", got)
+		}
+		if c := a1.Contact(kigen.Email); c == nil || !c.Consent || c.Address != "a@example.jp" {
+			t.Errorf("A-1 email contact %+v", c)
+		}
+		a2 := holding(t, s, mu.ID, "A-2")
+		if a2.Resident.Language != kigen.Portuguese || a2.Resident.Channel != kigen.PrefSMS || a2.Contact(kigen.SMS).Address != "+819012345678" {
+			t.Errorf("A-2 = %+v, contacts %+v", a2.Resident, a2.Contacts)
+		}
+		if got := a2.Card(kigen.ResidenceCard).ExpiresOn; got != kigen.MustParseISODate("2027-03-31") {
+			t.Errorf("A-2 era date read as %s", got)
+		}
+		if a3 := holding(t, s, mu.ID, "A-3"); a3.Resident.Status != kigen.Permanent || !a3.Card(kigen.MyNumberCard).NextNoticeOn.IsZero() {
+			t.Errorf("A-3 = %+v, cards %+v: want permanent, nothing planned", a3.Resident, a3.Cards)
+		}
+
+		// The same file again: nothing changes, nothing is written.
+		before := a1.Resident.UpdatedAt
+		sum = mustImport(t, s, mu.ID, first)
+		if sum.Unchanged != 3 || sum.Created+sum.Updated != 0 {
+			t.Errorf("re-import: %+v, want 3 unchanged", sum)
+		}
+		if got := holding(t, s, mu.ID, "A-1").Resident.UpdatedAt; !got.Equal(before) {
+			t.Errorf("re-import rewrote A-1 (updated_at %v → %v)", before, got)
+		}
+
+		// A-2 renewed at immigration: new residence card, My Number card
+		// left behind → a renewal and a gap.
+		renewed := strings.Replace(first, "令和9年3月31日", "2030-03-31", 1)
+		sum = mustImport(t, s, mu.ID, renewed)
+		if sum.Updated != 1 || sum.Unchanged != 2 || sum.Renewals != 1 || sum.GapsOpen != 1 {
+			t.Errorf("renewal import: %+v, want 1 updated, 1 renewal, 1 gap opened", sum)
+		}
+		a2 = holding(t, s, mu.ID, "A-2")
+		if got := a2.Card(kigen.MyNumberCard).NextNoticeOn; got != today {
+			t.Errorf("after renewal: A-2 My Number card next %s, want today (gap)", got)
+		}
+		if got := a2.Card(kigen.ResidenceCard).NextNoticeOn; got != kigen.MustParseISODate("2029-12-31") {
+			t.Errorf("after renewal: A-2 residence card next %s, want the new date's d90", got)
+		}
+	})
+}
+
+func TestImport_AbsentColumnKeepsBlankCellClears(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		mustImport(t, s, mu.ID, first)
+
+		// No email, consent or card columns: only the name changes.
+		sum := mustImport(t, s, mu.ID, "resident_ref,language,name\nA-1,vi,Nguyen Van B\n")
+		if sum.Updated != 1 {
+			t.Errorf("summary %+v, want 1 updated", sum)
+		}
+		h := holding(t, s, mu.ID, "A-1")
+		if h.Resident.Name != "Nguyen Van B" || h.Contact(kigen.Email) == nil || !h.Contact(kigen.Email).Consent || len(h.Cards) != 3 {
+			t.Errorf("after a partial file: %+v, %d contacts, %d cards; want name changed, rest kept", h.Resident, len(h.Contacts), len(h.Cards))
+		}
+
+		// Blank cells clear: the certificate and the email go; without a
+		// contact, consent=yes is refused, so consent goes to no as well.
+		mustImport(t, s, mu.ID, "resident_ref,language,email,mynumber_cert_expires_on,consent\nA-1,vi,,,no\n")
+		h = holding(t, s, mu.ID, "A-1")
+		if h.Contact(kigen.Email) != nil || h.Card(kigen.MyNumberCert) != nil || len(h.Cards) != 2 {
+			t.Errorf("after blank cells: contacts %+v, cards %d; want no email, no certificate", h.Contacts, len(h.Cards))
+		}
+		if got := h.Card(kigen.MyNumberCard).NextNoticeOn; !got.IsZero() {
+			t.Errorf("unreachable resident's card next %s, want none", got)
+		}
+	})
+}
+
+func TestImport_OptOutWinsOverStaff(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		mustImport(t, s, mu.ID, first)
+		// The resident unsubscribes (as the one-click link will do).
+		h := holding(t, s, mu.ID, "A-1")
+		c := h.Contact(kigen.Email)
+		c.OptedOut = true
+		if err := s.UpsertContact(ctx, mu.ID, c); err != nil {
+			t.Fatal(err)
+		}
+		// Staff re-import the list with consent=yes and a new address.
+		mustImport(t, s, mu.ID, strings.Replace(first, "a@example.jp", "a2@example.jp", 1))
+		h = holding(t, s, mu.ID, "A-1")
+		if c := h.Contact(kigen.Email); c.Address != "a2@example.jp" || !c.OptedOut {
+			t.Errorf("email contact %+v: want the new address still opted out", c)
+		}
+		if h.Holder().Reachable {
+			t.Error("resident reachable again after a staff import")
+		}
+	})
+}
+
+func TestImport_RefusedWritesNothing(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		mustImport(t, s, mu.ID, first)
+		tests := []struct {
+			name string
+			csv  string
+			want []string
+		}{
+			{name: "integrated card next to a stored residence card",
+				csv: "resident_ref,language,integrated_card_expires_on\nA-1,vi,2031-01-31\nNEW-1,en,2031-01-31\n",
+				want: []string{
+					"row 2: integrated_card_expires_on: a resident holds a residence card or an integrated card, not both",
+					"row 2: integrated_card_expires_on: the integrated card is the My Number card: leave mynumber_card_expires_on blank",
+				}},
+			{name: "channel sms without a phone, merged",
+				csv:  "resident_ref,language,channel\nA-1,vi,sms\n",
+				want: []string{"row 2: channel: sms needs a phone number"}},
+			{name: "special permanent with a stored residence card",
+				csv:  "resident_ref,language,residence_status\nA-1,vi,特別永住者\n",
+				want: []string{"row 2: residence_card_expires_on: a special permanent resident has no residence card (the 特別永住者証明書 is not watched): leave it blank"}},
+			{name: "bad rows anywhere in a long file",
+				csv:  header + manyRows(2500, 1300, 2400),
+				want: []string{"row 1300: mynumber_card_expires_on: \"2027-02-30\" is not a date", "row 2400: mynumber_card_expires_on: \"2027-02-30\" is not a date"}},
+		}
+		for _, tt := range tests {
+			_, err := importCSV(t, s, mu.ID, tt.csv, importer.Options{BatchSize: 1000})
+			var re *importer.RefusedError
+			if !errors.As(err, &re) {
+				t.Errorf("%s: err = %v, want refused", tt.name, err)
+				continue
+			}
+			var got []string
+			for _, r := range re.Rows {
+				got = append(got, r.Error())
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("%s: row errors (-want +got):\n%s", tt.name, d)
+			}
+		}
+		rs, err := s.ListResidents(ctx, store.ResidentFilter{MunicipalityID: mu.ID})
+		if err != nil || len(rs) != 3 {
+			t.Errorf("after refused imports: %d residents (%v), want the 3 of the first import", len(rs), err)
+		}
+		if h := holding(t, s, mu.ID, "A-1"); h.Card(kigen.IntegratedCard) != nil || h.Resident.Channel != kigen.PrefDefault {
+			t.Errorf("a refused import changed A-1: %+v", h.Resident)
+		}
+	})
+}
+
+// manyRows returns n valid rows R-1…R-n, with an impossible date on the
+// given rows (counted as a spreadsheet does: the header is row 1).
+func manyRows(n int, badRows ...int) string {
+	bad := map[int]bool{}
+	for _, r := range badRows {
+		bad[r] = true
+	}
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		mn := "2028-05-31"
+		if bad[i+1] {
+			mn = "2027-02-30"
+		}
+		b.WriteString("R-" + strconv.Itoa(i) + ",,en,r" + strconv.Itoa(i) + "@example.jp,,,2028-05-31," + mn + ",,yes,\n")
+	}
+	return b.String()
+}
+
+func TestImport_CancelledWritesNothing(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		r, err := roster.NewReader(strings.NewReader(header+manyRows(3000)), roster.Options{Today: today})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches := 0
+		_, err = importer.Import(ctx, s, r, importer.Options{MunicipalityID: mu.ID, Today: today, BatchSize: 500,
+			Progress: func(int) {
+				if batches++; batches == 2 {
+					cancel() // Ctrl-C after two batches were written
+				}
+			}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Import = %v, want context.Canceled", err)
+		}
+		rs, err := s.ListResidents(t.Context(), store.ResidentFilter{MunicipalityID: mu.ID})
+		if err != nil || len(rs) != 0 {
+			t.Errorf("after a cancelled import: %d residents (%v), want none", len(rs), err)
+		}
+	})
+}
+
+func TestImport_DryRun(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		sum, err := importCSV(t, s, mu.ID, first, importer.Options{DryRun: true})
+		if err != nil || sum.Created != 3 || !sum.DryRun {
+			t.Fatalf("dry run: %+v, %v; want 3 would be created", sum, err)
+		}
+		rs, _ := s.ListResidents(ctx, store.ResidentFilter{MunicipalityID: mu.ID})
+		if len(rs) != 0 {
+			t.Errorf("dry run wrote %d residents", len(rs))
+		}
+	})
+}
+
+func TestImport_TenantIsolation(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		a := storetest.MustCreateMunicipality(t, ctx, s, "011002")
+		b := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		mustImport(t, s, a.ID, first)
+		sum := mustImport(t, s, b.ID, first)
+		if sum.Created != 3 {
+			t.Errorf("the same refs in another municipality: %+v, want 3 created", sum)
+		}
+		mustImport(t, s, b.ID, "resident_ref,language,name\nA-1,vi,Other Person\n")
+		if h := holding(t, s, a.ID, "A-1"); h.Resident.Name != "Nguyen Van A" {
+			t.Errorf("an import into B changed A's resident: %q", h.Resident.Name)
+		}
+	})
+}

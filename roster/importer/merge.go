@@ -1,0 +1,306 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+
+	"kigen"
+	"kigen/roster"
+	"kigen/store"
+)
+
+// run is one import in progress, inside its transaction.
+type run struct {
+	tx      store.Tx
+	opt     Options
+	sum     *Summary
+	refused []RowError
+}
+
+func (im *run) refuse(e RowError) { im.refused = append(im.refused, e) }
+
+// change is what one row does to one resident.
+type change struct {
+	rec      *roster.Record
+	old      *store.Holding // nil for a new resident
+	next     *store.Holding // the merged result
+	contacts []*kigen.Contact
+	dropCh   []kigen.Channel
+	dropCard []kigen.CardKind
+}
+
+// batch merges a batch of rows with what is stored, checks each merged
+// result and, while the file has no bad row so far, writes the changes.
+func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
+	mid := im.opt.MunicipalityID
+	var ok []*roster.Record
+	for _, rec := range recs {
+		for _, e := range rec.Errs {
+			im.refuse(RowError{Row: rec.Row, Err: e})
+		}
+		for _, w := range rec.Warnings {
+			im.sum.Warnings = append(im.sum.Warnings, RowError{Row: rec.Row, Err: w})
+		}
+		if rec.OK() {
+			ok = append(ok, rec)
+		}
+	}
+	if len(ok) == 0 {
+		return nil
+	}
+	refs := make([]string, len(ok))
+	for i, rec := range ok {
+		refs[i] = rec.Ref
+	}
+	stored, err := im.tx.ListResidentsByRef(ctx, mid, refs...)
+	if err != nil {
+		return fmt.Errorf("read stored residents: %w", err)
+	}
+	holdings, err := store.HoldingsOf(ctx, im.tx, mid, stored)
+	if err != nil {
+		return err
+	}
+	byRef := make(map[string]*store.Holding, len(holdings))
+	for _, h := range holdings {
+		byRef[h.Resident.Ref] = h
+	}
+
+	var changes []*change
+	for _, rec := range ok {
+		ch := merge(mid, byRef[rec.Ref], rec)
+		errs, warnings := kigen.CheckResident(ch.next.State())
+		for _, e := range errs {
+			im.refuse(RowError{Row: rec.Row, Err: e})
+		}
+		if len(errs) > 0 {
+			continue
+		}
+		im.warn(rec, warnings)
+		im.count(ch)
+		if ch.changed() {
+			changes = append(changes, ch)
+		}
+	}
+	if len(im.refused) > 0 || len(changes) == 0 {
+		return nil // a refused file writes nothing; keep validating
+	}
+	return im.write(ctx, changes)
+}
+
+// warn records the merged result's warnings that the row did not already
+// give.
+func (im *run) warn(rec *roster.Record, warnings []error) {
+	seen := map[string]bool{}
+	for _, w := range rec.Warnings {
+		seen[w.Error()] = true
+	}
+	for _, w := range warnings {
+		if !seen[w.Error()] {
+			im.sum.Warnings = append(im.sum.Warnings, RowError{Row: rec.Row, Err: w})
+		}
+	}
+}
+
+// count adds one merged resident to the summary.
+func (im *run) count(ch *change) {
+	s := im.sum
+	switch {
+	case ch.old == nil:
+		s.Created++
+	case ch.changed():
+		s.Updated++
+	default:
+		s.Unchanged++
+	}
+	for _, k := range []kigen.CardKind{kigen.ResidenceCard, kigen.IntegratedCard} {
+		if ch.old == nil {
+			break
+		}
+		if o, n := ch.old.Card(k), ch.next.Card(k); o != nil && n != nil && o.ExpiresOn != n.ExpiresOn {
+			s.Renewals++
+		}
+	}
+	if ch.next.GapOpen() && (ch.old == nil || !ch.old.GapOpen()) {
+		s.GapsOpen++
+	}
+	h := ch.next.Holder()
+	if !h.Reachable {
+		s.NoContact++
+	}
+	for _, cp := range kigen.Plan(h, im.opt.Today).Cards {
+		if cp.Stale {
+			s.Stale++
+		}
+	}
+}
+
+// merge applies a row to the stored resident (nil if new): an absent column
+// keeps the stored value, a blank cell clears it.
+func merge(mid int64, old *store.Holding, rec *roster.Record) *change {
+	ch := &change{rec: rec, old: old}
+	r := &kigen.Resident{MunicipalityID: mid, Ref: rec.Ref, Status: kigen.FixedPeriod}
+	if old != nil {
+		cp := *old.Resident
+		r = &cp
+	}
+	r.Language = rec.Language
+	if rec.Has(roster.ColName) {
+		r.Name = rec.Name
+	}
+	if rec.Has(roster.ColStatus) {
+		r.Status = rec.Status
+	}
+	if rec.Has(roster.ColChannel) {
+		r.Channel = rec.Channel
+	}
+	next := &store.Holding{Resident: r}
+	if old != nil {
+		next.Notices = old.Notices
+	}
+
+	for _, x := range []struct {
+		ch    kigen.Channel
+		col   roster.Column
+		value string
+	}{{kigen.Email, roster.ColEmail, rec.Email}, {kigen.SMS, roster.ColPhone, rec.Phone}} {
+		var oc *kigen.Contact
+		if old != nil {
+			oc = old.Contact(x.ch)
+		}
+		c := &kigen.Contact{ResidentID: r.ID, Channel: x.ch}
+		if oc != nil {
+			cp := *oc
+			c = &cp
+		}
+		if rec.Has(x.col) {
+			if x.value == "" {
+				if oc != nil {
+					ch.dropCh = append(ch.dropCh, x.ch)
+				}
+				continue
+			}
+			c.Address = x.value
+		} else if oc == nil {
+			continue
+		}
+		// One consent column covers every contact on the row; without it a
+		// stored contact keeps its consent and a new one has none. The
+		// resident's own opt-out (and a failed address) is kept: a staff
+		// import never switches a channel back on (DOMAIN.md §11.17).
+		if rec.Has(roster.ColConsent) {
+			c.Consent = rec.Consent
+		}
+		next.Contacts = append(next.Contacts, c)
+		if oc == nil || oc.Address != c.Address || oc.Consent != c.Consent {
+			ch.contacts = append(ch.contacts, c)
+		}
+	}
+
+	for _, kind := range kigen.CardKinds {
+		var oc *kigen.Card
+		if old != nil {
+			oc = old.Card(kind)
+		}
+		if !rec.Has(roster.CardColumn(kind)) {
+			if oc != nil {
+				cp := *oc
+				next.Cards = append(next.Cards, &cp)
+			}
+			continue
+		}
+		e := rec.Cards[kind]
+		switch {
+		case e.IsZero() && oc != nil:
+			ch.dropCard = append(ch.dropCard, kind)
+		case e.IsZero():
+		case oc != nil:
+			cp := *oc
+			if cp.ExpiresOn != e {
+				cp.ExpiresOn, cp.RenewalAppliedOn = e, kigen.Date{} // a new date: the application was for the old one
+			}
+			next.Cards = append(next.Cards, &cp)
+		default:
+			next.Cards = append(next.Cards, &kigen.Card{ResidentID: r.ID, Kind: kind, ExpiresOn: e})
+		}
+	}
+	ch.next = next
+	return ch
+}
+
+// changed reports whether the row changes anything stored.
+func (ch *change) changed() bool {
+	if ch.old == nil || len(ch.contacts) > 0 || len(ch.dropCh) > 0 || len(ch.dropCard) > 0 {
+		return true
+	}
+	o, n := ch.old.Resident, ch.next.Resident
+	if o.Name != n.Name || o.Language != n.Language || o.Status != n.Status || o.Channel != n.Channel {
+		return true
+	}
+	for _, c := range ch.next.Cards {
+		if oc := ch.old.Card(c.Kind); oc == nil || oc.ExpiresOn != c.ExpiresOn {
+			return true
+		}
+	}
+	return false
+}
+
+// write stores a batch of changed residents with their contacts and cards,
+// each card with its next notice date.
+func (im *run) write(ctx context.Context, changes []*change) error {
+	mid := im.opt.MunicipalityID
+	rs := make([]*kigen.Resident, len(changes))
+	for i, ch := range changes {
+		rs[i] = ch.next.Resident
+	}
+	if _, err := im.tx.UpsertResidents(ctx, mid, rs); err != nil {
+		return fmt.Errorf("write residents: %w", err)
+	}
+	var contacts []*kigen.Contact
+	var cards []*kigen.Card
+	for _, ch := range changes {
+		id := ch.next.Resident.ID
+		for _, kind := range ch.dropCard {
+			if err := im.tx.DeleteCard(ctx, mid, id, kind); err != nil {
+				return fmt.Errorf("remove %s: %w", kind, err)
+			}
+		}
+		for _, c := range ch.dropCh {
+			if err := im.tx.DeleteContact(ctx, mid, id, c); err != nil {
+				return fmt.Errorf("remove %s contact: %w", c, err)
+			}
+		}
+		for _, c := range ch.contacts {
+			c.ResidentID = id
+		}
+		contacts = append(contacts, ch.contacts...)
+		im.plan(ch)
+		cards = append(cards, ch.next.Cards...)
+	}
+	if err := im.tx.UpsertContacts(ctx, mid, contacts); err != nil {
+		return fmt.Errorf("write contacts: %w", err)
+	}
+	if err := im.tx.UpsertCards(ctx, mid, cards); err != nil {
+		return fmt.Errorf("write cards: %w", err)
+	}
+	return nil
+}
+
+// plan sets each card's next notice date from the merged result. New cards
+// have no ID yet: they get a temporary one for kigen.NextDue.
+func (im *run) plan(ch *change) {
+	tmp := map[int64]*kigen.Card{}
+	for i, c := range ch.next.Cards {
+		c.ResidentID = ch.next.Resident.ID
+		if c.ID == 0 {
+			c.ID = -int64(i + 1)
+			tmp[c.ID] = c
+		}
+	}
+	next := kigen.NextDue(ch.next.Holder(), im.opt.Today)
+	for _, c := range ch.next.Cards {
+		c.NextNoticeOn = next[c.ID]
+	}
+	for _, c := range tmp {
+		c.ID = 0
+	}
+}
