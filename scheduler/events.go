@@ -1,0 +1,155 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"kigen"
+	"kigen/notify"
+	"kigen/store"
+)
+
+// Sink applies verified provider reports to the store: delivery states,
+// contacts that bounced or opted out, SMS keywords. It implements
+// notify.EventSink and notify.InboundSink.
+type Sink struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// Now returns the current time; "today" for re-planning is its date in
+	// Asia/Tokyo.
+	Now func() time.Time
+}
+
+var (
+	_ notify.EventSink   = (*Sink)(nil)
+	_ notify.InboundSink = (*Sink)(nil)
+)
+
+func (s *Sink) today() kigen.Date {
+	if s.Now == nil {
+		return kigen.DateOf(time.Now())
+	}
+	return kigen.DateOf(s.Now())
+}
+
+func (s *Sink) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
+}
+
+// ApplyEvent records one provider event, idempotently and whatever the
+// order events arrive in (notify.DeliveryState): the latest delivery of the
+// message through that provider moves forward, the message takes the
+// delivery's outcome, and a bounce, spam report or opt-out marks the
+// resident's contact so that it is not used again until the resident
+// confirms it (or the address changes). All of it in one transaction.
+func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		m, err := tx.GetMessage(ctx, e.MessageID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notify.ErrUnknownMessage
+		} else if err != nil {
+			return err
+		}
+		ds, err := tx.ListDeliveries(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		var d *kigen.Delivery
+		for _, x := range ds {
+			if x.Provider == e.Provider {
+				d = x // oldest first: the last one wins
+			}
+		}
+		if d == nil {
+			return fmt.Errorf("message %d has no %s delivery: %w", m.ID, e.Provider, notify.ErrUnknownMessage)
+		}
+		if next, ok := notify.DeliveryState(d.State, e); ok {
+			d.State = next
+			if d.ProviderMessageID == "" {
+				d.ProviderMessageID = e.ProviderMessageID
+			}
+			if next == kigen.DeliveryBounced || next == kigen.DeliveryFailed {
+				d.ErrorCode, d.ErrorReason = e.Code, e.Reason
+			}
+			if err := tx.UpdateDelivery(ctx, d); err != nil {
+				return err
+			}
+			if err := tx.SetMessageState(ctx, m.ID, messageState(next)); err != nil {
+				return err
+			}
+		}
+		if (e.ContactFailed || e.OptOut) && m.ResidentID != 0 {
+			return markContact(ctx, tx, m, d, e, s.today())
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, notify.ErrUnknownMessage) {
+		return fmt.Errorf("apply %s event for message %d: %w", e.Provider, e.MessageID, err)
+	}
+	return err
+}
+
+// messageState is the message state a delivery state gives.
+func messageState(d kigen.DeliveryState) kigen.MessageState {
+	switch d {
+	case kigen.DeliveryDelivered:
+		return kigen.MessageDelivered
+	case kigen.DeliveryBounced, kigen.DeliveryFailed:
+		return kigen.MessageFailed
+	case kigen.DeliveryUnknown:
+		return kigen.MessageUnknown
+	}
+	return kigen.MessageSent
+}
+
+// markContact marks the resident's contact on the message's channel failed
+// or opted out, then re-plans the resident (they may now be unreachable). A
+// contact changed after the delivery was made may hold a new address: it is
+// left alone, because the report is about the old one.
+func markContact(ctx context.Context, tx store.Tx, m *kigen.Message, d *kigen.Delivery, e notify.Event, today kigen.Date) error {
+	cs, err := tx.ListContacts(ctx, m.MunicipalityID, m.ResidentID)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Channel != m.Channel || c.UpdatedAt.After(d.CreatedAt) {
+			continue
+		}
+		if (!e.ContactFailed || c.Failed) && (!e.OptOut || c.OptedOut) {
+			return nil // already marked: a duplicate report
+		}
+		c.Failed = c.Failed || e.ContactFailed
+		c.OptedOut = c.OptedOut || e.OptOut
+		if err := tx.UpsertContact(ctx, m.MunicipalityID, c); err != nil {
+			return err
+		}
+		return store.Replan(ctx, tx, m.MunicipalityID, m.ResidentID, today)
+	}
+	return nil
+}
+
+// SetSMSOptOut switches SMS off (STOP) or back on (START) for every resident
+// whose SMS contact is this number, in every municipality, and re-plans
+// them. An unknown number is not an error.
+func (s *Sink) SetSMSOptOut(ctx context.Context, phone string, optedOut bool) error {
+	today := s.today()
+	return s.Store.InTx(ctx, func(tx store.Tx) error {
+		keys, err := tx.SetSMSOptOut(ctx, phone, optedOut)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := store.Replan(ctx, tx, k.MunicipalityID, k.ResidentID, today); err != nil {
+				return err
+			}
+		}
+		s.logger().Info("sms keyword applied", "opted_out", optedOut, "residents", len(keys))
+		return nil
+	})
+}
