@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -11,25 +13,90 @@ import (
 )
 
 // Config is the effective configuration: environment first (12-factor),
-// flags of each subcommand override.
+// flags of each subcommand override. Provider credentials keep the
+// providers' own names; everything else is KIGEN_*.
 type Config struct {
 	DatabaseURL string // postgres://… or sqlite:PATH
 	// Now, when set (KIGEN_NOW or --now), is the instant Kigen acts as if it
 	// were: a date means 09:00 Asia/Tokyo that day.
 	Now time.Time
+
+	PublicURL    string // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
+	Addr         string // KIGEN_ADDR: where kigen serve listens
+	Outbox       string // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
+	EmailFrom    string // KIGEN_EMAIL_FROM
+	HotlinesFile string // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+
+	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
+	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
+	SendGridBaseURL    string // KIGEN_SENDGRID_BASE_URL
+
+	TwilioAccountSID          string // TWILIO_ACCOUNT_SID
+	TwilioAuthToken           string // TWILIO_AUTH_TOKEN (secret)
+	TwilioMessagingServiceSID string // TWILIO_MESSAGING_SERVICE_SID
+	TwilioFrom                string // TWILIO_FROM
+	TwilioBaseURL             string // KIGEN_TWILIO_BASE_URL
 }
 
-// DefaultConfig returns the embedded default: SQLite in ./kigen.db.
+// DefaultConfig returns the embedded default: SQLite in ./kigen.db, every
+// message to ./outbox.jsonl.
 func DefaultConfig() Config {
-	return Config{DatabaseURL: "sqlite:kigen.db"}
+	return Config{
+		DatabaseURL:     "sqlite:kigen.db",
+		Addr:            "127.0.0.1:8080",
+		Outbox:          "outbox.jsonl",
+		PublicURL:       "http://127.0.0.1:8080",
+		SendGridBaseURL: "https://api.sendgrid.com",
+	}
+}
+
+// EmailProvider names the provider email goes through: "sendgrid" with
+// keys, else "outbox".
+func (cfg Config) EmailProvider() string {
+	if cfg.SendGridAPIKey != "" {
+		return "sendgrid"
+	}
+	return "outbox"
+}
+
+// SMSProvider names the provider SMS goes through: "twilio" with keys, else
+// "outbox".
+func (cfg Config) SMSProvider() string {
+	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
+		return "twilio"
+	}
+	return "outbox"
 }
 
 // LoadConfig reads the environment and reports every problem at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
 	var errs []error
-	if v := getenv("DATABASE_URL"); v != "" {
-		cfg.DatabaseURL = v
+	str := func(dst *string, name string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	// A secret may come from NAME or from the file NAME_FILE names (a
+	// mounted secret), never both.
+	secret := func(dst *string, name string) {
+		v, file := getenv(name), getenv(name+"_FILE")
+		switch {
+		case v != "" && file != "":
+			errs = append(errs, fmt.Errorf("%s and %s_FILE: set one, not both", name, name))
+		case file != "":
+			b, err := os.ReadFile(file)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %v", name, err))
+			}
+			*dst = strings.TrimSpace(string(b))
+		default:
+			*dst = strings.TrimSpace(v)
+		}
+	}
+	secret(&cfg.DatabaseURL, "DATABASE_URL")
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = DefaultConfig().DatabaseURL
 	}
 	if _, _, err := parseDatabaseURL(cfg.DatabaseURL); err != nil {
 		errs = append(errs, fmt.Errorf("DATABASE_URL: %w", err))
@@ -40,6 +107,39 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KIGEN_NOW: %w", err))
 		}
 		cfg.Now = t
+	}
+	str(&cfg.PublicURL, "KIGEN_PUBLIC_URL")
+	str(&cfg.Addr, "KIGEN_ADDR")
+	str(&cfg.Outbox, "KIGEN_OUTBOX")
+	str(&cfg.EmailFrom, "KIGEN_EMAIL_FROM")
+	str(&cfg.HotlinesFile, "KIGEN_HOTLINES_FILE")
+	secret(&cfg.SendGridAPIKey, "SENDGRID_API_KEY")
+	str(&cfg.SendGridWebhookKey, "SENDGRID_WEBHOOK_VERIFICATION_KEY")
+	str(&cfg.SendGridBaseURL, "KIGEN_SENDGRID_BASE_URL")
+	str(&cfg.TwilioAccountSID, "TWILIO_ACCOUNT_SID")
+	secret(&cfg.TwilioAuthToken, "TWILIO_AUTH_TOKEN")
+	str(&cfg.TwilioMessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
+	str(&cfg.TwilioFrom, "TWILIO_FROM")
+	str(&cfg.TwilioBaseURL, "KIGEN_TWILIO_BASE_URL")
+
+	for _, u := range []struct{ name, value string }{
+		{"KIGEN_PUBLIC_URL", cfg.PublicURL}, {"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL}, {"KIGEN_TWILIO_BASE_URL", cfg.TwilioBaseURL},
+	} {
+		if u.value == "" {
+			continue
+		}
+		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.name, u.value))
+		}
+	}
+	if cfg.SendGridAPIKey != "" && cfg.EmailFrom == "" {
+		errs = append(errs, errors.New("KIGEN_EMAIL_FROM: required with SENDGRID_API_KEY (the sender, on a domain authenticated in SendGrid)"))
+	}
+	if (cfg.TwilioAccountSID == "") != (cfg.TwilioAuthToken == "") {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither"))
+	}
+	if cfg.TwilioAccountSID != "" && cfg.TwilioMessagingServiceSID == "" && cfg.TwilioFrom == "" {
+		errs = append(errs, errors.New("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM: one is required with Twilio keys"))
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -93,12 +193,37 @@ func redactURL(u string) string {
 	return u
 }
 
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "REDACTED"
+}
+
 // Print writes the configuration with secrets redacted.
 func (cfg Config) Print(w io.Writer) {
-	fmt.Fprintf(w, "DATABASE_URL=%s\n", redactURL(cfg.DatabaseURL))
 	now := ""
 	if !cfg.Now.IsZero() {
 		now = cfg.Now.Format(time.RFC3339)
 	}
-	fmt.Fprintf(w, "KIGEN_NOW=%s\n", now)
+	for _, kv := range [][2]string{
+		{"DATABASE_URL", redactURL(cfg.DatabaseURL)},
+		{"KIGEN_NOW", now},
+		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
+		{"KIGEN_ADDR", cfg.Addr},
+		{"KIGEN_OUTBOX", cfg.Outbox},
+		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
+		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},
+		{"SENDGRID_API_KEY", redact(cfg.SendGridAPIKey)},
+		{"SENDGRID_WEBHOOK_VERIFICATION_KEY", cfg.SendGridWebhookKey},
+		{"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL},
+		{"TWILIO_ACCOUNT_SID", cfg.TwilioAccountSID},
+		{"TWILIO_AUTH_TOKEN", redact(cfg.TwilioAuthToken)},
+		{"TWILIO_MESSAGING_SERVICE_SID", cfg.TwilioMessagingServiceSID},
+		{"TWILIO_FROM", cfg.TwilioFrom},
+		{"KIGEN_TWILIO_BASE_URL", cfg.TwilioBaseURL},
+	} {
+		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(w, "# email goes to: %s; SMS goes to: %s\n", cfg.EmailProvider(), cfg.SMSProvider())
 }

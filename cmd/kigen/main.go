@@ -65,7 +65,12 @@ type command struct {
 
 var commands = []command{
 	{"migrate", "kigen migrate", "apply the database migrations (DATABASE_URL; default sqlite:kigen.db)", runMigrate},
+	{"municipality", "kigen municipality add|set CODE --name NAME [--name-latin …] [--contact-phone|-email|-url …] | list", "manage municipalities and the contact block messages show", runMunicipality},
+	{"import", "kigen import [--municipality CODE] [--dry-run] [--json] [--ignore-unknown-columns] FILE.csv", "import a resident list: all rows or none", runImport},
+	{"resident", "kigen resident show|applied [--on DATE]|erase [--yes] [--municipality CODE] REF", "counter work: look a resident up, record a renewal applied for, erase a resident", runResident},
+	{"preview", "kigen preview --lang L --card KIND --stage STAGE [--context gap|pending] [--channel email|sms] [--now DATE] [--html] | --all --out DIR", "print one message with sample data, or write an HTML gallery of every message", runPreview},
 	{"timeline", "kigen timeline --residence_card DATE --mynumber_card DATE …", "show every reminder Kigen would send for these card dates, and when (no database)", runTimeline},
+	{"bench", "kigen bench import [--rows N] [--postgres URL]", "measure an import of N generated rows (temporary SQLite file, or a temporary PostgreSQL schema)", runBench},
 	{"config", "kigen config", "print the effective configuration, secrets redacted", runConfig},
 	{"version", "kigen version", "print the version", runVersion},
 }

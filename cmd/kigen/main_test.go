@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -155,4 +156,42 @@ func TestMigrate_Postgres(t *testing.T) {
 	}
 	env := map[string]string{"DATABASE_URL": url + sep + "search_path=" + schema}
 	checkMigrateTwice(t, env)
+}
+
+func TestConfig_Providers(t *testing.T) {
+	t.Parallel()
+	secretFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secretFile, []byte("tok3n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"SENDGRID_API_KEY": "SG.s3cret", "KIGEN_EMAIL_FROM": "Kigen <noreply@example.jp>",
+		"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN_FILE": secretFile, "TWILIO_FROM": "+815012345678",
+	}
+	code, out, errOut := runKigen(t, env, "config")
+	if code != exitOK {
+		t.Fatalf("code %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"SENDGRID_API_KEY=REDACTED", "TWILIO_AUTH_TOKEN=REDACTED", "email goes to: sendgrid; SMS goes to: twilio"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cret") || strings.Contains(out, "tok3n") {
+		t.Errorf("config leaks a secret:\n%s", out)
+	}
+	if code, out, _ := runKigen(t, map[string]string{}, "config"); code != exitOK || !strings.Contains(out, "email goes to: outbox; SMS goes to: outbox") {
+		t.Errorf("without keys: code %d\n%s", code, out)
+	}
+
+	bad := map[string]string{"SENDGRID_API_KEY": "x", "TWILIO_ACCOUNT_SID": "AC1", "KIGEN_PUBLIC_URL": "kigen.example",
+		"TWILIO_AUTH_TOKEN": "a", "TWILIO_AUTH_TOKEN_FILE": secretFile}
+	code, _, errOut = runKigen(t, bad, "config")
+	for _, want := range []string{"TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_FILE: set one, not both",
+		`KIGEN_PUBLIC_URL: "kigen.example" is not an http(s) URL`, "KIGEN_EMAIL_FROM: required with SENDGRID_API_KEY",
+		"TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM: one is required"} {
+		if code != exitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("bad provider config: code %d, stderr lacks %q:\n%s", code, want, errOut)
+		}
+	}
 }

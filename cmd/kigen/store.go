@@ -29,6 +29,20 @@ func (m *Main) openStore(ctx context.Context) (store.Store, error) {
 	return s, nil
 }
 
+// openMigratedStore opens the store and applies pending migrations, so that
+// every command works on a fresh embedded database without a separate
+// `kigen migrate`.
+func (m *Main) openMigratedStore(ctx context.Context) (store.Store, error) {
+	s, err := m.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return nil, envError(fmt.Errorf("migrate: %w", err))
+	}
+	return s, nil
+}
+
 // pendingCounter is implemented by both backends.
 type pendingCounter interface {
 	MigrationsPending(ctx context.Context) (int, error)

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"kigen/roster"
+	"kigen/roster/importer"
+)
+
+// maxRowErrors is how many bad-row lines an import prints before "and K
+// more".
+const maxRowErrors = 100
+
+func runImport(ctx context.Context, m *Main, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
+	dryRun := fs.Bool("dry-run", false, "check everything and print the summary, writing nothing")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	ignore := fs.Bool("ignore-unknown-columns", false, "skip columns Kigen does not know (they are still checked for My Numbers)")
+	region := fs.String("region", "JP", "default region of phone numbers without a country code")
+	path, err := parseInterleaved(fs, args, "FILE.csv")
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return usageErrorf("import: %v", err)
+	}
+	defer f.Close()
+
+	s, err := m.openMigratedStore(ctx)
+	if err != nil {
+		return err
+	}
+	mu, err := m.municipality(ctx, s, *code)
+	if err != nil {
+		return err
+	}
+	today := m.Config.Today(time.Now)
+
+	var in io.Reader = f
+	var bar *progressbar.ProgressBar
+	if isTerminal(m.Stderr) {
+		size := int64(-1)
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		bar = progressbar.DefaultBytes(size, "importing "+path)
+		pr := progressbar.NewReader(f, bar)
+		in = &pr
+	}
+	r, err := roster.NewReader(in, roster.Options{Today: today, Region: *region, IgnoreUnknownColumns: *ignore})
+	if err != nil {
+		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
+	}
+	sum, err := importer.Import(ctx, s, r, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: *dryRun})
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(m.Stderr)
+	}
+	var refused *importer.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		printRowErrors(m.Stderr, "", refused.Rows)
+		return &exitError{exitInvalid, fmt.Errorf("%s: %d problems: nothing was imported", path, len(refused.Rows))}
+	case ctx.Err() != nil:
+		return envError(errors.New("interrupted: nothing was imported"))
+	case err != nil:
+		return envError(fmt.Errorf("import %s: %w (nothing was imported)", path, err))
+	}
+	printRowErrors(m.Stderr, "warning: ", sum.Warnings)
+	if *asJSON {
+		out := struct {
+			Municipality string `json:"municipality"`
+			File         string `json:"file"`
+			Encoding     string `json:"encoding"`
+			importer.Summary
+			Warnings int `json:"warnings"`
+		}{mu.Code, path, r.Encoding(), sum, len(sum.Warnings)}
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	verb := "imported"
+	if sum.DryRun {
+		verb = "checked (dry run, nothing written)"
+	}
+	fmt.Fprintf(m.Stdout, "%s %s into %s %s: %d rows (%s)\n", verb, path, mu.Code, mu.Name, sum.Rows, r.Encoding())
+	fmt.Fprintf(m.Stdout, "  residents: %d created, %d updated, %d unchanged\n", sum.Created, sum.Updated, sum.Unchanged)
+	fmt.Fprintf(m.Stdout, "  renewals seen: %d; renewal gaps now open: %d\n", sum.Renewals, sum.GapsOpen)
+	fmt.Fprintf(m.Stdout, "  stale cards (expired over 30 days, not messaged): %d\n", sum.Stale)
+	fmt.Fprintf(m.Stdout, "  residents who cannot be reached (no consent or contact): %d\n", sum.NoContact)
+	if sum.Skipped > 0 || len(sum.Warnings) > 0 {
+		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, len(sum.Warnings))
+	}
+	return nil
+}
+
+// printRowErrors prints at most maxRowErrors lines, then "and K more".
+func printRowErrors(w io.Writer, prefix string, rows []importer.RowError) {
+	for i, e := range rows {
+		if i == maxRowErrors {
+			fmt.Fprintf(w, "%sand %d more\n", prefix, len(rows)-i)
+			return
+		}
+		fmt.Fprintf(w, "%s%v\n", prefix, e)
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
