@@ -2,6 +2,7 @@
 // the delivery of messages, and what follows a delivery — provider status
 // reports, opt-outs, fallback.
 //
-// This file set starts with the store side of delivery reports (Sink); the
-// tick and the workers join it with their issue.
+// Planner (plan.go) is the tick; Queue (river.go) runs the delivery jobs on
+// River in the store's database; DeliverWorker (deliver.go) renders and
+// sends one message; Sink (events.go) applies provider reports.
 package scheduler

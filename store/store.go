@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"kigen"
 )
@@ -184,6 +185,23 @@ type Queries interface {
 	GetMessage(ctx context.Context, id int64) (*kigen.Message, error)
 	// SetMessageState moves a message to a state. ErrNotFound if absent.
 	SetMessageState(ctx context.Context, id int64, state kigen.MessageState) error
+	// SetMessageToken stores the hash (SHA-256) of the message's link token:
+	// the token itself goes only into the message's links (/m/{token},
+	// /u/{token}) and is never stored. ErrNotFound if absent.
+	SetMessageToken(ctx context.Context, id int64, tokenHash []byte) error
+	// GetMessageByToken returns the message whose token hashes to tokenHash,
+	// or ErrNotFound.
+	GetMessageByToken(ctx context.Context, tokenHash []byte) (*kigen.Message, error)
+
+	// CreateTick records the start of a tick for a day and sets t.ID; a
+	// zero StartedAt is stamped with the store's clock.
+	CreateTick(ctx context.Context, t *Tick) error
+	// FinishTick records the end of a tick with what it planned (a zero
+	// FinishedAt is stamped with the store's clock). ErrNotFound if absent.
+	FinishTick(ctx context.Context, t *Tick) error
+	// LastTick returns the most recently started tick, or ErrNotFound if
+	// none ever ran.
+	LastTick(ctx context.Context) (*Tick, error)
 
 	// CreateDelivery records d for its message and sets its ID and
 	// timestamps. ErrNotFound if the message does not exist.
@@ -200,8 +218,19 @@ type Queries interface {
 // ResidentFilter selects a page of one municipality's residents.
 type ResidentFilter struct {
 	MunicipalityID int64
-	AfterID        int64 // return residents with a larger ID (keyset paging)
-	Limit          int   // at most this many; 0 means 1000
+	IDs            []int64 // non-nil: only these residents (unknown IDs left out; empty: none)
+	AfterID        int64   // return residents with a larger ID (keyset paging)
+	Limit          int     // at most this many; 0 means 1000
+}
+
+// Tick is one run of the daily tick: what /readyz checks and operators see.
+type Tick struct {
+	ID         int64
+	Date       kigen.Date // the day planned (Asia/Tokyo)
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while it runs (or if it died)
+	Notices    int       // notices recorded
+	Messages   int       // messages planned
 }
 
 // ResidentKey names a resident with their municipality.

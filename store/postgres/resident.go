@@ -63,6 +63,14 @@ func (q queries) ListResidents(ctx context.Context, f store.ResidentFilter) (_ [
 	if limit <= 0 {
 		limit = 1000
 	}
+	if f.IDs != nil {
+		// A non-nil empty list selects no one: a caller filtering by an
+		// empty set of IDs must not get the whole municipality.
+		rows, _ := q.db.Query(ctx, `SELECT `+residentColumns+` FROM residents
+WHERE municipality_id = $1 AND id > $2 AND id = ANY($4) ORDER BY id LIMIT $3`,
+			f.MunicipalityID, f.AfterID, limit, distinct(f.IDs))
+		return collect(rows, scanResident)
+	}
 	rows, _ := q.db.Query(ctx, `SELECT `+residentColumns+` FROM residents
 WHERE municipality_id = $1 AND id > $2 ORDER BY id LIMIT $3`, f.MunicipalityID, f.AfterID, limit)
 	return collect(rows, scanResident)

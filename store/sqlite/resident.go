@@ -83,6 +83,16 @@ func (q queries) ListResidents(ctx context.Context, f store.ResidentFilter) (_ [
 	if limit <= 0 {
 		limit = 1000
 	}
+	if f.IDs != nil {
+		// A non-nil empty list selects no one: a caller filtering by an
+		// empty set of IDs must not get the whole municipality.
+		return queryAll(ctx, q.db, scanResident, `
+			SELECT `+residentColumns+` FROM residents
+			WHERE municipality_id = ? AND id > ? AND id IN (SELECT value FROM json_each(?))
+			ORDER BY id
+			LIMIT ?`,
+			f.MunicipalityID, f.AfterID, idList(f.IDs), limit)
+	}
 	return queryAll(ctx, q.db, scanResident, `
 		SELECT `+residentColumns+` FROM residents
 		WHERE municipality_id = ? AND id > ?

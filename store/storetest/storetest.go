@@ -94,6 +94,11 @@ var suite = []testCase{
 	{"SetMessageState/OK", testSetMessageStateOK},
 	{"SetMessageState/ErrNotFound", testSetMessageStateErrNotFound},
 
+	// token.go
+	{"SetMessageToken/OK", testSetMessageTokenOK},
+	{"SetMessageToken/ErrNotFound", testSetMessageTokenErrNotFound},
+	{"GetMessageByToken/ErrNotFound", testGetMessageByTokenErrNotFound},
+
 	// delivery.go
 	{"CreateDelivery/OK", testCreateDeliveryOK},
 	{"CreateDelivery/ErrNotFound", testCreateDeliveryErrNotFound},
@@ -131,6 +136,12 @@ var suite = []testCase{
 	{"Bulk/OtherMunicipality", testBulkOtherMunicipality},
 	{"Bulk/Empty", testBulkEmpty},
 	{"Bulk/Large", testBulkLarge},
+
+	// tick.go
+	{"CreateTick/FinishTick/LastTick", testCreateFinishLastTick},
+	{"FinishTick/ErrNotFound", testFinishTickErrNotFound},
+	{"LastTick/ErrNotFound", testLastTickErrNotFound},
+	{"ListResidents/IDs", testListResidentsIDs},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t) for a

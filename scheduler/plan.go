@@ -1,0 +1,358 @@
+package scheduler
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"kigen"
+	"kigen/store"
+)
+
+// DefaultBatchSize is how many residents a tick plans per transaction when
+// Planner.BatchSize is not set.
+const DefaultBatchSize = 1000
+
+// dueCardsPerResident is how many due cards a batch reads per resident it
+// may plan: a resident has at most four cards, and most have one due.
+const dueCardsPerResident = 4
+
+// ErrNoProgress is returned by Planner.Tick when a batch finds only cards
+// that an earlier batch of the same tick already planned, still due, and
+// records nothing for them: their next dates are not being kept, and the
+// tick would loop on them for ever.
+var ErrNoProgress = errors.New("tick made no progress")
+
+// Planner runs the daily tick: it reads the cards whose next notice is due,
+// runs the domain rules (kigen.Plan) on their residents, and records the
+// notices due, the messages carrying them (one per resident per channel,
+// DOMAIN.md §7) and each card's next due date, then has the messages'
+// delivery jobs enqueued — all of a batch of residents in one transaction.
+type Planner struct {
+	// Store is where cards are read and notices and messages recorded.
+	Store store.Store
+	// Enqueue inserts the delivery jobs of these messages in tx (River's
+	// InsertManyTx in production; nil in tests that only plan). It is
+	// called once per batch that planned a message, inside the batch's
+	// transaction, so that a rollback drops the jobs with the notices. An
+	// error rolls the batch back and ends the tick.
+	Enqueue func(ctx context.Context, tx store.Tx, messageIDs []int64) error
+	// BatchSize is how many residents are planned per transaction;
+	// 0 means DefaultBatchSize.
+	BatchSize int
+	// Logger receives one line per batch and one per tick: counts and IDs
+	// only, never personal data. Nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; it stamps the tick record. Nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// TickSummary is what one tick planned.
+type TickSummary struct {
+	// TickID is the store.Tick recording this run.
+	TickID int64
+	// Date is the day planned (Asia/Tokyo).
+	Date kigen.Date
+	// Residents is how many residents with a due card the tick looked at,
+	// whether or not anything was due for them after all.
+	Residents int
+	// Notices is how many notices this tick recorded (not those a
+	// concurrent tick recorded first).
+	Notices int
+	// Messages is how many messages this tick planned.
+	Messages int
+	// Batches is how many transactions the tick committed.
+	Batches int
+	// ByStage counts the notices recorded by card kind and stage.
+	ByStage map[kigen.CardKind]map[kigen.Stage]int
+	// ByChannel counts the messages planned by channel.
+	ByChannel map[kigen.Channel]int
+	// Duration is how long the tick took.
+	Duration time.Duration
+}
+
+// Tick plans the day today. It records the run (store.Tick), then plans
+// batches of residents, in one transaction each, until no card is due on
+// or before today:
+//
+//   - up to BatchSize residents with a due card (earliest due first) are
+//     loaded with their contacts, cards and notices, and planned with
+//     kigen.Plan, in resident ID order;
+//   - every notice due is recorded (TickDate today). One already recorded
+//     (ErrConflict) was recorded by a concurrent tick and travels in that
+//     tick's message, so it is skipped here;
+//   - the notices this tick recorded for a resident go in one message per
+//     channel kigen.SendChannels gives; no notice, no message;
+//   - every card's next due date is stored where Plan's differs, which
+//     takes each planned card past today (or clears it), so that the loop
+//     ends;
+//   - Enqueue gets the batch's message IDs, in the transaction.
+//
+// Tick is idempotent: a second tick on the same day finds nothing due and
+// plans nothing, and two ticks running at once record each notice once and
+// put it in exactly one message per channel. Residents are written in
+// ascending ID order, so that two ticks' transactions on PostgreSQL wait
+// for each other rather than deadlock.
+//
+// A card that comes due again during the tick (an import re-planned it) is
+// planned again; a batch of nothing but such cards that records nothing
+// ends the tick with ErrNoProgress instead of looping.
+//
+// On error the batch in progress is rolled back, the batches already
+// committed stay, and the tick record is left unfinished; the summary
+// counts the committed batches. Running the tick again completes it.
+func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, error) {
+	start := time.Now() // monotonic: Now may be a frozen or time-travelling clock
+	sum := TickSummary{
+		Date:      today,
+		ByStage:   map[kigen.CardKind]map[kigen.Stage]int{},
+		ByChannel: map[kigen.Channel]int{},
+	}
+	rec := &store.Tick{Date: today, StartedAt: p.now()}
+	if err := p.Store.CreateTick(ctx, rec); err != nil {
+		return sum, fmt.Errorf("tick %s: %w", today, err)
+	}
+	sum.TickID = rec.ID
+	log := p.logger().With(slog.Int64("tick_id", rec.ID), slog.String("tick_date", today.String()))
+
+	seen := map[int64]bool{} // cards planned by a committed batch of this tick
+	for {
+		batchStart := time.Now()
+		var b batch
+		err := p.Store.InTx(ctx, func(tx store.Tx) error {
+			b = batch{} // fn runs once; start clean all the same
+			return p.planBatch(ctx, tx, today, &b)
+		})
+		if err != nil {
+			sum.Duration = time.Since(start)
+			return sum, fmt.Errorf("tick %s: batch %d: %w", today, sum.Batches+1, err)
+		}
+		if len(b.cards) == 0 {
+			break
+		}
+		if b.notices == 0 && allSeen(seen, b.cards) {
+			sum.Duration = time.Since(start)
+			return sum, fmt.Errorf("tick %s: batch %d: %d cards still due: %w", today, sum.Batches+1, len(b.cards), ErrNoProgress)
+		}
+		for _, id := range b.cards {
+			seen[id] = true
+		}
+		sum.Batches++
+		sum.add(&b)
+		log.InfoContext(ctx, "tick batch",
+			slog.Int("batch", sum.Batches),
+			slog.Int("residents", b.residents),
+			slog.Int("notices", b.notices),
+			slog.Int("messages", len(b.messageIDs)),
+			slog.Duration("duration", time.Since(batchStart)))
+	}
+	sum.Duration = time.Since(start)
+
+	rec.FinishedAt = rec.StartedAt.Add(sum.Duration)
+	rec.Notices, rec.Messages = sum.Notices, sum.Messages
+	if err := p.Store.FinishTick(ctx, rec); err != nil {
+		return sum, fmt.Errorf("tick %s: %w", today, err)
+	}
+	log.InfoContext(ctx, "tick finished",
+		slog.Int("batches", sum.Batches),
+		slog.Int("residents", sum.Residents),
+		slog.Int("notices", sum.Notices),
+		slog.Int("messages", sum.Messages),
+		slog.Duration("duration", sum.Duration))
+	return sum, nil
+}
+
+// batch is what one transaction planned. Its counts join the summary only
+// once it committed.
+type batch struct {
+	cards      []int64 // the due cards of the residents planned
+	residents  int
+	notices    int
+	messageIDs []int64
+	byStage    map[kigen.CardKind]map[kigen.Stage]int
+	byChannel  map[kigen.Channel]int
+}
+
+// add counts a committed batch in the summary.
+func (s *TickSummary) add(b *batch) {
+	s.Residents += b.residents
+	s.Notices += b.notices
+	s.Messages += len(b.messageIDs)
+	for kind, stages := range b.byStage {
+		if s.ByStage[kind] == nil {
+			s.ByStage[kind] = map[kigen.Stage]int{}
+		}
+		for st, n := range stages {
+			s.ByStage[kind][st] += n
+		}
+	}
+	for ch, n := range b.byChannel {
+		s.ByChannel[ch] += n
+	}
+}
+
+// planBatch plans, in tx, the next residents with a due card; b.cards is
+// empty when none is left.
+func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, b *batch) error {
+	size := p.batchSize()
+	due, err := tx.ListDueCards(ctx, today, size*dueCardsPerResident)
+	if err != nil {
+		return err
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	// The first residents, in due order, up to the batch size, grouped by
+	// municipality (every query but ListDueCards is scoped by tenant).
+	picked := make(map[store.ResidentKey]bool, size)
+	byMunicipality := map[int64][]int64{}
+	for _, d := range due {
+		k := store.ResidentKey{MunicipalityID: d.MunicipalityID, ResidentID: d.ResidentID}
+		if !picked[k] {
+			if len(picked) == size {
+				continue // the rest of this resident's cards wait for the next batch too
+			}
+			picked[k] = true
+			byMunicipality[d.MunicipalityID] = append(byMunicipality[d.MunicipalityID], d.ResidentID)
+		}
+		b.cards = append(b.cards, d.CardID)
+	}
+
+	type planned struct {
+		municipalityID int64
+		holding        *store.Holding
+	}
+	var todo []planned
+	for _, m := range slices.Sorted(maps.Keys(byMunicipality)) {
+		ids := byMunicipality[m]
+		rs, err := tx.ListResidents(ctx, store.ResidentFilter{MunicipalityID: m, IDs: ids, Limit: len(ids)})
+		if err != nil {
+			return err
+		}
+		hs, err := store.HoldingsOf(ctx, tx, m, rs)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			todo = append(todo, planned{m, h})
+		}
+	}
+	// Resident IDs are unique across municipalities: one global order for
+	// every transaction's writes, so that concurrent ticks cannot deadlock.
+	slices.SortFunc(todo, func(a, b planned) int { return cmp.Compare(a.holding.Resident.ID, b.holding.Resident.ID) })
+
+	b.byStage = map[kigen.CardKind]map[kigen.Stage]int{}
+	b.byChannel = map[kigen.Channel]int{}
+	for _, x := range todo {
+		if err := p.planResident(ctx, tx, x.municipalityID, x.holding, today, b); err != nil {
+			return err
+		}
+	}
+	b.residents = len(todo)
+	if p.Enqueue != nil && len(b.messageIDs) > 0 {
+		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
+			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
+		}
+	}
+	return nil
+}
+
+// planResident records in tx what is due for one resident today.
+func (p *Planner) planResident(ctx context.Context, tx store.Tx, municipalityID int64, h *store.Holding, today kigen.Date, b *batch) error {
+	o := kigen.Plan(h.Holder(), today)
+
+	var noticeIDs []int64
+	for _, d := range o.Due {
+		n := &kigen.Notice{CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today}
+		err := tx.CreateNotice(ctx, municipalityID, n)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			// A concurrent tick recorded it: it goes in that tick's message.
+			continue
+		case errors.Is(err, store.ErrNotFound):
+			// The card was deleted since it was read.
+			continue
+		case err != nil:
+			return fmt.Errorf("resident %d: %w", h.Resident.ID, err)
+		}
+		noticeIDs = append(noticeIDs, n.ID)
+		if b.byStage[d.Kind] == nil {
+			b.byStage[d.Kind] = map[kigen.Stage]int{}
+		}
+		b.byStage[d.Kind][d.Stage]++
+	}
+	if len(noticeIDs) > 0 {
+		b.notices += len(noticeIDs)
+		contacts := make([]kigen.Contact, 0, len(h.Contacts))
+		for _, c := range h.Contacts {
+			contacts = append(contacts, *c)
+		}
+		for _, ch := range kigen.SendChannels(h.Resident.Channel, contacts) {
+			m := &kigen.Message{
+				MunicipalityID: municipalityID,
+				ResidentID:     h.Resident.ID,
+				Channel:        ch,
+				TickDate:       today,
+				State:          kigen.MessagePlanned,
+				NoticeIDs:      noticeIDs,
+			}
+			if err := tx.CreateMessage(ctx, m); err != nil {
+				return fmt.Errorf("resident %d: %w", h.Resident.ID, err)
+			}
+			b.messageIDs = append(b.messageIDs, m.ID)
+			b.byChannel[ch]++
+		}
+	}
+	// Plan returns one CardPlan per card, in the order of h.Cards.
+	for i, cp := range o.Cards {
+		c := h.Cards[i]
+		if cp.Next == c.NextNoticeOn {
+			continue
+		}
+		err := tx.SetCardNextNoticeOn(ctx, municipalityID, c.ID, cp.Next)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since it was read
+		} else if err != nil {
+			return fmt.Errorf("resident %d: %w", h.Resident.ID, err)
+		}
+		c.NextNoticeOn = cp.Next
+	}
+	return nil
+}
+
+// allSeen reports whether every card in ids is in seen.
+func allSeen(seen map[int64]bool, ids []int64) bool {
+	for _, id := range ids {
+		if !seen[id] {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Planner) batchSize() int {
+	if p.BatchSize <= 0 {
+		return DefaultBatchSize
+	}
+	return p.BatchSize
+}
+
+func (p *Planner) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+func (p *Planner) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
+}

@@ -1,0 +1,40 @@
+package postgres
+
+import (
+	"context"
+
+	"kigen"
+	"kigen/store"
+)
+
+// SetMessageToken implements store.Queries. An empty hash clears the token.
+func (q queries) SetMessageToken(ctx context.Context, id int64, tokenHash []byte) (err error) {
+	defer wrap(&err, "SetMessageToken(%d)", id)
+	if len(tokenHash) == 0 {
+		tokenHash = nil // NULL, not an empty bytea
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE messages SET token_hash = $2 WHERE id = $1`, id, tokenHash)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// GetMessageByToken implements store.Queries. An empty hash matches no
+// message.
+func (q queries) GetMessageByToken(ctx context.Context, tokenHash []byte) (_ *kigen.Message, err error) {
+	defer wrap(&err, "GetMessageByToken")
+	if len(tokenHash) == 0 {
+		return nil, store.ErrNotFound
+	}
+	var id int64
+	if err := q.db.QueryRow(ctx, `SELECT id FROM messages WHERE token_hash = $1`, tokenHash).Scan(&id); err != nil {
+		return nil, err
+	}
+	// Messages are never deleted, only detached from their resident: the
+	// row found is still there for the second statement.
+	return q.GetMessage(ctx, id)
+}

@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kigen"
+	"kigen/web"
+)
+
+// mustScrape serves reg through NewHandler and returns /metrics.
+func mustScrape(t *testing.T, reg *prometheus.Registry) (int, string) {
+	t.Helper()
+	logger, _ := newLogger(t)
+	srv := httptest.NewServer(web.NewHandler(web.Deps{Registry: reg, Logger: logger}))
+	t.Cleanup(srv.Close)
+	resp, body := mustDo(t, srv, http.MethodGet, "/metrics")
+	return resp.StatusCode, body
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := web.NewMetrics(reg)
+	started := time.Date(2026, 3, 10, 0, 0, 3, 0, time.UTC)
+	m.ObserveTick(1500*time.Millisecond, started, map[kigen.CardKind]map[kigen.Stage]int{
+		kigen.ResidenceCard: {kigen.D90: 3, kigen.D30: 1, kigen.D7: 0},
+		kigen.MyNumberCard:  {kigen.RenewalGap: 2},
+	})
+	m.ObserveTick(500*time.Millisecond, started.Add(24*time.Hour), map[kigen.CardKind]map[kigen.Stage]int{
+		kigen.ResidenceCard: {kigen.D90: 1},
+	})
+	m.ObserveMessage("email", "sendgrid", web.ResultSent)
+	m.ObserveMessage("email", "sendgrid", web.ResultSent)
+	m.ObserveMessage("sms", "twilio", web.ResultSnoozed)
+	// Values that are not Kigen's own land under "other", never as given.
+	m.ObserveMessage("taro@example.com", "+819012345678", "Bounced: mailbox full")
+	m.SetJobStats(func(context.Context) (map[string]int, error) {
+		return map[string]int{"available": 5, "retryable": 2, "running": 1}, nil
+	})
+
+	status, body := mustScrape(t, reg)
+	if status != http.StatusOK {
+		t.Fatalf("status = %d, want 200\n%s", status, body)
+	}
+	for _, want := range []string{
+		`kigen_notices_planned_total{card="residence_card",stage="d90"} 4`,
+		`kigen_notices_planned_total{card="residence_card",stage="d30"} 1`,
+		`kigen_notices_planned_total{card="mynumber_card",stage="renewal_gap"} 2`,
+		`kigen_messages_total{channel="email",provider="sendgrid",result="sent"} 2`,
+		`kigen_messages_total{channel="sms",provider="twilio",result="snoozed"} 1`,
+		`kigen_messages_total{channel="other",provider="other",result="other"} 1`,
+		`kigen_tick_duration_seconds_count 2`,
+		`kigen_tick_duration_seconds_sum 2`,
+		`kigen_tick_duration_seconds_bucket{le="1"} 1`,
+		`kigen_last_tick_timestamp_seconds 1.773187203e+09`,
+		`kigen_jobs{state="available"} 5`,
+		`kigen_jobs{state="retryable"} 2`,
+		`kigen_jobs{state="running"} 1`,
+		`kigen_jobs{state="discarded"} 0`,
+		`go_goroutines `,
+		`go_memstats_alloc_bytes `,
+	} {
+		if !strings.Contains(body, want+"") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, bad := range []string{`stage="d7"`, "taro", "example.com", "819012345678", "mailbox"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("/metrics holds %q", bad)
+		}
+	}
+}
+
+func TestMetrics_Empty(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	web.NewMetrics(reg)
+	_, body := mustScrape(t, reg)
+	// No tick known yet: no last-tick series (an alert on its age would
+	// fire at time 0), and no jobs series until SetJobStats.
+	for _, bad := range []string{"kigen_last_tick_timestamp_seconds ", "kigen_jobs{"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("/metrics holds %q before any tick", bad)
+		}
+	}
+}
+
+func TestMetrics_JobStatsError(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := web.NewMetrics(reg)
+	m.ObserveMessage("email", "outbox", web.ResultSent)
+	m.SetJobStats(func(context.Context) (map[string]int, error) {
+		return nil, errors.New("database is locked")
+	})
+	logger, logs := newLogger(t)
+	srv := httptest.NewServer(web.NewHandler(web.Deps{Registry: reg, Logger: logger}))
+	t.Cleanup(srv.Close)
+	resp, body := mustDo(t, srv, http.MethodGet, "/metrics")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200 (the other series still served)", resp.StatusCode)
+	}
+	if !strings.Contains(body, `kigen_messages_total{channel="email",provider="outbox",result="sent"} 1`) {
+		t.Errorf("/metrics lost the other series:\n%s", body)
+	}
+	if strings.Contains(body, "kigen_jobs{") {
+		t.Error("/metrics serves kigen_jobs although its query failed")
+	}
+	if !strings.Contains(logs.String(), "database is locked") {
+		t.Error("the failing collector was not logged")
+	}
+}
+
+func TestMetrics_Nil(t *testing.T) {
+	t.Parallel()
+	var m *web.Metrics // kigen tick runs without metrics
+	m.ObserveTick(time.Second, time.Now(), nil)
+	m.ObserveMessage("email", "outbox", web.ResultSent)
+	m.SetLastTick(time.Now())
+	m.SetJobStats(nil)
+
+	// Metrics without a registry work but are served nowhere.
+	web.NewMetrics(nil).ObserveMessage("sms", "outbox", web.ResultDropped)
+}
+
+func TestNewMetrics_DefaultRegisterer(t *testing.T) {
+	t.Parallel()
+	// A registry that already has the Go and process collectors (as
+	// prometheus.DefaultRegisterer does) is fine.
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(prometheus.NewGoCollector()) //nolint:staticcheck // the old constructor, as DefaultRegisterer uses
+	web.NewMetrics(reg)
+}
+
+func TestHandler_NoRegistry(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(web.NewHandler(web.Deps{}))
+	t.Cleanup(srv.Close)
+	if resp, _ := mustDo(t, srv, http.MethodGet, "/metrics"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics without a registry = %d, want 404", resp.StatusCode)
+	}
+}
