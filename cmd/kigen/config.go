@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"kigen"
 )
 
@@ -21,6 +23,7 @@ type Config struct {
 	// were: a date means 09:00 Asia/Tokyo that day.
 	Now time.Time
 
+	Schedule     string // KIGEN_SCHEDULE: when the daily tick runs (cron, with CRON_TZ)
 	PublicURL    string // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
 	Addr         string // KIGEN_ADDR: where kigen serve listens
 	Outbox       string // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
@@ -43,6 +46,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		DatabaseURL:     "sqlite:kigen.db",
+		Schedule:        "CRON_TZ=Asia/Tokyo 0 9 * * *",
 		Addr:            "127.0.0.1:8080",
 		Outbox:          "outbox.jsonl",
 		PublicURL:       "http://127.0.0.1:8080",
@@ -107,6 +111,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KIGEN_NOW: %w", err))
 		}
 		cfg.Now = t
+	}
+	str(&cfg.Schedule, "KIGEN_SCHEDULE")
+	if _, err := cron.ParseStandard(cfg.Schedule); err != nil {
+		errs = append(errs, fmt.Errorf("KIGEN_SCHEDULE: %q: %v", cfg.Schedule, err))
 	}
 	str(&cfg.PublicURL, "KIGEN_PUBLIC_URL")
 	str(&cfg.Addr, "KIGEN_ADDR")
@@ -209,6 +217,7 @@ func (cfg Config) Print(w io.Writer) {
 	for _, kv := range [][2]string{
 		{"DATABASE_URL", redactURL(cfg.DatabaseURL)},
 		{"KIGEN_NOW", now},
+		{"KIGEN_SCHEDULE", cfg.Schedule},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
 		{"KIGEN_OUTBOX", cfg.Outbox},

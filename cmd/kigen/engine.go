@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"kigen"
+	"kigen/notify"
+	"kigen/notify/outbox"
+	"kigen/notify/sendgrid"
+	"kigen/notify/twilio"
+	"kigen/scheduler"
+	"kigen/store"
+	"kigen/store/postgres"
+	"kigen/store/sqlite"
+	"kigen/templates"
+)
+
+// engine is the scheduler wired to a store: the planner, the River queue
+// with its delivery worker, and the senders of each channel.
+type engine struct {
+	store   store.Store
+	queue   *scheduler.Queue
+	planner *scheduler.Planner
+	counts  *sendCounts
+	now     func() time.Time
+}
+
+// clock returns the clock Kigen runs on: the real one, or the fixed
+// instant of --now / KIGEN_NOW (logged loudly: time travel is for demos
+// and tests).
+func (m *Main) clock(logger *slog.Logger) func() time.Time {
+	if m.Config.Now.IsZero() {
+		return time.Now
+	}
+	logger.Warn("time travel: Kigen acts as if it were this time", "now", m.Config.Now.Format(time.RFC3339))
+	at := m.Config.Now
+	return func() time.Time { return at }
+}
+
+// newEngine builds the engine on an opened, migrated store.
+func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Time, logger *slog.Logger, observe func(ch kigen.Channel, result string)) (*engine, error) {
+	hotlines := templates.DefaultHotlines()
+	if m.Config.HotlinesFile != "" {
+		h, err := templates.LoadHotlines(m.Config.HotlinesFile)
+		if err != nil {
+			return nil, usageErrorf("KIGEN_HOTLINES_FILE: %v", err)
+		}
+		hotlines = h
+	}
+	renderer, err := templates.New(hotlines)
+	if err != nil {
+		return nil, envError(err)
+	}
+	senders, providers, err := m.senders(logger, now)
+	if err != nil {
+		return nil, err
+	}
+	counts := &sendCounts{observe: observe}
+	for ch, s := range senders {
+		senders[ch] = &countingSender{Sender: s, channel: ch, counts: counts}
+	}
+	worker := &scheduler.DeliverWorker{
+		Store: s, Senders: senders, Providers: providers, Renderer: renderer,
+		PublicURL: m.Config.PublicURL, Now: now, Logger: logger,
+	}
+	qcfg := scheduler.QueueConfig{Worker: worker, Logger: logger}
+	var q *scheduler.Queue
+	switch st := s.(type) {
+	case *sqlite.Store:
+		q, err = scheduler.NewSQLiteQueue(st.DB(), qcfg)
+	case *postgres.Store:
+		q, err = scheduler.NewPostgresQueue(st.Pool(), qcfg)
+	default:
+		err = fmt.Errorf("no queue for store %T", s)
+	}
+	if err != nil {
+		return nil, envError(err)
+	}
+	if err := q.Migrate(ctx); err != nil {
+		return nil, envError(fmt.Errorf("migrate the job queue: %w", err))
+	}
+	planner := &scheduler.Planner{Store: s, Enqueue: q.Enqueue, Logger: logger, Now: now}
+	return &engine{store: s, queue: q, planner: planner, counts: counts, now: now}, nil
+}
+
+// senders returns each channel's Sender: the provider when its keys are
+// configured, else the outbox (safe by default, never a silent drop).
+func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Channel]notify.Sender, map[kigen.Channel]string, error) {
+	cfg := m.Config
+	senders := map[kigen.Channel]notify.Sender{}
+	providers := map[kigen.Channel]string{}
+	var box *outbox.Sender
+	useOutbox := func(ch kigen.Channel) error {
+		if box == nil {
+			var err error
+			if box, err = outbox.Open(cfg.Outbox, &outbox.Opts{Logger: logger, Now: now}); err != nil {
+				return envError(fmt.Errorf("KIGEN_OUTBOX: %w", err))
+			}
+			m.closers = append(m.closers, box.Close)
+		}
+		senders[ch], providers[ch] = box, "outbox"
+		return nil
+	}
+	if cfg.EmailProvider() == "sendgrid" {
+		sg, err := sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, From: cfg.EmailFrom, BaseURL: cfg.SendGridBaseURL, Logger: logger})
+		if err != nil {
+			return nil, nil, usageErrorf("%v", err)
+		}
+		senders[kigen.Email], providers[kigen.Email] = sg, "sendgrid"
+	} else if err := useOutbox(kigen.Email); err != nil {
+		return nil, nil, err
+	}
+	if cfg.SMSProvider() == "twilio" {
+		tw, err := twilio.New(twilio.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+			MessagingServiceSID: cfg.TwilioMessagingServiceSID, From: cfg.TwilioFrom, PublicURL: cfg.PublicURL,
+			BaseURL: cfg.TwilioBaseURL, Logger: logger})
+		if err != nil {
+			return nil, nil, usageErrorf("%v", err)
+		}
+		senders[kigen.SMS], providers[kigen.SMS] = tw, "twilio"
+	} else if err := useOutbox(kigen.SMS); err != nil {
+		return nil, nil, err
+	}
+	return senders, providers, nil
+}
+
+// sendCounts counts send results per channel for the tick summary and the
+// metrics.
+type sendCounts struct {
+	mu      sync.Mutex
+	n       map[kigen.Channel]map[string]int
+	observe func(ch kigen.Channel, result string)
+}
+
+func (c *sendCounts) add(ch kigen.Channel, result string) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = map[kigen.Channel]map[string]int{}
+	}
+	if c.n[ch] == nil {
+		c.n[ch] = map[string]int{}
+	}
+	c.n[ch][result]++
+	c.mu.Unlock()
+	if c.observe != nil {
+		c.observe(ch, result)
+	}
+}
+
+func (c *sendCounts) get(ch kigen.Channel, result string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[ch][result]
+}
+
+// countingSender classifies each send's outcome.
+type countingSender struct {
+	notify.Sender
+	channel kigen.Channel
+	counts  *sendCounts
+}
+
+func (s *countingSender) Send(ctx context.Context, msg notify.Message) (notify.Receipt, error) {
+	r, err := s.Sender.Send(ctx, msg)
+	switch {
+	case err == nil:
+		s.counts.add(s.channel, "sent")
+	case notify.MaybeSent(err):
+		s.counts.add(s.channel, "unknown")
+	case notify.IsPermanent(err):
+		s.counts.add(s.channel, "failed")
+	default:
+		s.counts.add(s.channel, "retrying")
+	}
+	return r, err
+}
