@@ -249,3 +249,28 @@ func (x cardContext) decorate(d *Due, c Card) {
 		d.SpecialPeriodEnds = x.residence.AddMonths(specialPeriodMonths)
 	}
 }
+
+// Describe returns the notice k of card c as Plan would return it on day
+// today: the facts its text needs (days left, the renewal gap, a pending
+// renewal), computed from the resident's cards as they are now. A message
+// is rendered when it is sent, maybe days after it was planned (DOMAIN.md
+// §11.6): its notices are described again then.
+func Describe(h Holder, c Card, k NoticeKey, today Date) Due {
+	d := Due{NoticeKey: k, Kind: c.Kind, DaysLeft: k.ExpiresOn.Sub(today)}
+	if c.Kind.isResidence() && !c.RenewalAppliedOn.IsZero() && k.Stage == SpecialPeriod {
+		d.RenewalAppliedOn, d.SpecialPeriodEnds = c.RenewalAppliedOn, k.ExpiresOn.AddMonths(specialPeriodMonths)
+	}
+	if c.Kind != MyNumberCard {
+		return d
+	}
+	ctx := holderContext(h)
+	if k.Stage == RenewalGap {
+		d.ResidenceExpiresOn = ctx.residence
+		if cert := ctx.cert; !cert.IsZero() && cert.Before(ctx.residence) && !cert.After(k.ExpiresOn) {
+			d.CertExpiresOn = cert
+		}
+		return d
+	}
+	ctx.decorate(&d, c)
+	return d
+}

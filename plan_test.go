@@ -442,3 +442,32 @@ func TestDate_AddMonths(t *testing.T) {
 		t.Errorf("Sub = %d, want 13", got)
 	}
 }
+
+// TestDescribe: a notice described again on any day carries the same facts
+// Plan gave it on its day, with the days left of the new day.
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	start := d("2026-01-01")
+	for range 200 {
+		h := randomHolder(rng, start)
+		h.Reachable = true
+		for day := start; day.Before(start.AddDays(3 * 365)); day = day.AddDays(1 + rng.IntN(20)) {
+			for _, due := range kigen.Plan(h, day).Due {
+				var c kigen.Card
+				for _, x := range h.Cards {
+					if x.ID == due.CardID {
+						c = x
+					}
+				}
+				later := day.AddDays(2)
+				want := due
+				want.DaysLeft = due.ExpiresOn.Sub(later)
+				if diff := cmp.Diff(want, kigen.Describe(h, c, due.NoticeKey, later)); diff != "" {
+					t.Fatalf("Describe of %+v planned on %s (-want +got):\n%s", due.NoticeKey, day, diff)
+				}
+				h.Sent = append(h.Sent, due.NoticeKey)
+			}
+		}
+	}
+}

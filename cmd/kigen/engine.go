@@ -67,21 +67,9 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 		Store: s, Senders: senders, Providers: providers, Renderer: renderer,
 		PublicURL: m.Config.PublicURL, Now: now, Logger: logger,
 	}
-	qcfg := scheduler.QueueConfig{Worker: worker, Logger: logger}
-	var q *scheduler.Queue
-	switch st := s.(type) {
-	case *sqlite.Store:
-		q, err = scheduler.NewSQLiteQueue(st.DB(), qcfg)
-	case *postgres.Store:
-		q, err = scheduler.NewPostgresQueue(st.Pool(), qcfg)
-	default:
-		err = fmt.Errorf("no queue for store %T", s)
-	}
+	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Logger: logger})
 	if err != nil {
-		return nil, envError(err)
-	}
-	if err := q.Migrate(ctx); err != nil {
-		return nil, envError(fmt.Errorf("migrate the job queue: %w", err))
+		return nil, err
 	}
 	planner := &scheduler.Planner{Store: s, Enqueue: q.Enqueue, Logger: logger, Now: now}
 	return &engine{store: s, queue: q, planner: planner, counts: counts, now: now}, nil
@@ -177,4 +165,26 @@ func (s *countingSender) Send(ctx context.Context, msg notify.Message) (notify.R
 		s.counts.add(s.channel, "retrying")
 	}
 	return r, err
+}
+
+// queueFor returns the River queue on the store's own database, with River's
+// migrations applied.
+func queueFor(ctx context.Context, s store.Store, cfg scheduler.QueueConfig) (*scheduler.Queue, error) {
+	var q *scheduler.Queue
+	var err error
+	switch st := s.(type) {
+	case *sqlite.Store:
+		q, err = scheduler.NewSQLiteQueue(st.DB(), cfg)
+	case *postgres.Store:
+		q, err = scheduler.NewPostgresQueue(st.Pool(), cfg)
+	default:
+		err = fmt.Errorf("no queue for store %T", s)
+	}
+	if err != nil {
+		return nil, envError(err)
+	}
+	if err := q.Migrate(ctx); err != nil {
+		return nil, envError(fmt.Errorf("migrate the job queue: %w", err))
+	}
+	return q, nil
 }

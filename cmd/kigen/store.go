@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
 	"kigen/store/sqlite"
@@ -64,6 +65,9 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 	}
 	if err := s.Migrate(ctx); err != nil {
 		return envError(fmt.Errorf("migrate: %w", err))
+	}
+	if _, err := queueFor(ctx, s, scheduler.QueueConfig{Logger: m.logger()}); err != nil {
+		return err
 	}
 	switch {
 	case before == 0:

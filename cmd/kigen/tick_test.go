@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"kigen/store/postgres/postgrestest"
+)
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	out := mustRun(t, map[string]string{"KIGEN_NOW": "2026-11-25"}, "demo")
+	scripts := map[string]*unicode.RangeTable{"Hangul": unicode.Hangul, "Thai": unicode.Thai,
+		"Devanagari": unicode.Devanagari, "Han": unicode.Han, "Hiragana": unicode.Hiragana, "Latin": unicode.Latin}
+	for name, table := range scripts {
+		if !strings.ContainsFunc(out, func(r rune) bool { return unicode.Is(table, r) }) {
+			t.Errorf("demo output has no %s text", name)
+		}
+	}
+	for _, want := range []string{"renewal_gap", "special_period", "→ sms to D-004", "→ email to D-004", "Done: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "D-010") {
+		t.Error("the resident without consent got a message")
+	}
+}
+
+// outboxLines reads the outbox as "ref channel card:stage+card:stage".
+func outboxLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l struct {
+			Ref     string `json:"resident_ref"`
+			Channel string `json:"channel"`
+			Notices []struct{ Card, Stage string }
+		}
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("outbox line %q: %v", sc.Text(), err)
+		}
+		var ns []string
+		for _, n := range l.Notices {
+			ns = append(ns, n.Card+":"+n.Stage)
+		}
+		out = append(out, l.Ref+" "+l.Channel+" "+strings.Join(ns, "+"))
+	}
+	return out
+}
+
+// TestTick_EndToEnd imports a list, ticks on a sequence of dates through
+// the real command and checks exactly what went out, on both backends.
+func TestTick_EndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "kigen.db"), "KIGEN_OUTBOX": filepath.Join(dir, "outbox.jsonl")}
+			if backend == "postgres" {
+				_, schema := postgrestest.NewSchemaPool(t)
+				env["DATABASE_URL"] = postgrestest.URL(t) + "&search_path=" + schema
+			}
+			mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City")
+			list := writeFile(t, "r.csv", []byte("resident_ref,language,email,phone,residence_status,residence_card_expires_on,mynumber_card_expires_on,consent,channel\n"+
+				"S-1,en,s1@example.jp,,定住者,2027-01-31,2027-01-31,yes,\n"+ // two cards, one day
+				"S-2,ko,s2@example.jp,090-1234-5678,留学,2030-03-31,2027-01-31,yes,both\n"+ // gap, two channels
+				"S-3,vi,s3@example.jp,,留学,2027-01-31,2027-01-31,no,\n")) // no consent
+			env["KIGEN_NOW"] = "2026-11-25"
+			mustRun(t, env, "import", list)
+
+			out := mustRun(t, env, "tick", "--json")
+			var sum tickSummary
+			if err := json.Unmarshal([]byte(out), &sum); err != nil {
+				t.Fatalf("tick --json: %v\n%s", err, out)
+			}
+			if sum.Notices != 4 || sum.Messages != 3 || sum.Sent["email"] != 2 || sum.Sent["sms"] != 1 {
+				t.Errorf("first tick summary %+v: want 4 notices in 3 messages (2 email, 1 sms)", sum)
+			}
+			want := []string{
+				"S-1 email mynumber_card:d90+residence_card:d90",
+				"S-2 email mynumber_card:renewal_gap+mynumber_card:d90",
+				"S-2 sms mynumber_card:renewal_gap+mynumber_card:d90",
+			}
+			got := outboxLines(t, env["KIGEN_OUTBOX"])
+			if strings.Join(sortedCopy(got), "\n") != strings.Join(want, "\n") {
+				t.Errorf("outbox after the first tick:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+
+			// The same day again: nothing new. A week without ticks, then
+			// one tick: one notice per card, the most urgent.
+			mustRun(t, env, "tick")
+			if n := len(outboxLines(t, env["KIGEN_OUTBOX"])); n != 3 {
+				t.Errorf("a second tick the same day sent %d more messages", n-3)
+			}
+			out = mustRun(t, env, "tick", "--now", "2027-01-20")
+			if !strings.Contains(out, "tick 2027-01-20: 3 notices for 2 residents in 3 messages") {
+				t.Errorf("catch-up tick: %s", out)
+			}
+			got = outboxLines(t, env["KIGEN_OUTBOX"])[3:]
+			for _, l := range got {
+				if !strings.Contains(l, ":d14") || strings.Contains(l, ":d30") || strings.Contains(l, ":d60") {
+					t.Errorf("catch-up sent %q; want only the most urgent stage (d14)", l)
+				}
+			}
+		})
+	}
+}
+
+func sortedCopy(s []string) []string {
+	c := append([]string(nil), s...)
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j] < c[j-1]; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+	return c
+}
+
+// TestServe starts the real server on a free loopback port, checks the
+// operator endpoints and shuts it down gracefully.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "kigen.db"), "KIGEN_OUTBOX": filepath.Join(dir, "outbox.jsonl"),
+		"KIGEN_ADDR": addr, "KIGEN_NOW": "2026-11-25T10:00:00+09:00"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var stderr strings.Builder
+	go func() {
+		m := NewMain(io.Discard, &stderr, func(k string) string { return env[k] })
+		code := m.Run(ctx, []string{"serve"})
+		m.Close()
+		done <- code
+	}()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, _ := get("/healthz"); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The 09:00 tick of the day was missed: serve catches it up at start,
+	// and then the service is ready.
+	var body string
+	for code := 0; code != http.StatusOK; {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never ready: %s", body)
+		}
+		code, body = get("/readyz")
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, metrics := get("/metrics")
+	if code != http.StatusOK || !strings.Contains(metrics, "kigen_last_tick_timestamp_seconds") || !strings.Contains(metrics, `kigen_jobs{state="available"}`) {
+		t.Errorf("/metrics: %d\n%.2000s", code, metrics)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d after SIGTERM; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
