@@ -28,8 +28,12 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	days := fs.Int("days", 120, "how many days to fast-forward")
 	full := fs.Bool("full", false, "print whole messages, not their first lines")
 	keep := fs.Bool("keep", false, "keep the demo's database and outbox (their folder is printed)")
+	nowFlag := fs.String("now", "", "start on this date instead of today")
 	if err := fs.Parse(args); err != nil {
 		return usageErrorf("%v", err)
+	}
+	if err := m.setNow(*nowFlag); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "kigen-demo-")
 	if err != nil {

@@ -26,8 +26,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	addr := fs.String("addr", m.Config.Addr, "listen address")
+	nowFlag := fs.String("now", "", "act as if it were this date (09:00 Asia/Tokyo) or RFC 3339 time")
 	if err := fs.Parse(args); err != nil {
 		return usageErrorf("%v", err)
+	}
+	if err := m.setNow(*nowFlag); err != nil {
+		return err
 	}
 	logger := m.serveLogger()
 	s, err := m.openMigratedStore(ctx)

@@ -33,12 +33,8 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("tick: unexpected argument %q", fs.Arg(0))
 	}
-	if *nowFlag != "" {
-		t, err := ParseNow(*nowFlag)
-		if err != nil {
-			return usageErrorf("--now: %v", err)
-		}
-		m.Config.Now = t
+	if err := m.setNow(*nowFlag); err != nil {
+		return err
 	}
 	logger := m.logger()
 	s, err := m.openMigratedStore(ctx)
@@ -102,4 +98,17 @@ func (e *engine) snapshot() map[kigen.Channel]map[string]int {
 // the CLI's own output stays readable.
 func (m *Main) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// setNow applies a --now flag (it overrides KIGEN_NOW).
+func (m *Main) setNow(v string) error {
+	if v == "" {
+		return nil
+	}
+	t, err := ParseNow(v)
+	if err != nil {
+		return usageErrorf("--now: %v", err)
+	}
+	m.Config.Now = t
+	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +202,51 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+}
+
+// TestTick_TwoAtOnce starts two ticks on one PostgreSQL database at the
+// same moment: each message goes out once, and neither fails.
+func TestTick_TwoAtOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, schema := postgrestest.NewSchemaPool(t)
+	env := map[string]string{"DATABASE_URL": postgrestest.URL(t) + "&search_path=" + schema,
+		"KIGEN_OUTBOX": filepath.Join(dir, "outbox.jsonl"), "KIGEN_NOW": "2026-11-25"}
+	mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市")
+	var b strings.Builder
+	b.WriteString("resident_ref,language,email,residence_card_expires_on,mynumber_card_expires_on,consent\n")
+	for i := range 300 {
+		b.WriteString("T-" + strconv.Itoa(i) + ",en,t" + strconv.Itoa(i) + "@example.jp,2027-01-31,2027-01-31,yes\n")
+	}
+	mustRun(t, env, "import", writeFile(t, "r.csv", []byte(b.String())))
+	mustRun(t, env, "migrate") // both ticks find the queue's tables ready
+
+	errs := make(chan string, 2)
+	for range 2 {
+		go func() {
+			code, out, errOut := runKigen(t, env, "tick")
+			if code != exitOK {
+				errs <- fmt.Sprintf("code %d: %s %s", code, out, errOut)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range 2 {
+		if e := <-errs; e != "" {
+			t.Errorf("a concurrent tick failed: %s", e)
+		}
+	}
+	lines := outboxLines(t, env["KIGEN_OUTBOX"])
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l] {
+			t.Errorf("sent twice: %s", l)
+		}
+		seen[l] = true
+	}
+	if len(lines) != 300 {
+		t.Errorf("%d messages went out, want 300 (one per resident)", len(lines))
 	}
 }
