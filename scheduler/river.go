@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ import (
 // by args): enqueuing a message twice sends it once.
 type DeliverArgs struct {
 	MessageID int64 `json:"message_id"`
+	// Resend is set by a staff decision to send a message again (kigen
+	// delivery resend): a new value makes a new unique job, where River
+	// would otherwise skip the message's finished job as a duplicate.
+	Resend int64 `json:"resend,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -106,8 +111,8 @@ type QueueConfig struct {
 	// if Workers is nil).
 	Worker *DeliverWorker
 	// Workers are other job workers (river.AddWorker), or the deliver
-	// worker if Worker is nil. With neither, the queue only inserts: Start
-	// and WorkUntilIdle fail.
+	// worker if Worker is nil. With none of Worker, Tick and Workers, the
+	// queue only inserts: Start and WorkUntilIdle fail.
 	Workers *river.Workers
 	// MaxWorkers is how many jobs run at once in this process; default 10.
 	MaxWorkers int
@@ -128,7 +133,15 @@ type QueueConfig struct {
 	// default 200 ms. On PostgreSQL an insert also wakes it at once
 	// (LISTEN/NOTIFY); SQLite has only the poll.
 	FetchPollInterval time.Duration
-	// PeriodicJobs are run by the elected leader (the daily tick).
+	// Tick is the tick worker (tick jobs: Queue.InsertTick,
+	// Queue.CatchUpTick, TickSchedule). It is added to Workers (a new
+	// bundle if Workers is nil).
+	Tick *TickWorker
+	// TickSchedule, if set, is when the elected leader enqueues the daily
+	// tick (NewTickPeriodicJob; a robfig/cron cron.Schedule fits). It needs
+	// Tick.
+	TickSchedule river.PeriodicSchedule
+	// PeriodicJobs are other jobs run by the elected leader.
 	PeriodicJobs []*river.PeriodicJob
 	// Schema is the PostgreSQL schema of River's tables; empty: the
 	// connection's search_path. Ignored on SQLite.
@@ -152,13 +165,24 @@ func (cfg QueueConfig) withDefaults() QueueConfig {
 
 // river returns the River configuration of cfg (with defaults applied).
 func (cfg QueueConfig) river() (*river.Config, error) {
+	if (cfg.Worker != nil || cfg.Tick != nil) && cfg.Workers == nil {
+		cfg.Workers = river.NewWorkers()
+	}
 	if cfg.Worker != nil {
-		if cfg.Workers == nil {
-			cfg.Workers = river.NewWorkers()
-		}
 		if err := river.AddWorkerSafely(cfg.Workers, cfg.Worker); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Tick != nil {
+		if err := river.AddWorkerSafely(cfg.Workers, cfg.Tick); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.TickSchedule != nil {
+		if cfg.Tick == nil {
+			return nil, errNoTickWorker
+		}
+		cfg.PeriodicJobs = append(slices.Clip(cfg.PeriodicJobs), NewTickPeriodicJob(cfg.TickSchedule, nil))
 	}
 	rc := &river.Config{
 		FetchCooldown:        min(river.FetchCooldownDefault, cfg.FetchPollInterval),
@@ -202,6 +226,9 @@ type client interface {
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
 	insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) error
+	// insert inserts one job outside any transaction and reports whether
+	// it did (false: a unique duplicate was there).
+	insert(ctx context.Context, args river.JobArgs) (bool, error)
 	migrate(ctx context.Context) error
 }
 
@@ -219,6 +246,14 @@ func (c riverClient[TTx]) insertManyTx(ctx context.Context, tx any, params []riv
 	}
 	_, err := c.InsertManyTx(ctx, t, params)
 	return err
+}
+
+func (c riverClient[TTx]) insert(ctx context.Context, args river.JobArgs) (bool, error) {
+	res, err := c.Insert(ctx, args, nil)
+	if err != nil {
+		return false, err
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
 }
 
 func (c riverClient[TTx]) migrate(ctx context.Context) error {
@@ -348,6 +383,17 @@ func (q *Queue) Enqueue(ctx context.Context, tx store.Tx, messageIDs []int64) er
 	}
 	if err := q.client.insertManyTx(ctx, tx.Driver(), params); err != nil {
 		return fmt.Errorf("scheduler: enqueue %d deliver jobs: %w", len(params), err)
+	}
+	return nil
+}
+
+// EnqueueResend inserts, in tx, a job that sends the message again: for a
+// send settled by hand after it was recorded unknown. resend must differ
+// from earlier resends of the message (a counter, or the time).
+func (q *Queue) EnqueueResend(ctx context.Context, tx store.Tx, messageID, resend int64) error {
+	params := []river.InsertManyParams{{Args: DeliverArgs{MessageID: messageID, Resend: resend}}}
+	if err := q.client.insertManyTx(ctx, tx.Driver(), params); err != nil {
+		return fmt.Errorf("scheduler: enqueue resend of message %d: %w", messageID, err)
 	}
 	return nil
 }

@@ -183,6 +183,10 @@ type Queries interface {
 	// ErrNotFound. Delivery workers use it; it is not scoped because a job
 	// carries only the message ID.
 	GetMessage(ctx context.Context, id int64) (*kigen.Message, error)
+	// MessageCarriesNotices reports whether a message of the municipality on
+	// the channel already carries one of these notices (a fallback must
+	// not send them twice on one channel).
+	MessageCarriesNotices(ctx context.Context, municipalityID int64, ch kigen.Channel, noticeIDs []int64) (bool, error)
 	// SetMessageState moves a message to a state. ErrNotFound if absent.
 	SetMessageState(ctx context.Context, id int64, state kigen.MessageState) error
 	// SetMessageToken stores the hash (SHA-256) of the message's link token:
@@ -213,6 +217,20 @@ type Queries interface {
 	GetDelivery(ctx context.Context, id int64) (*kigen.Delivery, error)
 	// ListDeliveries returns the deliveries of a message, oldest first.
 	ListDeliveries(ctx context.Context, messageID int64) ([]*kigen.Delivery, error)
+
+	// ListStaleCards returns the municipality's cards whose ExpiresOn is
+	// before the date, ordered by ExpiresOn then ID: with today − 30 days,
+	// the candidates for the staff's stale list (DOMAIN.md §4, §11.5). It
+	// does not look at RenewalAppliedOn: a residence or integrated card
+	// whose renewal is pending is stale only after its special period
+	// (ExpiresOn + 2 months), which the caller checks. It reads every card
+	// of the municipality, not of the others: an operator's query, not the
+	// tick's.
+	ListStaleCards(ctx context.Context, municipalityID int64, before kigen.Date) ([]*kigen.Card, error)
+	// ListDeliveriesByState returns the deliveries in this state of the
+	// municipality's messages, oldest first (by ID): with DeliveryUnknown,
+	// the sends an operator must settle.
+	ListDeliveriesByState(ctx context.Context, municipalityID int64, state kigen.DeliveryState) ([]*kigen.Delivery, error)
 }
 
 // ResidentFilter selects a page of one municipality's residents.

@@ -91,6 +91,7 @@ var suite = []testCase{
 	{"CreateMessage/ErrNotFound", testCreateMessageErrNotFound},
 	{"GetMessage/ErrNotFound", testGetMessageErrNotFound},
 	{"CreateMessage/Contract", testCreateMessageContract},
+	{"MessageCarriesNotices/OK", testMessageCarriesNotices},
 	{"SetMessageState/OK", testSetMessageStateOK},
 	{"SetMessageState/ErrNotFound", testSetMessageStateErrNotFound},
 
@@ -142,6 +143,10 @@ var suite = []testCase{
 	{"FinishTick/ErrNotFound", testFinishTickErrNotFound},
 	{"LastTick/ErrNotFound", testLastTickErrNotFound},
 	{"ListResidents/IDs", testListResidentsIDs},
+
+	// followup.go
+	{"ListStaleCards/OK", testListStaleCards},
+	{"ListDeliveriesByState/OK", testListDeliveriesByState},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t) for a
