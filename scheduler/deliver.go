@@ -44,6 +44,10 @@ type DeliverWorker struct {
 	// is its date in Asia/Tokyo. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger // default slog.Default()
+	// Enqueue inserts deliver jobs in a store transaction (Queue.Enqueue).
+	// With it, a message that fails for good is sent on the resident's
+	// other channel (fallback); nil: it just stays failed.
+	Enqueue EnqueueFunc
 }
 
 var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
@@ -267,16 +271,24 @@ func (w *DeliverWorker) outcome(ctx context.Context, log *slog.Logger, job *rive
 
 	case notify.IsPermanent(sendErr):
 		d.State = kigen.DeliveryFailed
-		var mark func(tx store.Tx) error
-		if ne != nil && (ne.ContactFailed || ne.OptOut) && m.ResidentID != 0 {
-			e := notify.Event{ContactFailed: ne.ContactFailed, OptOut: ne.OptOut}
-			mark = func(tx store.Tx) error { return markContact(ctx, tx, m, d, e, today) }
+		optOut := ne != nil && ne.OptOut
+		var fb fallbackResult
+		mark := func(ctx context.Context, tx store.Tx) error {
+			if ne != nil && (ne.ContactFailed || ne.OptOut) && m.ResidentID != 0 {
+				e := notify.Event{ContactFailed: ne.ContactFailed, OptOut: ne.OptOut}
+				if err := markContact(ctx, tx, m, d, e, today); err != nil {
+					return err
+				}
+			}
+			var err error
+			fb, err = fallback(ctx, tx, w.Enqueue, m, optOut, today)
+			return err
 		}
 		if err := w.finish(ctx, m, d, kigen.MessageFailed, mark); err != nil {
 			return err
 		}
 		log.WarnContext(ctx, "deliver: permanent failure; message failed",
-			append(attrs, slog.Bool("contact_failed", ne != nil && ne.ContactFailed), slog.Bool("opt_out", ne != nil && ne.OptOut))...)
+			append(append(attrs, slog.Bool("contact_failed", ne != nil && ne.ContactFailed), slog.Bool("opt_out", optOut)), fb.attrs()...)...)
 		return river.JobCancel(sendErr)
 	}
 
@@ -288,11 +300,21 @@ func (w *DeliverWorker) outcome(ctx context.Context, log *slog.Logger, job *rive
 		// §11.18). River discards the job.
 		state = kigen.MessageFailed
 	}
-	if err := w.finish(ctx, m, d, state, nil); err != nil {
+	var (
+		fb   fallbackResult
+		more func(ctx context.Context, tx store.Tx) error
+	)
+	if last {
+		more = func(ctx context.Context, tx store.Tx) (err error) {
+			fb, err = fallback(ctx, tx, w.Enqueue, m, false, today)
+			return err
+		}
+	}
+	if err := w.finish(ctx, m, d, state, more); err != nil {
 		return errors.Join(sendErr, err)
 	}
 	if last {
-		log.WarnContext(ctx, "deliver: retries exhausted; message failed", attrs...)
+		log.WarnContext(ctx, "deliver: retries exhausted; message failed", append(attrs, fb.attrs()...)...)
 		return sendErr
 	}
 	if after := notify.RetryAfter(sendErr); after > 0 {
@@ -306,9 +328,10 @@ func (w *DeliverWorker) outcome(ctx context.Context, log *slog.Logger, job *rive
 
 // finish records, in one transaction, the delivery d (if any), the
 // message's new state (unless planned, which it already is) and whatever
-// more does. It runs even if ctx has ended (a send's outcome must not be
-// lost to a job timeout), for up to recordTimeout.
-func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.Delivery, state kigen.MessageState, more func(tx store.Tx) error) error {
+// more does (with finish's context). It runs even if ctx has ended (a
+// send's outcome must not be lost to a job timeout), for up to
+// recordTimeout.
+func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.Delivery, state kigen.MessageState, more func(ctx context.Context, tx store.Tx) error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	err := w.Store.InTx(ctx, func(tx store.Tx) error {
@@ -323,7 +346,7 @@ func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.D
 			}
 		}
 		if more != nil {
-			return more(tx)
+			return more(ctx, tx)
 		}
 		return nil
 	})

@@ -21,6 +21,10 @@ type Sink struct {
 	// Now returns the current time; "today" for re-planning is its date in
 	// Asia/Tokyo.
 	Now func() time.Time
+	// Enqueue inserts deliver jobs in a store transaction (Queue.Enqueue).
+	// With it, a message a permanent failure report fails is sent on the
+	// resident's other channel (fallback); nil: it just stays failed.
+	Enqueue EnqueueFunc
 }
 
 var (
@@ -47,9 +51,14 @@ func (s *Sink) logger() *slog.Logger {
 // message through that provider moves forward, the message takes the
 // delivery's outcome, and a bounce, spam report or opt-out marks the
 // resident's contact so that it is not used again until the resident
-// confirms it (or the address changes). All of it in one transaction.
+// confirms it (or the address changes). A permanent failure that fails the
+// message sends it on the resident's other channel, if they have one
+// (fallback). All of it in one transaction.
 func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
+	today := s.today()
+	var fb *fallbackResult
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		fb = nil
 		m, err := tx.GetMessage(ctx, e.MessageID)
 		if errors.Is(err, store.ErrNotFound) {
 			return notify.ErrUnknownMessage
@@ -69,7 +78,9 @@ func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
 		if d == nil {
 			return fmt.Errorf("message %d has no %s delivery: %w", m.ID, e.Provider, notify.ErrUnknownMessage)
 		}
+		failed := false
 		if next, ok := notify.DeliveryState(d.State, e); ok {
+			failed = next == kigen.DeliveryBounced || next == kigen.DeliveryFailed
 			d.State = next
 			if d.ProviderMessageID == "" {
 				d.ProviderMessageID = e.ProviderMessageID
@@ -85,12 +96,26 @@ func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
 			}
 		}
 		if (e.ContactFailed || e.OptOut) && m.ResidentID != 0 {
-			return markContact(ctx, tx, m, d, e, s.today())
+			if err := markContact(ctx, tx, m, d, e, today); err != nil {
+				return err
+			}
+		}
+		if failed && e.Permanent {
+			m.State = kigen.MessageFailed
+			r, err := fallback(ctx, tx, s.Enqueue, m, e.OptOut, today)
+			if err != nil {
+				return err
+			}
+			fb = &r
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, notify.ErrUnknownMessage) {
 		return fmt.Errorf("apply %s event for message %d: %w", e.Provider, e.MessageID, err)
+	}
+	if fb != nil {
+		s.logger().InfoContext(ctx, "event: message failed for good",
+			append([]any{slog.Int64("message_id", e.MessageID), slog.String("provider", e.Provider)}, fb.attrs()...)...)
 	}
 	return err
 }

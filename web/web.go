@@ -1,7 +1,8 @@
 // Package web is Kigen's HTTP side: the operations endpoints (/healthz,
-// /readyz, /metrics), the provider webhooks, and later the staff API and the
-// resident pages. NewHandler builds the routes on a net/http ServeMux with
-// method patterns; Serve runs them with timeouts and a graceful shutdown.
+// /readyz, /metrics), the provider webhooks, the resident pages (/m/{token},
+// /u/{token}) and later the staff API. NewHandler builds the routes on a
+// net/http ServeMux with method patterns; Serve runs them with timeouts and
+// a graceful shutdown.
 //
 // Logs name the route pattern, never the path, the query string, the client
 // address or a body: paths and queries carry tokens, bodies personal data.
@@ -38,6 +39,9 @@ type Deps struct {
 	// Webhooks maps a path (such as sendgrid.EventPath) to its handler,
 	// mounted for POST only; nil handlers are skipped.
 	Webhooks map[string]http.Handler
+	// Pages are the resident's pages (/m/{token}, /u/{token}); nil means
+	// no such routes.
+	Pages *Pages
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -59,10 +63,12 @@ type handler struct {
 //	GET  /readyz    200 {"status":"ready"} or 503 {"status":"not ready","problems":[…]}
 //	GET  /metrics   the Prometheus registry (only if d.Registry is set)
 //	POST <path>     each webhook of d.Webhooks
+//	GET  /m/{token}, GET|POST /u/{token}   the resident's pages (only if d.Pages is set)
 //
 // GET routes also answer HEAD; a route asked with another method answers
 // 405 with an Allow header. NewHandler panics if a webhook path is not a
-// plain path ("/…") or is mounted twice: that is a wiring bug.
+// plain path ("/…") or is mounted twice, or if d.Pages lacks its Store or
+// Renderer: that is a wiring bug.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{
 		mux:       http.NewServeMux(),
@@ -95,6 +101,9 @@ func NewHandler(d Deps) http.Handler {
 			panic(fmt.Sprintf("web: webhook path %q is not a plain path", path))
 		}
 		h.mux.Handle("POST "+path, wh)
+	}
+	if d.Pages != nil {
+		h.mountPages(d.Pages)
 	}
 	return h
 }
