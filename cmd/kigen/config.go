@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,12 +24,14 @@ type Config struct {
 	// were: a date means 09:00 Asia/Tokyo that day.
 	Now time.Time
 
-	Schedule     string // KIGEN_SCHEDULE: when the daily tick runs (cron, with CRON_TZ)
-	PublicURL    string // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
-	Addr         string // KIGEN_ADDR: where kigen serve listens
-	Outbox       string // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
-	EmailFrom    string // KIGEN_EMAIL_FROM
-	HotlinesFile string // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+	Schedule     string  // KIGEN_SCHEDULE: when the daily tick runs (cron, with CRON_TZ)
+	PublicURL    string  // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
+	Addr         string  // KIGEN_ADDR: where kigen serve listens
+	Outbox       string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
+	EmailFrom    string  // KIGEN_EMAIL_FROM
+	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
+	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -51,6 +54,8 @@ func DefaultConfig() Config {
 		Outbox:          "outbox.jsonl",
 		PublicURL:       "http://127.0.0.1:8080",
 		SendGridBaseURL: "https://api.sendgrid.com",
+		RateEmail:       100,
+		RateSMS:         10,
 	}
 }
 
@@ -111,6 +116,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KIGEN_NOW: %w", err))
 		}
 		cfg.Now = t
+	}
+	for _, r := range []struct {
+		name string
+		dst  *float64
+	}{{"KIGEN_RATE_EMAIL", &cfg.RateEmail}, {"KIGEN_RATE_SMS", &cfg.RateSMS}} {
+		if v := strings.TrimSpace(getenv(r.name)); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a rate (messages per second, 0 for unlimited)", r.name, v))
+			}
+			*r.dst = f
+		}
 	}
 	str(&cfg.Schedule, "KIGEN_SCHEDULE")
 	if _, err := cron.ParseStandard(cfg.Schedule); err != nil {
@@ -218,6 +235,8 @@ func (cfg Config) Print(w io.Writer) {
 		{"DATABASE_URL", redactURL(cfg.DatabaseURL)},
 		{"KIGEN_NOW", now},
 		{"KIGEN_SCHEDULE", cfg.Schedule},
+		{"KIGEN_RATE_EMAIL", strconv.FormatFloat(cfg.RateEmail, 'g', -1, 64)},
+		{"KIGEN_RATE_SMS", strconv.FormatFloat(cfg.RateSMS, 'g', -1, 64)},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
 		{"KIGEN_OUTBOX", cfg.Outbox},

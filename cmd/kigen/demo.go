@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 
 	sim := start.AddDays(0)
 	clock := func() time.Time { return time.Date(sim.Year, sim.Month, sim.Day, 9, 0, 0, 0, kigen.Tokyo) }
-	eng, err := m.newEngine(ctx, s, clock, m.logger(), nil)
+	eng, err := m.newEngine(ctx, s, clock, m.logger(), nil, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"kigen"
 	"kigen/notify"
 	"kigen/notify/outbox"
@@ -22,11 +24,12 @@ import (
 // engine is the scheduler wired to a store: the planner, the River queue
 // with its delivery worker, and the senders of each channel.
 type engine struct {
-	store   store.Store
-	queue   *scheduler.Queue
-	planner *scheduler.Planner
-	counts  *sendCounts
-	now     func() time.Time
+	store    store.Store
+	queue    *scheduler.Queue
+	planner  *scheduler.Planner
+	counts   *sendCounts
+	renderer *templates.Renderer
+	now      func() time.Time
 }
 
 // clock returns the clock Kigen runs on: the real one, or the fixed
@@ -42,7 +45,10 @@ func (m *Main) clock(logger *slog.Logger) func() time.Time {
 }
 
 // newEngine builds the engine on an opened, migrated store.
-func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Time, logger *slog.Logger, observe func(ch kigen.Channel, result string)) (*engine, error) {
+//
+// With a tick worker and a schedule (kigen serve), the queue also runs the
+// daily tick as a River periodic job on the elected leader.
+func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Time, logger *slog.Logger, observe func(ch kigen.Channel, result string), tick *scheduler.TickWorker, sched river.PeriodicSchedule) (*engine, error) {
 	hotlines := templates.DefaultHotlines()
 	if m.Config.HotlinesFile != "" {
 		h, err := templates.LoadHotlines(m.Config.HotlinesFile)
@@ -67,12 +73,16 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 		Store: s, Senders: senders, Providers: providers, Renderer: renderer,
 		PublicURL: m.Config.PublicURL, Now: now, Logger: logger,
 	}
-	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Logger: logger})
+	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: tick, TickSchedule: sched, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
+	worker.Enqueue = q.Enqueue // a permanent failure falls back to the other channel
 	planner := &scheduler.Planner{Store: s, Enqueue: q.Enqueue, Logger: logger, Now: now}
-	return &engine{store: s, queue: q, planner: planner, counts: counts, now: now}, nil
+	if tick != nil {
+		tick.Planner = planner // before the queue starts
+	}
+	return &engine{store: s, queue: q, planner: planner, counts: counts, renderer: renderer, now: now}, nil
 }
 
 // senders returns each channel's Sender: the provider when its keys are
@@ -98,7 +108,7 @@ func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Cha
 		if err != nil {
 			return nil, nil, usageErrorf("%v", err)
 		}
-		senders[kigen.Email], providers[kigen.Email] = sg, "sendgrid"
+		senders[kigen.Email], providers[kigen.Email] = scheduler.NewRateLimitedSender(sg, cfg.RateEmail, burst(cfg.RateEmail)), "sendgrid"
 	} else if err := useOutbox(kigen.Email); err != nil {
 		return nil, nil, err
 	}
@@ -109,7 +119,7 @@ func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Cha
 		if err != nil {
 			return nil, nil, usageErrorf("%v", err)
 		}
-		senders[kigen.SMS], providers[kigen.SMS] = tw, "twilio"
+		senders[kigen.SMS], providers[kigen.SMS] = scheduler.NewRateLimitedSender(tw, cfg.RateSMS, burst(cfg.RateSMS)), "twilio"
 	} else if err := useOutbox(kigen.SMS); err != nil {
 		return nil, nil, err
 	}
@@ -188,3 +198,6 @@ func queueFor(ctx context.Context, s store.Store, cfg scheduler.QueueConfig) (*s
 	}
 	return q, nil
 }
+
+// burst lets a limiter absorb a second's worth of messages at once.
+func burst(perSecond float64) int { return max(1, int(perSecond)) }

@@ -39,15 +39,23 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	now := m.clock(logger)
+	sched, err := cron.ParseStandard(m.Config.Schedule)
+	if err != nil {
+		return usageErrorf("KIGEN_SCHEDULE: %v", err)
+	}
 	reg := prometheus.NewRegistry()
 	metrics := web.NewMetrics(reg)
+	tick := &scheduler.TickWorker{Now: now, Logger: logger,
+		Observe: func(sum scheduler.TickSummary, d time.Duration) {
+			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
+		}}
 	eng, err := m.newEngine(ctx, s, now, logger, func(ch kigen.Channel, result string) {
 		provider := m.Config.EmailProvider()
 		if ch == kigen.SMS {
 			provider = m.Config.SMSProvider()
 		}
 		metrics.ObserveMessage(string(ch), provider, serveResult(result))
-	})
+	}, tick, sched)
 	if err != nil {
 		return err
 	}
@@ -55,30 +63,39 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		metrics.SetLastTick(t.StartedAt)
 	}
 	metrics.SetJobStats(eng.queue.Stats)
-	sched, err := cron.ParseStandard(m.Config.Schedule)
-	if err != nil {
-		return usageErrorf("KIGEN_SCHEDULE: %v", err)
-	}
 
 	ready := &web.Readiness{
 		Ping:     s.Ping,
 		LastTick: s.LastTick,
-		Prev:     prevTick(sched),
+		Prev:     func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) },
 		Now:      now,
 	}
 	if pc, ok := s.(pendingCounter); ok {
 		ready.MigrationsPending = pc.MigrationsPending
 	}
-	hooks, err := m.webhooks(&scheduler.Sink{Store: s, Logger: logger, Now: now}, logger)
+	hooks, err := m.webhooks(&scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
 	if err != nil {
 		return err
 	}
-	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks})
+	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
+		Pages: &web.Pages{Store: s, Renderer: eng.renderer, PublicURL: m.Config.PublicURL, Now: now}})
 
 	if err := eng.queue.Start(ctx); err != nil {
 		return envError(err)
 	}
-	go eng.schedule(ctx, sched, metrics, logger)
+	// A tick missed while Kigen was down (today's 09:00 passed, or a tick
+	// died) is caught up now, not skipped; two instances starting together
+	// insert one job.
+	last, err := s.LastTick(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		last, err = nil, nil
+	}
+	if err == nil {
+		_, err = eng.queue.CatchUpTick(ctx, last, scheduler.PrevScheduled(sched, now()), now())
+	}
+	if err != nil {
+		logger.Error("catch up tick", "err", err)
+	}
 	logger.Info("kigen serving", "addr", *addr, "schedule", m.Config.Schedule,
 		"email", m.Config.EmailProvider(), "sms", m.Config.SMSProvider())
 	serveErr := web.Serve(ctx, *addr, h, logger)
@@ -91,51 +108,6 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return envError(serveErr)
 	}
 	return nil
-}
-
-// schedule runs the tick at every scheduled time, and once at start when
-// today's scheduled tick has not run yet (a missed 09:00 is caught up, not
-// skipped). Ticks are idempotent and safe to run concurrently, so two
-// instances on one database never send a notice twice.
-func (e *engine) schedule(ctx context.Context, sched cron.Schedule, metrics *web.Metrics, logger *slog.Logger) {
-	run := func() {
-		now := e.now()
-		start := time.Now()
-		sum, err := e.planner.Tick(ctx, kigen.DateOf(now))
-		if err != nil {
-			if ctx.Err() == nil {
-				logger.Error("tick failed", "err", err)
-			}
-			return
-		}
-		metrics.ObserveTick(time.Since(start), start, sum.ByStage)
-	}
-	if last, err := e.store.LastTick(ctx); errors.Is(err, store.ErrNotFound) || err == nil && last.Date.Before(kigen.DateOf(e.now())) {
-		if prev := prevTick(sched)(e.now()); !prev.IsZero() && kigen.DateOf(prev) == kigen.DateOf(e.now()) {
-			run()
-		}
-	}
-	for {
-		next := sched.Next(time.Now())
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Until(next)):
-			run()
-		}
-	}
-}
-
-// prevTick returns the last scheduled time at or before now (robfig/cron
-// has only Next: walk forward from 8 days back); zero for schedules rarer
-// than weekly.
-func prevTick(s cron.Schedule) func(time.Time) time.Time {
-	return func(now time.Time) (prev time.Time) {
-		for t := s.Next(now.Add(-8 * 24 * time.Hour)); !t.IsZero() && !t.After(now); t = s.Next(t) {
-			prev = t
-		}
-		return prev
-	}
 }
 
 func serveResult(r string) string {

@@ -42,7 +42,7 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	now := m.clock(logger)
-	eng, err := m.newEngine(ctx, s, now, logger, nil)
+	eng, err := m.newEngine(ctx, s, now, logger, nil, nil, nil)
 	if err != nil {
 		return err
 	}

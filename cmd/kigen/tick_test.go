@@ -194,6 +194,9 @@ func TestServe(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(metrics, "kigen_last_tick_timestamp_seconds") || !strings.Contains(metrics, `kigen_jobs{state="available"}`) {
 		t.Errorf("/metrics: %d\n%.2000s", code, metrics)
 	}
+	if code, page := get("/m/not-a-real-token"); code != http.StatusNotFound || !strings.Contains(page, `lang="ja"`) {
+		t.Errorf("/m/ with an unknown token: %d, want the friendly page in every language", code)
+	}
 	cancel()
 	select {
 	case code := <-done:

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kigen"
+	"kigen/store"
+	"kigen/store/postgres/postgrestest"
+)
+
+// openTestStore opens the store env's DATABASE_URL names, as the commands
+// do, and closes it with the test.
+func openTestStore(t *testing.T, env map[string]string) store.Store {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	m := NewMain(io.Discard, io.Discard, getenv)
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Config = cfg
+	s, err := m.openStore(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return s
+}
+
+// makeUnknown turns the accepted delivery of each ref's message into an
+// unknown send, as a crash mid-call leaves it, and returns the deliveries'
+// IDs by ref.
+func makeUnknown(t *testing.T, s store.Store, mu *kigen.Municipality, refs ...string) map[string]int64 {
+	t.Helper()
+	ctx := t.Context()
+	want := map[int64]string{}
+	for _, ref := range refs {
+		r, err := s.GetResidentByRef(ctx, mu.ID, ref)
+		if err != nil {
+			t.Fatalf("GetResidentByRef(%s): %v", ref, err)
+		}
+		want[r.ID] = ref
+	}
+	ds, err := s.ListDeliveriesByState(ctx, mu.ID, kigen.DeliveryAccepted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, d := range ds {
+		msg, err := s.GetMessage(ctx, d.MessageID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, ok := want[msg.ResidentID]
+		if !ok {
+			continue
+		}
+		d.State, d.ErrorCode = kigen.DeliveryUnknown, "interrupted"
+		if err := s.UpdateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetMessageState(ctx, msg.ID, kigen.MessageUnknown); err != nil {
+			t.Fatal(err)
+		}
+		out[ref] = d.ID
+	}
+	if len(out) != len(refs) {
+		t.Fatalf("found deliveries for %v, want one for each of %v", out, refs)
+	}
+	return out
+}
+
+// TestFollowup lists what staff must follow up and settles unknown sends
+// through the real commands, on both backends.
+func TestFollowup(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "kigen.db"),
+				"KIGEN_OUTBOX": filepath.Join(dir, "outbox.jsonl"), "KIGEN_NOW": "2026-11-25"}
+			if backend == "postgres" {
+				_, schema := postgrestest.NewSchemaPool(t)
+				env["DATABASE_URL"] = postgrestest.URL(t) + "&search_path=" + schema
+			}
+			mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City")
+			list := writeFile(t, "r.csv", []byte("resident_ref,language,email,phone,residence_status,residence_card_expires_on,consent,channel\n"+
+				"F-1,en,f1@example.jp,,定住者,2027-01-31,yes,\n"+ // its send will be unknown, then resent
+				"F-2,en,f2@example.jp,,定住者,2027-01-31,no,\n"+ // no consent
+				"F-3,en,f3@example.jp,,定住者,2026-09-30,yes,\n"+ // expired 56 days ago: stale
+				"F-4,en,,090-1234-5678,定住者,2027-01-31,yes,\n"+ // SMS only: resolved not sent
+				"F-5,en,f5@example.jp,,定住者,2027-01-31,yes,\n")) // resolved sent
+			mustRun(t, env, "import", list)
+			mustRun(t, env, "tick")
+			if n := len(outboxLines(t, env["KIGEN_OUTBOX"])); n != 3 {
+				t.Fatalf("first tick sent %d messages, want 3 (F-1, F-4, F-5)", n)
+			}
+
+			s := openTestStore(t, env)
+			mu, err := s.GetMunicipalityByCode(t.Context(), "012033")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := makeUnknown(t, s, mu, "F-1", "F-4", "F-5")
+			id := func(ref string) string { return strconv.FormatInt(ids[ref], 10) }
+
+			out := mustRun(t, env, "followup")
+			for _, want := range []string{"cannot be reached (1)", "F-2  no consent", "stale cards (1)",
+				"F-3  residence_card  2026-09-30", "unknown sends (3)", " F-4  sms "} {
+				if !strings.Contains(out, want) {
+					t.Errorf("followup lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "@") || strings.Contains(out, "090") {
+				t.Errorf("followup shows an address:\n%s", out)
+			}
+
+			// Settle the three: resend F-1, F-5 was sent, F-4 was not.
+			out = mustRun(t, env, "delivery", "resend", id("F-1"))
+			if !strings.Contains(out, "planned again and queued") {
+				t.Errorf("resend: %s", out)
+			}
+			mustRun(t, env, "tick")
+			lines := outboxLines(t, env["KIGEN_OUTBOX"])
+			if len(lines) != 4 || lines[3] != "F-1 email residence_card:d90" {
+				t.Errorf("outbox after resend and tick:\n%s\nwant a fourth line for F-1", strings.Join(lines, "\n"))
+			}
+			mustRun(t, env, "delivery", "resolve", "--sent", id("F-5"))
+			mustRun(t, env, "delivery", "resolve", id("F-4"), "--not-sent")
+
+			out = mustRun(t, env, "followup", "--municipality", "012033", "--json")
+			var got followupList
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("followup --json: %v\n%s", err, out)
+			}
+			want := followupList{
+				Municipality: "012033",
+				Date:         kigen.MustParseISODate("2026-11-25"),
+				Unreachable:  []unreachableItem{{Ref: "F-2", Reason: reasonNoConsent}, {Ref: "F-4", Reason: reasonMessageFailed}},
+				Stale:        []staleItem{{Ref: "F-3", Card: kigen.ResidenceCard, ExpiresOn: kigen.MustParseISODate("2026-09-30")}},
+				Unknown:      []unknownItem{},
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("followup --json after settling (-want +got):\n%s", d)
+			}
+			ctx := t.Context()
+			for ref, wantState := range map[string]kigen.MessageState{"F-1": kigen.MessageSent, "F-4": kigen.MessageFailed, "F-5": kigen.MessageSent} {
+				d, err := s.GetDelivery(ctx, ids[ref])
+				if err != nil {
+					t.Fatal(err)
+				}
+				msg, err := s.GetMessage(ctx, d.MessageID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msg.State != wantState {
+					t.Errorf("%s: message %s, want %s", ref, msg.State, wantState)
+				}
+			}
+
+			tests := []struct {
+				name     string
+				args     []string
+				wantCode int
+				wantErr  string
+			}{
+				{name: "resend a known outcome", args: []string{"delivery", "resend", id("F-5")}, wantCode: exitInvalid,
+					wantErr: "is accepted: only an unknown send is settled by hand"},
+				{name: "resolve again", args: []string{"delivery", "resolve", id("F-4"), "--sent"}, wantCode: exitInvalid,
+					wantErr: "is failed: only an unknown send"},
+				{name: "no such delivery", args: []string{"delivery", "resend", "987654"}, wantCode: exitInvalid,
+					wantErr: "no delivery 987654"},
+				{name: "both flags", args: []string{"delivery", "resolve", "--sent", "--not-sent", id("F-4")}, wantCode: exitUsage,
+					wantErr: "exactly one of --sent and --not-sent"},
+				{name: "no flag", args: []string{"delivery", "resolve", id("F-4")}, wantCode: exitUsage,
+					wantErr: "exactly one of --sent and --not-sent"},
+				{name: "not an ID", args: []string{"delivery", "resend", "F-1"}, wantCode: exitUsage,
+					wantErr: "is not a delivery ID"},
+				{name: "no subcommand", args: []string{"delivery"}, wantCode: exitUsage, wantErr: "resend or resolve"},
+				{name: "unknown municipality", args: []string{"followup", "--municipality", "999999"}, wantCode: exitUsage,
+					wantErr: "known: 012033"},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					code, _, errOut := runKigen(t, env, tt.args...)
+					if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
+						t.Errorf("kigen %s: code %d, stderr %q; want %d and %q", strings.Join(tt.args, " "), code, errOut, tt.wantCode, tt.wantErr)
+					}
+				})
+			}
+		})
+	}
+}
