@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -578,25 +579,112 @@ func TestDeliver_Dropped(t *testing.T) {
 	}
 }
 
+// TestDeliver_SMSQuietHours: an SMS goes out only from 09:00 to 20:00
+// Asia/Tokyo. Outside, the job is snoozed to the next 09:00 and the message
+// stays planned; once the night has passed (the clock at 09:05, the job's
+// time come), the SMS goes out once and the message is sent.
+//
+// River snoozes from its own (wall) clock, not the worker's: the job's
+// scheduled_at is the wall time of the attempt plus the wait from the
+// worker's now to the next 09:00.
 func TestDeliver_SMSQuietHours(t *testing.T) {
 	t.Parallel()
-	evening := time.Date(2026, 11, 25, 20, 30, 0, 0, kigen.Tokyo)
-	eachQueue(t, func(w *scheduler.DeliverWorker, _ *scheduler.QueueConfig) {
-		w.Now = func() time.Time { return evening }
-	}, func(t *testing.T, e *queueEnv) {
-		p := plan(t, e.store, kigen.English, kigen.SMS, kigen.D60, cardExpiresOn)
-		e.enqueue(t, p.message.ID)
-		e.work(t)
-		if n := len(e.rec.Attempts()); n != 0 {
-			t.Errorf("an SMS went out at 20:30 (%d attempts)", n)
-		}
-		if d := cmp.Diff(outcome{Message: kigen.MessagePlanned}, outcomeOf(t, e.store, p.message.ID)); d != "" {
-			t.Errorf("outcome (-want +got):\n%s", d)
-		}
-		if d := cmp.Diff(map[string]int{"scheduled": 1}, e.stats(t)); d != "" {
-			t.Errorf("jobs (-want +got): the job should wait for 09:00\n%s", d)
-		}
-	})
+	day := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, kigen.Tokyo) }
+	tests := []struct {
+		name string
+		at   time.Time
+		// next is the 09:00 the SMS waits for; zero: it goes at once.
+		next time.Time
+	}{
+		{"20:30 waits for the next morning", day(25, 20, 30), day(26, 9, 0)},
+		{"20:00 waits", day(25, 20, 0), day(26, 9, 0)},
+		{"08:59 waits a minute", day(25, 8, 59), day(25, 9, 0)},
+		{"09:00 goes", day(25, 9, 0), time.Time{}},
+		{"19:59 goes", day(25, 19, 59), time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var clock atomic.Pointer[time.Time]
+			eachQueue(t, func(w *scheduler.DeliverWorker, _ *scheduler.QueueConfig) {
+				w.Now = func() time.Time { return *clock.Load() }
+			}, func(t *testing.T, e *queueEnv) {
+				at := tt.at
+				clock.Store(&at)
+				p := plan(t, e.store, kigen.English, kigen.SMS, kigen.D60, cardExpiresOn)
+				e.enqueue(t, p.message.ID)
+				before := time.Now()
+				e.work(t)
+				after := time.Now()
+
+				if !tt.next.IsZero() {
+					if n := len(e.rec.Attempts()); n != 0 {
+						t.Fatalf("an SMS went out at %s (%d attempts)", tt.at.Format("15:04"), n)
+					}
+					if d := cmp.Diff(outcome{Message: kigen.MessagePlanned}, outcomeOf(t, e.store, p.message.ID)); d != "" {
+						t.Errorf("outcome (-want +got):\n%s", d)
+					}
+					if d := cmp.Diff(map[string]int{"scheduled": 1}, e.stats(t)); d != "" {
+						t.Errorf("jobs (-want +got): the job should wait for 09:00\n%s", d)
+					}
+					// scheduled_at, on the worker's clock, is the next 09:00.
+					wait := tt.next.Sub(tt.at)
+					got := e.deliverScheduledAt(t)
+					lo, hi := before.Add(wait).Add(-time.Millisecond), after.Add(wait).Add(time.Millisecond)
+					if got.Before(lo) || got.After(hi) {
+						t.Fatalf("scheduled_at = %v, want the attempt's time plus %v (the next 09:00 from %s), within [%v, %v]",
+							got.UTC(), wait, tt.at.Format("15:04"), lo.UTC(), hi.UTC())
+					}
+
+					// The night passes: the clock reads 09:05 and the
+					// job's time has come.
+					release := tt.next.Add(5 * time.Minute)
+					clock.Store(&release)
+					e.exec(t,
+						`UPDATE river_job SET scheduled_at = datetime('now', '-1 minute', 'subsec') WHERE kind = 'deliver'`,
+						`UPDATE river_job SET scheduled_at = now() - interval '1 minute' WHERE kind = 'deliver'`)
+					e.work(t)
+				}
+
+				if n, m := len(e.rec.Attempts()), len(e.rec.Messages()); n != 1 || m != 1 {
+					t.Fatalf("%d attempts, %d accepted; want the SMS sent once", n, m)
+				}
+				if e.rec.Messages()[0].To != p.contact.Address {
+					t.Error("the SMS went to another number than the resident's")
+				}
+				want := outcome{Message: kigen.MessageSent, Deliveries: []kigen.DeliveryState{kigen.DeliveryAccepted},
+					ProviderID: "recorder-" + itoa(p.message.ID)}
+				if d := cmp.Diff(want, outcomeOf(t, e.store, p.message.ID)); d != "" {
+					t.Errorf("outcome (-want +got):\n%s", d)
+				}
+				if d := cmp.Diff(map[string]int{"completed": 1}, e.stats(t)); d != "" {
+					t.Errorf("jobs (-want +got):\n%s", d)
+				}
+			})
+		})
+	}
+}
+
+// deliverScheduledAt returns the scheduled_at of the one deliver job.
+func (e *queueEnv) deliverScheduledAt(t *testing.T) time.Time {
+	t.Helper()
+	var ms int64
+	var err error
+	switch s := e.store.(type) {
+	case *sqlite.Store:
+		// River keeps SQLite times as UTC text.
+		err = s.DB().QueryRowContext(t.Context(),
+			`SELECT CAST(round(unixepoch(scheduled_at, 'subsec') * 1000) AS INTEGER) FROM river_job WHERE kind = 'deliver'`).Scan(&ms)
+	case *postgres.Store:
+		err = s.Pool().QueryRow(t.Context(),
+			`SELECT round(extract(epoch FROM scheduled_at) * 1000)::bigint FROM river_job WHERE kind = 'deliver'`).Scan(&ms)
+	default:
+		t.Fatalf("unknown store %T", e.store)
+	}
+	if err != nil {
+		t.Fatalf("read the deliver job's scheduled_at: %v", err)
+	}
+	return time.UnixMilli(ms)
 }
 
 func TestDeliver_MessageGone(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"kigen"
 	"kigen/scheduler"
 	"kigen/store"
+	"kigen/store/postgres"
+	"kigen/store/postgres/postgrestest"
 	"kigen/store/sqlite"
 	"kigen/store/storetest"
 	"kigen/templates"
@@ -26,9 +28,9 @@ var (
 	sentAt     = time.Date(2027, time.April, 1, 9, 0, 0, 0, kigen.Tokyo)
 )
 
-// pagesEnv is a SQLite store served by the pages.
+// pagesEnv is a store served by the pages.
 type pagesEnv struct {
-	st   *sqlite.Store
+	st   store.Store
 	r    *templates.Renderer
 	srv  *httptest.Server
 	logs *logBuffer
@@ -36,20 +38,57 @@ type pagesEnv struct {
 	now  time.Time // what the pages take for now
 }
 
-// newPagesEnv opens a fresh store and serves the pages on it, an hour
-// after sentAt unless now is given.
-func newPagesEnv(t *testing.T, now time.Time) *pagesEnv {
+// openSQLite returns a fresh, migrated SQLite store, closed when the test
+// ends.
+func openSQLite(t *testing.T) *sqlite.Store {
 	t.Helper()
-	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kigen.db"))
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kigen.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
+	if err := st.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	st.Now = func() time.Time { return sentAt }
+	return st
+}
+
+// eachBackend runs f, in parallel subtests "sqlite" and "postgres", on a
+// fresh migrated store of each backend. The PostgreSQL one has a schema of
+// its own (postgrestest) and skips without KIGEN_TEST_POSTGRES_URL unless
+// KIGEN_TEST_REQUIRE_POSTGRES=1.
+func eachBackend(t *testing.T, f func(t *testing.T, st store.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, openSQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		f(t, postgrestest.NewStore(t))
+	})
+}
+
+// newPagesEnv serves the pages on a fresh SQLite store (see newPagesEnvOn).
+func newPagesEnv(t *testing.T, now time.Time) *pagesEnv {
+	t.Helper()
+	return newPagesEnvOn(t, openSQLite(t), now)
+}
+
+// newPagesEnvOn serves the pages on st, a fresh migrated store whose clock
+// it sets to sentAt, an hour after sentAt unless now is given.
+func newPagesEnvOn(t *testing.T, st store.Store, now time.Time) *pagesEnv {
+	t.Helper()
+	ctx := t.Context()
+	clock := func() time.Time { return sentAt }
+	switch s := st.(type) {
+	case *sqlite.Store:
+		s.Now = clock
+	case *postgres.Store:
+		s.Now = clock
+	default:
+		t.Fatalf("newPagesEnvOn: cannot set the clock of a %T", st)
+	}
 	r, err := templates.New(templates.DefaultHotlines())
 	if err != nil {
 		t.Fatal(err)
@@ -213,135 +252,141 @@ func checkNoToken(t *testing.T, logs *logBuffer, tokens ...string) {
 // language with its lang attribute.
 func TestPages_AllLanguages(t *testing.T) {
 	t.Parallel()
-	e := newPagesEnv(t, time.Time{})
-	for _, l := range kigen.Languages {
-		ch := kigen.Email
-		if l == kigen.Thai || l == kigen.Nepali {
-			ch = kigen.SMS
-		}
-		s := e.addSent(t, "r-"+string(l), l, ch)
-
-		// /m/: the email of the message, rendered as on sentAt.
-		resp, body := mustDo(t, e.srv, http.MethodGet, "/m/"+s.token)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: GET /m/ = %d", l, resp.StatusCode)
-		}
-		checkPageHeaders(t, resp)
-		want, err := e.r.Email(templates.Params{
-			Lang:           l,
-			Municipality:   *e.muni,
-			Today:          kigen.DateOf(sentAt),
-			Notices:        []kigen.Due{{NoticeKey: kigen.NoticeKey{CardID: s.card.ID, ExpiresOn: cardExpiry, Stage: kigen.D90}, Kind: kigen.ResidenceCard, DaysLeft: cardExpiry.Sub(kigen.DateOf(sentAt))}},
-			UnsubscribeURL: "https://kigen.example/u/" + s.token,
-			ResidentName:   s.res.Name,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body != want.HTML {
-			t.Errorf("%s: GET /m/ is not the email as sent:\n%.600s", l, body)
-		}
-		pt := e.page(t, l, ch)
-		if !strings.Contains(body, `<html lang="`+pt.HTMLLang+`">`) {
-			t.Errorf("%s: GET /m/ has no lang=%q", l, pt.HTMLLang)
-		}
-
-		// /u/: the question, in the resident's language.
-		resp, body = mustDo(t, e.srv, http.MethodGet, "/u/"+s.token)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: GET /u/ = %d", l, resp.StatusCode)
-		}
-		checkPageHeaders(t, resp)
-		for _, want := range []string{`<html lang="` + pt.HTMLLang + `">`, `name="viewport"`, `<form method="post">`,
-			`<button type="submit">` + htmlEscape(pt.Button) + `</button>`, htmlEscape(pt.Question), htmlEscape(pt.What), htmlEscape(pt.Muni)} {
-			if !strings.Contains(body, want) {
-				t.Errorf("%s: GET /u/ lacks %q", l, want)
+	eachBackend(t, func(t *testing.T, st store.Store) {
+		e := newPagesEnvOn(t, st, time.Time{})
+		for _, l := range kigen.Languages {
+			ch := kigen.Email
+			if l == kigen.Thai || l == kigen.Nepali {
+				ch = kigen.SMS
 			}
-		}
+			s := e.addSent(t, "r-"+string(l), l, ch)
 
-		// POST /u/: the answer, in the resident's language.
-		resp, body = e.post(t, "/u/"+s.token, "List-Unsubscribe=One-Click")
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: POST /u/ = %d", l, resp.StatusCode)
-		}
-		for _, want := range []string{`<html lang="` + pt.HTMLLang + `">`, htmlEscape(pt.Done), htmlEscape(pt.What), htmlEscape(pt.Again)} {
-			if !strings.Contains(body, want) {
-				t.Errorf("%s: POST /u/ lacks %q", l, want)
+			// /m/: the email of the message, rendered as on sentAt.
+			resp, body := mustDo(t, e.srv, http.MethodGet, "/m/"+s.token)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: GET /m/ = %d", l, resp.StatusCode)
 			}
+			checkPageHeaders(t, resp)
+			want, err := e.r.Email(templates.Params{
+				Lang:           l,
+				Municipality:   *e.muni,
+				Today:          kigen.DateOf(sentAt),
+				Notices:        []kigen.Due{{NoticeKey: kigen.NoticeKey{CardID: s.card.ID, ExpiresOn: cardExpiry, Stage: kigen.D90}, Kind: kigen.ResidenceCard, DaysLeft: cardExpiry.Sub(kigen.DateOf(sentAt))}},
+				UnsubscribeURL: "https://kigen.example/u/" + s.token,
+				ResidentName:   s.res.Name,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body != want.HTML {
+				t.Errorf("%s: GET /m/ is not the email as sent:\n%.600s", l, body)
+			}
+			pt := e.page(t, l, ch)
+			if !strings.Contains(body, `<html lang="`+pt.HTMLLang+`">`) {
+				t.Errorf("%s: GET /m/ has no lang=%q", l, pt.HTMLLang)
+			}
+
+			// /u/: the question, in the resident's language.
+			resp, body = mustDo(t, e.srv, http.MethodGet, "/u/"+s.token)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: GET /u/ = %d", l, resp.StatusCode)
+			}
+			checkPageHeaders(t, resp)
+			for _, want := range []string{`<html lang="` + pt.HTMLLang + `">`, `name="viewport"`, `<form method="post">`,
+				`<button type="submit">` + htmlEscape(pt.Button) + `</button>`, htmlEscape(pt.Question), htmlEscape(pt.What), htmlEscape(pt.Muni)} {
+				if !strings.Contains(body, want) {
+					t.Errorf("%s: GET /u/ lacks %q", l, want)
+				}
+			}
+
+			// POST /u/: the answer, in the resident's language.
+			resp, body = e.post(t, "/u/"+s.token, "List-Unsubscribe=One-Click")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: POST /u/ = %d", l, resp.StatusCode)
+			}
+			for _, want := range []string{`<html lang="` + pt.HTMLLang + `">`, htmlEscape(pt.Done), htmlEscape(pt.What), htmlEscape(pt.Again)} {
+				if !strings.Contains(body, want) {
+					t.Errorf("%s: POST /u/ lacks %q", l, want)
+				}
+			}
+			if strings.Contains(body, "<button") {
+				t.Errorf("%s: the answer still has a button", l)
+			}
+			checkNoToken(t, e.logs, s.token)
 		}
-		if strings.Contains(body, "<button") {
-			t.Errorf("%s: the answer still has a button", l)
-		}
-		checkNoToken(t, e.logs, s.token)
-	}
+	})
 }
 
 // TestPages_MessageInKorean checks the message page by its words: Korean
 // text, the Korean lang, the link to stop with the same token.
 func TestPages_MessageInKorean(t *testing.T) {
 	t.Parallel()
-	e := newPagesEnv(t, time.Time{})
-	s := e.addSent(t, "ko1", kigen.Korean, kigen.SMS)
-	resp, body := mustDo(t, e.srv, http.MethodGet, "/m/"+s.token)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /m/ = %d", resp.StatusCode)
-	}
-	for _, want := range []string{`<html lang="ko">`, "재류카드", "https://kigen.example/u/" + s.token} {
-		if !strings.Contains(body, want) {
-			t.Errorf("GET /m/ lacks %q", want)
+	eachBackend(t, func(t *testing.T, st store.Store) {
+		e := newPagesEnvOn(t, st, time.Time{})
+		s := e.addSent(t, "ko1", kigen.Korean, kigen.SMS)
+		resp, body := mustDo(t, e.srv, http.MethodGet, "/m/"+s.token)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /m/ = %d", resp.StatusCode)
 		}
-	}
-	if strings.Contains(body, "/m/"+s.token) {
-		t.Error("the message page links to itself")
-	}
+		for _, want := range []string{`<html lang="ko">`, "재류카드", "https://kigen.example/u/" + s.token} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET /m/ lacks %q", want)
+			}
+		}
+		if strings.Contains(body, "/m/"+s.token) {
+			t.Error("the message page links to itself")
+		}
+	})
 }
 
 // TestPages_UnknownLink answers every unknown, malformed or erased link
 // with the friendly page in all twelve languages, and changes nothing.
 func TestPages_UnknownLink(t *testing.T) {
 	t.Parallel()
-	e := newPagesEnv(t, time.Time{})
-	s := e.addSent(t, "r1", kigen.English, kigen.Email)
-	erased := e.addSent(t, "r2", kigen.Korean, kigen.Email)
-	if err := e.st.DeleteResident(t.Context(), e.muni.ID, erased.res.ID); err != nil {
-		t.Fatal(err)
-	}
-	forged := "AAAAAAAAAAAAAAAAAAAAAA"
-	tests := []struct {
-		name, method, path string
-	}{
-		{"message, unknown", http.MethodGet, "/m/" + forged},
-		{"message, malformed", http.MethodGet, "/m/not%20a%20token"},
-		{"message, erased", http.MethodGet, "/m/" + erased.token},
-		{"confirm, unknown", http.MethodGet, "/u/" + forged},
-		{"confirm, erased", http.MethodGet, "/u/" + erased.token},
-		{"unsubscribe, unknown", http.MethodPost, "/u/" + forged},
-		{"unsubscribe, off by one", http.MethodPost, "/u/" + s.token[:21] + "y"},
-		{"unsubscribe, erased", http.MethodPost, "/u/" + erased.token},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var resp *http.Response
-			var body string
-			if tt.method == http.MethodPost {
-				resp, body = e.post(t, tt.path, "List-Unsubscribe=One-Click")
-			} else {
-				resp, body = mustDo(t, e.srv, tt.method, tt.path)
-			}
-			if resp.StatusCode != http.StatusNotFound {
-				t.Errorf("status %d, want 404", resp.StatusCode)
-			}
-			checkPageHeaders(t, resp)
-			checkAllLanguages(t, e, body, kigen.Japanese)
-		})
-	}
-	if c := e.mustContacts(t, s.res.ID)[kigen.Email]; c.OptedOut {
-		t.Error("a forged token opted the resident out")
-	}
-	if got := e.mustCard(t, s.res.ID).NextNoticeOn; got != s.card.NextNoticeOn {
-		t.Errorf("a forged token re-planned the card: %v, want %v", got, s.card.NextNoticeOn)
-	}
-	checkNoToken(t, e.logs, forged, erased.token, s.token)
+	eachBackend(t, func(t *testing.T, st store.Store) {
+		e := newPagesEnvOn(t, st, time.Time{})
+		s := e.addSent(t, "r1", kigen.English, kigen.Email)
+		erased := e.addSent(t, "r2", kigen.Korean, kigen.Email)
+		if err := e.st.DeleteResident(t.Context(), e.muni.ID, erased.res.ID); err != nil {
+			t.Fatal(err)
+		}
+		forged := "AAAAAAAAAAAAAAAAAAAAAA"
+		tests := []struct {
+			name, method, path string
+		}{
+			{"message, unknown", http.MethodGet, "/m/" + forged},
+			{"message, malformed", http.MethodGet, "/m/not%20a%20token"},
+			{"message, erased", http.MethodGet, "/m/" + erased.token},
+			{"confirm, unknown", http.MethodGet, "/u/" + forged},
+			{"confirm, erased", http.MethodGet, "/u/" + erased.token},
+			{"unsubscribe, unknown", http.MethodPost, "/u/" + forged},
+			{"unsubscribe, off by one", http.MethodPost, "/u/" + s.token[:21] + "y"},
+			{"unsubscribe, erased", http.MethodPost, "/u/" + erased.token},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var resp *http.Response
+				var body string
+				if tt.method == http.MethodPost {
+					resp, body = e.post(t, tt.path, "List-Unsubscribe=One-Click")
+				} else {
+					resp, body = mustDo(t, e.srv, tt.method, tt.path)
+				}
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("status %d, want 404", resp.StatusCode)
+				}
+				checkPageHeaders(t, resp)
+				checkAllLanguages(t, e, body, kigen.Japanese)
+			})
+		}
+		if c := e.mustContacts(t, s.res.ID)[kigen.Email]; c.OptedOut {
+			t.Error("a forged token opted the resident out")
+		}
+		if got := e.mustCard(t, s.res.ID).NextNoticeOn; got != s.card.NextNoticeOn {
+			t.Errorf("a forged token re-planned the card: %v, want %v", got, s.card.NextNoticeOn)
+		}
+		checkNoToken(t, e.logs, forged, erased.token, s.token)
+	})
 }
 
 // checkAllLanguages fails unless body is the "unknown or expired" page in
@@ -376,30 +421,32 @@ func checkAllLanguages(t *testing.T, e *pagesEnv, body string, first kigen.Langu
 // changes.
 func TestPages_Expired(t *testing.T) {
 	t.Parallel()
-	e := newPagesEnv(t, sentAt.Add(web.TokenTTL+time.Hour))
-	s := e.addSent(t, "r1", kigen.Thai, kigen.Email)
-	for _, tt := range []struct{ name, method, path string }{
-		{"message", http.MethodGet, "/m/" + s.token},
-		{"confirm", http.MethodGet, "/u/" + s.token},
-		{"unsubscribe", http.MethodPost, "/u/" + s.token},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var resp *http.Response
-			var body string
-			if tt.method == http.MethodPost {
-				resp, body = e.post(t, tt.path, "")
-			} else {
-				resp, body = mustDo(t, e.srv, tt.method, tt.path)
-			}
-			if resp.StatusCode != http.StatusGone {
-				t.Errorf("status %d, want 410", resp.StatusCode)
-			}
-			checkAllLanguages(t, e, body, kigen.Thai)
-		})
-	}
-	if c := e.mustContacts(t, s.res.ID)[kigen.Email]; c.OptedOut {
-		t.Error("an expired token opted the resident out")
-	}
+	eachBackend(t, func(t *testing.T, st store.Store) {
+		e := newPagesEnvOn(t, st, sentAt.Add(web.TokenTTL+time.Hour))
+		s := e.addSent(t, "r1", kigen.Thai, kigen.Email)
+		for _, tt := range []struct{ name, method, path string }{
+			{"message", http.MethodGet, "/m/" + s.token},
+			{"confirm", http.MethodGet, "/u/" + s.token},
+			{"unsubscribe", http.MethodPost, "/u/" + s.token},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				var resp *http.Response
+				var body string
+				if tt.method == http.MethodPost {
+					resp, body = e.post(t, tt.path, "")
+				} else {
+					resp, body = mustDo(t, e.srv, tt.method, tt.path)
+				}
+				if resp.StatusCode != http.StatusGone {
+					t.Errorf("status %d, want 410", resp.StatusCode)
+				}
+				checkAllLanguages(t, e, body, kigen.Thai)
+			})
+		}
+		if c := e.mustContacts(t, s.res.ID)[kigen.Email]; c.OptedOut {
+			t.Error("an expired token opted the resident out")
+		}
+	})
 }
 
 // TestPages_Unsubscribe: GET asks and changes nothing; POST (from the form
@@ -422,73 +469,75 @@ func TestPages_Unsubscribe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newPagesEnv(t, time.Time{})
-			s := e.addSent(t, "r1", kigen.Japanese, tt.chs...)
-			ch := tt.chs[0]
-			before := e.mustContacts(t, s.res.ID)
+			eachBackend(t, func(t *testing.T, st store.Store) {
+				e := newPagesEnvOn(t, st, time.Time{})
+				s := e.addSent(t, "r1", kigen.Japanese, tt.chs...)
+				ch := tt.chs[0]
+				before := e.mustContacts(t, s.res.ID)
 
-			resp, body := mustDo(t, e.srv, http.MethodGet, "/u/"+s.token)
-			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<button") {
-				t.Fatalf("GET /u/ = %d, without a button?\n%s", resp.StatusCode, body)
-			}
-			resp, _ = mustDo(t, e.srv, http.MethodHead, "/u/"+s.token)
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("HEAD /u/ = %d", resp.StatusCode)
-			}
-			if got := e.mustContacts(t, s.res.ID); got[ch] != before[ch] {
-				t.Fatalf("GET /u/ changed the contact: %+v", got[ch])
-			}
-			if got := e.mustCard(t, s.res.ID).NextNoticeOn; got != s.card.NextNoticeOn {
-				t.Fatalf("GET /u/ re-planned the card")
-			}
-			for _, m := range []string{http.MethodPut, http.MethodDelete} {
-				if resp, _ := mustDo(t, e.srv, m, "/u/"+s.token); resp.StatusCode != http.StatusMethodNotAllowed {
-					t.Errorf("%s /u/ = %d, want 405", m, resp.StatusCode)
+				resp, body := mustDo(t, e.srv, http.MethodGet, "/u/"+s.token)
+				if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<button") {
+					t.Fatalf("GET /u/ = %d, without a button?\n%s", resp.StatusCode, body)
 				}
-			}
-
-			pt := e.page(t, kigen.Japanese, ch)
-			resp, first := e.post(t, "/u/"+s.token, tt.body)
-			if resp.StatusCode != http.StatusOK || !strings.Contains(first, htmlEscape(pt.Done)) {
-				t.Fatalf("POST /u/ = %d, not done:\n%s", resp.StatusCode, first)
-			}
-			checkPageHeaders(t, resp)
-			after := e.mustContacts(t, s.res.ID)
-			for _, c := range tt.chs {
-				if want := c == ch; after[c].OptedOut != want {
-					t.Errorf("%s opted out: %v, want %v", c, after[c].OptedOut, want)
+				resp, _ = mustDo(t, e.srv, http.MethodHead, "/u/"+s.token)
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("HEAD /u/ = %d", resp.StatusCode)
 				}
-			}
-			card := e.mustCard(t, s.res.ID)
-			if got := !card.NextNoticeOn.IsZero(); got != tt.wantNext {
-				t.Errorf("card next notice on %v, want a date: %v", card.NextNoticeOn, tt.wantNext)
-			}
-
-			resp, second := e.post(t, "/u/"+s.token, tt.body)
-			if resp.StatusCode != http.StatusOK || second != first {
-				t.Errorf("second POST /u/ = %d, answer changed:\n%s", resp.StatusCode, second)
-			}
-			if again := e.mustContacts(t, s.res.ID); again[ch] != after[ch] {
-				t.Errorf("second POST /u/ wrote the contact again: %+v", again[ch])
-			}
-			// Once stopped, the question is answered.
-			if _, body := mustDo(t, e.srv, http.MethodGet, "/u/"+s.token); body != first {
-				t.Errorf("GET /u/ after stopping is not the answer:\n%s", body)
-			}
-
-			logs := e.logs.String()
-			checkNoToken(t, e.logs, s.token)
-			if n := strings.Count(logs, `"msg":"resident unsubscribed"`); n != 1 {
-				t.Errorf("%d unsubscribe log lines, want 1", n)
-			}
-			if !strings.Contains(logs, `"route":"POST /u/{token}"`) {
-				t.Error("the request log does not name the route pattern")
-			}
-			for _, pii := range []string{"r1@example.com", "+8190", s.res.Name} {
-				if strings.Contains(logs, pii) {
-					t.Errorf("the logs hold personal data %q", pii)
+				if got := e.mustContacts(t, s.res.ID); got[ch] != before[ch] {
+					t.Fatalf("GET /u/ changed the contact: %+v", got[ch])
 				}
-			}
+				if got := e.mustCard(t, s.res.ID).NextNoticeOn; got != s.card.NextNoticeOn {
+					t.Fatalf("GET /u/ re-planned the card")
+				}
+				for _, m := range []string{http.MethodPut, http.MethodDelete} {
+					if resp, _ := mustDo(t, e.srv, m, "/u/"+s.token); resp.StatusCode != http.StatusMethodNotAllowed {
+						t.Errorf("%s /u/ = %d, want 405", m, resp.StatusCode)
+					}
+				}
+
+				pt := e.page(t, kigen.Japanese, ch)
+				resp, first := e.post(t, "/u/"+s.token, tt.body)
+				if resp.StatusCode != http.StatusOK || !strings.Contains(first, htmlEscape(pt.Done)) {
+					t.Fatalf("POST /u/ = %d, not done:\n%s", resp.StatusCode, first)
+				}
+				checkPageHeaders(t, resp)
+				after := e.mustContacts(t, s.res.ID)
+				for _, c := range tt.chs {
+					if want := c == ch; after[c].OptedOut != want {
+						t.Errorf("%s opted out: %v, want %v", c, after[c].OptedOut, want)
+					}
+				}
+				card := e.mustCard(t, s.res.ID)
+				if got := !card.NextNoticeOn.IsZero(); got != tt.wantNext {
+					t.Errorf("card next notice on %v, want a date: %v", card.NextNoticeOn, tt.wantNext)
+				}
+
+				resp, second := e.post(t, "/u/"+s.token, tt.body)
+				if resp.StatusCode != http.StatusOK || second != first {
+					t.Errorf("second POST /u/ = %d, answer changed:\n%s", resp.StatusCode, second)
+				}
+				if again := e.mustContacts(t, s.res.ID); again[ch] != after[ch] {
+					t.Errorf("second POST /u/ wrote the contact again: %+v", again[ch])
+				}
+				// Once stopped, the question is answered.
+				if _, body := mustDo(t, e.srv, http.MethodGet, "/u/"+s.token); body != first {
+					t.Errorf("GET /u/ after stopping is not the answer:\n%s", body)
+				}
+
+				logs := e.logs.String()
+				checkNoToken(t, e.logs, s.token)
+				if n := strings.Count(logs, `"msg":"resident unsubscribed"`); n != 1 {
+					t.Errorf("%d unsubscribe log lines, want 1", n)
+				}
+				if !strings.Contains(logs, `"route":"POST /u/{token}"`) {
+					t.Error("the request log does not name the route pattern")
+				}
+				for _, pii := range []string{"r1@example.com", "+8190", s.res.Name} {
+					if strings.Contains(logs, pii) {
+						t.Errorf("the logs hold personal data %q", pii)
+					}
+				}
+			})
 		})
 	}
 }
@@ -497,35 +546,37 @@ func TestPages_Unsubscribe(t *testing.T) {
 // page in every language, logged without the token.
 func TestPages_StoreDown(t *testing.T) {
 	t.Parallel()
-	e := newPagesEnv(t, time.Time{})
-	s := e.addSent(t, "r1", kigen.English, kigen.Email)
-	if err := e.st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct{ name, method string }{{"confirm", http.MethodGet}, {"unsubscribe", http.MethodPost}} {
-		var resp *http.Response
-		var body string
-		if tt.method == http.MethodPost {
-			resp, body = e.post(t, "/u/"+s.token, "")
-		} else {
-			resp, body = mustDo(t, e.srv, tt.method, "/u/"+s.token)
+	eachBackend(t, func(t *testing.T, st store.Store) {
+		e := newPagesEnvOn(t, st, time.Time{})
+		s := e.addSent(t, "r1", kigen.English, kigen.Email)
+		if err := e.st.Close(); err != nil {
+			t.Fatal(err)
 		}
-		if resp.StatusCode != http.StatusInternalServerError {
-			t.Errorf("%s: status %d, want 500", tt.name, resp.StatusCode)
-		}
-		for _, l := range kigen.Languages {
-			if pt := e.page(t, l, kigen.Email); !strings.Contains(body, htmlEscape(pt.Error)) {
-				t.Errorf("%s: %s: the page lacks %q", tt.name, l, pt.Error)
+		for _, tt := range []struct{ name, method string }{{"confirm", http.MethodGet}, {"unsubscribe", http.MethodPost}} {
+			var resp *http.Response
+			var body string
+			if tt.method == http.MethodPost {
+				resp, body = e.post(t, "/u/"+s.token, "")
+			} else {
+				resp, body = mustDo(t, e.srv, tt.method, "/u/"+s.token)
+			}
+			if resp.StatusCode != http.StatusInternalServerError {
+				t.Errorf("%s: status %d, want 500", tt.name, resp.StatusCode)
+			}
+			for _, l := range kigen.Languages {
+				if pt := e.page(t, l, kigen.Email); !strings.Contains(body, htmlEscape(pt.Error)) {
+					t.Errorf("%s: %s: the page lacks %q", tt.name, l, pt.Error)
+				}
+			}
+			if strings.Contains(body, "closed") || strings.Contains(body, "sql") {
+				t.Errorf("%s: the page shows the error:\n%s", tt.name, body)
 			}
 		}
-		if strings.Contains(body, "closed") || strings.Contains(body, "sql") {
-			t.Errorf("%s: the page shows the error:\n%s", tt.name, body)
+		if !strings.Contains(e.logs.String(), `"msg":"page failed"`) {
+			t.Error("the failure is not logged")
 		}
-	}
-	if !strings.Contains(e.logs.String(), `"msg":"page failed"`) {
-		t.Error("the failure is not logged")
-	}
-	checkNoToken(t, e.logs, s.token)
+		checkNoToken(t, e.logs, s.token)
+	})
 }
 
 // TestPages_NotMounted: without Pages there are no such routes.
