@@ -134,7 +134,9 @@ func TestQueue_RescuesCrashedJob(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			eachQueue(t, func(_ *scheduler.DeliverWorker, cfg *scheduler.QueueConfig) {
-				cfg.RescueStuckJobsAfter = time.Second
+				// The job timeout is capped at the rescue time: keep it
+				// well above a send on a loaded CI machine.
+				cfg.RescueStuckJobsAfter = 5 * time.Second
 			}, func(t *testing.T, e *queueEnv) {
 				p := plan(t, e.store, kigen.English, kigen.Email, kigen.D60, cardExpiresOn)
 				if tc.delivery != "" {
