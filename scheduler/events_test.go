@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"kigen"
+	"kigen/internal/storetesting"
 	"kigen/notify"
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
@@ -17,32 +17,13 @@ import (
 	"kigen/notify/twilio/twiliotest"
 	"kigen/scheduler"
 	"kigen/store"
-	"kigen/store/postgres/postgrestest"
-	"kigen/store/sqlite"
 	"kigen/store/storetest"
 )
 
 var now = time.Date(2026, 11, 25, 9, 0, 0, 0, kigen.Tokyo)
 
 // backends runs f on a fresh SQLite store and a fresh PostgreSQL store.
-func backends(t *testing.T, f func(t *testing.T, s store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kigen.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		f(t, s)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		f(t, postgrestest.NewStore(t))
-	})
-}
+func backends(t *testing.T, f func(t *testing.T, s store.Store)) { storetesting.Each(t, f) }
 
 // fixture is a resident reachable by email only, with a message sent on
 // email through a provider and its delivery in state accepted.

@@ -3,7 +3,6 @@ package importer_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,35 +11,17 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"kigen"
+	"kigen/internal/storetesting"
 	"kigen/roster"
 	"kigen/roster/importer"
 	"kigen/store"
-	"kigen/store/postgres/postgrestest"
-	"kigen/store/sqlite"
 	"kigen/store/storetest"
 )
 
 var today = kigen.MustParseISODate("2026-11-25")
 
 // backends runs f on a fresh SQLite store and a fresh PostgreSQL store.
-func backends(t *testing.T, f func(t *testing.T, s store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kigen.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		f(t, s)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		f(t, postgrestest.NewStore(t))
-	})
-}
+func backends(t *testing.T, f func(t *testing.T, s store.Store)) { storetesting.Each(t, f) }
 
 // importCSV imports text into the municipality.
 func importCSV(t *testing.T, s store.Store, mid int64, text string, opt importer.Options) (importer.Summary, error) {
