@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,9 +83,10 @@ type TickSummary struct {
 //   - up to BatchSize residents with a due card (earliest due first) are
 //     loaded with their contacts, cards and notices, and planned with
 //     kigen.Plan, in resident ID order;
-//   - every notice due is recorded (TickDate today). One already recorded
-//     (ErrConflict) was recorded by a concurrent tick and travels in that
-//     tick's message, so it is skipped here;
+//   - every notice due is recorded (TickDate today), with one
+//     store.CreateNotices per municipality. One already recorded was
+//     recorded by a concurrent tick and travels in that tick's message, so
+//     it is skipped here;
 //   - the notices this tick recorded for a resident go in one message per
 //     channel kigen.SendChannels gives; no notice, no message;
 //   - every card's next due date is stored where Plan's differs, which
@@ -96,9 +96,10 @@ type TickSummary struct {
 //
 // Tick is idempotent: a second tick on the same day finds nothing due and
 // plans nothing, and two ticks running at once record each notice once and
-// put it in exactly one message per channel. Residents are written in
-// ascending ID order, so that two ticks' transactions on PostgreSQL wait
-// for each other rather than deadlock.
+// put it in exactly one message per channel. A batch writes municipality
+// by municipality in ascending ID order, and each municipality's residents
+// in ascending ID order, so that two ticks' transactions on PostgreSQL
+// wait for each other rather than deadlock.
 //
 // A card that comes due again during the tick (an import re-planned it) is
 // planned again; a batch of nothing but such cards that records nothing
@@ -224,11 +225,8 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 		b.cards = append(b.cards, d.CardID)
 	}
 
-	type planned struct {
-		municipalityID int64
-		holding        *store.Holding
-	}
-	var todo []planned
+	b.byStage = map[kigen.CardKind]map[kigen.Stage]int{}
+	b.byChannel = map[kigen.Channel]int{}
 	for _, m := range slices.Sorted(maps.Keys(byMunicipality)) {
 		ids := byMunicipality[m]
 		rs, err := tx.ListResidents(ctx, store.ResidentFilter{MunicipalityID: m, IDs: ids, Limit: len(ids)})
@@ -239,22 +237,11 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 		if err != nil {
 			return err
 		}
-		for _, h := range hs {
-			todo = append(todo, planned{m, h})
+		if err := p.planMunicipality(ctx, tx, m, hs, today, b); err != nil {
+			return fmt.Errorf("municipality %d: %w", m, err)
 		}
+		b.residents += len(hs)
 	}
-	// Resident IDs are unique across municipalities: one global order for
-	// every transaction's writes, so that concurrent ticks cannot deadlock.
-	slices.SortFunc(todo, func(a, b planned) int { return cmp.Compare(a.holding.Resident.ID, b.holding.Resident.ID) })
-
-	b.byStage = map[kigen.CardKind]map[kigen.Stage]int{}
-	b.byChannel = map[kigen.Channel]int{}
-	for _, x := range todo {
-		if err := p.planResident(ctx, tx, x.municipalityID, x.holding, today, b); err != nil {
-			return err
-		}
-	}
-	b.residents = len(todo)
 	if p.Enqueue != nil && len(b.messageIDs) > 0 {
 		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
 			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
@@ -263,67 +250,129 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 	return nil
 }
 
-// planResident records in tx what is due for one resident today.
-func (p *Planner) planResident(ctx context.Context, tx store.Tx, municipalityID int64, h *store.Holding, today kigen.Date, b *batch) error {
-	o := kigen.Plan(h.Holder(), today)
-
-	var noticeIDs []int64
-	for _, d := range o.Due {
-		n := &kigen.Notice{CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today}
-		err := tx.CreateNotice(ctx, municipalityID, n)
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			// A concurrent tick recorded it: it goes in that tick's message.
-			continue
-		case errors.Is(err, store.ErrNotFound):
-			// The card was deleted since it was read.
-			continue
-		case err != nil:
-			return fmt.Errorf("resident %d: %w", h.Resident.ID, err)
+// planMunicipality records in tx what is due today for the holdings of one
+// municipality (in resident ID order), with one bulk write each for the
+// notices, the messages and the next dates.
+func (p *Planner) planMunicipality(ctx context.Context, tx store.Tx, municipalityID int64, hs []*store.Holding, today kigen.Date, b *batch) error {
+	var (
+		notices []*kigen.Notice
+		kinds   []kigen.CardKind // of notices[i]
+		owner   []int            // notices[i] is for hs[owner[i]]
+		cardIDs []int64          // the cards whose next date changes
+		next    []kigen.Date
+		changed []*kigen.Card
+	)
+	for i, h := range hs {
+		o := kigen.Plan(h.Holder(), today)
+		for _, d := range o.Due {
+			notices = append(notices, &kigen.Notice{CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today})
+			kinds = append(kinds, d.Kind)
+			owner = append(owner, i)
 		}
-		noticeIDs = append(noticeIDs, n.ID)
-		if b.byStage[d.Kind] == nil {
-			b.byStage[d.Kind] = map[kigen.Stage]int{}
+		// Plan returns one CardPlan per card, in the order of h.Cards.
+		for j, cp := range o.Cards {
+			if c := h.Cards[j]; cp.Next != c.NextNoticeOn {
+				cardIDs, next, changed = append(cardIDs, c.ID), append(next, cp.Next), append(changed, c)
+			}
 		}
-		b.byStage[d.Kind][d.Stage]++
 	}
-	if len(noticeIDs) > 0 {
-		b.notices += len(noticeIDs)
+
+	created, err := p.createNotices(ctx, tx, municipalityID, notices)
+	if err != nil {
+		return err
+	}
+	// The notices this tick recorded, by resident: one message per channel.
+	noticeIDs := make([][]int64, len(hs))
+	for i, n := range notices {
+		if !created[i] {
+			continue // a concurrent tick recorded it (it goes in that tick's message), or the card is gone
+		}
+		noticeIDs[owner[i]] = append(noticeIDs[owner[i]], n.ID)
+		if b.byStage[kinds[i]] == nil {
+			b.byStage[kinds[i]] = map[kigen.Stage]int{}
+		}
+		b.byStage[kinds[i]][n.Stage]++
+		b.notices++
+	}
+	var msgs []*kigen.Message
+	for i, h := range hs {
+		if len(noticeIDs[i]) == 0 {
+			continue
+		}
 		contacts := make([]kigen.Contact, 0, len(h.Contacts))
 		for _, c := range h.Contacts {
 			contacts = append(contacts, *c)
 		}
 		for _, ch := range kigen.SendChannels(h.Resident.Channel, contacts) {
-			m := &kigen.Message{
+			msgs = append(msgs, &kigen.Message{
 				MunicipalityID: municipalityID,
 				ResidentID:     h.Resident.ID,
 				Channel:        ch,
 				TickDate:       today,
 				State:          kigen.MessagePlanned,
-				NoticeIDs:      noticeIDs,
-			}
-			if err := tx.CreateMessage(ctx, m); err != nil {
-				return fmt.Errorf("resident %d: %w", h.Resident.ID, err)
-			}
-			b.messageIDs = append(b.messageIDs, m.ID)
-			b.byChannel[ch]++
+				NoticeIDs:      noticeIDs[i],
+			})
 		}
 	}
-	// Plan returns one CardPlan per card, in the order of h.Cards.
-	for i, cp := range o.Cards {
-		c := h.Cards[i]
-		if cp.Next == c.NextNoticeOn {
-			continue
+	if len(msgs) > 0 {
+		if err := tx.CreateMessages(ctx, municipalityID, msgs); err != nil {
+			return err
 		}
-		err := tx.SetCardNextNoticeOn(ctx, municipalityID, c.ID, cp.Next)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted since it was read
-		} else if err != nil {
-			return fmt.Errorf("resident %d: %w", h.Resident.ID, err)
+		for _, m := range msgs {
+			b.messageIDs = append(b.messageIDs, m.ID)
+			b.byChannel[m.Channel]++
 		}
-		c.NextNoticeOn = cp.Next
+	}
+
+	if len(cardIDs) == 0 {
+		return nil
+	}
+	err = tx.SetCardsNextNoticeOn(ctx, municipalityID, cardIDs, next)
+	if errors.Is(err, store.ErrNotFound) {
+		// A card was deleted since it was read: one at a time, skipping it.
+		for i, id := range cardIDs {
+			err := tx.SetCardNextNoticeOn(ctx, municipalityID, id, next[i])
+			if errors.Is(err, store.ErrNotFound) {
+				cardIDs[i] = 0
+				continue
+			} else if err != nil {
+				return err
+			}
+		}
+	} else if err != nil {
+		return err
+	}
+	for i, c := range changed {
+		if cardIDs[i] != 0 {
+			c.NextNoticeOn = next[i]
+		}
 	}
 	return nil
+}
+
+// createNotices records ns in tx and reports which were recorded: not one
+// a concurrent tick recorded first, nor one whose card was deleted since
+// it was read (then, and only then, one notice at a time).
+func (p *Planner) createNotices(ctx context.Context, tx store.Tx, municipalityID int64, ns []*kigen.Notice) ([]bool, error) {
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	created, err := tx.CreateNotices(ctx, municipalityID, ns)
+	if !errors.Is(err, store.ErrNotFound) {
+		return created, err
+	}
+	created = make([]bool, len(ns))
+	for i, n := range ns {
+		err := tx.CreateNotice(ctx, municipalityID, n)
+		switch {
+		case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		created[i] = true
+	}
+	return created, nil
 }
 
 // allSeen reports whether every card in ids is in seen.

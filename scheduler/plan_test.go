@@ -519,6 +519,10 @@ type forgetfulTx struct{ store.Tx }
 
 func (forgetfulTx) SetCardNextNoticeOn(context.Context, int64, int64, kigen.Date) error { return nil }
 
+func (forgetfulTx) SetCardsNextNoticeOn(context.Context, int64, []int64, []kigen.Date) error {
+	return nil
+}
+
 func TestPlanner_NoProgress(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, s store.Store) {

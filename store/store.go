@@ -157,6 +157,11 @@ type Queries interface {
 	// names only the phone number. An unknown number changes nothing.
 	SetSMSOptOut(ctx context.Context, phone string, optedOut bool) ([]ResidentKey, error)
 
+	// SetCardsNextNoticeOn is SetCardNextNoticeOn for many cards of one
+	// municipality at once (next[i] for cardIDs[i]; a card listed twice is
+	// ErrConflict). ErrNotFound if a card is not in the municipality;
+	// nothing is written then.
+	SetCardsNextNoticeOn(ctx context.Context, municipalityID int64, cardIDs []int64, next []kigen.Date) error
 	// ListDueCards returns up to limit (> 0) cards, across all municipalities,
 	// whose NextNoticeOn is on or before the date, earliest first (then by
 	// ID). It reads only due rows, through an index: a tick costs
@@ -169,6 +174,14 @@ type Queries interface {
 	// ErrNotFound if the card is not in this municipality (never
 	// ErrConflict: one municipality cannot learn what another has sent).
 	CreateNotice(ctx context.Context, municipalityID int64, n *kigen.Notice) error
+	// CreateNotices is CreateNotice for many notices of one municipality at
+	// once, for the tick: it records those not yet recorded, sets their ID
+	// and CreatedAt, and returns, in order, whether each was recorded — false
+	// for a notice a concurrent tick already recorded (no error, and the
+	// enclosing transaction stays usable; a key listed twice is recorded for
+	// its first entry). ErrNotFound if a card is not in the municipality;
+	// nothing is written then.
+	CreateNotices(ctx context.Context, municipalityID int64, ns []*kigen.Notice) (created []bool, err error)
 	// ListNotices returns the notices recorded for these cards of the
 	// municipality, ordered by ID.
 	ListNotices(ctx context.Context, municipalityID int64, cardIDs ...int64) ([]*kigen.Notice, error)
@@ -179,6 +192,9 @@ type Queries interface {
 	// m.MunicipalityID, else ErrNotFound and nothing is written; a notice
 	// listed twice is ErrConflict.
 	CreateMessage(ctx context.Context, m *kigen.Message) error
+	// CreateMessages is CreateMessage for many messages of one municipality
+	// at once (the tick's), with the same rules; atomic on the Store.
+	CreateMessages(ctx context.Context, municipalityID int64, ms []*kigen.Message) error
 	// GetMessage returns the message with this ID, with its NoticeIDs, or
 	// ErrNotFound. Delivery workers use it; it is not scoped because a job
 	// carries only the message ID.

@@ -144,6 +144,14 @@ var suite = []testCase{
 	{"LastTick/ErrNotFound", testLastTickErrNotFound},
 	{"ListResidents/IDs", testListResidentsIDs},
 
+	// tickbulk.go
+	{"CreateNotices/MatchesCreateNotice", testCreateNoticesMatchesCreateNotice},
+	{"CreateNotices/ErrNotFound", testCreateNoticesErrNotFound},
+	{"CreateMessages/MatchesCreateMessage", testCreateMessagesMatchesCreateMessage},
+	{"CreateMessages/ErrNotFound", testCreateMessagesErrNotFound},
+	{"SetCardsNextNoticeOn/OK", testSetCardsNextNoticeOn},
+	{"TickBulk/Empty", testTickBulkEmpty},
+
 	// followup.go
 	{"ListStaleCards/OK", testListStaleCards},
 	{"ListDeliveriesByState/OK", testListDeliveriesByState},
