@@ -3,7 +3,6 @@ package templates
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,41 +14,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kigen"
+	"kigen/internal/browsertest"
 )
-
-// phoneWidth is the CSS width of the phone the HTML email is checked on
-// (an iPhone 12–15).
-const phoneWidth, phoneHeight = 390, 844
-
-// chromiumPath returns Debian's chromium, or skips the test when it is not
-// installed, unless KIGEN_TEST_REQUIRE_CHROMIUM=1 (CI) makes that a failure.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KIGEN_TEST_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal("chromium is not installed and KIGEN_TEST_REQUIRE_CHROMIUM=1 (apt-get install chromium fonts-noto-cjk fonts-noto-core fonts-thai-tlwg)")
-	}
-	t.Skip("chromium is not installed (set KIGEN_TEST_REQUIRE_CHROMIUM=1 to fail instead)")
-	return ""
-}
-
-// artifactsDir is where the screenshots go: $KIGEN_TEST_ARTIFACTS, else
-// testdata/artifacts (ignored by git).
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("KIGEN_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("testdata", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // layout is what the page reports about itself once rendered.
 type layout struct {
@@ -91,21 +57,9 @@ var scriptFonts = map[kigen.Language][]string{
 // than the screen or clipped.
 func TestEmail_Chromium(t *testing.T) {
 	t.Parallel()
-	bin := chromiumPath(t)
 	r := mustRenderer(t)
-	out := artifactsDir(t)
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(phoneWidth, phoneHeight))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	out := browsertest.ArtifactsDir(t)
+	ctx := browsertest.Phone(t, 3*time.Minute)
 	pages := t.TempDir()
 	// The longest message of the fixtures: three cards, the longest
 	// municipality, its long contact e-mail and web address.
@@ -144,7 +98,7 @@ func TestEmail_Chromium(t *testing.T) {
 		if err := os.WriteFile(shot, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got.ViewportWidth != phoneWidth || got.ScrollWidth > got.ViewportWidth {
+		if got.ViewportWidth != browsertest.PhoneWidth || got.ScrollWidth > got.ViewportWidth {
 			t.Errorf("%s: page %v wide in a %v viewport (%s)", l, got.ScrollWidth, got.ViewportWidth, shot)
 		}
 		for _, o := range got.Outside {

@@ -1,10 +1,8 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,41 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kigen"
+	"kigen/internal/browsertest"
 )
-
-// phoneWidth is the CSS width of the phone the pages are checked on (an
-// iPhone 12–15).
-const phoneWidth, phoneHeight = 390, 844
-
-// chromiumPath returns Debian's chromium, or skips the test when it is not
-// installed, unless KIGEN_TEST_REQUIRE_CHROMIUM=1 (CI) makes that a failure.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KIGEN_TEST_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal("chromium is not installed and KIGEN_TEST_REQUIRE_CHROMIUM=1 (apt-get install chromium fonts-noto-cjk fonts-noto-core fonts-thai-tlwg)")
-	}
-	t.Skip("chromium is not installed (set KIGEN_TEST_REQUIRE_CHROMIUM=1 to fail instead)")
-	return ""
-}
-
-// artifactsDir is where the screenshots go: $KIGEN_TEST_ARTIFACTS, else
-// testdata/artifacts (ignored by git).
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("KIGEN_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("testdata", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // pageLayout is what a page reports about itself once rendered.
 type pageLayout struct {
@@ -85,25 +50,13 @@ const measurePage = `(() => {
 // form works without JavaScript.
 func TestPages_Chromium(t *testing.T) {
 	t.Parallel()
-	bin := chromiumPath(t)
-	out := artifactsDir(t)
+	out := browsertest.ArtifactsDir(t)
 	e := newPagesEnv(t, time.Time{})
 	ja := e.addSent(t, "ja1", kigen.Japanese, kigen.Email)
 	en := e.addSent(t, "en1", kigen.English, kigen.SMS)
 	th := e.addSent(t, "th1", kigen.Thai, kigen.Email)
 
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(phoneWidth, phoneHeight))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	ctx := browsertest.Phone(t, 2*time.Minute)
 
 	shoot := func(t *testing.T, name string) pageLayout {
 		t.Helper()
@@ -119,7 +72,7 @@ func TestPages_Chromium(t *testing.T) {
 		if err := os.WriteFile(shot, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got.ViewportWidth != phoneWidth || got.ScrollWidth > got.ViewportWidth {
+		if got.ViewportWidth != browsertest.PhoneWidth || got.ScrollWidth > got.ViewportWidth {
 			t.Errorf("%s: page %v wide in a %v viewport: it scrolls sideways (%s)", name, got.ScrollWidth, got.ViewportWidth, shot)
 		}
 		return got
@@ -151,7 +104,7 @@ func TestPages_Chromium(t *testing.T) {
 		case b == nil:
 			t.Errorf("%s: no button", tt.name)
 		default:
-			if b.Width == 0 || b.Left < 0 || b.Right > got.ViewportWidth || b.Bottom > phoneHeight || !b.OnTop {
+			if b.Width == 0 || b.Left < 0 || b.Right > got.ViewportWidth || b.Bottom > browsertest.PhoneHeight || !b.OnTop {
 				t.Errorf("%s: the button is not wholly visible on the first screen: %+v", tt.name, *b)
 			}
 			if b.Height < 44 || b.Width < 200 {
