@@ -26,6 +26,16 @@ type Failure struct {
 type Script struct {
 	mu    sync.Mutex
 	queue []Failure
+	deflt func() Failure
+}
+
+// SetDefault sets the failure of every request the queue has none for:
+// f is called once per such request (it may return the zero Failure to
+// answer normally), as a chaos test draws a random fault. Nil: none.
+func (s *Script) SetDefault(f func() Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deflt = f
 }
 
 // Push queues failures for the next requests, in order.
@@ -41,6 +51,9 @@ func (s *Script) Next() Failure {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queue) == 0 {
+		if s.deflt != nil {
+			return s.deflt()
+		}
 		return Failure{}
 	}
 	f := s.queue[0]

@@ -41,6 +41,7 @@ type Request struct {
 	Header http.Header
 	Body   []byte
 	Mail   mail.SGMailV3 // Body, decoded
+	At     time.Time     // when it arrived
 }
 
 // Server is a running fake. URL (from the embedded httptest.Server) is the
@@ -74,6 +75,11 @@ func NewServer() *Server {
 // FailNext scripts the answers to the next requests, in order. A request
 // refused for a bad key or body is answered before the script is consulted.
 func (s *Server) FailNext(f ...Failure) { s.script.Push(f...) }
+
+// FailRandomly sets the answer to every request FailNext scripted nothing
+// for: f is called once per request, as a chaos test draws a fault (the
+// zero Failure answers normally). Nil turns it off.
+func (s *Server) FailRandomly(f func() Failure) { s.script.SetDefault(f) }
 
 // Requests returns the valid requests received so far, in order, including
 // those answered with a scripted failure.
@@ -115,7 +121,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Body: body, Mail: m})
+	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Body: body, Mail: m, At: time.Now()})
 	s.n++
 	n := s.n
 	s.mu.Unlock()

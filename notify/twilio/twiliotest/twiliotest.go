@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"kigen/notify/internal/fakehttp"
 )
@@ -39,6 +40,7 @@ type Request struct {
 	Header http.Header
 	Path   string
 	Form   url.Values // To, Body, From or MessagingServiceSid, StatusCallback
+	At     time.Time  // when it arrived
 }
 
 // Server is a running fake. URL (from the embedded httptest.Server) is the
@@ -77,6 +79,11 @@ func randomHex(n int) string {
 // refused for bad credentials or a bad form is answered before the script
 // is consulted.
 func (s *Server) FailNext(f ...Failure) { s.script.Push(f...) }
+
+// FailRandomly sets the answer to every request FailNext scripted nothing
+// for: f is called once per request, as a chaos test draws a fault (the
+// zero Failure answers normally). Nil turns it off.
+func (s *Server) FailRandomly(f func() Failure) { s.script.SetDefault(f) }
 
 // Requests returns the valid requests received so far, in order, including
 // those answered with a scripted failure.
@@ -133,7 +140,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Path: r.URL.Path, Form: f})
+	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Path: r.URL.Path, Form: f, At: time.Now()})
 	s.n++
 	n := s.n
 	s.mu.Unlock()
