@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"kigen"
@@ -50,7 +51,12 @@ type Planner struct {
 	// Now returns the current time; it stamps the tick record. Nil means
 	// time.Now.
 	Now func() time.Time
+
+	active atomic.Int32 // ticks running in this process
 }
+
+// Active reports how many ticks this Planner is running now.
+func (p *Planner) Active() int { return int(p.active.Load()) }
 
 // TickSummary is what one tick planned.
 type TickSummary struct {
@@ -110,6 +116,8 @@ type TickSummary struct {
 // counts the committed batches. Running the tick again completes it.
 func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, error) {
 	start := time.Now() // monotonic: Now may be a frozen or time-travelling clock
+	p.active.Add(1)
+	defer p.active.Add(-1)
 	sum := TickSummary{
 		Date:      today,
 		ByStage:   map[kigen.CardKind]map[kigen.Stage]int{},

@@ -148,6 +148,10 @@ type QueueConfig struct {
 	Schema string
 	// TestOnly skips River's random start-up delays (for tests).
 	TestOnly bool
+	// ID names this process among the instances sharing the database
+	// (River's client ID, seen in river_job.attempted_by and
+	// river_leader); empty: River's default, the host name and start time.
+	ID string
 }
 
 // withDefaults returns cfg with every default applied.
@@ -187,6 +191,7 @@ func (cfg QueueConfig) river() (*river.Config, error) {
 	rc := &river.Config{
 		FetchCooldown:        min(river.FetchCooldownDefault, cfg.FetchPollInterval),
 		FetchPollInterval:    cfg.FetchPollInterval,
+		ID:                   cfg.ID,
 		JobTimeout:           cfg.JobTimeout,
 		Logger:               cfg.Logger,
 		MaxAttempts:          cfg.Retry.MaxAttempts(),

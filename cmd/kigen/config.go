@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"kigen"
+	"kigen/scheduler"
 )
 
 // Config is the effective configuration: environment first (12-factor),
@@ -32,6 +33,23 @@ type Config struct {
 	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
 	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
 	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
+	// ProviderTimeout (KIGEN_PROVIDER_TIMEOUT) bounds one request to
+	// SendGrid or Twilio; a send that times out is recorded unknown.
+	ProviderTimeout time.Duration
+	// RescueAfter (KIGEN_RESCUE_AFTER) is how long a job may stay running
+	// before it is taken for the job of a dead process and run again (its
+	// send, if it was in the provider call, is then recorded unknown).
+	RescueAfter time.Duration
+	// TickStaleAfter (KIGEN_TICK_STALE_AFTER) is how long today's tick may
+	// stay unfinished before another instance runs it (scheduler.TickWatch).
+	TickStaleAfter time.Duration
+	// RetryDelays (KIGEN_RETRY_DELAYS, e.g. "1m,5m,15m,1h") are the waits
+	// between the attempts of a failed delivery; empty: the default
+	// (scheduler.DefaultDelays).
+	RetryDelays []time.Duration
+	// InstanceID (KIGEN_INSTANCE_ID) names this process among the instances
+	// sharing one database (River's client ID); empty: host and start time.
+	InstanceID string
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -56,6 +74,9 @@ func DefaultConfig() Config {
 		SendGridBaseURL: "https://api.sendgrid.com",
 		RateEmail:       100,
 		RateSMS:         10,
+		ProviderTimeout: 10 * time.Second,
+		RescueAfter:     time.Minute,
+		TickStaleAfter:  scheduler.DefaultTickStaleAfter,
 	}
 }
 
@@ -129,6 +150,34 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			*r.dst = f
 		}
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		min  time.Duration
+	}{{"KIGEN_PROVIDER_TIMEOUT", &cfg.ProviderTimeout, 100 * time.Millisecond}, {"KIGEN_RESCUE_AFTER", &cfg.RescueAfter, time.Second}, {"KIGEN_TICK_STALE_AFTER", &cfg.TickStaleAfter, time.Second}} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t < d.min {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration of at least %s (e.g. 30s, 2m)", d.name, v, d.min))
+			}
+			*d.dst = t
+		}
+	}
+	if cfg.RescueAfter <= cfg.ProviderTimeout {
+		errs = append(errs, fmt.Errorf("KIGEN_RESCUE_AFTER: %s must be longer than KIGEN_PROVIDER_TIMEOUT (%s): a job still in its provider call must not be taken for a dead one", cfg.RescueAfter, cfg.ProviderTimeout))
+	}
+	if v := strings.TrimSpace(getenv("KIGEN_RETRY_DELAYS")); v != "" {
+		cfg.RetryDelays = nil
+		for _, f := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(f))
+			if err != nil || d < time.Second {
+				errs = append(errs, fmt.Errorf("KIGEN_RETRY_DELAYS: %q is not a list of durations of at least 1s (e.g. 1m,5m,15m,1h)", v))
+				break
+			}
+			cfg.RetryDelays = append(cfg.RetryDelays, d)
+		}
+	}
+	str(&cfg.InstanceID, "KIGEN_INSTANCE_ID")
 	str(&cfg.Schedule, "KIGEN_SCHEDULE")
 	if _, err := cron.ParseStandard(cfg.Schedule); err != nil {
 		errs = append(errs, fmt.Errorf("KIGEN_SCHEDULE: %q: %v", cfg.Schedule, err))
@@ -237,6 +286,11 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_SCHEDULE", cfg.Schedule},
 		{"KIGEN_RATE_EMAIL", strconv.FormatFloat(cfg.RateEmail, 'g', -1, 64)},
 		{"KIGEN_RATE_SMS", strconv.FormatFloat(cfg.RateSMS, 'g', -1, 64)},
+		{"KIGEN_PROVIDER_TIMEOUT", cfg.ProviderTimeout.String()},
+		{"KIGEN_RESCUE_AFTER", cfg.RescueAfter.String()},
+		{"KIGEN_TICK_STALE_AFTER", cfg.TickStaleAfter.String()},
+		{"KIGEN_RETRY_DELAYS", retryDelays(cfg.RetryDelays)},
+		{"KIGEN_INSTANCE_ID", cfg.InstanceID},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
 		{"KIGEN_OUTBOX", cfg.Outbox},
@@ -254,4 +308,16 @@ func (cfg Config) Print(w io.Writer) {
 		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
 	}
 	fmt.Fprintf(w, "# email goes to: %s; SMS goes to: %s\n", cfg.EmailProvider(), cfg.SMSProvider())
+}
+
+// retryDelays prints delays as KIGEN_RETRY_DELAYS takes them.
+func retryDelays(ds []time.Duration) string {
+	if len(ds) == 0 {
+		ds = scheduler.DefaultDelays
+	}
+	fs := make([]string, len(ds))
+	for i, d := range ds {
+		fs[i] = d.String()
+	}
+	return strings.Join(fs, ",")
 }

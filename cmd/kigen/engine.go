@@ -73,7 +73,9 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 		Store: s, Senders: senders, Providers: providers, Renderer: renderer,
 		PublicURL: m.Config.PublicURL, Now: now, Logger: logger,
 	}
-	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: tick, TickSchedule: sched, Logger: logger})
+	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: tick, TickSchedule: sched, Logger: logger,
+		JobTimeout: m.Config.jobTimeout(), RescueStuckJobsAfter: m.Config.RescueAfter,
+		Retry: scheduler.Backoff{Delays: m.Config.RetryDelays}, ID: m.Config.InstanceID})
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +106,7 @@ func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Cha
 		return nil
 	}
 	if cfg.EmailProvider() == "sendgrid" {
-		sg, err := sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, From: cfg.EmailFrom, BaseURL: cfg.SendGridBaseURL, Logger: logger})
+		sg, err := sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, From: cfg.EmailFrom, BaseURL: cfg.SendGridBaseURL, Timeout: cfg.ProviderTimeout, Logger: logger})
 		if err != nil {
 			return nil, nil, usageErrorf("%v", err)
 		}
@@ -115,7 +117,7 @@ func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Cha
 	if cfg.SMSProvider() == "twilio" {
 		tw, err := twilio.New(twilio.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
 			MessagingServiceSID: cfg.TwilioMessagingServiceSID, From: cfg.TwilioFrom, PublicURL: cfg.PublicURL,
-			BaseURL: cfg.TwilioBaseURL, Logger: logger})
+			BaseURL: cfg.TwilioBaseURL, Timeout: cfg.ProviderTimeout, Logger: logger})
 		if err != nil {
 			return nil, nil, usageErrorf("%v", err)
 		}
@@ -197,6 +199,14 @@ func queueFor(ctx context.Context, s store.Store, cfg scheduler.QueueConfig) (*s
 		return nil, envError(fmt.Errorf("migrate the job queue: %w", err))
 	}
 	return q, nil
+}
+
+// jobTimeout is how long a delivery job may run: its provider call and the
+// database work around it, and less than RescueAfter, so that River never
+// takes a live job for a dead one.
+func (cfg Config) jobTimeout() time.Duration {
+	t := min(cfg.ProviderTimeout+20*time.Second, 30*time.Second)
+	return min(t, cfg.ProviderTimeout+(cfg.RescueAfter-cfg.ProviderTimeout)/2)
 }
 
 // burst lets a limiter absorb a second's worth of messages at once.

@@ -96,6 +96,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		logger.Error("catch up tick", "err", err)
 	}
+	// A tick whose process died is resumed here (another instance's, or
+	// this one's before a restart).
+	watch := &scheduler.TickWatch{Planner: eng.planner, LastTick: s.LastTick, Schedule: sched,
+		StaleAfter: m.Config.TickStaleAfter, Now: now, Logger: logger, Observe: tick.Observe}
+	go watch.Run(ctx)
 	logger.Info("kigen serving", "addr", *addr, "schedule", m.Config.Schedule,
 		"email", m.Config.EmailProvider(), "sms", m.Config.SMSProvider())
 	serveErr := web.Serve(ctx, *addr, h, logger)
