@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,40 @@ func TestConfig_Providers(t *testing.T) {
 		"TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM: one is required"} {
 		if code != exitUsage || !strings.Contains(errOut, want) {
 			t.Errorf("bad provider config: code %d, stderr lacks %q:\n%s", code, want, errOut)
+		}
+	}
+}
+
+func TestConfig_Durations(t *testing.T) {
+	t.Parallel()
+	good := map[string]string{"KIGEN_PROVIDER_TIMEOUT": "2s", "KIGEN_RESCUE_AFTER": "5s", "KIGEN_TICK_STALE_AFTER": "3s",
+		"KIGEN_RETRY_DELAYS": "2s, 1m", "KIGEN_INSTANCE_ID": "kigen-a"}
+	cfg, err := LoadConfig(func(k string) string { return good[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ProviderTimeout != 2*time.Second || cfg.RescueAfter != 5*time.Second || cfg.TickStaleAfter != 3*time.Second ||
+		!slices.Equal(cfg.RetryDelays, []time.Duration{2 * time.Second, time.Minute}) || cfg.InstanceID != "kigen-a" {
+		t.Errorf("config = %+v", cfg)
+	}
+	// The job timeout stays between the provider's and the rescue's.
+	if jt := cfg.jobTimeout(); jt <= cfg.ProviderTimeout || jt >= cfg.RescueAfter {
+		t.Errorf("job timeout %s, want between %s and %s", jt, cfg.ProviderTimeout, cfg.RescueAfter)
+	}
+	if jt := DefaultConfig().jobTimeout(); jt != 30*time.Second {
+		t.Errorf("default job timeout %s, want 30s", jt)
+	}
+
+	bad := map[string]string{"KIGEN_PROVIDER_TIMEOUT": "20s", "KIGEN_RESCUE_AFTER": "10s", "KIGEN_TICK_STALE_AFTER": "soon",
+		"KIGEN_RETRY_DELAYS": "1m,,5m"}
+	code, _, errOut := runKigen(t, bad, "config")
+	for _, want := range []string{
+		"KIGEN_RESCUE_AFTER: 10s must be longer than KIGEN_PROVIDER_TIMEOUT (20s)",
+		`KIGEN_TICK_STALE_AFTER: "soon" is not a duration of at least 1s`,
+		`KIGEN_RETRY_DELAYS: "1m,,5m" is not a list of durations of at least 1s`,
+	} {
+		if code != exitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("code %d, stderr lacks %q:\n%s", code, want, errOut)
 		}
 	}
 }
