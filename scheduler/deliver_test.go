@@ -394,8 +394,14 @@ func TestDeliver_RetryableFailure(t *testing.T) {
 					t.Errorf("jobs after the failure: %v; want one waiting", st)
 				}
 
-				time.Sleep(time.Until(start.Add(delay + 100*time.Millisecond)))
-				e.work(t)
+				// The retry is due delay after the first attempt ended, which
+				// a loaded machine makes later than start+delay: work until
+				// it ran (or long past its time).
+				time.Sleep(time.Until(start.Add(delay)))
+				for deadline := time.Now().Add(delay + 10*time.Second); len(e.rec.Attempts()) < 2 && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+					e.work(t)
+				}
 				if n, m := len(e.rec.Attempts()), len(e.rec.Messages()); n != 2 || m != 1 {
 					t.Fatalf("after the second run: %d attempts, %d accepted; want 2, 1", n, m)
 				}
