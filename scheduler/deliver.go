@@ -44,6 +44,10 @@ type DeliverWorker struct {
 	// is its date in Asia/Tokyo. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger // default slog.Default()
+	// Interrupted, if set, is called when a job finds the delivery of an
+	// attempt that died during the provider call and records it unknown
+	// (no Sender saw that outcome: it is counted here).
+	Interrupted func(ch kigen.Channel)
 	// Enqueue inserts deliver jobs in a store transaction (Queue.Enqueue).
 	// With it, a message that fails for good is sent on the resident's
 	// other channel (fallback); nil: it just stays failed.
@@ -121,6 +125,9 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 			}
 			log.WarnContext(ctx, "deliver: an earlier attempt died while sending; recorded unknown, not resent",
 				slog.Int64("delivery_id", last.ID))
+			if w.Interrupted != nil {
+				w.Interrupted(m.Channel)
+			}
 			return nil
 		case kigen.DeliveryUnknown, kigen.DeliveryAccepted, kigen.DeliveryDelivered, kigen.DeliveryBounced:
 			// The message should already have this outcome: align it.

@@ -480,6 +480,9 @@ func TestDeliver_PermanentFailure(t *testing.T) {
 func TestDeliver_FoundSending(t *testing.T) {
 	t.Parallel()
 	eachQueue(t, nil, func(t *testing.T, e *queueEnv) {
+		var mu sync.Mutex
+		var interrupted []kigen.Channel
+		e.worker.Interrupted = func(ch kigen.Channel) { mu.Lock(); interrupted = append(interrupted, ch); mu.Unlock() }
 		p := plan(t, e.store, kigen.English, kigen.Email, kigen.D60, cardExpiresOn)
 		// An earlier attempt recorded its delivery, then its process died.
 		d := &kigen.Delivery{MessageID: p.message.ID, Provider: "recorder", State: kigen.DeliverySending}
@@ -495,6 +498,11 @@ func TestDeliver_FoundSending(t *testing.T) {
 		want := outcome{Message: kigen.MessageUnknown, Deliveries: []kigen.DeliveryState{kigen.DeliveryUnknown}, ErrorCode: "interrupted"}
 		if d := cmp.Diff(want, outcomeOf(t, e.store, p.message.ID)); d != "" {
 			t.Errorf("outcome (-want +got):\n%s", d)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if d := cmp.Diff([]kigen.Channel{kigen.Email}, interrupted); d != "" {
+			t.Errorf("Interrupted calls (-want +got): the unknown must be counted in the tick summary and metrics\n%s", d)
 		}
 	})
 }

@@ -72,6 +72,7 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 	worker := &scheduler.DeliverWorker{
 		Store: s, Senders: senders, Providers: providers, Renderer: renderer,
 		PublicURL: m.Config.PublicURL, Now: now, Logger: logger,
+		Interrupted: func(ch kigen.Channel) { counts.add(ch, "unknown") },
 	}
 	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: tick, TickSchedule: sched, Logger: logger,
 		JobTimeout: m.Config.jobTimeout(), RescueStuckJobsAfter: m.Config.RescueAfter,
