@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"kigen"
 	"kigen/roster"
@@ -24,16 +18,32 @@ import (
 	"kigen/store/sqlite"
 )
 
-// runBench measures Kigen on this machine and prints figures.
+// runBench measures Kigen on this machine and prints figures: an import
+// (bench import), the daily tick (bench tick) or delivery (bench deliver),
+// each on a temporary database it drops at the end.
 func runBench(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return usageErrorf("bench: only `kigen bench import` exists")
+	if len(args) == 0 {
+		return usageErrorf("bench: say what to measure: import, tick or deliver")
 	}
+	switch args[0] {
+	case "import":
+		return benchImport(ctx, m, args[1:])
+	case "tick":
+		return benchTick(ctx, m, args[1:])
+	case "deliver":
+		return benchDeliver(ctx, m, args[1:])
+	}
+	return usageErrorf("bench: unknown measure %q (import, tick or deliver)", args[0])
+}
+
+// benchImport generates a resident list and measures its import, then a
+// re-import of the same file.
+func benchImport(ctx context.Context, m *Main, args []string) error {
 	fs := flag.NewFlagSet("bench import", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	rows := fs.Int("rows", 100_000, "rows to generate and import")
 	pgURL := fs.String("postgres", "", "import into a temporary schema of this PostgreSQL database instead of a temporary SQLite file")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return usageErrorf("%v", err)
 	}
 	today := m.Config.Today(time.Now)
@@ -100,8 +110,8 @@ func runBench(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// benchPostgres opens a store in a fresh schema that is dropped when the
-// store is closed.
+// droppingStore is a store in a schema of its own, dropped when the store
+// is closed.
 type droppingStore struct {
 	*postgres.Store
 	drop func()
@@ -109,30 +119,14 @@ type droppingStore struct {
 
 func (d droppingStore) Close() error { err := d.Store.Close(); d.drop(); return err }
 
+// benchPostgres opens a store in a fresh schema that is dropped when the
+// store is closed.
 func benchPostgres(ctx context.Context, url string) (store.Store, error) {
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "kigen_bench_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, url)
+	schema, drop, err := createBenchSchema(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return nil, err
-	}
-	drop := func() {
-		c, err := pgx.Connect(context.Background(), url)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	s, err := postgres.Open(ctx, url+sep+"search_path="+schema)
+	s, err := postgres.Open(ctx, withSearchPath(url, schema))
 	if err != nil {
 		drop()
 		return nil, err
@@ -143,18 +137,9 @@ func benchPostgres(ctx context.Context, url string) (store.Store, error) {
 // peakRSS returns the process's peak resident set size (VmHWM), or "n/a"
 // where /proc is not available.
 func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
+	kb, err := procStatusKB(os.Getpid(), "VmHWM")
 	if err != nil {
 		return "n/a"
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			var kb int
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
-			return fmt.Sprintf("%d MB", kb/1024)
-		}
-	}
-	return "n/a"
+	return fmt.Sprintf("%d MB", kb/1024)
 }
