@@ -76,6 +76,33 @@ func TestQueue_EnqueueTwiceSendsOnce(t *testing.T) {
 	})
 }
 
+func TestQueue_EnqueueNew(t *testing.T) {
+	t.Parallel()
+	eachQueue(t, nil, func(t *testing.T, e *queueEnv) {
+		p := plan(t, e.store, kigen.English, kigen.Email, kigen.D60, cardExpiresOn)
+		enqueueNew := func(ids ...int64) error {
+			return e.store.InTx(t.Context(), func(tx store.Tx) error { return e.queue.EnqueueNew(t.Context(), tx, ids) })
+		}
+		if err := enqueueNew(p.message.ID); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(map[string]int{"available": 1}, e.stats(t)); d != "" {
+			t.Errorf("jobs (-want +got):\n%s", d)
+		}
+		// The bulk insert is for new messages only; misused, it still never
+		// doubles a job (PostgreSQL refuses the batch, SQLite skips it).
+		enqueueNew(p.message.ID)
+		e.enqueue(t, p.message.ID) // Enqueue skips it quietly
+		if d := cmp.Diff(map[string]int{"available": 1}, e.stats(t)); d != "" {
+			t.Errorf("jobs after the refused insert (-want +got):\n%s", d)
+		}
+		e.work(t)
+		if n := len(e.rec.Attempts()); n != 1 {
+			t.Errorf("%d sends, want 1", n)
+		}
+	})
+}
+
 func TestQueue_EnqueueRollsBack(t *testing.T) {
 	t.Parallel()
 	eachQueue(t, nil, func(t *testing.T, e *queueEnv) {

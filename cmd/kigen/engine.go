@@ -81,7 +81,8 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 		return nil, err
 	}
 	worker.Enqueue = q.Enqueue // a permanent failure falls back to the other channel
-	planner := &scheduler.Planner{Store: s, Enqueue: q.Enqueue, Logger: logger, Now: now}
+	// The tick's messages are new: their jobs go in by bulk insert.
+	planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Now: now}
 	if tick != nil {
 		tick.Planner = planner // before the queue starts
 	}
