@@ -47,6 +47,9 @@ type Config struct {
 	// between the attempts of a failed delivery; empty: the default
 	// (scheduler.DefaultDelays).
 	RetryDelays []time.Duration
+	// Workers (KIGEN_WORKERS) is how many deliveries one process runs at
+	// once; with the provider's latency it bounds the process's send rate.
+	Workers int
 	// InstanceID (KIGEN_INSTANCE_ID) names this process among the instances
 	// sharing one database (River's client ID); empty: host and start time.
 	InstanceID string
@@ -77,6 +80,7 @@ func DefaultConfig() Config {
 		ProviderTimeout: 10 * time.Second,
 		RescueAfter:     time.Minute,
 		TickStaleAfter:  scheduler.DefaultTickStaleAfter,
+		Workers:         10,
 	}
 }
 
@@ -176,6 +180,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			cfg.RetryDelays = append(cfg.RetryDelays, d)
 		}
+	}
+	if v := strings.TrimSpace(getenv("KIGEN_WORKERS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("KIGEN_WORKERS: %q is not a number of workers from 1 to 1000", v))
+		}
+		cfg.Workers = n
 	}
 	str(&cfg.InstanceID, "KIGEN_INSTANCE_ID")
 	str(&cfg.Schedule, "KIGEN_SCHEDULE")
@@ -290,6 +301,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_RESCUE_AFTER", cfg.RescueAfter.String()},
 		{"KIGEN_TICK_STALE_AFTER", cfg.TickStaleAfter.String()},
 		{"KIGEN_RETRY_DELAYS", retryDelays(cfg.RetryDelays)},
+		{"KIGEN_WORKERS", strconv.Itoa(cfg.Workers)},
 		{"KIGEN_INSTANCE_ID", cfg.InstanceID},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},

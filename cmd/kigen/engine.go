@@ -76,7 +76,8 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 	}
 	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: tick, TickSchedule: sched, Logger: logger,
 		JobTimeout: m.Config.jobTimeout(), RescueStuckJobsAfter: m.Config.RescueAfter,
-		Retry: scheduler.Backoff{Delays: m.Config.RetryDelays}, ID: m.Config.InstanceID})
+		Retry: scheduler.Backoff{Delays: m.Config.RetryDelays}, ID: m.Config.InstanceID,
+		MaxWorkers: m.Config.Workers})
 	if err != nil {
 		return nil, err
 	}

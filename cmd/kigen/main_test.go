@@ -200,13 +200,13 @@ func TestConfig_Providers(t *testing.T) {
 func TestConfig_Durations(t *testing.T) {
 	t.Parallel()
 	good := map[string]string{"KIGEN_PROVIDER_TIMEOUT": "2s", "KIGEN_RESCUE_AFTER": "5s", "KIGEN_TICK_STALE_AFTER": "3s",
-		"KIGEN_RETRY_DELAYS": "2s, 1m", "KIGEN_INSTANCE_ID": "kigen-a"}
+		"KIGEN_RETRY_DELAYS": "2s, 1m", "KIGEN_INSTANCE_ID": "kigen-a", "KIGEN_WORKERS": "40"}
 	cfg, err := LoadConfig(func(k string) string { return good[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.ProviderTimeout != 2*time.Second || cfg.RescueAfter != 5*time.Second || cfg.TickStaleAfter != 3*time.Second ||
-		!slices.Equal(cfg.RetryDelays, []time.Duration{2 * time.Second, time.Minute}) || cfg.InstanceID != "kigen-a" {
+		!slices.Equal(cfg.RetryDelays, []time.Duration{2 * time.Second, time.Minute}) || cfg.InstanceID != "kigen-a" || cfg.Workers != 40 {
 		t.Errorf("config = %+v", cfg)
 	}
 	// The job timeout stays between the provider's and the rescue's.
@@ -218,12 +218,13 @@ func TestConfig_Durations(t *testing.T) {
 	}
 
 	bad := map[string]string{"KIGEN_PROVIDER_TIMEOUT": "20s", "KIGEN_RESCUE_AFTER": "10s", "KIGEN_TICK_STALE_AFTER": "soon",
-		"KIGEN_RETRY_DELAYS": "1m,,5m"}
+		"KIGEN_RETRY_DELAYS": "1m,,5m", "KIGEN_WORKERS": "0"}
 	code, _, errOut := runKigen(t, bad, "config")
 	for _, want := range []string{
 		"KIGEN_RESCUE_AFTER: 10s must be longer than KIGEN_PROVIDER_TIMEOUT (20s)",
 		`KIGEN_TICK_STALE_AFTER: "soon" is not a duration of at least 1s`,
 		`KIGEN_RETRY_DELAYS: "1m,,5m" is not a list of durations of at least 1s`,
+		`KIGEN_WORKERS: "0" is not a number of workers from 1 to 1000`,
 	} {
 		if code != exitUsage || !strings.Contains(errOut, want) {
 			t.Errorf("code %d, stderr lacks %q:\n%s", code, want, errOut)
