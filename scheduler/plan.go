@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,11 @@ type Planner struct {
 	// BatchSize is how many residents are planned per transaction;
 	// 0 means DefaultBatchSize.
 	BatchSize int
+	// Concurrency is how many batches are planned at once, each in its own
+	// transaction on a disjoint share of the residents (resident ID modulo
+	// Concurrency); 0 or 1 plans one batch at a time. More than one helps
+	// on PostgreSQL, whose connections work in parallel; SQLite has one.
+	Concurrency int
 	// Logger receives one line per batch and one per tick: counts and IDs
 	// only, never personal data. Nil means slog.Default().
 	Logger *slog.Logger
@@ -130,36 +136,32 @@ func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, erro
 	sum.TickID = rec.ID
 	log := p.logger().With(slog.Int64("tick_id", rec.ID), slog.String("tick_date", today.String()))
 
-	seen := map[int64]bool{} // cards planned by a committed batch of this tick
-	for {
-		batchStart := time.Now()
-		var b batch
-		err := p.Store.InTx(ctx, func(tx store.Tx) error {
-			b = batch{} // fn runs once; start clean all the same
-			return p.planBatch(ctx, tx, today, &b)
-		})
-		if err != nil {
+	st := &tickState{sum: &sum, seen: map[int64]bool{}, log: log}
+	// With Concurrency, each share of the residents is planned by its own
+	// loop; a loop ends when its share shows no due card among the first
+	// ones of the due list, which may hide some further on. A last loop
+	// over everyone then plans whatever is left, as without Concurrency.
+	if n := p.Concurrency; n > 1 {
+		ctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for k := range n {
+			wg.Go(func() {
+				if errs[k] = p.loop(ctx, today, share{int64(n), int64(k)}, st); errs[k] != nil {
+					cancel()
+				}
+			})
+		}
+		wg.Wait()
+		cancel()
+		if err := errors.Join(errs...); err != nil {
 			sum.Duration = time.Since(start)
-			return sum, fmt.Errorf("tick %s: batch %d: %w", today, sum.Batches+1, err)
+			return sum, err
 		}
-		if len(b.cards) == 0 {
-			break
-		}
-		if b.notices == 0 && allSeen(seen, b.cards) {
-			sum.Duration = time.Since(start)
-			return sum, fmt.Errorf("tick %s: batch %d: %d cards still due: %w", today, sum.Batches+1, len(b.cards), ErrNoProgress)
-		}
-		for _, id := range b.cards {
-			seen[id] = true
-		}
-		sum.Batches++
-		sum.add(&b)
-		log.InfoContext(ctx, "tick batch",
-			slog.Int("batch", sum.Batches),
-			slog.Int("residents", b.residents),
-			slog.Int("notices", b.notices),
-			slog.Int("messages", len(b.messageIDs)),
-			slog.Duration("duration", time.Since(batchStart)))
+	}
+	if err := p.loop(ctx, today, share{1, 0}, st); err != nil {
+		sum.Duration = time.Since(start)
+		return sum, err
 	}
 	sum.Duration = time.Since(start)
 
@@ -175,6 +177,58 @@ func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, erro
 		slog.Int("messages", sum.Messages),
 		slog.Duration("duration", sum.Duration))
 	return sum, nil
+}
+
+// share is the residents whose ID is k modulo n.
+type share struct{ n, k int64 }
+
+func (sh share) has(residentID int64) bool { return residentID%sh.n == sh.k }
+
+// tickState is what the loops of one tick share.
+type tickState struct {
+	mu   sync.Mutex
+	sum  *TickSummary
+	seen map[int64]bool // cards planned by a committed batch of this tick
+	log  *slog.Logger
+}
+
+// loop plans batches of the share's residents until none of them shows a
+// due card.
+func (p *Planner) loop(ctx context.Context, today kigen.Date, sh share, st *tickState) error {
+	for {
+		batchStart := time.Now()
+		var b batch
+		err := p.Store.InTx(ctx, func(tx store.Tx) error {
+			b = batch{} // fn runs once; start clean all the same
+			return p.planBatch(ctx, tx, today, sh, &b)
+		})
+		st.mu.Lock()
+		n := st.sum.Batches + 1
+		if err != nil {
+			st.mu.Unlock()
+			return fmt.Errorf("tick %s: batch %d: %w", today, n, err)
+		}
+		if len(b.cards) == 0 {
+			st.mu.Unlock()
+			return nil
+		}
+		if b.notices == 0 && allSeen(st.seen, b.cards) {
+			st.mu.Unlock()
+			return fmt.Errorf("tick %s: batch %d: %d cards still due: %w", today, n, len(b.cards), ErrNoProgress)
+		}
+		for _, id := range b.cards {
+			st.seen[id] = true
+		}
+		st.sum.Batches = n
+		st.sum.add(&b)
+		st.mu.Unlock()
+		st.log.InfoContext(ctx, "tick batch",
+			slog.Int("batch", n),
+			slog.Int("residents", b.residents),
+			slog.Int("notices", b.notices),
+			slog.Int("messages", len(b.messageIDs)),
+			slog.Duration("duration", time.Since(batchStart)))
+	}
 }
 
 // batch is what one transaction planned. Its counts join the summary only
@@ -208,11 +262,14 @@ func (s *TickSummary) add(b *batch) {
 
 // planBatch plans, in tx, the next residents with a due card; b.cards is
 // empty when none is left.
-func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, b *batch) error {
+func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, sh share, b *batch) error {
 	size := p.batchSize()
-	due, err := tx.ListDueCards(ctx, today, size*dueCardsPerResident)
+	due, err := tx.ListDueCards(ctx, today, size*dueCardsPerResident*int(sh.n))
 	if err != nil {
 		return err
+	}
+	if sh.n > 1 {
+		due = slices.DeleteFunc(due, func(d store.DueCard) bool { return !sh.has(d.ResidentID) })
 	}
 	if len(due) == 0 {
 		return nil

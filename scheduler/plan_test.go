@@ -618,6 +618,71 @@ func TestPlanner_Batches(t *testing.T) {
 	})
 }
 
+// TestPlanner_Concurrency plans one tick in three shares of the residents
+// at once. The odd residents' cards come first in the due list, so the
+// even share sees none of its own among the first due cards and stops
+// early: the last loop over everyone must plan them.
+func TestPlanner_Concurrency(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		today := kigen.MustParseISODate("2026-12-01")
+		a := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		b := storetest.MustCreateMunicipality(t, ctx, s, "131016")
+		var ids []int64
+		for _, m := range []int64{a.ID, b.ID} {
+			rs := seedDue(t, ctx, s, m, fmt.Sprint("M", m), 300, today, kigen.PrefDefault)
+			cards, err := s.ListCards(ctx, m, rs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var odd []int64
+			var earlier []kigen.Date
+			for _, c := range cards {
+				if c.ResidentID%2 == 1 {
+					odd, earlier = append(odd, c.ID), append(earlier, today.AddDays(-3))
+				}
+			}
+			if err := s.SetCardsNextNoticeOn(ctx, m, odd, earlier); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, rs...)
+		}
+		var mu sync.Mutex
+		jobs := map[int64]int{}
+		p := &scheduler.Planner{
+			Store: s, BatchSize: 10, Concurrency: 2,
+			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Enqueue: func(ctx context.Context, tx store.Tx, ids []int64) error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, id := range ids {
+					jobs[id]++
+				}
+				return nil
+			},
+		}
+		sum, err := p.Tick(ctx, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Residents != 600 || sum.Notices != 600 || sum.Messages != 600 || len(jobs) != 600 {
+			t.Errorf("summary: %d residents, %d notices, %d messages, %d jobs; want 600 each", sum.Residents, sum.Notices, sum.Messages, len(jobs))
+		}
+		for id, n := range jobs {
+			if n != 1 {
+				t.Errorf("message %d enqueued %d times", id, n)
+			}
+		}
+		if due, err := s.ListDueCards(ctx, today, 10); err != nil || len(due) != 0 {
+			t.Errorf("ListDueCards after the tick = %v, %v; want none", due, err)
+		}
+		if sum.Batches < 60 {
+			t.Errorf("%d batches; want at least 60 of 10 residents", sum.Batches)
+		}
+	})
+}
+
 // TestPlanner_Concurrent starts two ticks at once, in small batches over
 // two municipalities: neither fails, every notice is recorded once and
 // carried by exactly one message per channel. SQLite serialises the
@@ -639,11 +704,12 @@ func TestPlanner_Concurrent(t *testing.T) {
 			mu       sync.Mutex
 			messages []int64
 		)
-		newPlanner := func() *scheduler.Planner {
+		newPlanner := func(concurrency int) *scheduler.Planner {
 			return &scheduler.Planner{
-				Store:     s,
-				BatchSize: 7,
-				Logger:    slog.New(slog.NewTextHandler(t.Output(), nil)),
+				Store:       s,
+				BatchSize:   7,
+				Concurrency: concurrency,
+				Logger:      slog.New(slog.NewTextHandler(t.Output(), nil)),
 				Enqueue: func(ctx context.Context, tx store.Tx, ids []int64) error {
 					mu.Lock()
 					defer mu.Unlock()
@@ -661,7 +727,7 @@ func TestPlanner_Concurrent(t *testing.T) {
 		for i := range 2 {
 			wg.Go(func() {
 				<-start
-				sums[i], errs[i] = newPlanner().Tick(ctx, today)
+				sums[i], errs[i] = newPlanner(3*i).Tick(ctx, today) // the second in three shares
 			})
 		}
 		close(start)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -83,7 +84,7 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 	}
 	worker.Enqueue = q.Enqueue // a permanent failure falls back to the other channel
 	// The tick's messages are new: their jobs go in by bulk insert.
-	planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Now: now}
+	planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Now: now, Concurrency: tickConcurrency(s)}
 	if tick != nil {
 		tick.Planner = planner // before the queue starts
 	}
@@ -210,6 +211,16 @@ func queueFor(ctx context.Context, s store.Store, cfg scheduler.QueueConfig) (*s
 func (cfg Config) jobTimeout() time.Duration {
 	t := min(cfg.ProviderTimeout+20*time.Second, 30*time.Second)
 	return min(t, cfg.ProviderTimeout+(cfg.RescueAfter-cfg.ProviderTimeout)/2)
+}
+
+// tickConcurrency is how many batches the tick plans at once: PostgreSQL
+// works its connections in parallel (one a core, at most 4: the pool's
+// smallest default size); SQLite has one connection.
+func tickConcurrency(s store.Store) int {
+	if _, ok := s.(*postgres.Store); ok {
+		return min(runtime.NumCPU(), 4)
+	}
+	return 1
 }
 
 // burst lets a limiter absorb a second's worth of messages at once.
