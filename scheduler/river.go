@@ -133,6 +133,10 @@ type QueueConfig struct {
 	// default 200 ms. On PostgreSQL an insert also wakes it at once
 	// (LISTEN/NOTIFY); SQLite has only the poll.
 	FetchPollInterval time.Duration
+	// FetchCooldown is the least time between two fetches while jobs flow;
+	// default 10 ms. River's own 100 ms would hold a process to
+	// MaxWorkers × 10 jobs a second, whatever the jobs cost.
+	FetchCooldown time.Duration
 	// Tick is the tick worker (tick jobs: Queue.InsertTick,
 	// Queue.CatchUpTick, TickSchedule). It is added to Workers (a new
 	// bundle if Workers is nil).
@@ -164,6 +168,7 @@ func (cfg QueueConfig) withDefaults() QueueConfig {
 	cfg.JobTimeout = min(cmp.Or(cfg.JobTimeout, 30*time.Second), cfg.RescueStuckJobsAfter)
 	cfg.Retry.RescueAfter = cfg.RescueStuckJobsAfter
 	cfg.FetchPollInterval = cmp.Or(cfg.FetchPollInterval, 200*time.Millisecond)
+	cfg.FetchCooldown = min(cmp.Or(cfg.FetchCooldown, 10*time.Millisecond), cfg.FetchPollInterval)
 	return cfg
 }
 
@@ -189,7 +194,7 @@ func (cfg QueueConfig) river() (*river.Config, error) {
 		cfg.PeriodicJobs = append(slices.Clip(cfg.PeriodicJobs), NewTickPeriodicJob(cfg.TickSchedule, nil))
 	}
 	rc := &river.Config{
-		FetchCooldown:        min(river.FetchCooldownDefault, cfg.FetchPollInterval),
+		FetchCooldown:        cfg.FetchCooldown,
 		FetchPollInterval:    cfg.FetchPollInterval,
 		ID:                   cfg.ID,
 		JobTimeout:           cfg.JobTimeout,
