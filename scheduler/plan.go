@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,11 +47,15 @@ type Planner struct {
 	// BatchSize is how many residents are planned per transaction;
 	// 0 means DefaultBatchSize.
 	BatchSize int
-	// Concurrency is how many batches are planned at once, each in its own
-	// transaction on a disjoint share of the residents (resident ID modulo
-	// Concurrency); 0 or 1 plans one batch at a time. More than one helps
+	// Concurrency is how many batches of the tick's snapshot of due cards
+	// are planned at once, each in its own transaction (the batches share
+	// no resident); 0 or 1 plans one batch at a time. More than one helps
 	// on PostgreSQL, whose connections work in parallel; SQLite has one.
 	Concurrency int
+	// SnapshotSize is how many due cards a tick reads at once to cut its
+	// batches by municipality; the cards beyond it are planned afterwards,
+	// read again batch by batch. 0 means DefaultSnapshotSize.
+	SnapshotSize int
 	// Logger receives one line per batch and one per tick: counts and IDs
 	// only, never personal data. Nil means slog.Default().
 	Logger *slog.Logger
@@ -137,29 +142,15 @@ func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, erro
 	log := p.logger().With(slog.Int64("tick_id", rec.ID), slog.String("tick_date", today.String()))
 
 	st := &tickState{sum: &sum, seen: map[int64]bool{}, log: log}
-	// With Concurrency, each share of the residents is planned by its own
-	// loop; a loop ends when its share shows no due card among the first
-	// ones of the due list, which may hide some further on. A last loop
-	// over everyone then plans whatever is left, as without Concurrency.
-	if n := p.Concurrency; n > 1 {
-		ctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for k := range n {
-			wg.Go(func() {
-				if errs[k] = p.loop(ctx, today, share{int64(n), int64(k)}, st); errs[k] != nil {
-					cancel()
-				}
-			})
-		}
-		wg.Wait()
-		cancel()
-		if err := errors.Join(errs...); err != nil {
-			sum.Duration = time.Since(start)
-			return sum, err
-		}
+	// First the cards due when the tick starts, read once and planned in
+	// batches of whole municipalities (Concurrency at a time); then the
+	// loop, which reads the due cards again batch by batch, plans what is
+	// left: cards beyond the snapshot's limit, or come due meanwhile.
+	if err := p.planSnapshot(ctx, today, st); err != nil {
+		sum.Duration = time.Since(start)
+		return sum, err
 	}
-	if err := p.loop(ctx, today, share{1, 0}, st); err != nil {
+	if err := p.loop(ctx, today, st); err != nil {
 		sum.Duration = time.Since(start)
 		return sum, err
 	}
@@ -179,10 +170,98 @@ func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, erro
 	return sum, nil
 }
 
-// share is the residents whose ID is k modulo n.
-type share struct{ n, k int64 }
+// DefaultSnapshotSize bounds the due cards a tick reads at once (about 40
+// bytes each, 20 MB at most); a day with more (a long outage caught up)
+// plans the rest afterwards.
+const DefaultSnapshotSize = 500_000
 
-func (sh share) has(residentID int64) bool { return residentID%sh.n == sh.k }
+// planSnapshot reads the cards due now, groups their residents by
+// municipality, and plans them in batches of up to BatchSize residents
+// that take municipalities whole where they fit, so that a batch makes
+// few round trips however many municipalities there are (Japan has about
+// 1,700). Concurrency batches run at once; the batches share no resident.
+func (p *Planner) planSnapshot(ctx context.Context, today kigen.Date, st *tickState) error {
+	due, err := p.Store.ListDueCards(ctx, today, cmp.Or(max(p.SnapshotSize, 0), DefaultSnapshotSize))
+	if err != nil {
+		return fmt.Errorf("tick %s: %w", today, err)
+	}
+	batches := groupDue(due, p.batchSize())
+	work := make(chan dueBatch)
+	n := max(1, min(p.Concurrency, len(batches)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for w := range n {
+		wg.Go(func() {
+			for db := range work {
+				if err := p.commit(ctx, today, st, func(tx store.Tx, b *batch) error {
+					b.cards = db.cards
+					return p.planResidents(ctx, tx, today, db.residents, b)
+				}); err != nil {
+					errs[w] = err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+feed:
+	for _, b := range batches {
+		select {
+		case work <- b:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// dueBatch is a batch of the snapshot: residents by municipality, and
+// their due cards.
+type dueBatch struct {
+	residents map[int64][]int64
+	cards     []int64
+}
+
+// groupDue groups due cards by municipality (ascending) and resident, and
+// cuts batches of at most size residents.
+func groupDue(due []store.DueCard, size int) []dueBatch {
+	byMunicipality := map[int64]map[int64][]int64{} // municipality → resident → cards
+	for _, d := range due {
+		rs := byMunicipality[d.MunicipalityID]
+		if rs == nil {
+			rs = map[int64][]int64{}
+			byMunicipality[d.MunicipalityID] = rs
+		}
+		rs[d.ResidentID] = append(rs[d.ResidentID], d.CardID)
+	}
+	var (
+		out []dueBatch
+		cur dueBatch
+		n   int
+	)
+	for _, m := range slices.Sorted(maps.Keys(byMunicipality)) {
+		rs := byMunicipality[m]
+		for _, r := range slices.Sorted(maps.Keys(rs)) {
+			if n == size {
+				out, cur, n = append(out, cur), dueBatch{}, 0
+			}
+			if cur.residents == nil {
+				cur.residents = map[int64][]int64{}
+			}
+			cur.residents[m] = append(cur.residents[m], r)
+			cur.cards = append(cur.cards, rs[r]...)
+			n++
+		}
+	}
+	if n > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
 
 // tickState is what the loops of one tick share.
 type tickState struct {
@@ -192,43 +271,59 @@ type tickState struct {
 	log  *slog.Logger
 }
 
-// loop plans batches of the share's residents until none of them shows a
-// due card.
-func (p *Planner) loop(ctx context.Context, today kigen.Date, sh share, st *tickState) error {
+// loop plans batches of the residents with a due card, read again for
+// each batch, until none is left.
+func (p *Planner) loop(ctx context.Context, today kigen.Date, st *tickState) error {
 	for {
-		batchStart := time.Now()
-		var b batch
-		err := p.Store.InTx(ctx, func(tx store.Tx) error {
-			b = batch{} // fn runs once; start clean all the same
-			return p.planBatch(ctx, tx, today, sh, &b)
+		var done bool
+		err := p.commit(ctx, today, st, func(tx store.Tx, b *batch) error {
+			err := p.planBatch(ctx, tx, today, b)
+			done = err == nil && len(b.cards) == 0
+			return err
 		})
-		st.mu.Lock()
-		n := st.sum.Batches + 1
-		if err != nil {
-			st.mu.Unlock()
-			return fmt.Errorf("tick %s: batch %d: %w", today, n, err)
+		if err != nil || done {
+			return err
 		}
-		if len(b.cards) == 0 {
-			st.mu.Unlock()
-			return nil
-		}
-		if b.notices == 0 && allSeen(st.seen, b.cards) {
-			st.mu.Unlock()
-			return fmt.Errorf("tick %s: batch %d: %d cards still due: %w", today, n, len(b.cards), ErrNoProgress)
-		}
-		for _, id := range b.cards {
-			st.seen[id] = true
-		}
-		st.sum.Batches = n
-		st.sum.add(&b)
-		st.mu.Unlock()
-		st.log.InfoContext(ctx, "tick batch",
-			slog.Int("batch", n),
-			slog.Int("residents", b.residents),
-			slog.Int("notices", b.notices),
-			slog.Int("messages", len(b.messageIDs)),
-			slog.Duration("duration", time.Since(batchStart)))
 	}
+}
+
+// commit runs one batch in a transaction and counts it in the summary
+// once committed. A batch of cards all planned earlier in this tick that
+// recorded nothing is ErrNoProgress.
+func (p *Planner) commit(ctx context.Context, today kigen.Date, st *tickState, plan func(tx store.Tx, b *batch) error) error {
+	batchStart := time.Now()
+	var b batch
+	err := p.Store.InTx(ctx, func(tx store.Tx) error {
+		b = batch{} // fn runs once; start clean all the same
+		return plan(tx, &b)
+	})
+	st.mu.Lock()
+	n := st.sum.Batches + 1
+	if err != nil {
+		st.mu.Unlock()
+		return fmt.Errorf("tick %s: batch %d: %w", today, n, err)
+	}
+	if len(b.cards) == 0 {
+		st.mu.Unlock()
+		return nil
+	}
+	if b.notices == 0 && allSeen(st.seen, b.cards) {
+		st.mu.Unlock()
+		return fmt.Errorf("tick %s: batch %d: %d cards still due: %w", today, n, len(b.cards), ErrNoProgress)
+	}
+	for _, id := range b.cards {
+		st.seen[id] = true
+	}
+	st.sum.Batches = n
+	st.sum.add(&b)
+	st.mu.Unlock()
+	st.log.InfoContext(ctx, "tick batch",
+		slog.Int("batch", n),
+		slog.Int("residents", b.residents),
+		slog.Int("notices", b.notices),
+		slog.Int("messages", len(b.messageIDs)),
+		slog.Duration("duration", time.Since(batchStart)))
+	return nil
 }
 
 // batch is what one transaction planned. Its counts join the summary only
@@ -262,14 +357,11 @@ func (s *TickSummary) add(b *batch) {
 
 // planBatch plans, in tx, the next residents with a due card; b.cards is
 // empty when none is left.
-func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, sh share, b *batch) error {
+func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, b *batch) error {
 	size := p.batchSize()
-	due, err := tx.ListDueCards(ctx, today, size*dueCardsPerResident*int(sh.n))
+	due, err := tx.ListDueCards(ctx, today, size*dueCardsPerResident)
 	if err != nil {
 		return err
-	}
-	if sh.n > 1 {
-		due = slices.DeleteFunc(due, func(d store.DueCard) bool { return !sh.has(d.ResidentID) })
 	}
 	if len(due) == 0 {
 		return nil
@@ -289,7 +381,11 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 		}
 		b.cards = append(b.cards, d.CardID)
 	}
+	return p.planResidents(ctx, tx, today, byMunicipality, b)
+}
 
+// planResidents plans, in tx, these residents (by municipality).
+func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Date, byMunicipality map[int64][]int64, b *batch) error {
 	b.byStage = map[kigen.CardKind]map[kigen.Stage]int{}
 	b.byChannel = map[kigen.Channel]int{}
 	for _, m := range slices.Sorted(maps.Keys(byMunicipality)) {

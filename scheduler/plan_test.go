@@ -618,10 +618,11 @@ func TestPlanner_Batches(t *testing.T) {
 	})
 }
 
-// TestPlanner_Concurrency plans one tick in three shares of the residents
-// at once. The odd residents' cards come first in the due list, so the
-// even share sees none of its own among the first due cards and stops
-// early: the last loop over everyone must plan them.
+// TestPlanner_Concurrency plans one tick two batches at a time, from a
+// snapshot of the due cards that holds only some of them (SnapshotSize):
+// the rest, the odd residents' cards that come first in the due list aside,
+// must be planned by the loop that reads them again. Every resident gets
+// one notice and one message, and no message is enqueued twice.
 func TestPlanner_Concurrency(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, s store.Store) {
@@ -651,7 +652,7 @@ func TestPlanner_Concurrency(t *testing.T) {
 		var mu sync.Mutex
 		jobs := map[int64]int{}
 		p := &scheduler.Planner{
-			Store: s, BatchSize: 10, Concurrency: 2,
+			Store: s, BatchSize: 10, Concurrency: 2, SnapshotSize: 250,
 			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 			Enqueue: func(ctx context.Context, tx store.Tx, ids []int64) error {
 				mu.Lock()
