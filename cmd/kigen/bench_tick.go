@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -39,7 +40,7 @@ func benchTick(ctx context.Context, m *Main, args []string) error {
 	fs := flag.NewFlagSet("bench tick", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	n := fs.Int("residents", 100_000, "residents to seed (about 2.5 cards each)")
-	munis := fs.Int("municipalities", 20, "municipalities to spread them over (sizes falling like 1/rank)")
+	munis := fs.Int("municipalities", 0, "municipalities to spread them over, sizes falling like 1/rank (default 1,741 as in Japan, or --residents if fewer)")
 	pgURL := fs.String("postgres", "", "seed a temporary schema of this PostgreSQL database instead of a temporary SQLite file")
 	serve := fs.Bool("serve", false, "also run `kigen serve` on the seeded database and report its peak RSS during the tick")
 	if err := fs.Parse(args); err != nil {
@@ -47,6 +48,9 @@ func benchTick(ctx context.Context, m *Main, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("bench tick: unexpected argument %q", fs.Arg(0))
+	}
+	if *munis == 0 && *n > 0 {
+		*munis = min(1741, *n)
 	}
 	if *n < 1 || *munis < 1 || *munis > *n {
 		return usageErrorf("bench tick: need --residents ≥ 1 and 1 ≤ --municipalities ≤ --residents")
@@ -207,6 +211,11 @@ func dueReadPlan(ctx context.Context, s store.Store, today kigen.Date) (planRead
 			order = append(order, k)
 		}
 	}
+	// Batches of whole municipalities where they fit, as the Planner cuts
+	// its snapshot.
+	slices.SortFunc(order, func(a, b store.ResidentKey) int {
+		return cmp.Or(cmp.Compare(a.MunicipalityID, b.MunicipalityID), cmp.Compare(a.ResidentID, b.ResidentID))
+	})
 	for lo := 0; lo < len(order); lo += scheduler.DefaultBatchSize {
 		byMunicipality := map[int64][]int64{}
 		for _, k := range order[lo:min(lo+scheduler.DefaultBatchSize, len(order))] {
