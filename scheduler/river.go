@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,6 +227,7 @@ type Queue struct {
 	states func(ctx context.Context, query string) (map[string]int, error)
 	table  string // River's job table, schema-qualified if need be
 	now    string // the SQL for the current time, in River's format
+	argID  string // the SQL for a job's message_id argument, as text
 
 	mu      sync.Mutex
 	running bool // started by Start (WorkUntilIdle leaves it running)
@@ -310,6 +313,7 @@ func NewPostgresQueue(pool *pgxpool.Pool, cfg QueueConfig) (*Queue, error) {
 		cfg:   cfg,
 		table: table,
 		now:   "now()",
+		argID: "args->>'message_id'",
 		count: func(ctx context.Context, query string) (n int, err error) {
 			err = pool.QueryRow(ctx, query).Scan(&n)
 			return n, err
@@ -351,6 +355,7 @@ func NewSQLiteQueue(db *sql.DB, cfg QueueConfig) (*Queue, error) {
 		cfg:   cfg,
 		table: "river_job",
 		now:   "datetime('now', 'subsec')", // River keeps SQLite times as UTC text
+		argID: "CAST(json_extract(args, '$.message_id') AS TEXT)",
 		count: func(ctx context.Context, query string) (n int, err error) {
 			err = db.QueryRowContext(ctx, query).Scan(&n)
 			return n, err
@@ -523,6 +528,34 @@ func (q *Queue) WorkUntilIdle(ctx context.Context) (err error) {
 		case <-t.C:
 		}
 	}
+}
+
+// GivenUp returns the messages whose deliver job River discarded (its
+// attempts ran out, or it was rescued from dead processes that often) and
+// that have no other deliver job waiting, running or completed: nothing
+// will send them unless someone decides to (kigen followup lists those
+// still planned). Discarded jobs are pruned after River's retention (7
+// days).
+func (q *Queue) GivenUp(ctx context.Context) ([]int64, error) {
+	query := `SELECT ` + q.argID + `, count(*) FROM ` + q.table + ` AS d
+		WHERE d.kind = 'deliver' AND d.state = 'discarded' AND NOT EXISTS (
+			SELECT 1 FROM ` + q.table + ` AS j WHERE j.kind = 'deliver' AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled', 'completed')
+			AND ` + strings.ReplaceAll(q.argID, "args", "j.args") + ` = ` + strings.ReplaceAll(q.argID, "args", "d.args") + `)
+		GROUP BY 1`
+	got, err := q.states(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: deliver jobs given up: %w", err)
+	}
+	ids := make([]int64, 0, len(got))
+	for arg := range got {
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("scheduler: deliver job with message_id %q", arg)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // JobStates are River's job states, in their lifecycle order.

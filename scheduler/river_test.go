@@ -103,6 +103,43 @@ func TestQueue_EnqueueNew(t *testing.T) {
 	})
 }
 
+// TestQueue_GivenUp lists the messages whose deliver job River discarded
+// and that have no other job: a new job takes the message off the list.
+func TestQueue_GivenUp(t *testing.T) {
+	t.Parallel()
+	eachQueue(t, nil, func(t *testing.T, e *queueEnv) {
+		given := func() []int64 {
+			t.Helper()
+			ids, err := e.queue.GivenUp(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}
+		p := plan(t, e.store, kigen.English, kigen.Email, kigen.D60, cardExpiresOn)
+		e.enqueue(t, p.message.ID)
+		if d := cmp.Diff([]int64{}, given()); d != "" {
+			t.Errorf("with a waiting job (-want +got):\n%s", d)
+		}
+		e.exec(t, `UPDATE river_job SET state = 'discarded', finalized_at = datetime('now', 'subsec')`,
+			`UPDATE river_job SET state = 'discarded', finalized_at = now()`)
+		if d := cmp.Diff([]int64{p.message.ID}, given()); d != "" {
+			t.Errorf("after the job was discarded (-want +got):\n%s", d)
+		}
+		e.enqueue(t, p.message.ID) // a discarded job does not block a new one
+		if d := cmp.Diff([]int64{}, given()); d != "" {
+			t.Errorf("with a new job (-want +got):\n%s", d)
+		}
+		e.work(t)
+		if n := len(e.rec.Attempts()); n != 1 {
+			t.Errorf("%d sends, want 1", n)
+		}
+		if d := cmp.Diff([]int64{}, given()); d != "" {
+			t.Errorf("after the new job completed (-want +got):\n%s", d)
+		}
+	})
+}
+
 func TestQueue_EnqueueRollsBack(t *testing.T) {
 	t.Parallel()
 	eachQueue(t, nil, func(t *testing.T, e *queueEnv) {

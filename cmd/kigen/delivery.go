@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"kigen"
@@ -18,15 +19,17 @@ var errNotUnknown = errors.New("only an unknown send is settled by hand")
 
 func runDelivery(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
-		return usageErrorf("delivery: resend or resolve")
+		return usageErrorf("delivery: resend, resolve or retry")
 	}
 	switch args[0] {
 	case "resend":
 		return deliveryResend(ctx, m, args[1:])
 	case "resolve":
 		return deliveryResolve(ctx, m, args[1:])
+	case "retry":
+		return deliveryRetry(ctx, m, args[1:])
 	}
-	return usageErrorf("delivery: unknown subcommand %q (resend or resolve)", args[0])
+	return usageErrorf("delivery: unknown subcommand %q (resend, resolve or retry)", args[0])
 }
 
 // parseDeliveryID parses the delivery ID among the flags.
@@ -151,3 +154,57 @@ func deliveryResolve(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "delivery %d: recorded %s; message %d is %s\n", id, dState, msgID, mState)
 	return nil
 }
+
+// deliveryRetry queues a new deliver job for a message the queue gave up on
+// (kigen followup lists them under "sends given up"): still planned, its
+// job discarded, no other job. The job does what any deliver job does: it
+// sends if nothing was sent, and records unknown (never a second send) if
+// an attempt died in the provider call.
+func deliveryRetry(ctx context.Context, m *Main, args []string) error {
+	fs := flag.NewFlagSet("delivery retry", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	arg, err := parseInterleaved(fs, args, "message ID")
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		return usageErrorf("delivery retry: %q is not a message ID (kigen followup lists them)", arg)
+	}
+	s, err := m.openMigratedStore(ctx)
+	if err != nil {
+		return err
+	}
+	q, err := queueFor(ctx, s, scheduler.QueueConfig{Logger: m.logger()})
+	if err != nil {
+		return err
+	}
+	givenUp, err := q.GivenUp(ctx)
+	if err != nil {
+		return envError(err)
+	}
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		msg, err := tx.GetMessage(ctx, id)
+		if err != nil {
+			return err
+		}
+		if msg.State != kigen.MessagePlanned || !slices.Contains(givenUp, id) {
+			return fmt.Errorf("message %d is %s and its delivery was not given up: %w", id, msg.State, errNotGivenUp)
+		}
+		return q.Enqueue(ctx, tx, []int64{id})
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no message %d (kigen followup lists the sends given up)", id)
+	case errors.Is(err, errNotGivenUp):
+		return err
+	case err != nil:
+		return envError(err)
+	}
+	actionLogger(m).Info("delivery retry", slog.Int64("message_id", id))
+	fmt.Fprintf(m.Stdout, "message %d: queued again; the next kigen tick (or kigen serve) delivers it\n", id)
+	return nil
+}
+
+// errNotGivenUp refuses to retry a message the queue still handles.
+var errNotGivenUp = errors.New("only a send the queue gave up on is retried")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,19 +11,30 @@ import (
 	"time"
 
 	"kigen"
+	"kigen/scheduler"
 	"kigen/store"
 )
 
 // followupList is what staff must follow up in one municipality (DOMAIN.md
 // §4, §7, §11.2, §11.5, §11.18): residents who cannot be reached, cards gone
-// stale, and sends whose outcome is unknown. It names residents by ref only:
-// no addresses, no names.
+// stale, sends whose outcome is unknown, and messages whose delivery the
+// queue gave up on. It names residents by ref only: no addresses, no names.
 type followupList struct {
 	Municipality string            `json:"municipality"`
 	Date         kigen.Date        `json:"date"`
 	Unreachable  []unreachableItem `json:"unreachable"`
 	Stale        []staleItem       `json:"stale"`
 	Unknown      []unknownItem     `json:"unknown"`
+	GivenUp      []givenUpItem     `json:"given_up"`
+}
+
+// givenUpItem is a message still planned whose deliver job the queue
+// discarded (scheduler.Queue.GivenUp): nothing sends it unless staff retry.
+type givenUpItem struct {
+	MessageID int64         `json:"message_id"`
+	Ref       string        `json:"ref"`
+	Channel   kigen.Channel `json:"channel"`
+	TickDate  kigen.Date    `json:"tick_date"`
 }
 
 type unreachableItem struct {
@@ -75,12 +87,20 @@ func runFollowup(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	list, err := buildFollowup(ctx, s, mu, m.Config.Today(time.Now))
+	q, err := queueFor(ctx, s, scheduler.QueueConfig{Logger: m.logger()})
+	if err != nil {
+		return err
+	}
+	givenUp, err := q.GivenUp(ctx)
+	if err != nil {
+		return envError(err)
+	}
+	list, err := buildFollowup(ctx, s, mu, m.Config.Today(time.Now), givenUp)
 	if err != nil {
 		return envError(err)
 	}
 	actionLogger(m).Info("followup listed", slog.Int64("municipality_id", mu.ID),
-		slog.Int("unreachable", len(list.Unreachable)), slog.Int("stale", len(list.Stale)), slog.Int("unknown", len(list.Unknown)))
+		slog.Int("unreachable", len(list.Unreachable)), slog.Int("stale", len(list.Stale)), slog.Int("unknown", len(list.Unknown)), slog.Int("given_up", len(list.GivenUp)))
 	if *asJSON {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
@@ -91,10 +111,11 @@ func runFollowup(ctx context.Context, m *Main, args []string) error {
 
 // buildFollowup reads the municipality's follow-up list on today: its
 // residents page by page with their contacts, then its stale cards, failed
-// messages and unknown deliveries.
-func buildFollowup(ctx context.Context, q store.Queries, mu *kigen.Municipality, today kigen.Date) (*followupList, error) {
+// messages and unknown deliveries, and which of the messages the queue gave
+// up on (givenUp, of every municipality) are its own and still planned.
+func buildFollowup(ctx context.Context, q store.Queries, mu *kigen.Municipality, today kigen.Date, givenUp []int64) (*followupList, error) {
 	list := &followupList{Municipality: mu.Code, Date: today,
-		Unreachable: []unreachableItem{}, Stale: []staleItem{}, Unknown: []unknownItem{}}
+		Unreachable: []unreachableItem{}, Stale: []staleItem{}, Unknown: []unknownItem{}, GivenUp: []givenUpItem{}}
 	refs := map[int64]string{}
 	usable := map[int64]map[kigen.Channel]bool{} // the channels a resident can get messages on
 	reported := map[int64]bool{}
@@ -187,6 +208,23 @@ func buildFollowup(ctx context.Context, q store.Queries, mu *kigen.Municipality,
 		list.Unknown = append(list.Unknown, unknownItem{DeliveryID: d.ID, MessageID: msg.ID, Ref: ref,
 			Channel: msg.Channel, Since: d.UpdatedAt.In(kigen.Tokyo)})
 	}
+
+	for _, id := range givenUp {
+		msg, err := q.GetMessage(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if msg.MunicipalityID != mu.ID || msg.State != kigen.MessagePlanned {
+			continue
+		}
+		ref, ok := refs[msg.ResidentID]
+		if !ok {
+			ref = erasedRef
+		}
+		list.GivenUp = append(list.GivenUp, givenUpItem{MessageID: msg.ID, Ref: ref, Channel: msg.Channel, TickDate: msg.TickDate})
+	}
 	return list, nil
 }
 
@@ -247,6 +285,16 @@ func printFollowup(m *Main, mu *kigen.Municipality, list *followupList) error {
 	fmt.Fprintln(tw, "  delivery\tmessage\tref\tchannel\tsince")
 	for _, u := range list.Unknown {
 		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\n", u.DeliveryID, u.MessageID, u.Ref, u.Channel, u.Since.Format("2006-01-02 15:04 MST"))
+	}
+	tw.Flush()
+
+	if len(list.GivenUp) > 0 {
+		fmt.Fprintf(w, "\nsends given up (%d): the queue stopped trying; find out why in the logs, then kigen delivery retry MESSAGE\n", len(list.GivenUp))
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  message\tref\tchannel\tplanned on")
+		for _, g := range list.GivenUp {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", g.MessageID, g.Ref, g.Channel, g.TickDate)
+		}
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,8 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"kigen"
+	"kigen/scheduler"
 	"kigen/store"
+	"kigen/store/postgres"
 	"kigen/store/postgres/postgrestest"
+	"kigen/store/sqlite"
 )
 
 // openTestStore opens the store env's DATABASE_URL names, as the commands
@@ -147,6 +151,7 @@ func TestFollowup(t *testing.T) {
 				Unreachable:  []unreachableItem{{Ref: "F-2", Reason: reasonNoConsent}, {Ref: "F-4", Reason: reasonMessageFailed}},
 				Stale:        []staleItem{{Ref: "F-3", Card: kigen.ResidenceCard, ExpiresOn: kigen.MustParseISODate("2026-09-30")}},
 				Unknown:      []unknownItem{},
+				GivenUp:      []givenUpItem{},
 			}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("followup --json after settling (-want +got):\n%s", d)
@@ -184,7 +189,7 @@ func TestFollowup(t *testing.T) {
 					wantErr: "exactly one of --sent and --not-sent"},
 				{name: "not an ID", args: []string{"delivery", "resend", "F-1"}, wantCode: exitUsage,
 					wantErr: "is not a delivery ID"},
-				{name: "no subcommand", args: []string{"delivery"}, wantCode: exitUsage, wantErr: "resend or resolve"},
+				{name: "no subcommand", args: []string{"delivery"}, wantCode: exitUsage, wantErr: "resend, resolve or retry"},
 				{name: "unknown municipality", args: []string{"followup", "--municipality", "999999"}, wantCode: exitUsage,
 					wantErr: "known: 012033"},
 			}
@@ -195,6 +200,92 @@ func TestFollowup(t *testing.T) {
 						t.Errorf("kigen %s: code %d, stderr %q; want %d and %q", strings.Join(tt.args, " "), code, errOut, tt.wantCode, tt.wantErr)
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestFollowup_GivenUp: a planned message whose deliver job the queue
+// discarded is listed for staff, and `kigen delivery retry` sends it once.
+func TestFollowup_GivenUp(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "kigen.db"),
+				"KIGEN_OUTBOX": filepath.Join(dir, "outbox.jsonl"), "KIGEN_NOW": "2026-11-25"}
+			if backend == "postgres" {
+				_, schema := postgrestest.NewSchemaPool(t)
+				env["DATABASE_URL"] = postgrestest.URL(t) + "&search_path=" + schema
+			}
+			mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City")
+			mustRun(t, env, "import", writeFile(t, "r.csv", []byte("resident_ref,language,email,residence_status,residence_card_expires_on,consent\n"+
+				"G-1,en,g1@example.jp,定住者,2027-01-31,yes\n")))
+
+			// Plan without delivering, then have River give the job up.
+			ctx := t.Context()
+			s := openTestStore(t, env)
+			q, err := queueFor(ctx, s, scheduler.QueueConfig{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &scheduler.Planner{Store: s, Enqueue: q.Enqueue, Logger: slog.New(slog.DiscardHandler)}
+			if sum, err := p.Tick(ctx, kigen.MustParseISODate("2026-11-25")); err != nil || sum.Messages != 1 {
+				t.Fatalf("plan: %+v, %v; want 1 message", sum, err)
+			}
+			var exec func(string) error
+			switch st := s.(type) {
+			case *sqlite.Store:
+				exec = func(q string) error { _, err := st.DB().ExecContext(ctx, q); return err }
+			case *postgres.Store:
+				exec = func(q string) error { _, err := st.Pool().Exec(ctx, q); return err }
+			}
+			if err := exec(`UPDATE river_job SET state = 'discarded', finalized_at = created_at`); err != nil {
+				t.Fatal(err)
+			}
+
+			var got followupList
+			if err := json.Unmarshal([]byte(mustRun(t, env, "followup", "--json")), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.GivenUp) != 1 || got.GivenUp[0].Ref != "G-1" || got.GivenUp[0].Channel != kigen.Email {
+				t.Fatalf("given up = %+v, want G-1's email", got.GivenUp)
+			}
+			msgID := strconv.FormatInt(got.GivenUp[0].MessageID, 10)
+			if out := mustRun(t, env, "followup"); !strings.Contains(out, "sends given up (1)") || !strings.Contains(out, " G-1 ") {
+				t.Errorf("followup lacks the given-up send:\n%s", out)
+			}
+
+			if out := mustRun(t, env, "delivery", "retry", msgID); !strings.Contains(out, "queued again") {
+				t.Errorf("retry: %s", out)
+			}
+			code, _, errOut := runKigen(t, env, "delivery", "retry", msgID)
+			if code != exitInvalid || !strings.Contains(errOut, "was not given up") {
+				t.Errorf("second retry before the tick: code %d, stderr %q; want a refusal", code, errOut)
+			}
+			mustRun(t, env, "tick")
+			if lines := outboxLines(t, env["KIGEN_OUTBOX"]); len(lines) != 1 || lines[0] != "G-1 email residence_card:d90" {
+				t.Errorf("outbox after retry and tick: %q, want G-1's one message", lines)
+			}
+			if err := json.Unmarshal([]byte(mustRun(t, env, "followup", "--json")), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.GivenUp) != 0 {
+				t.Errorf("given up after the retry was sent: %+v", got.GivenUp)
+			}
+			for _, tt := range []struct {
+				args []string
+				code int
+				want string
+			}{
+				{[]string{"delivery", "retry", msgID}, exitInvalid, "is sent and its delivery was not given up"},
+				{[]string{"delivery", "retry", "987654"}, exitInvalid, "no message 987654"},
+				{[]string{"delivery", "retry", "G-1"}, exitUsage, "is not a message ID"},
+			} {
+				if code, _, errOut := runKigen(t, env, tt.args...); code != tt.code || !strings.Contains(errOut, tt.want) {
+					t.Errorf("kigen %s: code %d, stderr %q; want %d and %q", strings.Join(tt.args, " "), code, errOut, tt.code, tt.want)
+				}
 			}
 		})
 	}
