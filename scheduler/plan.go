@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"kigen"
 	"kigen/store"
 )
@@ -185,38 +187,20 @@ func (p *Planner) planSnapshot(ctx context.Context, today kigen.Date, st *tickSt
 	if err != nil {
 		return fmt.Errorf("tick %s: %w", today, err)
 	}
-	batches := groupDue(due, p.batchSize())
-	work := make(chan dueBatch)
-	n := max(1, min(p.Concurrency, len(batches)))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for w := range n {
-		wg.Go(func() {
-			for db := range work {
-				if err := p.commit(ctx, today, st, func(tx store.Tx, b *batch) error {
-					b.cards = db.cards
-					return p.planResidents(ctx, tx, today, db.residents, b)
-				}); err != nil {
-					errs[w] = err
-					cancel()
-					return
-				}
-			}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, p.Concurrency))
+	for _, db := range groupDue(due, p.batchSize()) {
+		if ctx.Err() != nil {
+			break // a batch failed: the first error is the tick's
+		}
+		g.Go(func() error {
+			return p.commit(ctx, today, st, func(tx store.Tx, b *batch) error {
+				b.cards = db.cards
+				return p.planResidents(ctx, tx, today, db.residents, b)
+			})
 		})
 	}
-feed:
-	for _, b := range batches {
-		select {
-		case work <- b:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // dueBatch is a batch of the snapshot: residents by municipality, and

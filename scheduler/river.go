@@ -256,21 +256,28 @@ type riverClient[TTx any] struct {
 }
 
 func (c riverClient[TTx]) insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) error {
-	t, ok := tx.(TTx)
-	if !ok {
-		return fmt.Errorf("scheduler: enqueue: the store's transaction is a %T, not this queue's %T", tx, *new(TTx))
+	t, err := c.tx(tx)
+	if err == nil {
+		_, err = c.InsertManyTx(ctx, t, params)
 	}
-	_, err := c.InsertManyTx(ctx, t, params)
 	return err
 }
 
 func (c riverClient[TTx]) insertManyFastTx(ctx context.Context, tx any, params []river.InsertManyParams) error {
+	t, err := c.tx(tx)
+	if err == nil {
+		_, err = c.InsertManyFastTx(ctx, t, params)
+	}
+	return err
+}
+
+// tx is the store's transaction as this client's driver type.
+func (c riverClient[TTx]) tx(tx any) (TTx, error) {
 	t, ok := tx.(TTx)
 	if !ok {
-		return fmt.Errorf("scheduler: enqueue: the store's transaction is a %T, not this queue's %T", tx, *new(TTx))
+		return t, fmt.Errorf("scheduler: enqueue: the store's transaction is a %T, not this queue's %T", tx, *new(TTx))
 	}
-	_, err := c.InsertManyFastTx(ctx, t, params)
-	return err
+	return t, nil
 }
 
 func (c riverClient[TTx]) insert(ctx context.Context, args river.JobArgs) (bool, error) {
