@@ -226,7 +226,7 @@ type Queue struct {
 	count  func(ctx context.Context, query string) (int, error)
 	states func(ctx context.Context, query string) (map[string]int, error)
 	table  string // River's job table, schema-qualified if need be
-	now    string // the SQL for the current time, in River's format
+	soon   string // the SQL for 200 ms from now, in River's time format
 	argID  string // the SQL for a job's message_id argument, as text
 
 	mu      sync.Mutex
@@ -319,7 +319,7 @@ func NewPostgresQueue(pool *pgxpool.Pool, cfg QueueConfig) (*Queue, error) {
 			migration: &rivermigrate.Config{Logger: cfg.Logger, Schema: cfg.Schema}},
 		cfg:   cfg,
 		table: table,
-		now:   "now()",
+		soon:  "now() + interval '200 milliseconds'",
 		argID: "args->>'message_id'",
 		count: func(ctx context.Context, query string) (n int, err error) {
 			err = pool.QueryRow(ctx, query).Scan(&n)
@@ -361,7 +361,7 @@ func NewSQLiteQueue(db *sql.DB, cfg QueueConfig) (*Queue, error) {
 			migration: &rivermigrate.Config{Logger: cfg.Logger}},
 		cfg:   cfg,
 		table: "river_job",
-		now:   "datetime('now', 'subsec')", // River keeps SQLite times as UTC text
+		soon:  "datetime('now', '+0.2 seconds', 'subsec')", // River keeps SQLite times as UTC text
 		argID: "CAST(json_extract(args, '$.message_id') AS TEXT)",
 		count: func(ctx context.Context, query string) (n int, err error) {
 			err = db.QueryRowContext(ctx, query).Scan(&n)
@@ -516,9 +516,13 @@ func (q *Queue) WorkUntilIdle(ctx context.Context) (err error) {
 			err = errors.Join(err, q.stop(stopCtx))
 		}()
 	}
-	// Running, or able to run now.
+	// Running, or able to run now. "Now" reaches 200 ms ahead: a job
+	// rescued or retried at once is scheduled at the instant it was
+	// written, which the database's clock may not have reached at the
+	// next poll (River writes microseconds; SQLite's clock has
+	// milliseconds), and an idle check must not end before it ran.
 	query := `SELECT count(*) FROM ` + q.table + ` WHERE state = 'running'
-		OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= ` + q.now + `)`
+		OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= ` + q.soon + `)`
 	t := time.NewTicker(idlePoll)
 	defer t.Stop()
 	for {
