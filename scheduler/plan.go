@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -177,11 +176,11 @@ func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, erro
 // plans the rest afterwards.
 const DefaultSnapshotSize = 500_000
 
-// planSnapshot reads the cards due now, groups their residents by
-// municipality, and plans them in batches of up to BatchSize residents
-// that take municipalities whole where they fit, so that a batch makes
-// few round trips however many municipalities there are (Japan has about
-// 1,700). Concurrency batches run at once; the batches share no resident.
+// planSnapshot reads the cards due now and plans their residents in
+// batches of up to BatchSize residents, in municipality and resident
+// order; a batch makes the same few statements however many
+// municipalities it spans (Japan has about 1,700). Concurrency batches run
+// at once; the batches share no resident.
 func (p *Planner) planSnapshot(ctx context.Context, today kigen.Date, st *tickState) error {
 	due, err := p.Store.ListDueCards(ctx, today, cmp.Or(max(p.SnapshotSize, 0), DefaultSnapshotSize))
 	if err != nil {
@@ -196,55 +195,56 @@ func (p *Planner) planSnapshot(ctx context.Context, today kigen.Date, st *tickSt
 		g.Go(func() error {
 			return p.commit(ctx, today, st, func(tx store.Tx, b *batch) error {
 				b.cards = db.cards
-				return p.planResidents(ctx, tx, today, db.residents, b)
+				return p.planResidents(ctx, tx, today, db.keys, b)
 			})
 		})
 	}
 	return g.Wait()
 }
 
-// dueBatch is a batch of the snapshot: residents by municipality, and
-// their due cards.
+// dueBatch is a batch of the snapshot: its residents, in municipality and
+// resident order, and their due cards.
 type dueBatch struct {
-	residents map[int64][]int64
-	cards     []int64
+	keys  []store.ResidentKey
+	cards []int64
 }
 
-// groupDue groups due cards by municipality (ascending) and resident, and
-// cuts batches of at most size residents.
+// groupDue sorts due cards by municipality and resident and cuts batches
+// of at most size residents.
 func groupDue(due []store.DueCard, size int) []dueBatch {
-	byMunicipality := map[int64]map[int64][]int64{} // municipality → resident → cards
-	for _, d := range due {
-		rs := byMunicipality[d.MunicipalityID]
-		if rs == nil {
-			rs = map[int64][]int64{}
-			byMunicipality[d.MunicipalityID] = rs
-		}
-		rs[d.ResidentID] = append(rs[d.ResidentID], d.CardID)
-	}
+	due = slices.Clone(due)
+	slices.SortFunc(due, func(a, b store.DueCard) int {
+		return cmp.Or(compareKeys(dueKey(a), dueKey(b)), cmp.Compare(a.CardID, b.CardID))
+	})
 	var (
 		out []dueBatch
 		cur dueBatch
-		n   int
 	)
-	for _, m := range slices.Sorted(maps.Keys(byMunicipality)) {
-		rs := byMunicipality[m]
-		for _, r := range slices.Sorted(maps.Keys(rs)) {
-			if n == size {
-				out, cur, n = append(out, cur), dueBatch{}, 0
+	for _, d := range due {
+		if k := dueKey(d); len(cur.keys) == 0 || cur.keys[len(cur.keys)-1] != k {
+			if len(cur.keys) == size {
+				out, cur = append(out, cur), dueBatch{}
 			}
-			if cur.residents == nil {
-				cur.residents = map[int64][]int64{}
-			}
-			cur.residents[m] = append(cur.residents[m], r)
-			cur.cards = append(cur.cards, rs[r]...)
-			n++
+			cur.keys = append(cur.keys, k)
 		}
+		cur.cards = append(cur.cards, d.CardID)
 	}
-	if n > 0 {
+	if len(cur.keys) > 0 {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// dueKey is the key of a due card's resident.
+func dueKey(d store.DueCard) store.ResidentKey {
+	return store.ResidentKey{MunicipalityID: d.MunicipalityID, ResidentID: d.ResidentID}
+}
+
+// compareKeys orders residents by municipality, then ID: the order every
+// batch writes in, so that two ticks' transactions on PostgreSQL wait for
+// each other rather than deadlock.
+func compareKeys(a, b store.ResidentKey) int {
+	return cmp.Or(cmp.Compare(a.MunicipalityID, b.MunicipalityID), cmp.Compare(a.ResidentID, b.ResidentID))
 }
 
 // tickState is what the loops of one tick share.
@@ -350,88 +350,73 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 	if len(due) == 0 {
 		return nil
 	}
-	// The first residents, in due order, up to the batch size, grouped by
-	// municipality (every query but ListDueCards is scoped by tenant).
+	// The first residents, in due order, up to the batch size, then in
+	// municipality and resident order.
 	picked := make(map[store.ResidentKey]bool, size)
-	byMunicipality := map[int64][]int64{}
+	var keys []store.ResidentKey
 	for _, d := range due {
-		k := store.ResidentKey{MunicipalityID: d.MunicipalityID, ResidentID: d.ResidentID}
+		k := dueKey(d)
 		if !picked[k] {
 			if len(picked) == size {
 				continue // the rest of this resident's cards wait for the next batch too
 			}
 			picked[k] = true
-			byMunicipality[d.MunicipalityID] = append(byMunicipality[d.MunicipalityID], d.ResidentID)
+			keys = append(keys, k)
 		}
 		b.cards = append(b.cards, d.CardID)
 	}
-	return p.planResidents(ctx, tx, today, byMunicipality, b)
+	slices.SortFunc(keys, compareKeys)
+	return p.planResidents(ctx, tx, today, keys, b)
 }
 
-// planResidents plans, in tx, these residents (by municipality).
-func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Date, byMunicipality map[int64][]int64, b *batch) error {
+// planResidents plans, in tx, the residents named by keys (in ascending
+// municipality, then resident order): one read of their holdings and one
+// bulk write each for the notices, the messages and the next dates,
+// whatever the number of municipalities (every row matched on its own).
+func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Date, keys []store.ResidentKey, b *batch) error {
 	b.byStage = map[kigen.CardKind]map[kigen.Stage]int{}
 	b.byChannel = map[kigen.Channel]int{}
-	for _, m := range slices.Sorted(maps.Keys(byMunicipality)) {
-		ids := byMunicipality[m]
-		rs, err := tx.ListResidents(ctx, store.ResidentFilter{MunicipalityID: m, IDs: ids, Limit: len(ids)})
-		if err != nil {
-			return err
-		}
-		hs, err := store.HoldingsOf(ctx, tx, m, rs)
-		if err != nil {
-			return err
-		}
-		if err := p.planMunicipality(ctx, tx, m, hs, today, b); err != nil {
-			return fmt.Errorf("municipality %d: %w", m, err)
-		}
-		b.residents += len(hs)
+	hs, err := tx.ListHoldings(ctx, keys)
+	if err != nil {
+		return err
 	}
-	if p.Enqueue != nil && len(b.messageIDs) > 0 {
-		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
-			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
-		}
-	}
-	return nil
-}
-
-// planMunicipality records in tx what is due today for the holdings of one
-// municipality (in resident ID order), with one bulk write each for the
-// notices, the messages and the next dates.
-func (p *Planner) planMunicipality(ctx context.Context, tx store.Tx, municipalityID int64, hs []*store.Holding, today kigen.Date, b *batch) error {
+	b.residents += len(hs)
 	var (
-		notices []*kigen.Notice
+		notices []store.ScopedNotice
 		kinds   []kigen.CardKind // of notices[i]
 		owner   []int            // notices[i] is for hs[owner[i]]
-		cardIDs []int64          // the cards whose next date changes
-		next    []kigen.Date
+		next    []store.CardNext // the cards whose next date changes
 		changed []*kigen.Card
 	)
 	for i, h := range hs {
 		o := kigen.Plan(h.Holder(), today)
+		m := h.Resident.MunicipalityID
 		for _, d := range o.Due {
-			notices = append(notices, &kigen.Notice{CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today})
+			notices = append(notices, store.ScopedNotice{MunicipalityID: m, Notice: &kigen.Notice{
+				CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today}})
 			kinds = append(kinds, d.Kind)
 			owner = append(owner, i)
 		}
 		// Plan returns one CardPlan per card, in the order of h.Cards.
 		for j, cp := range o.Cards {
 			if c := h.Cards[j]; cp.Next != c.NextNoticeOn {
-				cardIDs, next, changed = append(cardIDs, c.ID), append(next, cp.Next), append(changed, c)
+				next = append(next, store.CardNext{MunicipalityID: m, CardID: c.ID, On: cp.Next})
+				changed = append(changed, c)
 			}
 		}
 	}
 
-	created, err := p.createNotices(ctx, tx, municipalityID, notices)
+	created, err := p.createNotices(ctx, tx, notices)
 	if err != nil {
 		return err
 	}
 	// The notices this tick recorded, by resident: one message per channel.
 	noticeIDs := make([][]int64, len(hs))
-	for i, n := range notices {
+	for i, sn := range notices {
 		if !created[i] {
 			continue // a concurrent tick recorded it (it goes in that tick's message), or the card is gone
 		}
+		n := sn.Notice
 		noticeIDs[owner[i]] = append(noticeIDs[owner[i]], n.ID)
 		if b.byStage[kinds[i]] == nil {
 			b.byStage[kinds[i]] = map[kigen.Stage]int{}
@@ -450,7 +435,7 @@ func (p *Planner) planMunicipality(ctx context.Context, tx store.Tx, municipalit
 		}
 		for _, ch := range kigen.SendChannels(h.Resident.Channel, contacts) {
 			msgs = append(msgs, &kigen.Message{
-				MunicipalityID: municipalityID,
+				MunicipalityID: h.Resident.MunicipalityID,
 				ResidentID:     h.Resident.ID,
 				Channel:        ch,
 				TickDate:       today,
@@ -460,7 +445,7 @@ func (p *Planner) planMunicipality(ctx context.Context, tx store.Tx, municipalit
 		}
 	}
 	if len(msgs) > 0 {
-		if err := tx.CreateMessages(ctx, municipalityID, msgs); err != nil {
+		if err := tx.CreateMessages(ctx, msgs); err != nil {
 			return err
 		}
 		for _, m := range msgs {
@@ -469,27 +454,40 @@ func (p *Planner) planMunicipality(ctx context.Context, tx store.Tx, municipalit
 		}
 	}
 
-	if len(cardIDs) == 0 {
-		return nil
-	}
-	err = tx.SetCardsNextNoticeOn(ctx, municipalityID, cardIDs, next)
-	if errors.Is(err, store.ErrNotFound) {
-		// A card was deleted since it was read: one at a time, skipping it.
-		for i, id := range cardIDs {
-			err := tx.SetCardNextNoticeOn(ctx, municipalityID, id, next[i])
-			if errors.Is(err, store.ErrNotFound) {
-				cardIDs[i] = 0
-				continue
-			} else if err != nil {
-				return err
-			}
-		}
-	} else if err != nil {
+	if err := p.setNext(ctx, tx, next); err != nil {
 		return err
 	}
 	for i, c := range changed {
-		if cardIDs[i] != 0 {
-			c.NextNoticeOn = next[i]
+		if next[i].CardID != 0 {
+			c.NextNoticeOn = next[i].On
+		}
+	}
+	if p.Enqueue != nil && len(b.messageIDs) > 0 {
+		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
+			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
+		}
+	}
+	return nil
+}
+
+// setNext stores the cards' next dates in tx. A card deleted since it was
+// read (then, and only then, one card at a time) is skipped, its CardID set
+// to 0.
+func (p *Planner) setNext(ctx context.Context, tx store.Tx, next []store.CardNext) error {
+	if len(next) == 0 {
+		return nil
+	}
+	err := tx.SetCardsNextNoticeOn(ctx, next)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	for i, c := range next {
+		err := tx.SetCardNextNoticeOn(ctx, c.MunicipalityID, c.CardID, c.On)
+		if errors.Is(err, store.ErrNotFound) {
+			next[i].CardID = 0
+			continue
+		} else if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -498,17 +496,17 @@ func (p *Planner) planMunicipality(ctx context.Context, tx store.Tx, municipalit
 // createNotices records ns in tx and reports which were recorded: not one
 // a concurrent tick recorded first, nor one whose card was deleted since
 // it was read (then, and only then, one notice at a time).
-func (p *Planner) createNotices(ctx context.Context, tx store.Tx, municipalityID int64, ns []*kigen.Notice) ([]bool, error) {
+func (p *Planner) createNotices(ctx context.Context, tx store.Tx, ns []store.ScopedNotice) ([]bool, error) {
 	if len(ns) == 0 {
 		return nil, nil
 	}
-	created, err := tx.CreateNotices(ctx, municipalityID, ns)
+	created, err := tx.CreateNotices(ctx, ns)
 	if !errors.Is(err, store.ErrNotFound) {
 		return created, err
 	}
 	created = make([]bool, len(ns))
-	for i, n := range ns {
-		err := tx.CreateNotice(ctx, municipalityID, n)
+	for i, sn := range ns {
+		err := tx.CreateNotice(ctx, sn.MunicipalityID, sn.Notice)
 		switch {
 		case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
 			continue

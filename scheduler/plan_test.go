@@ -519,9 +519,7 @@ type forgetfulTx struct{ store.Tx }
 
 func (forgetfulTx) SetCardNextNoticeOn(context.Context, int64, int64, kigen.Date) error { return nil }
 
-func (forgetfulTx) SetCardsNextNoticeOn(context.Context, int64, []int64, []kigen.Date) error {
-	return nil
-}
+func (forgetfulTx) SetCardsNextNoticeOn(context.Context, []store.CardNext) error { return nil }
 
 func TestPlanner_NoProgress(t *testing.T) {
 	t.Parallel()
@@ -637,14 +635,13 @@ func TestPlanner_Concurrency(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var odd []int64
-			var earlier []kigen.Date
+			var odd []store.CardNext
 			for _, c := range cards {
 				if c.ResidentID%2 == 1 {
-					odd, earlier = append(odd, c.ID), append(earlier, today.AddDays(-3))
+					odd = append(odd, store.CardNext{MunicipalityID: m, CardID: c.ID, On: today.AddDays(-3)})
 				}
 			}
-			if err := s.SetCardsNextNoticeOn(ctx, m, odd, earlier); err != nil {
+			if err := s.SetCardsNextNoticeOn(ctx, odd); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, rs...)

@@ -58,47 +58,93 @@ func HoldingsOf(ctx context.Context, q Queries, municipalityID int64, rs []*kige
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	out := make([]*Holding, 0, len(rs))
-	byID := make(map[int64]*Holding, len(rs))
 	ids := make([]int64, 0, len(rs))
 	for _, r := range rs {
-		h := &Holding{Resident: r}
-		out = append(out, h)
-		byID[r.ID] = h
 		ids = append(ids, r.ID)
 	}
 	contacts, err := q.ListContacts(ctx, municipalityID, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("load contacts: %w", err)
 	}
-	for _, c := range contacts {
-		byID[c.ResidentID].Contacts = append(byID[c.ResidentID].Contacts, c)
-	}
 	cards, err := q.ListCards(ctx, municipalityID, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("load cards: %w", err)
 	}
+	var notices []*kigen.Notice
+	if len(cards) > 0 {
+		cardIDs := make([]int64, 0, len(cards))
+		for _, c := range cards {
+			cardIDs = append(cardIDs, c.ID)
+		}
+		if notices, err = q.ListNotices(ctx, municipalityID, cardIDs...); err != nil {
+			return nil, fmt.Errorf("load notices: %w", err)
+		}
+	}
+	return AssembleHoldings(rs, contacts, cards, notices), nil
+}
+
+// AssembleHoldings returns a Holding for each resident of rs, in order,
+// with the contacts, cards and notices among those given that are theirs
+// (matched by resident and card ID, which are unique across
+// municipalities), each list in the order given. It is for the stores'
+// ListHoldings, which read the rows already matched on municipality.
+func AssembleHoldings(rs []*kigen.Resident, contacts []*kigen.Contact, cards []*kigen.Card, notices []*kigen.Notice) []*Holding {
+	out := make([]*Holding, 0, len(rs))
+	byID := make(map[int64]*Holding, len(rs))
+	for _, r := range rs {
+		h := &Holding{Resident: r}
+		out = append(out, h)
+		byID[r.ID] = h
+	}
+	for _, c := range contacts {
+		if h := byID[c.ResidentID]; h != nil {
+			h.Contacts = append(h.Contacts, c)
+		}
+	}
 	cardOwner := make(map[int64]*Holding, len(cards))
-	cardIDs := make([]int64, 0, len(cards))
 	for _, c := range cards {
-		h := byID[c.ResidentID]
-		h.Cards = append(h.Cards, c)
-		cardOwner[c.ID] = h
-		cardIDs = append(cardIDs, c.ID)
-	}
-	if len(cardIDs) == 0 {
-		return out, nil
-	}
-	notices, err := q.ListNotices(ctx, municipalityID, cardIDs...)
-	if err != nil {
-		return nil, fmt.Errorf("load notices: %w", err)
+		if h := byID[c.ResidentID]; h != nil {
+			h.Cards = append(h.Cards, c)
+			cardOwner[c.ID] = h
+		}
 	}
 	for _, n := range notices {
 		if h := cardOwner[n.CardID]; h != nil {
 			h.Notices = append(h.Notices, n)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// DistinctKeys returns keys without repeats, in order of first appearance.
+func DistinctKeys(keys []ResidentKey) []ResidentKey {
+	seen := make(map[ResidentKey]bool, len(keys))
+	out := make([]ResidentKey, 0, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// InKeyOrder returns the residents of rs in the order of keys, each matched
+// on municipality and ID; a key with no resident in rs is left out, and a
+// key given twice gives its resident once.
+func InKeyOrder(keys []ResidentKey, rs []*kigen.Resident) []*kigen.Resident {
+	byKey := make(map[ResidentKey]*kigen.Resident, len(rs))
+	for _, r := range rs {
+		byKey[ResidentKey{MunicipalityID: r.MunicipalityID, ResidentID: r.ID}] = r
+	}
+	out := make([]*kigen.Resident, 0, len(rs))
+	for _, k := range keys {
+		if r := byKey[k]; r != nil {
+			out = append(out, r)
+			delete(byKey, k)
+		}
+	}
+	return out
 }
 
 // Replan recomputes the next due date of every card of a resident after the

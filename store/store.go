@@ -157,11 +157,12 @@ type Queries interface {
 	// names only the phone number. An unknown number changes nothing.
 	SetSMSOptOut(ctx context.Context, phone string, optedOut bool) ([]ResidentKey, error)
 
-	// SetCardsNextNoticeOn is SetCardNextNoticeOn for many cards of one
-	// municipality at once (next[i] for cardIDs[i]; a card listed twice is
-	// ErrConflict). ErrNotFound if a card is not in the municipality;
-	// nothing is written then.
-	SetCardsNextNoticeOn(ctx context.Context, municipalityID int64, cardIDs []int64, next []kigen.Date) error
+	// SetCardsNextNoticeOn is SetCardNextNoticeOn for many cards at once,
+	// for the tick: each card in its own municipality, which may differ from
+	// one to the next (a card listed twice is ErrConflict). ErrNotFound if a
+	// card is not in the municipality given with it; nothing is written
+	// then.
+	SetCardsNextNoticeOn(ctx context.Context, cs []CardNext) error
 	// ListDueCards returns up to limit (> 0) cards, across all municipalities,
 	// whose NextNoticeOn is on or before the date, earliest first (then by
 	// ID). It reads only due rows, through an index: a tick costs
@@ -174,17 +175,26 @@ type Queries interface {
 	// ErrNotFound if the card is not in this municipality (never
 	// ErrConflict: one municipality cannot learn what another has sent).
 	CreateNotice(ctx context.Context, municipalityID int64, n *kigen.Notice) error
-	// CreateNotices is CreateNotice for many notices of one municipality at
-	// once, for the tick: it records those not yet recorded, sets their ID
-	// and CreatedAt, and returns, in order, whether each was recorded — false
-	// for a notice a concurrent tick already recorded (no error, and the
-	// enclosing transaction stays usable; a key listed twice is recorded for
-	// its first entry). ErrNotFound if a card is not in the municipality;
-	// nothing is written then.
-	CreateNotices(ctx context.Context, municipalityID int64, ns []*kigen.Notice) (created []bool, err error)
+	// CreateNotices is CreateNotice for many notices at once, for the tick:
+	// each in its own municipality, which may differ from one to the next.
+	// It records those not yet recorded, sets their ID and CreatedAt, and
+	// returns, in order, whether each was recorded — false for a notice a
+	// concurrent tick already recorded (no error, and the enclosing
+	// transaction stays usable; a key listed twice is recorded for its first
+	// entry). ErrNotFound if a card is not in the municipality given with
+	// its notice; nothing is written then.
+	CreateNotices(ctx context.Context, ns []ScopedNotice) (created []bool, err error)
 	// ListNotices returns the notices recorded for these cards of the
 	// municipality, ordered by ID.
 	ListNotices(ctx context.Context, municipalityID int64, cardIDs ...int64) ([]*kigen.Notice, error)
+	// ListHoldings reads, for the tick, the residents named by keys, of
+	// any municipalities, each matched on its municipality and ID, with
+	// their contacts, cards and the notices of those cards: the Holdings
+	// HoldingsOf would return, municipality by municipality, in the order of
+	// keys. A key naming no resident of its municipality is left out. It
+	// makes a few statements whatever the number of municipalities; call it
+	// in a transaction for a consistent read.
+	ListHoldings(ctx context.Context, keys []ResidentKey) ([]*Holding, error)
 
 	// CreateMessage records m with the notices it carries and sets its ID and
 	// timestamps; an empty State is stored as planned. The municipality, the
@@ -192,9 +202,10 @@ type Queries interface {
 	// m.MunicipalityID, else ErrNotFound and nothing is written; a notice
 	// listed twice is ErrConflict.
 	CreateMessage(ctx context.Context, m *kigen.Message) error
-	// CreateMessages is CreateMessage for many messages of one municipality
-	// at once (the tick's), with the same rules; atomic on the Store.
-	CreateMessages(ctx context.Context, municipalityID int64, ms []*kigen.Message) error
+	// CreateMessages is CreateMessage for many messages at once (the
+	// tick's), each in its own MunicipalityID, which may differ from one to
+	// the next, with the same rules; atomic on the Store.
+	CreateMessages(ctx context.Context, ms []*kigen.Message) error
 	// GetMessage returns the message with this ID, with its NoticeIDs, or
 	// ErrNotFound. Delivery workers use it; it is not scoped because a job
 	// carries only the message ID.
@@ -271,6 +282,21 @@ type Tick struct {
 type ResidentKey struct {
 	MunicipalityID int64
 	ResidentID     int64
+}
+
+// ScopedNotice is a notice with the municipality it is recorded in, for
+// CreateNotices.
+type ScopedNotice struct {
+	MunicipalityID int64
+	Notice         *kigen.Notice
+}
+
+// CardNext is a card's next notice date (the zero Date: none) with the
+// card's municipality, for SetCardsNextNoticeOn.
+type CardNext struct {
+	MunicipalityID int64
+	CardID         int64
+	On             kigen.Date
 }
 
 // DueCard is a card the tick must look at: enough to load its resident.

@@ -19,9 +19,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"kigen"
 	"kigen/scheduler"
@@ -88,7 +91,7 @@ func benchTick(ctx context.Context, m *Main, args []string) error {
 	var times []time.Duration
 	for range 3 {
 		runtime.GC()
-		if due, err = dueReadPlan(ctx, db.store, today); err != nil {
+		if due, err = dueReadPlan(ctx, db.store, today, tickConcurrency(db.store)); err != nil {
 			return envError(fmt.Errorf("due read: %w", err))
 		}
 		times = append(times, due.duration)
@@ -180,71 +183,66 @@ type planRead struct {
 	duration                  time.Duration
 	// next holds the cards of the residents read with their stored next
 	// date, to undo a tick (due read only).
-	next map[int64][]cardNext
-}
-
-// cardNext is a card's stored next notice date.
-type cardNext struct {
-	id   int64
-	next kigen.Date
+	next []store.CardNext
 }
 
 // dueReadPlan reads the due cards as Planner.Tick does — the due-card
-// index, then the residents in batches of scheduler.DefaultBatchSize, one
-// transaction each, municipality by municipality, with their contacts,
-// cards and notices — and runs kigen.Plan on each resident. It writes
-// nothing, so all due cards are read at once instead of batch by batch.
-func dueReadPlan(ctx context.Context, s store.Store, today kigen.Date) (planRead, error) {
+// index, then the residents in batches of scheduler.DefaultBatchSize in
+// municipality and resident order, one transaction and one ListHoldings
+// each, concurrency batches at once — and runs kigen.Plan on each
+// resident. It writes nothing.
+func dueReadPlan(ctx context.Context, s store.Store, today kigen.Date, concurrency int) (planRead, error) {
 	start := time.Now()
-	out := planRead{next: map[int64][]cardNext{}}
+	var out planRead
 	due, err := s.ListDueCards(ctx, today, math.MaxInt32)
 	if err != nil {
 		return out, err
 	}
 	out.cards = len(due)
 	seen := make(map[store.ResidentKey]bool, len(due))
-	var order []store.ResidentKey
+	var keys []store.ResidentKey
 	for _, d := range due {
 		k := store.ResidentKey{MunicipalityID: d.MunicipalityID, ResidentID: d.ResidentID}
 		if !seen[k] {
 			seen[k] = true
-			order = append(order, k)
+			keys = append(keys, k)
 		}
 	}
-	// Batches of whole municipalities where they fit, as the Planner cuts
-	// its snapshot.
-	slices.SortFunc(order, func(a, b store.ResidentKey) int {
+	slices.SortFunc(keys, func(a, b store.ResidentKey) int {
 		return cmp.Or(cmp.Compare(a.MunicipalityID, b.MunicipalityID), cmp.Compare(a.ResidentID, b.ResidentID))
 	})
-	for lo := 0; lo < len(order); lo += scheduler.DefaultBatchSize {
-		byMunicipality := map[int64][]int64{}
-		for _, k := range order[lo:min(lo+scheduler.DefaultBatchSize, len(order))] {
-			byMunicipality[k.MunicipalityID] = append(byMunicipality[k.MunicipalityID], k.ResidentID)
-		}
-		err := s.InTx(ctx, func(tx store.Tx) error {
-			for _, mid := range sortedKeys(byMunicipality) {
-				ids := byMunicipality[mid]
-				rs, err := tx.ListResidents(ctx, store.ResidentFilter{MunicipalityID: mid, IDs: ids, Limit: len(ids)})
-				if err != nil {
-					return err
-				}
-				hs, err := store.HoldingsOf(ctx, tx, mid, rs)
-				if err != nil {
-					return err
-				}
-				for _, h := range hs {
-					out.notices += len(kigen.Plan(h.Holder(), today).Due)
-					for _, c := range h.Cards {
-						out.next[mid] = append(out.next[mid], cardNext{c.ID, c.NextNoticeOn})
-					}
-				}
-				out.residents += len(hs)
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, concurrency))
+	for lo := 0; lo < len(keys); lo += scheduler.DefaultBatchSize {
+		batch := keys[lo:min(lo+scheduler.DefaultBatchSize, len(keys))]
+		g.Go(func() error {
+			var hs []*store.Holding
+			err := s.InTx(gctx, func(tx store.Tx) (err error) {
+				hs, err = tx.ListHoldings(gctx, batch)
+				return err
+			})
+			if err != nil {
+				return err
 			}
+			notices := 0
+			var next []store.CardNext
+			for _, h := range hs {
+				notices += len(kigen.Plan(h.Holder(), today).Due)
+				for _, c := range h.Cards {
+					next = append(next, store.CardNext{MunicipalityID: h.Resident.MunicipalityID, CardID: c.ID, On: c.NextNoticeOn})
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out.notices += notices
+			out.residents += len(hs)
+			out.next = append(out.next, next...)
 			return nil
 		})
-		if err != nil {
-			return out, err
-		}
+	}
+	if err := g.Wait(); err != nil {
+		return out, err
 	}
 	out.duration = time.Since(start)
 	return out, nil
@@ -420,18 +418,7 @@ func resetTick(ctx context.Context, b *benchDB, today kigen.Date, read planRead)
 			return err
 		}
 	}
-	err := b.store.InTx(ctx, func(tx store.Tx) error {
-		for mid, cs := range read.next {
-			ids, next := make([]int64, len(cs)), make([]kigen.Date, len(cs))
-			for i, c := range cs {
-				ids[i], next[i] = c.id, c.next
-			}
-			if err := tx.SetCardsNextNoticeOn(ctx, mid, ids, next); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := b.store.SetCardsNextNoticeOn(ctx, read.next)
 	if err != nil {
 		return err
 	}

@@ -56,10 +56,12 @@ func (q queries) ListNotices(ctx context.Context, municipalityID int64, cardIDs 
 	rows, _ := q.db.Query(ctx, `SELECT id, card_id, expires_on, stage, tick_date, created_at FROM notices
 WHERE municipality_id = $1 AND card_id = ANY($2)
 ORDER BY id`, municipalityID, cardIDs)
-	return collect(rows, func(row pgx.CollectableRow) (*kigen.Notice, error) {
-		var n kigen.Notice
-		err := row.Scan(&n.ID, &n.CardID, &n.ExpiresOn, &n.Stage, &n.TickDate, &n.CreatedAt)
-		n.CreatedAt = n.CreatedAt.UTC()
-		return &n, err
-	})
+	return collect(rows, scanNotice)
+}
+
+func scanNotice(row pgx.CollectableRow) (*kigen.Notice, error) {
+	var n kigen.Notice
+	err := row.Scan(&n.ID, &n.CardID, &n.ExpiresOn, &n.Stage, &n.TickDate, &n.CreatedAt)
+	n.CreatedAt = n.CreatedAt.UTC()
+	return &n, err
 }

@@ -10,29 +10,35 @@ import (
 	"kigen/store"
 )
 
-// The tick's plural writes: one statement each, whatever the batch size,
-// over arrays spread back into rows by unnest (see bulk.go). Each is
-// guarded: unless every card, notice and resident named is in the
-// municipality, it writes nothing and says so in a column, never by an
-// error that would abort the caller's transaction.
+// The tick's plural writes: one statement each, whatever the batch size
+// and however many municipalities it spans, over arrays spread back into
+// rows by unnest (see bulk.go). Every row is matched on its own
+// municipality, and each statement is guarded: unless every card, notice
+// and resident named is in the municipality given with it, it writes
+// nothing and says so in a column, never by an error that would abort the
+// caller's transaction.
 
-// cardsOwnedSQL is true when every card in $2 is in municipality $1, each
-// looked up by primary key (see ownedSQL).
-const cardsOwnedSQL = `(SELECT coalesce(bool_and(EXISTS (SELECT FROM cards c WHERE c.id = u.id AND c.municipality_id = $1)), true)
-       FROM unnest($2::bigint[]) AS u (id))`
+// ownedInSQL is true when every id in the array $ids is a row of table in
+// the municipality at the same position of the array $ms, each looked up
+// by primary key; a NULL id is none.
+func ownedInSQL(table, ms, ids string) string {
+	return `(SELECT coalesce(bool_and(EXISTS (SELECT FROM ` + table + ` t WHERE t.id = u.id AND t.municipality_id = u.m)), true)
+       FROM unnest(` + ms + `::bigint[], ` + ids + `::bigint[]) AS u (m, id) WHERE u.id IS NOT NULL)`
+}
 
-// createNoticesSQL is createNoticeSQL over arrays. A duplicate key (one a
+// createNoticesSQL is createNoticeSQL over arrays: $1 the municipalities,
+// $2 the cards, $3-$5 the rest of each notice. A duplicate key (one a
 // concurrent tick recorded) does nothing; the rows inserted come back with
 // their key. The first column is the guard; the LEFT JOIN gives one row
 // even when nothing was inserted.
-const createNoticesSQL = `
+var createNoticesSQL = `
 WITH ok AS (
-    SELECT ` + cardsOwnedSQL + ` AS ok
+    SELECT ` + ownedInSQL("cards", "$1", "$2") + ` AS ok
 ), ins AS (
     INSERT INTO notices (municipality_id, card_id, card_kind, expires_on, stage, tick_date, created_at)
-    SELECT $1, c.id, c.kind, i.expires_on, i.stage, i.tick_date, $7
-    FROM unnest($3::bigint[], $4::date[], $5::text[], $6::date[]) WITH ORDINALITY AS i (card_id, expires_on, stage, tick_date, ord)
-    JOIN cards c ON c.id = i.card_id AND c.municipality_id = $1
+    SELECT c.municipality_id, c.id, c.kind, i.expires_on, i.stage, i.tick_date, $6
+    FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::text[], $5::date[]) WITH ORDINALITY AS i (m, card_id, expires_on, stage, tick_date, ord)
+    JOIN cards c ON c.id = i.card_id AND c.municipality_id = i.m
     WHERE (SELECT ok FROM ok)
     ORDER BY i.ord
     ON CONFLICT (card_id, expires_on, stage) DO NOTHING
@@ -47,28 +53,29 @@ type noticeKey struct {
 	stage     kigen.Stage
 }
 
-func (q queries) CreateNotices(ctx context.Context, municipalityID int64, ns []*kigen.Notice) (created []bool, err error) {
-	defer wrap(&err, "CreateNotices(municipality %d, %d notices)", municipalityID, len(ns))
+func (q queries) CreateNotices(ctx context.Context, ns []store.ScopedNotice) (created []bool, err error) {
+	defer wrap(&err, "CreateNotices(%d notices)", len(ns))
 	if len(ns) == 0 {
 		return nil, nil
 	}
 	index := make(map[noticeKey]int, len(ns))
 	var (
+		ms      = make([]int64, len(ns))
 		cardIDs = make([]int64, len(ns))
 		expires = make([]pgtype.Date, len(ns))
 		stages  = make([]string, len(ns))
 		ticks   = make([]pgtype.Date, len(ns))
 	)
-	for i, n := range ns {
+	for i, sn := range ns {
+		n := sn.Notice
 		k := noticeKey{n.CardID, n.ExpiresOn, n.Stage}
 		if _, dup := index[k]; !dup {
 			index[k] = i // a notice listed twice is recorded once, for the first
 		}
-		cardIDs[i], expires[i], stages[i], ticks[i] = n.CardID, dateArg(n.ExpiresOn), string(n.Stage), dateArg(n.TickDate)
+		ms[i], cardIDs[i], expires[i], stages[i], ticks[i] = sn.MunicipalityID, n.CardID, dateArg(n.ExpiresOn), string(n.Stage), dateArg(n.TickDate)
 	}
 	now := q.now()
-	rows, err := q.db.Query(ctx, createNoticesSQL, municipalityID, distinct(cardIDs),
-		cardIDs, expires, stages, ticks, now)
+	rows, err := q.db.Query(ctx, createNoticesSQL, ms, cardIDs, expires, stages, ticks, now)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +95,7 @@ func (q queries) CreateNotices(ctx context.Context, municipalityID int64, ns []*
 		if !found {
 			return fmt.Errorf("a row for a notice not given")
 		}
-		ns[i].ID, ns[i].CreatedAt = id.Int64, now
+		ns[i].Notice.ID, ns[i].Notice.CreatedAt = id.Int64, now
 		created[i] = true
 		return nil
 	})
@@ -101,49 +108,47 @@ func (q queries) CreateNotices(ctx context.Context, municipalityID int64, ns []*
 	return created, nil
 }
 
-// createMessagesSQL is createMessageSQL over arrays: the messages ($3-$6,
-// one element each) and their notice links ($7 the message's ordinal, $8
+// createMessagesSQL is createMessageSQL over arrays: the messages ($4-$8,
+// one element each) and their notice links ($9 the message's ordinal, $10
 // the notice). Each message's ID is drawn from the identity's sequence
-// first, so that the links can name it; the guard checks the municipality,
-// every notice ($2, distinct) and every resident ($9, distinct).
-const createMessagesSQL = `
+// first, so that the links can name it; the guard checks every
+// municipality ($1), every notice ($2 its message's municipality, $10) and
+// every resident ($3 its municipality, $5).
+var createMessagesSQL = `
 WITH ok AS (
-    SELECT EXISTS (SELECT FROM municipalities WHERE id = $1)
-       AND (SELECT coalesce(bool_and(EXISTS (SELECT FROM notices n WHERE n.id = u.id AND n.municipality_id = $1)), true)
-            FROM unnest($2::bigint[]) AS u (id))
-       AND (SELECT coalesce(bool_and(EXISTS (SELECT FROM residents r WHERE r.id = u.id AND r.municipality_id = $1)), true)
-            FROM unnest($9::bigint[]) AS u (id)) AS ok
+    SELECT (SELECT coalesce(bool_and(EXISTS (SELECT FROM municipalities WHERE id = u.m)), true) FROM unnest($1::bigint[]) AS u (m))
+       AND ` + ownedInSQL("notices", "$2", "$10") + `
+       AND ` + ownedInSQL("residents", "$3", "$5") + ` AS ok
 ), m AS MATERIALIZED (
     SELECT i.*, nextval(pg_get_serial_sequence('messages', 'id')) AS id
-    FROM unnest($3::bigint[], $4::text[], $5::date[], $6::text[]) WITH ORDINALITY AS i (resident_id, channel, tick_date, state, ord)
+    FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::date[], $8::text[]) WITH ORDINALITY AS i (municipality_id, resident_id, channel, tick_date, state, ord)
     WHERE (SELECT ok FROM ok)
 ), msg AS (
     INSERT INTO messages (id, municipality_id, resident_id, channel, tick_date, state, created_at, updated_at)
-    SELECT id, $1, resident_id, channel, tick_date, state, $10, $10 FROM m ORDER BY ord
+    SELECT id, municipality_id, resident_id, channel, tick_date, state, $11, $11 FROM m ORDER BY ord
 ), links AS (
     INSERT INTO message_notices (message_id, notice_id)
-    SELECT m.id, l.notice_id FROM unnest($7::bigint[], $8::bigint[]) AS l (ord, notice_id) JOIN m ON m.ord = l.ord
+    SELECT m.id, l.notice_id FROM unnest($9::bigint[], $10::bigint[]) AS l (ord, notice_id) JOIN m ON m.ord = l.ord
 )
 SELECT ok.ok, m.ord, m.id FROM ok LEFT JOIN m ON true`
 
-func (q queries) CreateMessages(ctx context.Context, municipalityID int64, ms []*kigen.Message) (err error) {
-	defer wrap(&err, "CreateMessages(municipality %d, %d messages)", municipalityID, len(ms))
+func (q queries) CreateMessages(ctx context.Context, ms []*kigen.Message) (err error) {
+	defer wrap(&err, "CreateMessages(%d messages)", len(ms))
 	if len(ms) == 0 {
 		return nil
 	}
 	var (
-		residentIDs = make([]pgtype.Int8, len(ms))
-		channels    = make([]string, len(ms))
-		ticks       = make([]pgtype.Date, len(ms))
-		states      = make([]string, len(ms))
-		linkOrds    []int64
-		linkNotices []int64
-		residents   []int64
+		municipalities = make([]int64, len(ms))
+		residentIDs    = make([]pgtype.Int8, len(ms))
+		residentMs     = make([]int64, len(ms))
+		channels       = make([]string, len(ms))
+		ticks          = make([]pgtype.Date, len(ms))
+		states         = make([]string, len(ms))
+		linkMs         []int64
+		linkOrds       []int64
+		linkNotices    []int64
 	)
 	for i, m := range ms {
-		if m.MunicipalityID != municipalityID {
-			return store.ErrNotFound // not in this municipality
-		}
 		ids := distinct(m.NoticeIDs)
 		if len(ids) != len(m.NoticeIDs) {
 			return fmt.Errorf("a notice listed twice: %w", store.ErrConflict)
@@ -152,18 +157,18 @@ func (q queries) CreateMessages(ctx context.Context, municipalityID int64, ms []
 		if state == "" {
 			state = kigen.MessagePlanned
 		}
-		residentIDs[i], channels[i], ticks[i], states[i] = nullID(m.ResidentID), string(m.Channel), dateArg(m.TickDate), string(state)
-		if m.ResidentID != 0 {
-			residents = append(residents, m.ResidentID)
-		}
+		municipalities[i], residentIDs[i], channels[i], ticks[i], states[i] =
+			m.MunicipalityID, nullID(m.ResidentID), string(m.Channel), dateArg(m.TickDate), string(state)
+		residentMs[i] = m.MunicipalityID
 		for _, id := range ids {
+			linkMs = append(linkMs, m.MunicipalityID)
 			linkOrds = append(linkOrds, int64(i+1))
 			linkNotices = append(linkNotices, id)
 		}
 	}
 	now := q.now()
-	rows, err := q.db.Query(ctx, createMessagesSQL, municipalityID, distinct(linkNotices),
-		residentIDs, channels, ticks, states, nonNil(linkOrds), nonNil(linkNotices), distinct(residents), now)
+	rows, err := q.db.Query(ctx, createMessagesSQL, distinct(municipalities), nonNil(linkMs), residentMs,
+		municipalities, residentIDs, channels, ticks, states, nonNil(linkOrds), nonNil(linkNotices), now)
 	if err != nil {
 		return err
 	}
@@ -201,39 +206,41 @@ func (q queries) CreateMessages(ctx context.Context, municipalityID int64, ms []
 	return nil
 }
 
-// setCardsNextNoticeOnSQL is SetCardNextNoticeOn over arrays, guarded by
-// cardsOwnedSQL. The count tells the caller how many rows it changed.
-const setCardsNextNoticeOnSQL = `
+// setCardsNextNoticeOnSQL is SetCardNextNoticeOn over arrays ($1 the
+// municipalities, $2 the cards, $3 the dates), guarded by ownedInSQL. The
+// count tells the caller how many rows it changed.
+var setCardsNextNoticeOnSQL = `
 WITH ok AS (
-    SELECT ` + cardsOwnedSQL + ` AS ok
+    SELECT ` + ownedInSQL("cards", "$1", "$2") + ` AS ok
 ), upd AS (
     UPDATE cards SET next_notice_on = v.d, updated_at = $4
-    FROM unnest($2::bigint[], $3::date[]) AS v (id, d)
-    WHERE (SELECT ok FROM ok) AND cards.municipality_id = $1 AND cards.id = v.id
+    FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS v (m, id, d)
+    WHERE (SELECT ok FROM ok) AND cards.municipality_id = v.m AND cards.id = v.id
     RETURNING 1
 )
 SELECT ok.ok, (SELECT count(*) FROM upd) FROM ok`
 
-func (q queries) SetCardsNextNoticeOn(ctx context.Context, municipalityID int64, cardIDs []int64, next []kigen.Date) (err error) {
-	defer wrap(&err, "SetCardsNextNoticeOn(municipality %d, %d cards)", municipalityID, len(cardIDs))
-	if len(cardIDs) != len(next) {
-		return fmt.Errorf("%d cards but %d dates", len(cardIDs), len(next))
-	}
-	if len(cardIDs) == 0 {
+func (q queries) SetCardsNextNoticeOn(ctx context.Context, cs []store.CardNext) (err error) {
+	defer wrap(&err, "SetCardsNextNoticeOn(%d cards)", len(cs))
+	if len(cs) == 0 {
 		return nil
 	}
-	if len(distinct(cardIDs)) != len(cardIDs) {
-		return fmt.Errorf("a card listed twice: %w", store.ErrConflict)
+	var (
+		ms    = make([]int64, len(cs))
+		ids   = make([]int64, len(cs))
+		dates = make([]pgtype.Date, len(cs))
+	)
+	for i, c := range cs {
+		ms[i], ids[i], dates[i] = c.MunicipalityID, c.CardID, dateArg(c.On)
 	}
-	dates := make([]pgtype.Date, len(next))
-	for i, d := range next {
-		dates[i] = dateArg(d)
+	if len(distinct(ids)) != len(ids) {
+		return fmt.Errorf("a card listed twice: %w", store.ErrConflict)
 	}
 	var (
 		ok bool
 		n  int64
 	)
-	if err := q.db.QueryRow(ctx, setCardsNextNoticeOnSQL, municipalityID, cardIDs, dates, q.now()).Scan(&ok, &n); err != nil {
+	if err := q.db.QueryRow(ctx, setCardsNextNoticeOnSQL, ms, ids, dates, q.now()).Scan(&ok, &n); err != nil {
 		return err
 	}
 	if !ok {

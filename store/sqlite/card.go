@@ -51,19 +51,23 @@ func (q queries) ListCards(ctx context.Context, municipalityID int64, residentID
 	if len(residentIDs) == 0 {
 		return nil, nil
 	}
-	return queryAll(ctx, q.db, func(row rowScanner) (*kigen.Card, error) {
-		var c kigen.Card
-		var kind string
-		err := row.Scan(&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
-			timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
-		c.Kind = kigen.CardKind(kind)
-		return &c, err
-	}, `
-		SELECT id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at
+	return queryAll(ctx, q.db, scanCard, `
+		SELECT `+cardColumns+`
 		FROM cards
 		WHERE municipality_id = ? AND resident_id IN (SELECT value FROM json_each(?))
 		ORDER BY resident_id, kind`,
 		municipalityID, idList(residentIDs))
+}
+
+const cardColumns = `id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at`
+
+func scanCard(row rowScanner) (*kigen.Card, error) {
+	var c kigen.Card
+	var kind string
+	err := row.Scan(&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
+		timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
+	c.Kind = kigen.CardKind(kind)
+	return &c, err
 }
 
 // DeleteCard implements store.Queries. Its notices are detached by the

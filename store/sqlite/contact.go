@@ -52,19 +52,23 @@ func (q queries) ListContacts(ctx context.Context, municipalityID int64, residen
 	if len(residentIDs) == 0 {
 		return nil, nil
 	}
-	return queryAll(ctx, q.db, func(row rowScanner) (*kigen.Contact, error) {
-		var c kigen.Contact
-		var channel string
-		err := row.Scan(&c.ID, &c.ResidentID, &channel, &c.Address, &c.Consent, &c.OptedOut, &c.Failed,
-			timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
-		c.Channel = kigen.Channel(channel)
-		return &c, err
-	}, `
-		SELECT id, resident_id, channel, address, consent, opted_out, failed, created_at, updated_at
+	return queryAll(ctx, q.db, scanContact, `
+		SELECT `+contactColumns+`
 		FROM contacts
 		WHERE municipality_id = ? AND resident_id IN (SELECT value FROM json_each(?))
 		ORDER BY resident_id, channel`,
 		municipalityID, idList(residentIDs))
+}
+
+const contactColumns = `id, resident_id, channel, address, consent, opted_out, failed, created_at, updated_at`
+
+func scanContact(row rowScanner) (*kigen.Contact, error) {
+	var c kigen.Contact
+	var channel string
+	err := row.Scan(&c.ID, &c.ResidentID, &channel, &c.Address, &c.Consent, &c.OptedOut, &c.Failed,
+		timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
+	c.Channel = kigen.Channel(channel)
+	return &c, err
 }
 
 // DeleteContact implements store.Queries.

@@ -9,7 +9,7 @@ import (
 // listStaleCardsSQL is ListStaleCards' query: O(cards of the municipality),
 // an operator's read, not the tick's.
 const listStaleCardsSQL = `
-	SELECT id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at
+	SELECT ` + cardColumns + `
 	FROM cards
 	WHERE municipality_id = ? AND expires_on < ?
 	ORDER BY expires_on, id`
@@ -17,14 +17,7 @@ const listStaleCardsSQL = `
 // ListStaleCards implements store.Queries.
 func (q queries) ListStaleCards(ctx context.Context, municipalityID int64, before kigen.Date) (_ []*kigen.Card, err error) {
 	defer wrap(&err, "ListStaleCards(municipality %d, %s)", municipalityID, before)
-	return queryAll(ctx, q.db, func(row rowScanner) (*kigen.Card, error) {
-		var c kigen.Card
-		var kind string
-		err := row.Scan(&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
-			timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
-		c.Kind = kigen.CardKind(kind)
-		return &c, err
-	}, listStaleCardsSQL, municipalityID, before)
+	return queryAll(ctx, q.db, scanCard, listStaleCardsSQL, municipalityID, before)
 }
 
 // listDeliveriesByStateSQL is ListDeliveriesByState's query; the join

@@ -37,17 +37,19 @@ func (q queries) ListNotices(ctx context.Context, municipalityID int64, cardIDs 
 	if len(cardIDs) == 0 {
 		return nil, nil
 	}
-	return queryAll(ctx, q.db, func(row rowScanner) (*kigen.Notice, error) {
-		var n kigen.Notice
-		var stage string
-		var createdAt time.Time
-		err := row.Scan(&n.ID, &n.CardID, &n.ExpiresOn, &stage, &n.TickDate, timeScanner{&createdAt})
-		n.Stage, n.CreatedAt = kigen.Stage(stage), createdAt
-		return &n, err
-	}, `
+	return queryAll(ctx, q.db, scanNotice, `
 		SELECT id, card_id, expires_on, stage, tick_date, created_at
 		FROM notices
 		WHERE municipality_id = ? AND card_id IN (SELECT value FROM json_each(?))
 		ORDER BY id`,
 		municipalityID, idList(cardIDs))
+}
+
+func scanNotice(row rowScanner) (*kigen.Notice, error) {
+	var n kigen.Notice
+	var stage string
+	var createdAt time.Time
+	err := row.Scan(&n.ID, &n.CardID, &n.ExpiresOn, &stage, &n.TickDate, timeScanner{&createdAt})
+	n.Stage, n.CreatedAt = kigen.Stage(stage), createdAt
+	return &n, err
 }

@@ -310,6 +310,22 @@ func idList(ids []int64) string {
 	return string(append(b, ']'))
 }
 
+// appendTuple appends the JSON array [ids...] to b, a JSON array being
+// built (from "["), after a comma unless it is the first element.
+func appendTuple(b []byte, ids ...int64) []byte {
+	if len(b) > 1 {
+		b = append(b, ',')
+	}
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return append(b, ']')
+}
+
 // rowScanner is *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
 

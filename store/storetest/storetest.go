@@ -150,6 +150,11 @@ var suite = []testCase{
 	{"CreateMessages/MatchesCreateMessage", testCreateMessagesMatchesCreateMessage},
 	{"CreateMessages/ErrNotFound", testCreateMessagesErrNotFound},
 	{"SetCardsNextNoticeOn/OK", testSetCardsNextNoticeOn},
+	{"CreateNotices/AcrossMunicipalities", testCreateNoticesAcrossMunicipalities},
+	{"CreateMessages/AcrossMunicipalities", testCreateMessagesAcrossMunicipalities},
+	// holdings.go
+	{"ListHoldings/MatchesHoldingsOf", testListHoldingsMatchesHoldingsOf},
+	{"ListHoldings/Scoped", testListHoldingsScoped},
 	{"TickBulk/Empty", testTickBulkEmpty},
 
 	// followup.go

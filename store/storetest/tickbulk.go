@@ -29,7 +29,7 @@ func testCreateNoticesMatchesCreateNotice(t *testing.T, s store.Store) {
 	var created []bool
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if created, err = tx.CreateNotices(ctx, m.ID, ns); err != nil {
+		if created, err = tx.CreateNotices(ctx, scoped(m.ID, ns...)); err != nil {
 			return err
 		}
 		// The duplicate left the transaction usable.
@@ -67,7 +67,7 @@ func testCreateNoticesMatchesCreateNotice(t *testing.T, s store.Store) {
 
 	// Again: everything is recorded already.
 	again := []*kigen.Notice{{CardID: c1.ID, ExpiresOn: c1.ExpiresOn, Stage: kigen.D90, TickDate: tick.AddDays(1)}}
-	created, err = s.CreateNotices(ctx, m.ID, again)
+	created, err = s.CreateNotices(ctx, scoped(m.ID, again...))
 	must(t, err, "CreateNotices(again)")
 	if d := diff([]bool{false}, created); d != "" {
 		t.Errorf("CreateNotices(again) created mismatch (-want +got):\n%s", d)
@@ -83,15 +83,15 @@ func testCreateNoticesErrNotFound(t *testing.T, s store.Store) {
 		{CardID: a.Card.ID, ExpiresOn: a.Card.ExpiresOn, Stage: kigen.D60, TickDate: date("2027-05-01")},
 		{CardID: b.Card.ID, ExpiresOn: b.Card.ExpiresOn, Stage: kigen.D60, TickDate: date("2027-05-01")},
 	}
-	_, err := s.CreateNotices(ctx, aid, ns)
+	_, err := s.CreateNotices(ctx, scoped(aid, ns...))
 	wantErr(t, err, store.ErrNotFound, "CreateNotices(another municipality's card)")
 
 	// In a transaction, which stays usable.
 	err = s.InTx(ctx, func(tx store.Tx) error {
-		_, err := tx.CreateNotices(ctx, aid, []*kigen.Notice{
-			{CardID: a.Card.ID, ExpiresOn: a.Card.ExpiresOn, Stage: kigen.D60, TickDate: date("2027-05-01")},
-			{CardID: noSuchID, ExpiresOn: a.Card.ExpiresOn, Stage: kigen.D60, TickDate: date("2027-05-01")},
-		})
+		_, err := tx.CreateNotices(ctx, scoped(aid,
+			&kigen.Notice{CardID: a.Card.ID, ExpiresOn: a.Card.ExpiresOn, Stage: kigen.D60, TickDate: date("2027-05-01")},
+			&kigen.Notice{CardID: noSuchID, ExpiresOn: a.Card.ExpiresOn, Stage: kigen.D60, TickDate: date("2027-05-01")},
+		))
 		wantErr(t, err, store.ErrNotFound, "CreateNotices(no such card) in a Tx")
 		MustUpsertResident(t, ctx, tx, aid, "after")
 		return nil
@@ -125,7 +125,7 @@ func testCreateMessagesMatchesCreateMessage(t *testing.T, s store.Store) {
 		{MunicipalityID: m.ID, ResidentID: r2.ID, Channel: kigen.Email, TickDate: tick, NoticeIDs: []int64{n3.ID}},
 		{MunicipalityID: m.ID, Channel: kigen.Email, TickDate: tick}, // no resident, no notice
 	}
-	must(t, s.CreateMessages(ctx, m.ID, ms), "CreateMessages")
+	must(t, s.CreateMessages(ctx, ms), "CreateMessages")
 	seen := map[int64]bool{}
 	for i, msg := range ms {
 		if msg.ID == 0 || seen[msg.ID] {
@@ -149,7 +149,7 @@ func testCreateMessagesMatchesCreateMessage(t *testing.T, s store.Store) {
 	var inTx []*kigen.Message
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		inTx = []*kigen.Message{{MunicipalityID: m.ID, ResidentID: r2.ID, Channel: kigen.SMS, TickDate: tick, NoticeIDs: []int64{n3.ID}}}
-		return tx.CreateMessages(ctx, m.ID, inTx)
+		return tx.CreateMessages(ctx, inTx)
 	})
 	must(t, err, "InTx(CreateMessages)")
 	got, err := s.GetMessage(ctx, inTx[0].ID)
@@ -176,16 +176,17 @@ func testCreateMessagesErrNotFound(t *testing.T, s store.Store) {
 		{"another municipality's notice", kigen.Message{MunicipalityID: aid, ResidentID: a.Resident.ID, Channel: kigen.SMS, NoticeIDs: []int64{b.Notice.ID}}, store.ErrNotFound},
 		{"another municipality's resident", kigen.Message{MunicipalityID: aid, ResidentID: b.Resident.ID, Channel: kigen.SMS}, store.ErrNotFound},
 		{"no such notice", kigen.Message{MunicipalityID: aid, Channel: kigen.SMS, NoticeIDs: []int64{noSuchID}}, store.ErrNotFound},
-		{"another municipality", kigen.Message{MunicipalityID: b.Municipality.ID, Channel: kigen.SMS}, store.ErrNotFound},
+		{"no such municipality", kigen.Message{MunicipalityID: noSuchID, Channel: kigen.SMS}, store.ErrNotFound},
+		{"a notice of its resident's municipality, not its own", kigen.Message{MunicipalityID: b.Municipality.ID, ResidentID: b.Resident.ID, Channel: kigen.SMS, NoticeIDs: []int64{n.ID}}, store.ErrNotFound},
 		{"a notice listed twice", kigen.Message{MunicipalityID: aid, Channel: kigen.SMS, NoticeIDs: []int64{n.ID, n.ID}}, store.ErrConflict},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := tc.bad
 			bad.TickDate = n.TickDate
-			err := s.CreateMessages(ctx, aid, []*kigen.Message{good(), &bad})
+			err := s.CreateMessages(ctx, []*kigen.Message{good(), &bad})
 			wantErr(t, err, tc.want, "CreateMessages")
 			err = s.InTx(ctx, func(tx store.Tx) error {
-				wantErr(t, tx.CreateMessages(ctx, aid, []*kigen.Message{good(), &bad}), tc.want, "CreateMessages in a Tx")
+				wantErr(t, tx.CreateMessages(ctx, []*kigen.Message{good(), &bad}), tc.want, "CreateMessages in a Tx")
 				// The transaction stays usable.
 				MustUpsertResident(t, ctx, tx, aid, "after")
 				return errRollback
@@ -226,11 +227,11 @@ func testSetCardsNextNoticeOn(t *testing.T, s store.Store) {
 
 	// Another municipality's card, or no such card: nothing changes.
 	for _, ids := range [][]int64{{a.Card.ID, b.Card.ID}, {c2.ID, noSuchID}} {
-		err := s.SetCardsNextNoticeOn(ctx, aid, ids, []kigen.Date{date("2027-01-01"), date("2027-01-02")})
+		cs := cardNexts(aid, ids, []kigen.Date{date("2027-01-01"), date("2027-01-02")})
+		err := s.SetCardsNextNoticeOn(ctx, cs)
 		wantErr(t, err, store.ErrNotFound, "SetCardsNextNoticeOn")
 		err = s.InTx(ctx, func(tx store.Tx) error {
-			wantErr(t, tx.SetCardsNextNoticeOn(ctx, aid, ids, []kigen.Date{date("2027-01-01"), date("2027-01-02")}),
-				store.ErrNotFound, "SetCardsNextNoticeOn in a Tx")
+			wantErr(t, tx.SetCardsNextNoticeOn(ctx, cs), store.ErrNotFound, "SetCardsNextNoticeOn in a Tx")
 			return nil
 		})
 		must(t, err, "InTx")
@@ -239,13 +240,19 @@ func testSetCardsNextNoticeOn(t *testing.T, s store.Store) {
 		t.Errorf("next dates changed despite ErrNotFound (-want +got):\n%s", d)
 	}
 
-	must(t, s.SetCardsNextNoticeOn(ctx, aid, nil, nil), "SetCardsNextNoticeOn(none)")
+	// A card listed twice.
+	err := s.SetCardsNextNoticeOn(ctx, cardNexts(aid, []int64{c2.ID, c2.ID}, []kigen.Date{date("2027-01-01"), date("2027-01-02")}))
+	wantErr(t, err, store.ErrConflict, "SetCardsNextNoticeOn(a card twice)")
+
+	must(t, s.SetCardsNextNoticeOn(ctx, nil), "SetCardsNextNoticeOn(none)")
+	// Cards of two municipalities at once, each with its own.
 	ids := []int64{c3.ID, a.Card.ID, c2.ID}
 	next := []kigen.Date{{}, date("2027-05-31"), date("2027-06-02")}
-	must(t, s.SetCardsNextNoticeOn(ctx, aid, ids, next), "SetCardsNextNoticeOn")
+	cs := append(cardNexts(aid, ids, next), store.CardNext{MunicipalityID: b.Municipality.ID, CardID: b.Card.ID, On: date("2027-06-03")})
+	must(t, s.SetCardsNextNoticeOn(ctx, cs), "SetCardsNextNoticeOn")
 	want := start
-	for i, id := range ids {
-		want[id] = next[i]
+	for _, c := range cs {
+		want[c.CardID] = c.On
 	}
 	if d := diff(want, before()); d != "" {
 		t.Errorf("next dates mismatch (-want +got):\n%s", d)
@@ -254,14 +261,36 @@ func testSetCardsNextNoticeOn(t *testing.T, s store.Store) {
 
 func testTickBulkEmpty(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	m := MustCreateMunicipality(t, ctx, s, "012033")
-	created, err := s.CreateNotices(ctx, m.ID, nil)
+	created, err := s.CreateNotices(ctx, nil)
 	must(t, err, "CreateNotices(none)")
 	if len(created) != 0 {
 		t.Errorf("CreateNotices(none) = %v, want none", created)
 	}
-	must(t, s.CreateMessages(ctx, m.ID, nil), "CreateMessages(none)")
-	must(t, s.SetCardsNextNoticeOn(ctx, m.ID, []int64{}, []kigen.Date{}), "SetCardsNextNoticeOn(none)")
+	must(t, s.CreateMessages(ctx, nil), "CreateMessages(none)")
+	must(t, s.SetCardsNextNoticeOn(ctx, []store.CardNext{}), "SetCardsNextNoticeOn(none)")
+	hs, err := s.ListHoldings(ctx, nil)
+	must(t, err, "ListHoldings(none)")
+	if len(hs) != 0 {
+		t.Errorf("ListHoldings(none) = %v, want none", hs)
+	}
+}
+
+// scoped returns ns, each in municipality m.
+func scoped(m int64, ns ...*kigen.Notice) []store.ScopedNotice {
+	out := make([]store.ScopedNotice, len(ns))
+	for i, n := range ns {
+		out[i] = store.ScopedNotice{MunicipalityID: m, Notice: n}
+	}
+	return out
+}
+
+// cardNexts returns next[i] for ids[i], all in municipality m.
+func cardNexts(m int64, ids []int64, next []kigen.Date) []store.CardNext {
+	out := make([]store.CardNext, len(ids))
+	for i, id := range ids {
+		out[i] = store.CardNext{MunicipalityID: m, CardID: id, On: next[i]}
+	}
+	return out
 }
 
 // sortedIDs returns a sorted copy of ids.
