@@ -98,11 +98,12 @@ type TickSummary struct {
 // batches of residents, in one transaction each, until no card is due on
 // or before today:
 //
-//   - up to BatchSize residents with a due card (earliest due first) are
-//     loaded with their contacts, cards and notices, and planned with
-//     kigen.Plan, in resident ID order;
+//   - up to BatchSize residents with a due card are loaded with their
+//     contacts, cards and notices (one store.ListHoldings, whatever the
+//     municipalities), and planned with kigen.Plan, in municipality and
+//     resident ID order;
 //   - every notice due is recorded (TickDate today), with one
-//     store.CreateNotices per municipality. One already recorded was
+//     store.CreateNotices for the batch. One already recorded was
 //     recorded by a concurrent tick and travels in that tick's message, so
 //     it is skipped here;
 //   - the notices this tick recorded for a resident go in one message per
@@ -114,10 +115,10 @@ type TickSummary struct {
 //
 // Tick is idempotent: a second tick on the same day finds nothing due and
 // plans nothing, and two ticks running at once record each notice once and
-// put it in exactly one message per channel. A batch writes municipality
-// by municipality in ascending ID order, and each municipality's residents
-// in ascending ID order, so that two ticks' transactions on PostgreSQL
-// wait for each other rather than deadlock.
+// put it in exactly one message per channel. A batch writes its residents
+// in ascending municipality, then resident ID order (compareKeys), so that
+// two ticks' transactions on PostgreSQL wait for each other rather than
+// deadlock.
 //
 // A card that comes due again during the tick (an import re-planned it) is
 // planned again; a batch of nothing but such cards that records nothing
