@@ -825,3 +825,116 @@ func BenchmarkTick(b *testing.B) {
 		run(b, func(b *testing.B) store.Store { return postgrestest.NewStore(b) })
 	})
 }
+
+// TestPlanner_StatementsPerBatch: a batch spanning many municipalities
+// reads and writes them with the same few statements as a batch of one
+// (Japan has about 1,700 municipalities; a statement per municipality per
+// batch was most of a national tick's time).
+func TestPlanner_StatementsPerBatch(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		today := kigen.MustParseISODate("2026-12-01")
+		const municipalities, each = 40, 5
+		for i := range municipalities {
+			m := storetest.MustCreateMunicipality(t, ctx, s, fmt.Sprintf("%06d", 100000+i))
+			seedDue(t, ctx, s, m.ID, fmt.Sprint("M", i), each, today, kigen.PrefBoth)
+		}
+		cs := &countingStore{Store: s, calls: map[string]int{}}
+		p := &scheduler.Planner{Store: cs, BatchSize: 100, Concurrency: 2,
+			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		sum, err := p.Tick(ctx, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Notices != municipalities*each || sum.Messages != 2*municipalities*each || sum.Batches != 2 {
+			t.Fatalf("tick = %d notices, %d messages in %d batches; want %d, %d in 2",
+				sum.Notices, sum.Messages, sum.Batches, municipalities*each, 2*municipalities*each)
+		}
+		// Each of the two batches spans 20 municipalities; the loop's
+		// final read finds nothing due.
+		want := map[string]int{"ListHoldings": 2, "CreateNotices": 2, "CreateMessages": 2, "SetCardsNextNoticeOn": 2}
+		if d := cmp.Diff(want, cs.counts()); d != "" {
+			t.Errorf("statements in the tick's transactions (-want +got):\n%s", d)
+		}
+	})
+}
+
+// countingStore counts the calls its transactions make to the reads and
+// writes a tick could make per resident or per municipality.
+type countingStore struct {
+	store.Store
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (s *countingStore) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.InTx(ctx, func(tx store.Tx) error { return fn(countingTx{tx, s}) })
+}
+
+func (s *countingStore) count(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[name]++
+}
+
+func (s *countingStore) counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
+}
+
+type countingTx struct {
+	store.Tx
+	s *countingStore
+}
+
+func (tx countingTx) ListHoldings(ctx context.Context, keys []store.ResidentKey) ([]*store.Holding, error) {
+	tx.s.count("ListHoldings")
+	return tx.Tx.ListHoldings(ctx, keys)
+}
+
+func (tx countingTx) CreateNotices(ctx context.Context, ns []store.ScopedNotice) ([]bool, error) {
+	tx.s.count("CreateNotices")
+	return tx.Tx.CreateNotices(ctx, ns)
+}
+
+func (tx countingTx) CreateMessages(ctx context.Context, ms []*kigen.Message) error {
+	tx.s.count("CreateMessages")
+	return tx.Tx.CreateMessages(ctx, ms)
+}
+
+func (tx countingTx) SetCardsNextNoticeOn(ctx context.Context, cs []store.CardNext) error {
+	tx.s.count("SetCardsNextNoticeOn")
+	return tx.Tx.SetCardsNextNoticeOn(ctx, cs)
+}
+
+func (tx countingTx) ListResidents(ctx context.Context, f store.ResidentFilter) ([]*kigen.Resident, error) {
+	tx.s.count("ListResidents")
+	return tx.Tx.ListResidents(ctx, f)
+}
+
+func (tx countingTx) ListContacts(ctx context.Context, m int64, ids ...int64) ([]*kigen.Contact, error) {
+	tx.s.count("ListContacts")
+	return tx.Tx.ListContacts(ctx, m, ids...)
+}
+
+func (tx countingTx) ListCards(ctx context.Context, m int64, ids ...int64) ([]*kigen.Card, error) {
+	tx.s.count("ListCards")
+	return tx.Tx.ListCards(ctx, m, ids...)
+}
+
+func (tx countingTx) ListNotices(ctx context.Context, m int64, ids ...int64) ([]*kigen.Notice, error) {
+	tx.s.count("ListNotices")
+	return tx.Tx.ListNotices(ctx, m, ids...)
+}
+
+func (tx countingTx) CreateNotice(ctx context.Context, m int64, n *kigen.Notice) error {
+	tx.s.count("CreateNotice")
+	return tx.Tx.CreateNotice(ctx, m, n)
+}
+
+func (tx countingTx) SetCardNextNoticeOn(ctx context.Context, m, id int64, on kigen.Date) error {
+	tx.s.count("SetCardNextNoticeOn")
+	return tx.Tx.SetCardNextNoticeOn(ctx, m, id, on)
+}
