@@ -216,12 +216,12 @@ func (cfg Config) jobTimeout() time.Duration {
 // tickConcurrency is how many batches the tick plans at once. PostgreSQL
 // works its connections in parallel, and a batch spends part of its time
 // waiting on round trips and its commit: two a core, measured best on 2
-// cores (3.0 s for the 4 M tick with 2, 2.9 s with 3, 2.8 s with 4), but
-// one connection of the pool is left for River's workers and /readyz.
-// SQLite has one connection.
+// cores (3.0 s for the 4 M tick with 2, 2.9 s with 3, 2.8 s with 4). Two
+// connections of the pool are left to River (its listener holds one) and
+// /readyz. SQLite has one connection.
 func tickConcurrency(s store.Store) int {
 	if ps, ok := s.(*postgres.Store); ok {
-		return max(1, min(2*runtime.NumCPU(), int(ps.Pool().Config().MaxConns)-1))
+		return max(1, min(2*runtime.NumCPU(), int(ps.Pool().Config().MaxConns)-2))
 	}
 	return 1
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,10 +43,26 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// DefaultMaxConns is the pool size Open uses unless url sets
+// pool_max_conns: pgx's default (4, or one a core) is smaller than what
+// one kigen serve uses at once — River's listener holds one connection,
+// its producer and delivery workers take others, and the tick plans
+// batches side by side.
+const DefaultMaxConns = 8
+
 // Open connects to the database at url (a PostgreSQL URL or DSN) and checks
-// that it answers. It does not migrate: call Migrate.
+// that it answers. It does not migrate: call Migrate. The pool has
+// DefaultMaxConns connections (or one a core, if more) unless url sets
+// pool_max_conns.
 func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
