@@ -387,7 +387,6 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 		kinds   []kigen.CardKind // of notices[i]
 		owner   []int            // notices[i] is for hs[owner[i]]
 		next    []store.CardNext // the cards whose next date changes
-		changed []*kigen.Card
 	)
 	for i, h := range hs {
 		o := kigen.Plan(h.Holder(), today)
@@ -402,7 +401,6 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 		for j, cp := range o.Cards {
 			if c := h.Cards[j]; cp.Next != c.NextNoticeOn {
 				next = append(next, store.CardNext{MunicipalityID: m, CardID: c.ID, On: cp.Next})
-				changed = append(changed, c)
 			}
 		}
 	}
@@ -458,11 +456,6 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 	if err := p.setNext(ctx, tx, next); err != nil {
 		return err
 	}
-	for i, c := range changed {
-		if next[i].CardID != 0 {
-			c.NextNoticeOn = next[i].On
-		}
-	}
 	if p.Enqueue != nil && len(b.messageIDs) > 0 {
 		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
 			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
@@ -472,8 +465,7 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 }
 
 // setNext stores the cards' next dates in tx. A card deleted since it was
-// read (then, and only then, one card at a time) is skipped, its CardID set
-// to 0.
+// read (then, and only then, one card at a time) is skipped.
 func (p *Planner) setNext(ctx context.Context, tx store.Tx, next []store.CardNext) error {
 	if len(next) == 0 {
 		return nil
@@ -482,12 +474,9 @@ func (p *Planner) setNext(ctx context.Context, tx store.Tx, next []store.CardNex
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	for i, c := range next {
+	for _, c := range next {
 		err := tx.SetCardNextNoticeOn(ctx, c.MunicipalityID, c.CardID, c.On)
-		if errors.Is(err, store.ErrNotFound) {
-			next[i].CardID = 0
-			continue
-		} else if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}

@@ -108,27 +108,27 @@ func (q queries) CreateNotices(ctx context.Context, ns []store.ScopedNotice) (cr
 	return created, nil
 }
 
-// createMessagesSQL is createMessageSQL over arrays: the messages ($4-$8,
-// one element each) and their notice links ($9 the message's ordinal, $10
+// createMessagesSQL is createMessageSQL over arrays: the messages ($3-$7,
+// one element each) and their notice links ($8 the message's ordinal, $9
 // the notice). Each message's ID is drawn from the identity's sequence
 // first, so that the links can name it; the guard checks every
-// municipality ($1), every notice ($2 its message's municipality, $10) and
-// every resident ($3 its municipality, $5).
+// municipality ($1, distinct), every notice ($2 its message's
+// municipality, $9) and every resident ($3 its municipality, $4).
 var createMessagesSQL = `
 WITH ok AS (
     SELECT (SELECT coalesce(bool_and(EXISTS (SELECT FROM municipalities WHERE id = u.m)), true) FROM unnest($1::bigint[]) AS u (m))
-       AND ` + ownedInSQL("notices", "$2", "$10") + `
-       AND ` + ownedInSQL("residents", "$3", "$5") + ` AS ok
+       AND ` + ownedInSQL("notices", "$2", "$9") + `
+       AND ` + ownedInSQL("residents", "$3", "$4") + ` AS ok
 ), m AS MATERIALIZED (
     SELECT i.*, nextval(pg_get_serial_sequence('messages', 'id')) AS id
-    FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::date[], $8::text[]) WITH ORDINALITY AS i (municipality_id, resident_id, channel, tick_date, state, ord)
+    FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::date[], $7::text[]) WITH ORDINALITY AS i (municipality_id, resident_id, channel, tick_date, state, ord)
     WHERE (SELECT ok FROM ok)
 ), msg AS (
     INSERT INTO messages (id, municipality_id, resident_id, channel, tick_date, state, created_at, updated_at)
-    SELECT id, municipality_id, resident_id, channel, tick_date, state, $11, $11 FROM m ORDER BY ord
+    SELECT id, municipality_id, resident_id, channel, tick_date, state, $10, $10 FROM m ORDER BY ord
 ), links AS (
     INSERT INTO message_notices (message_id, notice_id)
-    SELECT m.id, l.notice_id FROM unnest($9::bigint[], $10::bigint[]) AS l (ord, notice_id) JOIN m ON m.ord = l.ord
+    SELECT m.id, l.notice_id FROM unnest($8::bigint[], $9::bigint[]) AS l (ord, notice_id) JOIN m ON m.ord = l.ord
 )
 SELECT ok.ok, m.ord, m.id FROM ok LEFT JOIN m ON true`
 
@@ -140,7 +140,6 @@ func (q queries) CreateMessages(ctx context.Context, ms []*kigen.Message) (err e
 	var (
 		municipalities = make([]int64, len(ms))
 		residentIDs    = make([]pgtype.Int8, len(ms))
-		residentMs     = make([]int64, len(ms))
 		channels       = make([]string, len(ms))
 		ticks          = make([]pgtype.Date, len(ms))
 		states         = make([]string, len(ms))
@@ -159,7 +158,6 @@ func (q queries) CreateMessages(ctx context.Context, ms []*kigen.Message) (err e
 		}
 		municipalities[i], residentIDs[i], channels[i], ticks[i], states[i] =
 			m.MunicipalityID, nullID(m.ResidentID), string(m.Channel), dateArg(m.TickDate), string(state)
-		residentMs[i] = m.MunicipalityID
 		for _, id := range ids {
 			linkMs = append(linkMs, m.MunicipalityID)
 			linkOrds = append(linkOrds, int64(i+1))
@@ -167,7 +165,7 @@ func (q queries) CreateMessages(ctx context.Context, ms []*kigen.Message) (err e
 		}
 	}
 	now := q.now()
-	rows, err := q.db.Query(ctx, createMessagesSQL, distinct(municipalities), nonNil(linkMs), residentMs,
+	rows, err := q.db.Query(ctx, createMessagesSQL, distinct(municipalities), nonNil(linkMs),
 		municipalities, residentIDs, channels, ticks, states, nonNil(linkOrds), nonNil(linkNotices), now)
 	if err != nil {
 		return err
