@@ -189,11 +189,14 @@ type Queries interface {
 	ListNotices(ctx context.Context, municipalityID int64, cardIDs ...int64) ([]*kigen.Notice, error)
 	// ListHoldings reads, for the tick, the residents named by keys, of
 	// any municipalities, each matched on its municipality and ID, with
-	// their contacts, cards and the notices of those cards: the Holdings
-	// HoldingsOf would return, municipality by municipality, in the order of
-	// keys. A key naming no resident of its municipality is left out. It
-	// makes a few statements whatever the number of municipalities; call it
-	// in a transaction for a consistent read.
+	// their contacts and cards: the Holdings HoldingsOf would return,
+	// municipality by municipality, in the order of keys — except that
+	// Notices holds only what kigen.Plan reads of them, the notices for
+	// each card's current expiry, and of those only the key (CardID,
+	// ExpiresOn, Stage; no ID, TickDate or CreatedAt). A key naming no
+	// resident of its municipality is left out. It makes a few statements
+	// whatever the number of municipalities; call it in a transaction for a
+	// consistent read.
 	ListHoldings(ctx context.Context, keys []ResidentKey) ([]*Holding, error)
 
 	// CreateMessage records m with the notices it carries and sets its ID and

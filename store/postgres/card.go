@@ -113,15 +113,19 @@ func (q queries) ListDueCards(ctx context.Context, on kigen.Date, limit int) (_ 
 	rows, _ := q.db.Query(ctx, listDueCardsSQL, dateArg(on), limit)
 	return collect(rows, func(row pgx.CollectableRow) (store.DueCard, error) {
 		var d store.DueCard
-		err := row.Scan(&d.CardID, &d.MunicipalityID, &d.ResidentID, &d.NextNoticeOn)
+		err := row.Scan(&d.CardID, &d.MunicipalityID, &d.ResidentID, date{&d.NextNoticeOn})
 		return d, err
 	})
 }
 
-func scanCard(row pgx.CollectableRow) (*kigen.Card, error) {
+func scanCard(row pgx.CollectableRow) (*kigen.Card, error) { return scanCardWith(row) }
+
+// scanCardWith scans cardColumns and then, into extra, the columns a query
+// selects after them.
+func scanCardWith(row pgx.Row, extra ...any) (*kigen.Card, error) {
 	var c kigen.Card
-	err := row.Scan(&c.ID, &c.ResidentID, &c.Kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
-		&c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(append([]any{&c.ID, &c.ResidentID, text[kigen.CardKind]{&c.Kind}, date{&c.ExpiresOn},
+		date{&c.RenewalAppliedOn}, date{&c.NextNoticeOn}, &c.CreatedAt, &c.UpdatedAt}, extra...)...)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, err
 }

@@ -72,7 +72,7 @@ func (q queries) DeleteContact(ctx context.Context, municipalityID, residentID i
 
 func scanContact(row pgx.CollectableRow) (*kigen.Contact, error) {
 	var c kigen.Contact
-	err := row.Scan(&c.ID, &c.ResidentID, &c.Channel, &c.Address, &c.Consent, &c.OptedOut, &c.Failed,
+	err := row.Scan(&c.ID, &c.ResidentID, text[kigen.Channel]{&c.Channel}, &c.Address, &c.Consent, &c.OptedOut, &c.Failed,
 		&c.CreatedAt, &c.UpdatedAt)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, err

@@ -66,7 +66,7 @@ func (q queries) GetMessage(ctx context.Context, id int64) (_ *kigen.Message, er
 			m        kigen.Message
 			resident pgtype.Int8
 		)
-		err := row.Scan(&m.ID, &m.MunicipalityID, &resident, &m.Channel, &m.TickDate, &m.State,
+		err := row.Scan(&m.ID, &m.MunicipalityID, &resident, text[kigen.Channel]{&m.Channel}, date{&m.TickDate}, text[kigen.MessageState]{&m.State},
 			&m.CreatedAt, &m.UpdatedAt, &m.NoticeIDs)
 		m.ResidentID = resident.Int64
 		m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()

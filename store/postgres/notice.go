@@ -61,7 +61,7 @@ ORDER BY id`, municipalityID, cardIDs)
 
 func scanNotice(row pgx.CollectableRow) (*kigen.Notice, error) {
 	var n kigen.Notice
-	err := row.Scan(&n.ID, &n.CardID, &n.ExpiresOn, &n.Stage, &n.TickDate, &n.CreatedAt)
+	err := row.Scan(&n.ID, &n.CardID, date{&n.ExpiresOn}, text[kigen.Stage]{&n.Stage}, date{&n.TickDate}, &n.CreatedAt)
 	n.CreatedAt = n.CreatedAt.UTC()
 	return &n, err
 }

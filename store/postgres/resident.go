@@ -93,7 +93,7 @@ func (q queries) DeleteResident(ctx context.Context, municipalityID, id int64) (
 
 func scanResident(row pgx.CollectableRow) (*kigen.Resident, error) {
 	var r kigen.Resident
-	err := row.Scan(&r.ID, &r.MunicipalityID, &r.Ref, &r.Name, &r.Language, &r.Status, &r.Channel,
+	err := row.Scan(&r.ID, &r.MunicipalityID, &r.Ref, &r.Name, text[kigen.Language]{&r.Language}, text[kigen.Status]{&r.Status}, text[kigen.ChannelPref]{&r.Channel},
 		&r.CreatedAt, &r.UpdatedAt)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return &r, err

@@ -10,6 +10,7 @@ import (
 
 	"kigen"
 	"kigen/store"
+	"kigen/store/postgres"
 	"kigen/store/postgres/postgrestest"
 )
 
@@ -19,11 +20,7 @@ import (
 func TestStore_InTx_Duplicate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := postgrestest.NewStore(t)
-	m := &kigen.Municipality{Code: "012033", Name: "小樽市"}
-	if err := s.CreateMunicipality(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	s, m := newStoreWithMunicipality(t)
 	r := &kigen.Resident{MunicipalityID: m.ID, Ref: "A1", Language: kigen.English, Status: kigen.FixedPeriod}
 	if _, err := s.UpsertResident(ctx, r); err != nil {
 		t.Fatal(err)
@@ -154,4 +151,16 @@ func TestStore_Now(t *testing.T) {
 			t.Errorf("card %s not listed", c.Kind)
 		})
 	}
+}
+
+// newStoreWithMunicipality returns a new store in a schema of its own, with
+// one municipality.
+func newStoreWithMunicipality(t *testing.T) (*postgres.Store, *kigen.Municipality) {
+	t.Helper()
+	s := postgrestest.NewStore(t)
+	m := &kigen.Municipality{Code: "012033", Name: "小樽市"}
+	if err := s.CreateMunicipality(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	return s, m
 }

@@ -61,11 +61,15 @@ func (q queries) ListCards(ctx context.Context, municipalityID int64, residentID
 
 const cardColumns = `id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at`
 
-func scanCard(row rowScanner) (*kigen.Card, error) {
+func scanCard(row rowScanner) (*kigen.Card, error) { return scanCardWith(row) }
+
+// scanCardWith scans cardColumns and then, into extra, the columns a query
+// selects after them.
+func scanCardWith(row rowScanner, extra ...any) (*kigen.Card, error) {
 	var c kigen.Card
 	var kind string
-	err := row.Scan(&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
-		timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
+	err := row.Scan(append([]any{&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
+		timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt}}, extra...)...)
 	c.Kind = kigen.CardKind(kind)
 	return &c, err
 }

@@ -2,6 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"strings"
+
+	"kigen"
 
 	"kigen/store"
 )
@@ -17,16 +21,16 @@ const (
 	holdingContactsSQL = `SELECT c.id, c.resident_id, c.channel, c.address, c.consent, c.opted_out, c.failed, c.created_at, c.updated_at
 		FROM ` + holdingKeysSQL + ` JOIN contacts c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1
 		ORDER BY c.resident_id, c.channel`
-	holdingCardsSQL = `SELECT c.id, c.resident_id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on, c.created_at, c.updated_at
+	// The cards with the stages sent for their current expiry, which is
+	// all of the notices kigen.Plan reads.
+	holdingCardsSQL = `SELECT c.id, c.resident_id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on, c.created_at, c.updated_at,
+		(SELECT group_concat(n.stage) FROM notices n
+		  WHERE n.card_id = c.id AND n.expires_on = c.expires_on AND n.municipality_id = c.municipality_id)
 		FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1
 		ORDER BY c.resident_id, c.kind`
-	holdingNoticesSQL = `SELECT n.id, n.card_id, n.expires_on, n.stage, n.tick_date, n.created_at
-		FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1
-		JOIN notices n ON n.card_id = c.id AND n.municipality_id = c.municipality_id
-		ORDER BY n.id`
 )
 
-// ListHoldings implements store.Queries with four queries.
+// ListHoldings implements store.Queries with three queries.
 func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ []*store.Holding, err error) {
 	defer wrap(&err, "ListHoldings(%d residents)", len(keys))
 	if len(keys) == 0 {
@@ -45,11 +49,21 @@ func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ 
 	if err != nil {
 		return nil, err
 	}
-	cards, err := queryAll(ctx, q.db, scanCard, holdingCardsSQL, arg)
-	if err != nil {
-		return nil, err
-	}
-	notices, err := queryAll(ctx, q.db, scanNotice, holdingNoticesSQL, arg)
+	var notices []*kigen.Notice
+	cards, err := queryAll(ctx, q.db, func(row rowScanner) (*kigen.Card, error) {
+		var stages sql.NullString
+		c, err := scanCardWith(row, &stages)
+		if err != nil || stages.String == "" {
+			return c, err
+		}
+		list := strings.Split(stages.String, ",")
+		sent := make([]kigen.Notice, len(list))
+		for i, st := range list {
+			sent[i] = kigen.Notice{CardID: c.ID, ExpiresOn: c.ExpiresOn, Stage: kigen.Stage(st)}
+			notices = append(notices, &sent[i])
+		}
+		return c, nil
+	}, holdingCardsSQL, arg)
 	if err != nil {
 		return nil, err
 	}

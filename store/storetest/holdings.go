@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"cmp"
+	"slices"
 	"testing"
 
 	"kigen"
@@ -9,7 +11,8 @@ import (
 
 // testListHoldingsMatchesHoldingsOf reads residents of three municipalities
 // at once and finds what HoldingsOf finds municipality by municipality, in
-// the order of the keys.
+// the order of the keys — except that of the notices it reads only the
+// keys of those for each card's current expiry.
 func testListHoldingsMatchesHoldingsOf(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := MustCreateTenant(t, ctx, s, "012033")
@@ -44,6 +47,9 @@ func testListHoldingsMatchesHoldingsOf(t *testing.T, s store.Store) {
 		must(t, err, "HoldingsOf")
 		want = append(want, hs...)
 	}
+	for _, h := range want {
+		h.Notices = currentNoticeKeys(h)
+	}
 	for _, q := range []struct {
 		name string
 		run  func(keys []store.ResidentKey) ([]*store.Holding, error)
@@ -59,12 +65,16 @@ func testListHoldingsMatchesHoldingsOf(t *testing.T, s store.Store) {
 	} {
 		got, err := q.run(keys)
 		must(t, err, "ListHoldings on the "+q.name)
+		for _, h := range got {
+			slices.SortFunc(h.Notices, compareNoticeKeys)
+		}
 		if d := diff(want, got); d != "" {
 			t.Errorf("ListHoldings on the %s mismatch (-want +got):\n%s", q.name, d)
 		}
 	}
-	if got := want[1]; len(got.Contacts) != 2 || len(got.Cards) != 2 || len(got.Notices) != 3 {
-		t.Errorf("the second resident's holding has %d contacts, %d cards, %d notices; want 2, 2, 3",
+	// Not the notice for the residence card's earlier expiry.
+	if got := want[1]; len(got.Contacts) != 2 || len(got.Cards) != 2 || len(got.Notices) != 2 {
+		t.Errorf("the second resident's holding has %d contacts, %d cards, %d notices; want 2, 2, 2",
 			len(got.Contacts), len(got.Cards), len(got.Notices))
 	}
 }
@@ -87,7 +97,7 @@ func testListHoldingsScoped(t *testing.T, s store.Store) {
 	}
 	h := got[0]
 	if len(h.Contacts) != 1 || len(h.Cards) != 1 || len(h.Notices) != 1 ||
-		h.Contacts[0].ID != b.Contact.ID || h.Cards[0].ID != b.Card.ID || h.Notices[0].ID != b.Notice.ID {
+		h.Contacts[0].ID != b.Contact.ID || h.Cards[0].ID != b.Card.ID || h.Notices[0].Key() != b.Notice.Key() {
 		t.Errorf("b's holding = %+v, want its own contact, card and notice only", h)
 	}
 }
@@ -161,4 +171,25 @@ func testCreateMessagesAcrossMunicipalities(t *testing.T, s store.Store) {
 			t.Errorf("%s's notice is carried by no email of its municipality", tc.tn.Municipality.Code)
 		}
 	}
+}
+
+// currentNoticeKeys returns what ListHoldings reads of h's notices: the
+// keys of those for their card's current expiry, in key order.
+func currentNoticeKeys(h *store.Holding) []*kigen.Notice {
+	expires := map[int64]kigen.Date{}
+	for _, c := range h.Cards {
+		expires[c.ID] = c.ExpiresOn
+	}
+	var out []*kigen.Notice
+	for _, n := range h.Notices {
+		if e, ok := expires[n.CardID]; ok && n.ExpiresOn == e {
+			out = append(out, &kigen.Notice{CardID: n.CardID, ExpiresOn: n.ExpiresOn, Stage: n.Stage})
+		}
+	}
+	slices.SortFunc(out, compareNoticeKeys)
+	return out
+}
+
+func compareNoticeKeys(a, b *kigen.Notice) int {
+	return cmp.Or(cmp.Compare(a.CardID, b.CardID), cmp.Compare(a.Stage, b.Stage))
 }
