@@ -386,11 +386,13 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 		notices []store.ScopedNotice
 		kinds   []kigen.CardKind // of notices[i]
 		owner   []int            // notices[i] is for hs[owner[i]]
-		next    []store.CardNext // the cards whose next date changes
+		plans   []store.CardNext // every card's next date, in key order
+		changed []bool           // plans[i] differs from the card's stored date
 	)
-	for i, h := range hs {
+	for i := range hs {
+		h := &hs[i]
 		o := kigen.Plan(h.Holder(), today)
-		m := h.Resident.MunicipalityID
+		m := h.Key.MunicipalityID
 		for _, d := range o.Due {
 			notices = append(notices, store.ScopedNotice{MunicipalityID: m, Notice: &kigen.Notice{
 				CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today}})
@@ -399,9 +401,21 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 		}
 		// Plan returns one CardPlan per card, in the order of h.Cards.
 		for j, cp := range o.Cards {
-			if c := h.Cards[j]; cp.Next != c.NextNoticeOn {
-				next = append(next, store.CardNext{MunicipalityID: m, CardID: c.ID, On: cp.Next})
-			}
+			plans = append(plans, store.CardNext{MunicipalityID: m, CardID: cp.CardID, On: cp.Next})
+			changed = append(changed, cp.Next != h.Cards[j].NextNoticeOn)
+		}
+	}
+	// The cards whose next date changes, and those given a notice even if
+	// it does not (rare): setting a card's next date also stores the
+	// stages recorded for it, which the next tick reads (ListHoldings).
+	given := make(map[int64]bool, len(notices))
+	for _, sn := range notices {
+		given[sn.Notice.CardID] = true
+	}
+	var next []store.CardNext
+	for i, cn := range plans {
+		if changed[i] || given[cn.CardID] {
+			next = append(next, cn)
 		}
 	}
 
@@ -424,18 +438,15 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 		b.notices++
 	}
 	var msgs []*kigen.Message
-	for i, h := range hs {
+	for i := range hs {
 		if len(noticeIDs[i]) == 0 {
 			continue
 		}
-		contacts := make([]kigen.Contact, 0, len(h.Contacts))
-		for _, c := range h.Contacts {
-			contacts = append(contacts, *c)
-		}
-		for _, ch := range kigen.SendChannels(h.Resident.Channel, contacts) {
+		h := &hs[i]
+		for _, ch := range h.SendChannels() {
 			msgs = append(msgs, &kigen.Message{
-				MunicipalityID: h.Resident.MunicipalityID,
-				ResidentID:     h.Resident.ID,
+				MunicipalityID: h.Key.MunicipalityID,
+				ResidentID:     h.Key.ResidentID,
 				Channel:        ch,
 				TickDate:       today,
 				State:          kigen.MessagePlanned,

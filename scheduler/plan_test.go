@@ -889,7 +889,7 @@ type countingTx struct {
 	s *countingStore
 }
 
-func (tx countingTx) ListHoldings(ctx context.Context, keys []store.ResidentKey) ([]*store.Holding, error) {
+func (tx countingTx) ListHoldings(ctx context.Context, keys []store.ResidentKey) ([]store.TickHolding, error) {
 	tx.s.count("ListHoldings")
 	return tx.Tx.ListHoldings(ctx, keys)
 }

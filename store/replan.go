@@ -80,15 +80,14 @@ func HoldingsOf(ctx context.Context, q Queries, municipalityID int64, rs []*kige
 			return nil, fmt.Errorf("load notices: %w", err)
 		}
 	}
-	return AssembleHoldings(rs, contacts, cards, notices), nil
+	return assembleHoldings(rs, contacts, cards, notices), nil
 }
 
-// AssembleHoldings returns a Holding for each resident of rs, in order,
+// assembleHoldings returns a Holding for each resident of rs, in order,
 // with the contacts, cards and notices among those given that are theirs
 // (matched by resident and card ID, which are unique across
-// municipalities), each list in the order given. It is for the stores'
-// ListHoldings, which read the rows already matched on municipality.
-func AssembleHoldings(rs []*kigen.Resident, contacts []*kigen.Contact, cards []*kigen.Card, notices []*kigen.Notice) []*Holding {
+// municipalities), each list in the order given.
+func assembleHoldings(rs []*kigen.Resident, contacts []*kigen.Contact, cards []*kigen.Card, notices []*kigen.Notice) []*Holding {
 	out := make([]*Holding, 0, len(rs))
 	byID := make(map[int64]*Holding, len(rs))
 	for _, r := range rs {
@@ -124,24 +123,6 @@ func DistinctKeys(keys []ResidentKey) []ResidentKey {
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// InKeyOrder returns the residents of rs in the order of keys, each matched
-// on municipality and ID; a key with no resident in rs is left out, and a
-// key given twice gives its resident once.
-func InKeyOrder(keys []ResidentKey, rs []*kigen.Resident) []*kigen.Resident {
-	byKey := make(map[ResidentKey]*kigen.Resident, len(rs))
-	for _, r := range rs {
-		byKey[ResidentKey{MunicipalityID: r.MunicipalityID, ResidentID: r.ID}] = r
-	}
-	out := make([]*kigen.Resident, 0, len(rs))
-	for _, k := range keys {
-		if r := byKey[k]; r != nil {
-			out = append(out, r)
-			delete(byKey, k)
 		}
 	}
 	return out

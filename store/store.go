@@ -148,8 +148,9 @@ type Queries interface {
 	// ErrNotFound if the card is not in this municipality.
 	SetCardRenewalApplied(ctx context.Context, municipalityID, cardID int64, on kigen.Date) error
 	// SetCardNextNoticeOn stores the date the card's next notice falls due
-	// (the zero Date: none). ErrNotFound if the card is not in this
-	// municipality.
+	// (the zero Date: none), and with it the stages of the notices recorded
+	// for the card's expiry as of now, which ListHoldings reads.
+	// ErrNotFound if the card is not in this municipality.
 	SetCardNextNoticeOn(ctx context.Context, municipalityID, cardID int64, on kigen.Date) error
 	// SetSMSOptOut switches every SMS contact with this number (E.164), in
 	// every municipality, opted out (STOP) or back in (START), and returns
@@ -188,16 +189,24 @@ type Queries interface {
 	// municipality, ordered by ID.
 	ListNotices(ctx context.Context, municipalityID int64, cardIDs ...int64) ([]*kigen.Notice, error)
 	// ListHoldings reads, for the tick, the residents named by keys, of
-	// any municipalities, each matched on its municipality and ID, with
-	// their contacts and cards: the Holdings HoldingsOf would return,
-	// municipality by municipality, in the order of keys — except that
-	// Notices holds only what kigen.Plan reads of them, the notices for
-	// each card's current expiry, and of those only the key (CardID,
-	// ExpiresOn, Stage; no ID, TickDate or CreatedAt). A key naming no
-	// resident of its municipality is left out. It makes a few statements
-	// whatever the number of municipalities; call it in a transaction for a
+	// any municipalities, each matched on its municipality and ID: what
+	// kigen.Plan and kigen.SendChannels take of each, their contacts and
+	// cards, and the keys of the notices recorded for each card's current
+	// expiry (TickHolding) — what HoldingsOf would return, municipality by
+	// municipality, less what the rules do not read. The holdings come in
+	// the order of keys, a key given twice once; a key naming no resident
+	// of its municipality is left out. It makes a few statements whatever
+	// the number of municipalities; call it in a transaction for a
 	// consistent read.
-	ListHoldings(ctx context.Context, keys []ResidentKey) ([]*Holding, error)
+	//
+	// A card's notices are those stored with its next date (as
+	// SetCardNextNoticeOn and SetCardsNextNoticeOn store them), unless its
+	// expiry changed since, when they are read afresh: never a notice not
+	// recorded, but one recorded after the card's next date was last set
+	// may be missing — at worst planned again, and then found recorded
+	// (CreateNotices). The tick sets the next date of every card it
+	// records a notice for, after recording it.
+	ListHoldings(ctx context.Context, keys []ResidentKey) ([]TickHolding, error)
 
 	// CreateMessage records m with the notices it carries and sets its ID and
 	// timestamps; an empty State is stored as planned. The municipality, the

@@ -226,6 +226,20 @@ func (r *seedResident) setNextDue(today kigen.Date) {
 	}
 }
 
+// sentStages returns what the card stores of the stages recorded for it
+// for its expiry (as the tick's last write of its next date left them):
+// comma-separated in bytewise order, NULL for none.
+func (r *seedResident) sentStages(c kigen.Card) pgtype.Text {
+	var stages []string
+	for _, n := range r.notices {
+		if n.CardID == c.ID && n.ExpiresOn == c.ExpiresOn {
+			stages = append(stages, string(n.Stage))
+		}
+	}
+	slices.Sort(stages)
+	return pgtype.Text{String: strings.Join(stages, ","), Valid: len(stages) > 0}
+}
+
 // seedIDs hands out row IDs in order.
 type seedIDs struct{ contact, card, notice int64 }
 
@@ -385,7 +399,8 @@ func (w *pgSeedWriter) write(ctx context.Context, chunk []seedResident) error {
 			contacts = append(contacts, []any{c.ID, r.municipalityID, r.id, string(c.Channel), c.Address, c.Consent, false, false, now, now})
 		}
 		for _, c := range r.cards {
-			cards = append(cards, []any{c.ID, r.municipalityID, r.id, string(c.Kind), pgDate(c.ExpiresOn), pgDate(c.RenewalAppliedOn), pgDate(c.NextNoticeOn), now, now})
+			cards = append(cards, []any{c.ID, r.municipalityID, r.id, string(c.Kind), pgDate(c.ExpiresOn), pgDate(c.RenewalAppliedOn), pgDate(c.NextNoticeOn), now, now,
+				r.sentStages(c), pgDate(c.ExpiresOn)})
 		}
 		for _, n := range r.notices {
 			kind := ""
@@ -404,7 +419,7 @@ func (w *pgSeedWriter) write(ctx context.Context, chunk []seedResident) error {
 	}{
 		{"residents", []string{"id", "municipality_id", "ref", "name", "language", "status", "channel", "created_at", "updated_at"}, residents},
 		{"contacts", []string{"id", "municipality_id", "resident_id", "channel", "address", "consent", "opted_out", "failed", "created_at", "updated_at"}, contacts},
-		{"cards", []string{"id", "municipality_id", "resident_id", "kind", "expires_on", "renewal_applied_on", "next_notice_on", "created_at", "updated_at"}, cards},
+		{"cards", []string{"id", "municipality_id", "resident_id", "kind", "expires_on", "renewal_applied_on", "next_notice_on", "created_at", "updated_at", "sent_stages", "sent_for"}, cards},
 		{"notices", []string{"id", "municipality_id", "card_id", "card_kind", "expires_on", "stage", "tick_date", "created_at"}, notices},
 	} {
 		if len(t.rows) == 0 {
@@ -491,7 +506,7 @@ func (w *sqliteSeedWriter) write(ctx context.Context, chunk []seedResident) (err
 	if err != nil {
 		return err
 	}
-	cardSt, err := prep(`INSERT INTO cards (id, municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	cardSt, err := prep(`INSERT INTO cards (id, municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at, sent_stages, sent_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -517,7 +532,9 @@ func (w *sqliteSeedWriter) write(ctx context.Context, chunk []seedResident) (err
 			}
 		}
 		for _, c := range r.cards {
-			if _, err := cardSt.ExecContext(ctx, c.ID, r.municipalityID, r.id, string(c.Kind), c.ExpiresOn, c.RenewalAppliedOn, c.NextNoticeOn, now, now); err != nil {
+			st := r.sentStages(c)
+			sent := sql.NullString{String: st.String, Valid: st.Valid}
+			if _, err := cardSt.ExecContext(ctx, c.ID, r.municipalityID, r.id, string(c.Kind), c.ExpiresOn, c.RenewalAppliedOn, c.NextNoticeOn, now, now, sent, c.ExpiresOn); err != nil {
 				return fmt.Errorf("insert card: %w", err)
 			}
 		}

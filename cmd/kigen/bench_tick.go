@@ -217,7 +217,7 @@ func dueReadPlan(ctx context.Context, s store.Store, today kigen.Date, concurren
 	for lo := 0; lo < len(keys); lo += scheduler.DefaultBatchSize {
 		batch := keys[lo:min(lo+scheduler.DefaultBatchSize, len(keys))]
 		g.Go(func() error {
-			var hs []*store.Holding
+			var hs []store.TickHolding
 			err := s.InTx(gctx, func(tx store.Tx) (err error) {
 				hs, err = tx.ListHoldings(gctx, batch)
 				return err
@@ -226,11 +226,14 @@ func dueReadPlan(ctx context.Context, s store.Store, today kigen.Date, concurren
 				return err
 			}
 			notices := 0
-			var next []store.CardNext
-			for _, h := range hs {
-				notices += len(kigen.Plan(h.Holder(), today).Due)
-				for _, c := range h.Cards {
-					next = append(next, store.CardNext{MunicipalityID: h.Resident.MunicipalityID, CardID: c.ID, On: c.NextNoticeOn})
+			for i := range hs {
+				notices += len(kigen.Plan(hs[i].Holder(), today).Due)
+			}
+			// For resetTick, not what a tick does: keep it light.
+			next := make([]store.CardNext, 0, 3*len(hs))
+			for i := range hs {
+				for _, c := range hs[i].Cards {
+					next = append(next, store.CardNext{MunicipalityID: hs[i].Key.MunicipalityID, CardID: c.ID, On: c.NextNoticeOn})
 				}
 			}
 			mu.Lock()

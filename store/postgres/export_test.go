@@ -3,6 +3,10 @@ package postgres
 // ListDueCardsSQL is the statement ListDueCards runs, for the plan test.
 const ListDueCardsSQL = listDueCardsSQL
 
-// HoldingCardsSQL is ListHoldings' read of cards and their sent stages,
-// for the plan test.
-const HoldingCardsSQL = holdingCardsSQL
+// ListHoldings' reads of residents, contacts, and cards with their sent
+// stages, for the plan test.
+const (
+	HoldingResidentsSQL = holdingResidentsSQL
+	HoldingContactsSQL  = holdingContactsSQL
+	HoldingCardsSQL     = holdingCardsSQL
+)

@@ -1,9 +1,8 @@
 package postgres
 
 import (
-	"cmp"
+	"bytes"
 	"context"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,74 +11,110 @@ import (
 )
 
 // The reads of ListHoldings, each over the keys as two arrays ($1 the
-// municipalities, $2 the residents) and each row matched on both. The
-// key's columns are named so as not to clash with the tables'. The cards
-// come with the stages sent for their current expiry, read from the
-// notices' unique index alone (migration 006): that is all of the notices
-// kigen.Plan reads.
+// municipalities, $2 the residents) numbered from 1, and each row matched
+// on both. The key's columns are named so as not to clash with the
+// tables'. Each read is answered from an index alone (migrations 006 and
+// 007): residents (municipality_id, id), contacts (resident_id, channel)
+// and cards (resident_id, kind) carry the columns read here, and a card
+// carries the stages recorded for it (sent_stages) — all of the notices
+// kigen.Plan reads — unless its expiry changed since they were (sent_for),
+// when they are read from the notices' unique index.
 const (
-	holdingKeysSQL      = `unnest($1::bigint[], $2::bigint[]) AS k (key_m, key_r)`
-	holdingResidentsSQL = `SELECT ` + residentColumns + ` FROM ` + holdingKeysSQL + ` JOIN residents ON municipality_id = key_m AND id = key_r`
-	holdingContactsSQL  = `SELECT ` + contactColumns + ` FROM ` + holdingKeysSQL + ` JOIN contacts ON municipality_id = key_m AND resident_id = key_r`
-	holdingCardsSQL     = `SELECT ` + cardColumns + `, ARRAY(SELECT n.stage FROM notices n
-    WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on AND n.municipality_id = cards.municipality_id)
-FROM ` + holdingKeysSQL + ` JOIN cards ON municipality_id = key_m AND resident_id = key_r`
+	holdingKeysSQL      = `unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k (key_m, key_r, key_i)`
+	holdingResidentsSQL = `SELECT k.key_i, r.status, r.channel
+FROM ` + holdingKeysSQL + ` JOIN residents r ON r.municipality_id = k.key_m AND r.id = k.key_r`
+	holdingContactsSQL = `SELECT k.key_i, c.channel, c.address, c.consent, c.opted_out, c.failed
+FROM ` + holdingKeysSQL + ` JOIN contacts c ON c.municipality_id = k.key_m AND c.resident_id = k.key_r`
+	holdingCardsSQL = `SELECT k.key_i, c.id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on,
+    CASE WHEN c.sent_for = c.expires_on THEN c.sent_stages ELSE ` + sentStagesOfC + ` END
+FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.key_m AND c.resident_id = k.key_r`
+)
+
+// sentStagesOfC and sentStagesOfCards are the stages recorded for the card
+// c, or cards, for its current expiry: comma-separated in bytewise order,
+// or NULL for none. What cards.sent_stages holds (migration 007).
+const (
+	sentStagesOfC = `(SELECT string_agg(n.stage, ',' ORDER BY n.stage COLLATE "C") FROM notices n
+     WHERE n.card_id = c.id AND n.expires_on = c.expires_on AND n.municipality_id = c.municipality_id)`
+	sentStagesOfCards = `(SELECT string_agg(n.stage, ',' ORDER BY n.stage COLLATE "C") FROM notices n
+     WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on AND n.municipality_id = cards.municipality_id)`
 )
 
 // ListHoldings sends its three reads in one round trip (a pgx batch, run
-// in order on one connection).
-func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ []*store.Holding, err error) {
+// in order on one connection). Each scans its rows into one reused set of
+// variables: the tick reads tens of thousands of rows.
+func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ []store.TickHolding, err error) {
 	defer wrap(&err, "ListHoldings(%d residents)", len(keys))
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	distinct := store.DistinctKeys(keys)
+	read := store.NewTickRead(keys)
+	distinct := read.Keys()
 	ms := make([]int64, len(distinct))
 	rs := make([]int64, len(distinct))
 	for i, k := range distinct {
 		ms[i], rs[i] = k.MunicipalityID, k.ResidentID
 	}
-	var (
-		b         pgx.Batch
-		residents []*kigen.Resident
-		contacts  []*kigen.Contact
-		cards     []*kigen.Card
-		notices   []*kigen.Notice
-	)
-	b.Queue(holdingResidentsSQL, ms, rs).Query(func(rows pgx.Rows) (err error) {
-		residents, err = collect(rows, scanResident)
-		return err
+	var b pgx.Batch
+	b.Queue(holdingResidentsSQL, ms, rs).Query(func(rows pgx.Rows) error {
+		var (
+			i       int64
+			status  kigen.Status
+			channel kigen.ChannelPref
+		)
+		return eachRow(rows, []any{&i, text[kigen.Status]{&status}, text[kigen.ChannelPref]{&channel}}, func() {
+			read.Resident(int(i-1), status, channel)
+		})
 	})
-	b.Queue(holdingContactsSQL, ms, rs).Query(func(rows pgx.Rows) (err error) {
-		contacts, err = collect(rows, scanContact)
-		return err
+	b.Queue(holdingContactsSQL, ms, rs).Query(func(rows pgx.Rows) error {
+		var (
+			i int64
+			c kigen.Contact
+		)
+		return eachRow(rows, []any{&i, text[kigen.Channel]{&c.Channel}, &c.Address, &c.Consent, &c.OptedOut, &c.Failed}, func() {
+			read.Contact(int(i-1), c)
+		})
 	})
 	b.Queue(holdingCardsSQL, ms, rs).Query(func(rows pgx.Rows) error {
-		var stages []string
-		for rows.Next() {
-			c, err := scanCardWith(rows, &stages)
-			if err != nil {
-				return err
+		var (
+			i      int64
+			c      kigen.Card
+			stages stageList
+		)
+		dest := []any{&i, &c.ID, text[kigen.CardKind]{&c.Kind}, date{&c.ExpiresOn}, date{&c.RenewalAppliedOn}, date{&c.NextNoticeOn}, &stages}
+		return eachRow(rows, dest, func() {
+			read.Card(int(i-1), c)
+			for st := range bytes.SplitSeq(stages, []byte{','}) {
+				if len(st) > 0 {
+					read.Sent(int(i-1), kigen.NoticeKey{CardID: c.ID, ExpiresOn: c.ExpiresOn, Stage: kigen.Stage(store.Intern(st))})
+				}
 			}
-			cards = append(cards, c)
-			sent := make([]kigen.Notice, len(stages))
-			for i, st := range stages {
-				sent[i] = kigen.Notice{CardID: c.ID, ExpiresOn: c.ExpiresOn, Stage: kigen.Stage(st)}
-				notices = append(notices, &sent[i])
-			}
-		}
-		return rows.Err()
+		})
 	})
 	if err := q.db.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
-	// Sorted here rather than by the server, whose sort of a batch's
-	// cards spills to disk at the default work_mem.
-	slices.SortFunc(contacts, func(a, b *kigen.Contact) int {
-		return cmp.Or(cmp.Compare(a.ResidentID, b.ResidentID), cmp.Compare(a.Channel, b.Channel))
-	})
-	slices.SortFunc(cards, func(a, b *kigen.Card) int {
-		return cmp.Or(cmp.Compare(a.ResidentID, b.ResidentID), cmp.Compare(a.Kind, b.Kind))
-	})
-	return store.AssembleHoldings(store.InKeyOrder(keys, residents), contacts, cards, notices), nil
+	return read.Holdings(), nil
+}
+
+// eachRow scans every row into dest, the same variables each time, and
+// calls fn after each.
+func eachRow(rows pgx.Rows, dest []any, fn func()) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		fn()
+	}
+	return rows.Err()
+}
+
+// stageList scans a nullable text column into reused storage: NULL as
+// empty.
+type stageList []byte
+
+func (s *stageList) ScanBytes(v []byte) error {
+	*s = append((*s)[:0], v...)
+	return nil
 }

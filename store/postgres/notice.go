@@ -14,7 +14,9 @@ import (
 // copying the card's kind so that a notice detached from a deleted card
 // still counts by kind. A duplicate key does nothing rather than fail, so
 // that it does not abort the caller's transaction; the first column tells a
-// missing card (ErrNotFound) from a duplicate (ErrConflict).
+// missing card (ErrNotFound) from a duplicate (ErrConflict). A notice for
+// the expiry the card's stages were stored for makes them stale, so that
+// ListHoldings reads the notices until the card's next date is set again.
 const createNoticeSQL = `
 WITH card AS (
     SELECT id, municipality_id, kind FROM cards WHERE municipality_id = $1 AND id = $2
@@ -23,6 +25,9 @@ WITH card AS (
     SELECT municipality_id, id, kind, $3, $4, $5, $6 FROM card
     ON CONFLICT (card_id, expires_on, stage) DO NOTHING
     RETURNING id
+), stale AS (
+    UPDATE cards SET sent_for = NULL
+    WHERE municipality_id = $1 AND id = $2 AND sent_for = $3 AND EXISTS (SELECT FROM ins)
 )
 SELECT EXISTS (SELECT 1 FROM card), (SELECT id FROM ins)`
 

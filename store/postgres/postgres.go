@@ -244,14 +244,15 @@ func (s date) ScanDate(v pgtype.Date) error {
 }
 
 // text scans a NOT NULL text column into one of kigen's string types
-// (CardKind, Stage, Channel, …) without the reflection pgx needs to
-// convert to a named string type.
+// (CardKind, Stage, Channel, …) from the driver's bytes: without the
+// reflection pgx needs to convert to a named string type, and without
+// allocating for a value of one of kigen's enumerations.
 type text[T ~string] struct{ p *T }
 
-func (s text[T]) ScanText(v pgtype.Text) error {
-	if !v.Valid {
+func (s text[T]) ScanBytes(v []byte) error {
+	if v == nil {
 		return fmt.Errorf("cannot scan NULL into a %T", *s.p)
 	}
-	*s.p = T(v.String)
+	*s.p = T(store.Intern(v))
 	return nil
 }

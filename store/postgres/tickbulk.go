@@ -205,13 +205,15 @@ func (q queries) CreateMessages(ctx context.Context, ms []*kigen.Message) (err e
 }
 
 // setCardsNextNoticeOnSQL is SetCardNextNoticeOn over arrays ($1 the
-// municipalities, $2 the cards, $3 the dates), guarded by ownedInSQL. The
-// count tells the caller how many rows it changed.
+// municipalities, $2 the cards, $3 the dates), guarded by ownedInSQL: each
+// card gets its next date and the stages recorded for it. The count tells
+// the caller how many rows it changed.
 var setCardsNextNoticeOnSQL = `
 WITH ok AS (
     SELECT ` + ownedInSQL("cards", "$1", "$2") + ` AS ok
 ), upd AS (
-    UPDATE cards SET next_notice_on = v.d, updated_at = $4
+    UPDATE cards SET next_notice_on = v.d, updated_at = $4,
+        sent_stages = ` + sentStagesOfCards + `, sent_for = cards.expires_on
     FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS v (m, id, d)
     WHERE (SELECT ok FROM ok) AND cards.municipality_id = v.m AND cards.id = v.id
     RETURNING 1

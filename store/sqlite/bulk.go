@@ -342,9 +342,9 @@ func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []
 
 // upsertCards is UpsertCards' statement: ?1 the municipality, ?2 the time.
 var upsertCards = &valuesStmt{
-	head:   `INSERT INTO cards (municipality_id, created_at, updated_at, resident_id, kind, expires_on, renewal_applied_on, next_notice_on)`,
+	head:   `INSERT INTO cards (municipality_id, created_at, updated_at, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, sent_for)`,
 	prefix: "?1, ?2, ?2",
-	perRow: 5,
+	perRow: 6, // the expiry twice: a new card has no notices for it (sent_for)
 	tail: cardConflictSQL + `
 		RETURNING id, resident_id, kind, renewal_applied_on, created_at`,
 }
@@ -388,7 +388,7 @@ func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*ki
 			func(args []any, i int) []any {
 				c := cs[i]
 				return append(args, c.ResidentID, string(c.Kind),
-					dateValue(c.ExpiresOn), dateValue(c.RenewalAppliedOn), dateValue(c.NextNoticeOn))
+					dateValue(c.ExpiresOn), dateValue(c.RenewalAppliedOn), dateValue(c.NextNoticeOn), dateValue(c.ExpiresOn))
 			},
 			func(rows *sql.Rows) error {
 				if err := rows.Scan(&id, &k.residentID, &kind, &renewal, timeScanner{&createdAt}); err != nil {

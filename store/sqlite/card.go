@@ -9,13 +9,18 @@ import (
 )
 
 // cardConflictSQL is the update of UpsertCard and UpsertCards: a changed
-// expiry clears renewal_applied_on.
+// expiry clears renewal_applied_on, and the card gets the notices recorded
+// for its expiry (sent_stages, migration 005; a new card has none).
 const cardConflictSQL = `
 		ON CONFLICT (resident_id, kind) DO UPDATE SET
 			expires_on = excluded.expires_on,
 			renewal_applied_on = CASE WHEN cards.expires_on = excluded.expires_on THEN excluded.renewal_applied_on END,
 			next_notice_on = excluded.next_notice_on,
-			updated_at = excluded.updated_at`
+			updated_at = excluded.updated_at,
+			sent_stages = (SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
+				WHERE n.card_id = cards.id AND n.expires_on = excluded.expires_on AND n.municipality_id = cards.municipality_id
+				ORDER BY n.stage)),
+			sent_for = excluded.expires_on`
 
 // UpsertCard implements store.Queries. It reads the stored
 // RenewalAppliedOn back into c, since a changed expiry clears it whatever c
@@ -31,11 +36,11 @@ func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.
 	// One statement, so atomic without a transaction: the SELECT yields no
 	// row (ErrNotFound) unless the resident is in this municipality.
 	err = q.db.QueryRowContext(ctx, `
-		INSERT INTO cards (municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at)
-		SELECT municipality_id, id, ?, ?, ?, ?, ?, ?
-		FROM residents WHERE municipality_id = ? AND id = ?`+cardConflictSQL+`
+		INSERT INTO cards (municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at, sent_for)
+		SELECT municipality_id, id, ?1, ?2, ?3, ?4, ?5, ?5, ?2
+		FROM residents WHERE municipality_id = ?6 AND id = ?7`+cardConflictSQL+`
 		RETURNING id, renewal_applied_on, created_at`,
-		string(c.Kind), c.ExpiresOn, c.RenewalAppliedOn, c.NextNoticeOn, formatTime(now), formatTime(now),
+		string(c.Kind), c.ExpiresOn, c.RenewalAppliedOn, c.NextNoticeOn, formatTime(now),
 		municipalityID, c.ResidentID,
 	).Scan(&id, &renewal, timeScanner{&createdAt})
 	if err != nil {
@@ -61,15 +66,12 @@ func (q queries) ListCards(ctx context.Context, municipalityID int64, residentID
 
 const cardColumns = `id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at`
 
-func scanCard(row rowScanner) (*kigen.Card, error) { return scanCardWith(row) }
-
-// scanCardWith scans cardColumns and then, into extra, the columns a query
-// selects after them.
-func scanCardWith(row rowScanner, extra ...any) (*kigen.Card, error) {
+// scanCard scans cardColumns.
+func scanCard(row rowScanner) (*kigen.Card, error) {
 	var c kigen.Card
 	var kind string
-	err := row.Scan(append([]any{&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
-		timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt}}, extra...)...)
+	err := row.Scan(&c.ID, &c.ResidentID, &kind, &c.ExpiresOn, &c.RenewalAppliedOn, &c.NextNoticeOn,
+		timeScanner{&c.CreatedAt}, timeScanner{&c.UpdatedAt})
 	c.Kind = kigen.CardKind(kind)
 	return &c, err
 }
@@ -95,7 +97,8 @@ func (q queries) SetCardRenewalApplied(ctx context.Context, municipalityID, card
 func (q queries) SetCardNextNoticeOn(ctx context.Context, municipalityID, cardID int64, on kigen.Date) (err error) {
 	defer wrap(&err, "SetCardNextNoticeOn(municipality %d, card %d)", municipalityID, cardID)
 	return mustAffect(q.db.ExecContext(ctx,
-		`UPDATE cards SET next_notice_on = ?, updated_at = ? WHERE municipality_id = ? AND id = ?`,
+		`UPDATE cards SET next_notice_on = ?, updated_at = ?, sent_stages = `+sentStagesOfCards+`, sent_for = expires_on
+		WHERE municipality_id = ? AND id = ?`,
 		on, formatTime(q.now()), municipalityID, cardID))
 }
 

@@ -1,71 +1,104 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
-	"strings"
 
 	"kigen"
-
 	"kigen/store"
 )
 
 // The reads of ListHoldings, each over the keys as one JSON array of
-// [municipality, resident] pairs, and each row matched on both. The
-// columns are qualified: json_each has an id of its own.
+// [municipality, resident] pairs (k.key is a pair's index), and each row
+// matched on both. The columns are qualified: json_each has an id of its
+// own. A card carries the stages recorded for it (sent_stages, migration
+// 005) — all of the notices kigen.Plan reads — unless its expiry changed
+// since they were (sent_for), when they are read from the notices.
 const (
 	holdingKeysSQL      = `json_each(?) AS k`
-	holdingResidentsSQL = `SELECT r.id, r.municipality_id, r.ref, r.name, r.language, r.status, r.channel, r.created_at, r.updated_at
+	holdingResidentsSQL = `SELECT k.key, r.status, r.channel
 		FROM ` + holdingKeysSQL + `
 		JOIN residents r ON r.municipality_id = k.value ->> 0 AND r.id = k.value ->> 1`
-	holdingContactsSQL = `SELECT c.id, c.resident_id, c.channel, c.address, c.consent, c.opted_out, c.failed, c.created_at, c.updated_at
-		FROM ` + holdingKeysSQL + ` JOIN contacts c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1
-		ORDER BY c.resident_id, c.channel`
-	// The cards with the stages sent for their current expiry, which is
-	// all of the notices kigen.Plan reads.
-	holdingCardsSQL = `SELECT c.id, c.resident_id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on, c.created_at, c.updated_at,
-		(SELECT group_concat(n.stage) FROM notices n
-		  WHERE n.card_id = c.id AND n.expires_on = c.expires_on AND n.municipality_id = c.municipality_id)
-		FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1
-		ORDER BY c.resident_id, c.kind`
+	holdingContactsSQL = `SELECT k.key, c.channel, c.address, c.consent, c.opted_out, c.failed
+		FROM ` + holdingKeysSQL + ` JOIN contacts c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1`
+	holdingCardsSQL = `SELECT k.key, c.id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on,
+		CASE WHEN c.sent_for = c.expires_on THEN c.sent_stages ELSE ` + sentStagesOfC + ` END
+		FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1`
 )
 
-// ListHoldings implements store.Queries with three queries.
-func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ []*store.Holding, err error) {
+// sentStagesOfC and sentStagesOfCards are the stages recorded for the card
+// c, or cards, for its current expiry: comma-separated, or NULL for none.
+// What cards.sent_stages holds (migration 005).
+const (
+	sentStagesOfC = `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
+		WHERE n.card_id = c.id AND n.expires_on = c.expires_on AND n.municipality_id = c.municipality_id ORDER BY n.stage))`
+	sentStagesOfCards = `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
+		WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on AND n.municipality_id = cards.municipality_id ORDER BY n.stage))`
+)
+
+// ListHoldings implements store.Queries with three queries, each scanning
+// its rows into one reused set of variables.
+func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ []store.TickHolding, err error) {
 	defer wrap(&err, "ListHoldings(%d residents)", len(keys))
 	if len(keys) == 0 {
 		return nil, nil
 	}
+	read := store.NewTickRead(keys)
 	pairs := []byte{'['}
-	for _, k := range store.DistinctKeys(keys) {
+	for _, k := range read.Keys() {
 		pairs = appendTuple(pairs, k.MunicipalityID, k.ResidentID)
 	}
 	arg := string(append(pairs, ']'))
-	residents, err := queryAll(ctx, q.db, scanResident, holdingResidentsSQL, arg)
+
+	var (
+		i                     int
+		status, channel, kind sql.RawBytes
+		stages                sql.RawBytes
+		contact               kigen.Contact
+		card                  kigen.Card
+	)
+	err = eachRow(ctx, q.db, []any{&i, &status, &channel}, func() {
+		read.Resident(i, kigen.Status(store.Intern(status)), kigen.ChannelPref(store.Intern(channel)))
+	}, holdingResidentsSQL, arg)
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := queryAll(ctx, q.db, scanContact, holdingContactsSQL, arg)
+	err = eachRow(ctx, q.db, []any{&i, &channel, &contact.Address, &contact.Consent, &contact.OptedOut, &contact.Failed}, func() {
+		contact.Channel = kigen.Channel(store.Intern(channel))
+		read.Contact(i, contact)
+	}, holdingContactsSQL, arg)
 	if err != nil {
 		return nil, err
 	}
-	var notices []*kigen.Notice
-	cards, err := queryAll(ctx, q.db, func(row rowScanner) (*kigen.Card, error) {
-		var stages sql.NullString
-		c, err := scanCardWith(row, &stages)
-		if err != nil || stages.String == "" {
-			return c, err
+	err = eachRow(ctx, q.db, []any{&i, &card.ID, &kind, &card.ExpiresOn, &card.RenewalAppliedOn, &card.NextNoticeOn, &stages}, func() {
+		card.Kind = kigen.CardKind(store.Intern(kind))
+		read.Card(i, card)
+		for st := range bytes.SplitSeq(stages, []byte{','}) {
+			if len(st) > 0 {
+				read.Sent(i, kigen.NoticeKey{CardID: card.ID, ExpiresOn: card.ExpiresOn, Stage: kigen.Stage(store.Intern(st))})
+			}
 		}
-		list := strings.Split(stages.String, ",")
-		sent := make([]kigen.Notice, len(list))
-		for i, st := range list {
-			sent[i] = kigen.Notice{CardID: c.ID, ExpiresOn: c.ExpiresOn, Stage: kigen.Stage(st)}
-			notices = append(notices, &sent[i])
-		}
-		return c, nil
 	}, holdingCardsSQL, arg)
 	if err != nil {
 		return nil, err
 	}
-	return store.AssembleHoldings(store.InKeyOrder(keys, residents), contacts, cards, notices), nil
+	return read.Holdings(), nil
+}
+
+// eachRow runs a query, scans every row into dest, the same variables each
+// time, and calls fn after each.
+func eachRow(ctx context.Context, db querier, dest []any, fn func(), query string, args ...any) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		fn()
+	}
+	return rows.Err()
 }

@@ -14,21 +14,30 @@ func (q queries) CreateNotice(ctx context.Context, municipalityID int64, n *kige
 	defer wrap(&err, "CreateNotice(municipality %d, card %d, %s)", municipalityID, n.CardID, n.Stage)
 	now := q.now()
 	var id int64
-	// The SELECT yields no row (ErrNotFound) unless the card is in this
-	// municipality, and copies its kind so that the notice still counts by
-	// kind once the card is deleted.
-	err = q.db.QueryRowContext(ctx, `
-		INSERT INTO notices (municipality_id, card_id, card_kind, expires_on, stage, tick_date, created_at)
-		SELECT municipality_id, id, kind, ?, ?, ?, ?
-		FROM cards WHERE municipality_id = ? AND id = ?
-		RETURNING id`,
-		n.ExpiresOn, string(n.Stage), n.TickDate, formatTime(now), municipalityID, n.CardID,
-	).Scan(&id)
-	if err != nil {
-		return err
-	}
-	n.ID, n.CreatedAt = id, now
-	return nil
+	return q.atomic(ctx, func(q queries) error {
+		// The SELECT yields no row (ErrNotFound) unless the card is in this
+		// municipality, and copies its kind so that the notice still counts
+		// by kind once the card is deleted.
+		err := q.db.QueryRowContext(ctx, `
+			INSERT INTO notices (municipality_id, card_id, card_kind, expires_on, stage, tick_date, created_at)
+			SELECT municipality_id, id, kind, ?, ?, ?, ?
+			FROM cards WHERE municipality_id = ? AND id = ?
+			RETURNING id`,
+			n.ExpiresOn, string(n.Stage), n.TickDate, formatTime(now), municipalityID, n.CardID,
+		).Scan(&id)
+		if err != nil {
+			return err
+		}
+		// A notice for the expiry the card's stages were stored for makes
+		// them stale, so that ListHoldings reads the notices until the
+		// card's next date is set again.
+		if _, err := q.db.ExecContext(ctx, `UPDATE cards SET sent_for = NULL WHERE municipality_id = ? AND id = ? AND sent_for = ?`,
+			municipalityID, n.CardID, n.ExpiresOn); err != nil {
+			return err
+		}
+		n.ID, n.CreatedAt = id, now
+		return nil
+	})
 }
 
 // ListNotices implements store.Queries.

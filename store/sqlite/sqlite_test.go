@@ -72,3 +72,16 @@ func TestOpen_Memory(t *testing.T) {
 		t.Errorf("a second :memory: store: MigrationsPending = %d, %v; want %d, nil (a database of its own)", n, err, migrationCount(t))
 	}
 }
+
+// TestSentStages_Stored checks that a card carries the stages recorded for
+// it (migration 005), which ListHoldings reads instead of the notices.
+func TestSentStages_Stored(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t)
+	storetest.StoredStages(t, s, func(cardID int64) (string, error) {
+		var got string
+		err := s.DB().QueryRowContext(context.Background(),
+			`SELECT coalesce(sent_for, 'stale') || ' ' || coalesce(sent_stages, '-') FROM cards WHERE id = ?`, cardID).Scan(&got)
+		return got, err
+	})
+}

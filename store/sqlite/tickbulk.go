@@ -284,7 +284,8 @@ func (q queries) SetCardsNextNoticeOn(ctx context.Context, cs []store.CardNext) 
 			return err
 		}
 		_, err := q.db.ExecContext(ctx, `
-			UPDATE cards SET next_notice_on = v.value ->> 2, updated_at = ?1
+			UPDATE cards SET next_notice_on = v.value ->> 2, updated_at = ?1,
+				sent_stages = `+sentStagesOfCards+`, sent_for = cards.expires_on
 			FROM json_each(?2) AS v
 			WHERE cards.municipality_id = v.value ->> 0 AND cards.id = v.value ->> 1`,
 			ts, string(triples))

@@ -11,8 +11,9 @@ import (
 
 // testListHoldingsMatchesHoldingsOf reads residents of three municipalities
 // at once and finds what HoldingsOf finds municipality by municipality, in
-// the order of the keys — except that of the notices it reads only the
-// keys of those for each card's current expiry.
+// the order of the keys — less what the rules do not read: of the
+// resident, the status and channel; of the notices, the keys of those for
+// each card's current expiry.
 func testListHoldingsMatchesHoldingsOf(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := MustCreateTenant(t, ctx, s, "012033")
@@ -39,23 +40,22 @@ func testListHoldingsMatchesHoldingsOf(t *testing.T, s store.Store) {
 		{MunicipalityID: bid, ResidentID: b.Resident.ID},
 		{MunicipalityID: aid, ResidentID: r.ID}, // again: once
 	}
-	var want []*store.Holding
+	var want []store.TickHolding
 	for _, k := range keys[:5] {
 		res, err := s.GetResident(ctx, k.MunicipalityID, k.ResidentID)
 		must(t, err, "GetResident")
 		hs, err := store.HoldingsOf(ctx, s, k.MunicipalityID, []*kigen.Resident{res})
 		must(t, err, "HoldingsOf")
-		want = append(want, hs...)
-	}
-	for _, h := range want {
-		h.Notices = currentNoticeKeys(h)
+		for _, h := range hs {
+			want = append(want, tickHolding(h))
+		}
 	}
 	for _, q := range []struct {
 		name string
-		run  func(keys []store.ResidentKey) ([]*store.Holding, error)
+		run  func(keys []store.ResidentKey) ([]store.TickHolding, error)
 	}{
-		{"Store", func(keys []store.ResidentKey) ([]*store.Holding, error) { return s.ListHoldings(ctx, keys) }},
-		{"Tx", func(keys []store.ResidentKey) (hs []*store.Holding, err error) {
+		{"Store", func(keys []store.ResidentKey) ([]store.TickHolding, error) { return s.ListHoldings(ctx, keys) }},
+		{"Tx", func(keys []store.ResidentKey) (hs []store.TickHolding, err error) {
 			err = s.InTx(ctx, func(tx store.Tx) error {
 				hs, err = tx.ListHoldings(ctx, keys)
 				return err
@@ -65,17 +65,14 @@ func testListHoldingsMatchesHoldingsOf(t *testing.T, s store.Store) {
 	} {
 		got, err := q.run(keys)
 		must(t, err, "ListHoldings on the "+q.name)
-		for _, h := range got {
-			slices.SortFunc(h.Notices, compareNoticeKeys)
-		}
 		if d := diff(want, got); d != "" {
 			t.Errorf("ListHoldings on the %s mismatch (-want +got):\n%s", q.name, d)
 		}
 	}
 	// Not the notice for the residence card's earlier expiry.
-	if got := want[1]; len(got.Contacts) != 2 || len(got.Cards) != 2 || len(got.Notices) != 2 {
+	if got := want[1]; len(got.Contacts) != 2 || len(got.Cards) != 2 || len(got.Sent) != 2 {
 		t.Errorf("the second resident's holding has %d contacts, %d cards, %d notices; want 2, 2, 2",
-			len(got.Contacts), len(got.Cards), len(got.Notices))
+			len(got.Contacts), len(got.Cards), len(got.Sent))
 	}
 }
 
@@ -92,14 +89,77 @@ func testListHoldingsScoped(t *testing.T, s store.Store) {
 		{MunicipalityID: b.Municipality.ID, ResidentID: b.Resident.ID},
 	})
 	must(t, err, "ListHoldings")
-	if len(got) != 1 || got[0].Resident.ID != b.Resident.ID {
+	if len(got) != 1 || got[0].Key.ResidentID != b.Resident.ID {
 		t.Fatalf("ListHoldings = %d holdings, want only b's resident", len(got))
 	}
 	h := got[0]
-	if len(h.Contacts) != 1 || len(h.Cards) != 1 || len(h.Notices) != 1 ||
-		h.Contacts[0].ID != b.Contact.ID || h.Cards[0].ID != b.Card.ID || h.Notices[0].Key() != b.Notice.Key() {
+	if len(h.Contacts) != 1 || len(h.Cards) != 1 || len(h.Sent) != 1 ||
+		h.Contacts[0].Address != b.Contact.Address || h.Cards[0].ID != b.Card.ID || h.Sent[0] != b.Notice.Key() {
 		t.Errorf("b's holding = %+v, want its own contact, card and notice only", h)
 	}
+}
+
+// testListHoldingsStoredStages follows a card's notices through the writes
+// that store them with the card: ListHoldings never names a notice not
+// recorded, and names every notice once the card's next date is set again
+// (the tick's order), at once after CreateNotice, and after an upsert that
+// changes the expiry back to one with notices.
+func testListHoldingsStoredStages(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := MustCreateTenant(t, ctx, s, "012033") // its card has a d90 notice
+	m, card := a.Municipality.ID, a.Card
+	keys := []store.ResidentKey{{MunicipalityID: m, ResidentID: a.Resident.ID}}
+	sent := func(when string) []kigen.NoticeKey {
+		t.Helper()
+		hs, err := s.ListHoldings(ctx, keys)
+		must(t, err, "ListHoldings "+when)
+		if len(hs) != 1 {
+			t.Fatalf("ListHoldings %s: %d holdings, want 1", when, len(hs))
+		}
+		return hs[0].Sent
+	}
+	key := func(e kigen.Date, st kigen.Stage) kigen.NoticeKey {
+		return kigen.NoticeKey{CardID: card.ID, ExpiresOn: e, Stage: st}
+	}
+	e := card.ExpiresOn
+	want := func(when string, keys ...kigen.NoticeKey) {
+		t.Helper()
+		if d := diff(keys, sent(when)); d != "" {
+			t.Errorf("Sent %s mismatch (-want +got):\n%s", when, d)
+		}
+	}
+	want("after CreateNotice", key(e, kigen.D90))
+
+	// The tick: notices recorded in bulk, then the next dates set.
+	must(t, s.SetCardsNextNoticeOn(ctx, []store.CardNext{{MunicipalityID: m, CardID: card.ID, On: e.AddDays(-60)}}), "SetCardsNextNoticeOn")
+	want("after SetCardsNextNoticeOn", key(e, kigen.D90))
+	n60 := &kigen.Notice{CardID: card.ID, ExpiresOn: e, Stage: kigen.D60, TickDate: e.AddDays(-60)}
+	_, err := s.CreateNotices(ctx, []store.ScopedNotice{{MunicipalityID: m, Notice: n60}})
+	must(t, err, "CreateNotices")
+	for _, k := range sent("after CreateNotices") {
+		if k != key(e, kigen.D90) && k != key(e, kigen.D60) {
+			t.Errorf("Sent after CreateNotices names %v, never recorded", k)
+		}
+	}
+	must(t, s.SetCardsNextNoticeOn(ctx, []store.CardNext{{MunicipalityID: m, CardID: card.ID, On: e.AddDays(-30)}}), "SetCardsNextNoticeOn")
+	want("after the next date is set", key(e, kigen.D60), key(e, kigen.D90))
+	MustCreateNotice(t, ctx, s, m, card.ID, e, kigen.D30)
+	want("after another CreateNotice", key(e, kigen.D30), key(e, kigen.D60), key(e, kigen.D90))
+	must(t, s.SetCardNextNoticeOn(ctx, m, card.ID, e.AddDays(-14)), "SetCardNextNoticeOn")
+	want("after SetCardNextNoticeOn", key(e, kigen.D30), key(e, kigen.D60), key(e, kigen.D90))
+
+	// Renewed: nothing recorded for the new expiry. A notice for another
+	// expiry changes nothing. Corrected back: the old notices count again.
+	renewed := e.AddDays(365 * 3)
+	MustUpsertCard(t, ctx, s, m, a.Resident.ID, card.Kind, renewed)
+	want("after a renewal")
+	MustCreateNotice(t, ctx, s, m, card.ID, e, kigen.Expired)
+	want("after a notice for the old expiry")
+	MustUpsertCard(t, ctx, s, m, a.Resident.ID, card.Kind, e)
+	want("after the expiry is corrected back", key(e, kigen.D30), key(e, kigen.D60), key(e, kigen.D90), key(e, kigen.Expired))
+	cs := []*kigen.Card{{ResidentID: a.Resident.ID, Kind: card.Kind, ExpiresOn: renewed}}
+	must(t, s.UpsertCards(ctx, m, cs), "UpsertCards")
+	want("after a renewal by UpsertCards")
 }
 
 // testCreateNoticesAcrossMunicipalities records notices of two
@@ -173,23 +233,33 @@ func testCreateMessagesAcrossMunicipalities(t *testing.T, s store.Store) {
 	}
 }
 
-// currentNoticeKeys returns what ListHoldings reads of h's notices: the
-// keys of those for their card's current expiry, in key order.
-func currentNoticeKeys(h *store.Holding) []*kigen.Notice {
+// tickHolding returns what ListHoldings reads of h: of the resident, the
+// status and channel; of the contacts and cards, no IDs or timestamps for
+// contacts and no timestamps for cards; of the notices, the keys of those
+// for their card's current expiry, by card and stage.
+func tickHolding(h *store.Holding) store.TickHolding {
+	out := store.TickHolding{
+		Key:     store.ResidentKey{MunicipalityID: h.Resident.MunicipalityID, ResidentID: h.Resident.ID},
+		Status:  h.Resident.Status,
+		Channel: h.Resident.Channel,
+	}
 	expires := map[int64]kigen.Date{}
+	for _, c := range h.Contacts {
+		out.Contacts = append(out.Contacts, kigen.Contact{ResidentID: c.ResidentID, Channel: c.Channel,
+			Address: c.Address, Consent: c.Consent, OptedOut: c.OptedOut, Failed: c.Failed})
+	}
 	for _, c := range h.Cards {
+		out.Cards = append(out.Cards, kigen.Card{ID: c.ID, ResidentID: c.ResidentID, Kind: c.Kind,
+			ExpiresOn: c.ExpiresOn, RenewalAppliedOn: c.RenewalAppliedOn, NextNoticeOn: c.NextNoticeOn})
 		expires[c.ID] = c.ExpiresOn
 	}
-	var out []*kigen.Notice
 	for _, n := range h.Notices {
 		if e, ok := expires[n.CardID]; ok && n.ExpiresOn == e {
-			out = append(out, &kigen.Notice{CardID: n.CardID, ExpiresOn: n.ExpiresOn, Stage: n.Stage})
+			out.Sent = append(out.Sent, n.Key())
 		}
 	}
-	slices.SortFunc(out, compareNoticeKeys)
+	slices.SortFunc(out.Sent, func(a, b kigen.NoticeKey) int {
+		return cmp.Or(cmp.Compare(a.CardID, b.CardID), cmp.Compare(a.Stage, b.Stage))
+	})
 	return out
-}
-
-func compareNoticeKeys(a, b *kigen.Notice) int {
-	return cmp.Or(cmp.Compare(a.CardID, b.CardID), cmp.Compare(a.Stage, b.Stage))
 }

@@ -155,6 +155,7 @@ var suite = []testCase{
 	// holdings.go
 	{"ListHoldings/MatchesHoldingsOf", testListHoldingsMatchesHoldingsOf},
 	{"ListHoldings/Scoped", testListHoldingsScoped},
+	{"ListHoldings/StoredStages", testListHoldingsStoredStages},
 	{"TickBulk/Empty", testTickBulkEmpty},
 
 	// followup.go
