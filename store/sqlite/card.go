@@ -18,8 +18,7 @@ const cardConflictSQL = `
 			next_notice_on = excluded.next_notice_on,
 			updated_at = excluded.updated_at,
 			sent_stages = (SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
-				WHERE n.card_id = cards.id AND n.expires_on = excluded.expires_on AND n.municipality_id = cards.municipality_id
-				ORDER BY n.stage)),
+				WHERE n.card_id = cards.id AND n.expires_on = excluded.expires_on ORDER BY n.stage)),
 			sent_for = excluded.expires_on`
 
 // UpsertCard implements store.Queries. It reads the stored

@@ -28,13 +28,17 @@ const (
 )
 
 // sentStagesOfC and sentStagesOfCards are the stages recorded for the card
-// c, or cards, for its current expiry: comma-separated, or NULL for none.
-// What cards.sent_stages holds (migration 005).
+// c, or cards, for its current expiry: comma-separated in stage order, or
+// NULL for none. What cards.sent_stages holds (migration 005). They read
+// the notices' unique index (card_id, expires_on, stage) alone: a notice is
+// always in its card's municipality (CreateNotice and CreateNotices take
+// it from the card), so matching the municipality too would only cost a
+// read of each notice's row.
 const (
 	sentStagesOfC = `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
-		WHERE n.card_id = c.id AND n.expires_on = c.expires_on AND n.municipality_id = c.municipality_id ORDER BY n.stage))`
+		WHERE n.card_id = c.id AND n.expires_on = c.expires_on ORDER BY n.stage))`
 	sentStagesOfCards = `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
-		WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on AND n.municipality_id = cards.municipality_id ORDER BY n.stage))`
+		WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on ORDER BY n.stage))`
 )
 
 // ListHoldings implements store.Queries with three queries, each scanning

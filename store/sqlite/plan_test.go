@@ -77,6 +77,9 @@ func TestListDueCards_UsesIndex(t *testing.T) {
 	if !strings.Contains(text, "cards_due") {
 		t.Errorf("the plan does not use the index cards_due")
 	}
+	if !strings.Contains(text, "COVERING INDEX cards_due") {
+		t.Errorf("the index cards_due cannot answer ListDueCards alone (migration 005 includes each card's municipality and resident)")
+	}
 	if strings.Contains(text, "TEMP B-TREE") {
 		t.Errorf("the plan sorts; the index order should serve ORDER BY")
 	}

@@ -11,5 +11,12 @@ ALTER TABLE cards ADD COLUMN sent_for TEXT;
 UPDATE cards SET sent_for = expires_on, sent_stages = (
     SELECT group_concat(stage, ',') FROM (
         SELECT n.stage FROM notices n
-        WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on AND n.municipality_id = cards.municipality_id
+        WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on
         ORDER BY n.stage));
+
+-- The due list (ListDueCards) names each due card's municipality and
+-- resident: with them in the partial index, it no longer reads one row of
+-- the table per due card. The index is rewritten with every next date
+-- anyway.
+DROP INDEX cards_due;
+CREATE INDEX cards_due ON cards (next_notice_on, id, municipality_id, resident_id) WHERE next_notice_on IS NOT NULL;
