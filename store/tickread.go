@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"slices"
 
 	"kigen"
@@ -88,16 +89,17 @@ func (r *TickRead) Contact(i int, c kigen.Contact) {
 	r.contacts = append(r.contacts, tagged[kigen.Contact]{i, c})
 }
 
-// Card adds a card of the resident of key number i.
-func (r *TickRead) Card(i int, c kigen.Card) {
+// Card adds a card of the resident of key number i, with the stages
+// recorded for its current expiry, comma-separated (empty for none).
+func (r *TickRead) Card(i int, c kigen.Card, sent []byte) {
 	c.ResidentID = r.keys[i].ResidentID
 	r.cards = append(r.cards, tagged[kigen.Card]{i, c})
-}
-
-// Sent adds a stage sent for a card of the resident of key number i, for
-// the card's current expiry.
-func (r *TickRead) Sent(i int, k kigen.NoticeKey) {
-	r.sent = append(r.sent, tagged[kigen.NoticeKey]{i, k})
+	for st := range bytes.SplitSeq(sent, []byte{','}) {
+		if len(st) > 0 {
+			k := kigen.NoticeKey{CardID: c.ID, ExpiresOn: c.ExpiresOn, Stage: kigen.Stage(Intern(st))}
+			r.sent = append(r.sent, tagged[kigen.NoticeKey]{i, k})
+		}
+	}
 }
 
 // Holdings returns a holding for each key whose resident was found, in

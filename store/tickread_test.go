@@ -31,16 +31,13 @@ func TestTickRead(t *testing.T) {
 	bc := kigen.Card{ID: 201, Kind: kigen.MyNumberCert, ExpiresOn: e}
 
 	// Rows as a database may return them: interleaved, in no order.
-	r.Card(ia, rc)
+	r.Card(ia, rc, []byte("d90,d60"))
 	r.Resident(ib, kigen.Permanent, kigen.PrefSMS)
-	r.Sent(ia, kigen.NoticeKey{CardID: 102, ExpiresOn: e, Stage: kigen.D90})
 	r.Contact(ia, sms)
-	r.Card(ib, bc)
-	r.Sent(ia, kigen.NoticeKey{CardID: 101, ExpiresOn: e, Stage: kigen.D90})
-	r.Card(ia, mn)
-	r.Sent(ia, kigen.NoticeKey{CardID: 101, ExpiresOn: e, Stage: kigen.D60})
+	r.Card(ib, bc, nil)
+	r.Card(ia, mn, []byte("d90"))
 	r.Contact(ia, email)
-	r.Card(igone, kigen.Card{ID: 301, Kind: kigen.ResidenceCard, ExpiresOn: e})
+	r.Card(igone, kigen.Card{ID: 301, Kind: kigen.ResidenceCard, ExpiresOn: e}, []byte("d90"))
 	r.Resident(ia, kigen.FixedPeriod, kigen.PrefBoth)
 	r.Resident(ic, kigen.SpecialPermanent, kigen.PrefDefault)
 

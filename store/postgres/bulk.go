@@ -183,7 +183,7 @@ func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []
 }
 
 // upsertCardsSQL is upsertCardSQL over arrays, guarded by ownedSQL.
-const upsertCardsSQL = `
+var upsertCardsSQL = `
 INSERT INTO cards (municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at, sent_for)
 SELECT $1, i.resident_id, i.kind, i.expires_on, i.renewal_applied_on, i.next_notice_on, $8, $8, i.expires_on
 FROM unnest($3::bigint[], $4::text[], $5::date[], $6::date[], $7::date[])

@@ -15,21 +15,20 @@ const cardColumns = `id, resident_id, kind, expires_on, renewal_applied_on, next
 // otherwise). On update a changed expiry clears renewal_applied_on: the
 // application was for the old date. A new card has no notices; an updated
 // one gets those recorded for its expiry (sent_stages, migration 007).
-const upsertCardSQL = `
+var upsertCardSQL = `
 INSERT INTO cards (municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at, sent_for)
 SELECT r.municipality_id, r.id, $3, $4, $5, $6, $7, $7, $4 FROM residents r
 WHERE r.municipality_id = $1 AND r.id = $2` + cardConflictSQL + `
 RETURNING id, created_at, renewal_applied_on`
 
 // cardConflictSQL is the update of UpsertCard and UpsertCards.
-const cardConflictSQL = `
+var cardConflictSQL = `
 ON CONFLICT (resident_id, kind) DO UPDATE
 SET expires_on = excluded.expires_on,
     renewal_applied_on = CASE WHEN cards.expires_on <> excluded.expires_on THEN NULL ELSE excluded.renewal_applied_on END,
     next_notice_on = excluded.next_notice_on,
     updated_at = excluded.updated_at,
-    sent_stages = (SELECT string_agg(n.stage, ',' ORDER BY n.stage COLLATE "C") FROM notices n
-        WHERE n.card_id = cards.id AND n.expires_on = excluded.expires_on AND n.municipality_id = cards.municipality_id),
+    sent_stages = ` + sentStagesSQL("cards", "excluded.expires_on") + `,
     sent_for = excluded.expires_on`
 
 func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) (err error) {
@@ -86,7 +85,7 @@ WHERE municipality_id = $1 AND id = $2`, municipalityID, cardID, on)
 func (q queries) SetCardNextNoticeOn(ctx context.Context, municipalityID, cardID int64, on kigen.Date) (err error) {
 	defer wrap(&err, "SetCardNextNoticeOn(%d, %d)", municipalityID, cardID)
 	return q.setCardDate(ctx, `UPDATE cards SET next_notice_on = $3, updated_at = $4,
-    sent_stages = `+sentStagesOfCards+`, sent_for = expires_on
+    sent_stages = `+sentStagesSQL("cards", "cards.expires_on")+`, sent_for = expires_on
 WHERE municipality_id = $1 AND id = $2`, municipalityID, cardID, on)
 }
 

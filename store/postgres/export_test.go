@@ -5,7 +5,7 @@ const ListDueCardsSQL = listDueCardsSQL
 
 // ListHoldings' reads of residents, contacts, and cards with their sent
 // stages, for the plan test.
-const (
+var (
 	HoldingResidentsSQL = holdingResidentsSQL
 	HoldingContactsSQL  = holdingContactsSQL
 	HoldingCardsSQL     = holdingCardsSQL

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/jackc/pgx/v5"
@@ -17,28 +16,26 @@ import (
 // 007): residents (municipality_id, id), contacts (resident_id, channel)
 // and cards (resident_id, kind) carry the columns read here, and a card
 // carries the stages recorded for it (sent_stages) — all of the notices
-// kigen.Plan reads — unless its expiry changed since they were (sent_for),
+// kigen.Plan reads — unless they are stale (sent_for is not its expiry),
 // when they are read from the notices' unique index.
-const (
+var (
 	holdingKeysSQL      = `unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k (key_m, key_r, key_i)`
 	holdingResidentsSQL = `SELECT k.key_i, r.status, r.channel
 FROM ` + holdingKeysSQL + ` JOIN residents r ON r.municipality_id = k.key_m AND r.id = k.key_r`
 	holdingContactsSQL = `SELECT k.key_i, c.channel, c.address, c.consent, c.opted_out, c.failed
 FROM ` + holdingKeysSQL + ` JOIN contacts c ON c.municipality_id = k.key_m AND c.resident_id = k.key_r`
 	holdingCardsSQL = `SELECT k.key_i, c.id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on,
-    CASE WHEN c.sent_for = c.expires_on THEN c.sent_stages ELSE ` + sentStagesOfC + ` END
+    CASE WHEN c.sent_for = c.expires_on THEN c.sent_stages ELSE ` + sentStagesSQL("c", "c.expires_on") + ` END
 FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.key_m AND c.resident_id = k.key_r`
 )
 
-// sentStagesOfC and sentStagesOfCards are the stages recorded for the card
-// c, or cards, for its current expiry: comma-separated in bytewise order,
-// or NULL for none. What cards.sent_stages holds (migration 007).
-const (
-	sentStagesOfC = `(SELECT string_agg(n.stage, ',' ORDER BY n.stage COLLATE "C") FROM notices n
-     WHERE n.card_id = c.id AND n.expires_on = c.expires_on AND n.municipality_id = c.municipality_id)`
-	sentStagesOfCards = `(SELECT string_agg(n.stage, ',' ORDER BY n.stage COLLATE "C") FROM notices n
-     WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on AND n.municipality_id = cards.municipality_id)`
-)
+// sentStagesSQL is the stages recorded for the card (a table name or
+// alias) for the expiry (an SQL expression): comma-separated in bytewise
+// order, or NULL for none. What cards.sent_stages holds (migration 007).
+func sentStagesSQL(card, expiresOn string) string {
+	return `(SELECT string_agg(n.stage, ',' ORDER BY n.stage COLLATE "C") FROM notices n
+     WHERE n.card_id = ` + card + `.id AND n.expires_on = ` + expiresOn + ` AND n.municipality_id = ` + card + `.municipality_id)`
+}
 
 // ListHoldings sends its three reads in one round trip (a pgx batch, run
 // in order on one connection). Each scans its rows into one reused set of
@@ -83,12 +80,7 @@ func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ 
 		)
 		dest := []any{&i, &c.ID, text[kigen.CardKind]{&c.Kind}, date{&c.ExpiresOn}, date{&c.RenewalAppliedOn}, date{&c.NextNoticeOn}, &stages}
 		return eachRow(rows, dest, func() {
-			read.Card(int(i-1), c)
-			for st := range bytes.SplitSeq(stages, []byte{','}) {
-				if len(st) > 0 {
-					read.Sent(int(i-1), kigen.NoticeKey{CardID: c.ID, ExpiresOn: c.ExpiresOn, Stage: kigen.Stage(store.Intern(st))})
-				}
-			}
+			read.Card(int(i-1), c, stages)
 		})
 	})
 	if err := q.db.SendBatch(ctx, &b).Close(); err != nil {

@@ -213,7 +213,7 @@ WITH ok AS (
     SELECT ` + ownedInSQL("cards", "$1", "$2") + ` AS ok
 ), upd AS (
     UPDATE cards SET next_notice_on = v.d, updated_at = $4,
-        sent_stages = ` + sentStagesOfCards + `, sent_for = cards.expires_on
+        sent_stages = ` + sentStagesSQL("cards", "cards.expires_on") + `, sent_for = cards.expires_on
     FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS v (m, id, d)
     WHERE (SELECT ok FROM ok) AND cards.municipality_id = v.m AND cards.id = v.id
     RETURNING 1

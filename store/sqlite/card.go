@@ -11,14 +11,13 @@ import (
 // cardConflictSQL is the update of UpsertCard and UpsertCards: a changed
 // expiry clears renewal_applied_on, and the card gets the notices recorded
 // for its expiry (sent_stages, migration 005; a new card has none).
-const cardConflictSQL = `
+var cardConflictSQL = `
 		ON CONFLICT (resident_id, kind) DO UPDATE SET
 			expires_on = excluded.expires_on,
 			renewal_applied_on = CASE WHEN cards.expires_on = excluded.expires_on THEN excluded.renewal_applied_on END,
 			next_notice_on = excluded.next_notice_on,
 			updated_at = excluded.updated_at,
-			sent_stages = (SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
-				WHERE n.card_id = cards.id AND n.expires_on = excluded.expires_on ORDER BY n.stage)),
+			sent_stages = ` + sentStagesSQL("cards", "excluded.expires_on") + `,
 			sent_for = excluded.expires_on`
 
 // UpsertCard implements store.Queries. It reads the stored
@@ -96,7 +95,7 @@ func (q queries) SetCardRenewalApplied(ctx context.Context, municipalityID, card
 func (q queries) SetCardNextNoticeOn(ctx context.Context, municipalityID, cardID int64, on kigen.Date) (err error) {
 	defer wrap(&err, "SetCardNextNoticeOn(municipality %d, card %d)", municipalityID, cardID)
 	return mustAffect(q.db.ExecContext(ctx,
-		`UPDATE cards SET next_notice_on = ?, updated_at = ?, sent_stages = `+sentStagesOfCards+`, sent_for = expires_on
+		`UPDATE cards SET next_notice_on = ?, updated_at = ?, sent_stages = `+sentStagesSQL("cards", "cards.expires_on")+`, sent_for = expires_on
 		WHERE municipality_id = ? AND id = ?`,
 		on, formatTime(q.now()), municipalityID, cardID))
 }

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 
@@ -13,9 +12,9 @@ import (
 // [municipality, resident] pairs (k.key is a pair's index), and each row
 // matched on both. The columns are qualified: json_each has an id of its
 // own. A card carries the stages recorded for it (sent_stages, migration
-// 005) — all of the notices kigen.Plan reads — unless its expiry changed
-// since they were (sent_for), when they are read from the notices.
-const (
+// 005) — all of the notices kigen.Plan reads — unless they are stale
+// (sent_for is not its expiry), when they are read from the notices.
+var (
 	holdingKeysSQL      = `json_each(?) AS k`
 	holdingResidentsSQL = `SELECT k.key, r.status, r.channel
 		FROM ` + holdingKeysSQL + `
@@ -23,23 +22,21 @@ const (
 	holdingContactsSQL = `SELECT k.key, c.channel, c.address, c.consent, c.opted_out, c.failed
 		FROM ` + holdingKeysSQL + ` JOIN contacts c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1`
 	holdingCardsSQL = `SELECT k.key, c.id, c.kind, c.expires_on, c.renewal_applied_on, c.next_notice_on,
-		CASE WHEN c.sent_for = c.expires_on THEN c.sent_stages ELSE ` + sentStagesOfC + ` END
+		CASE WHEN c.sent_for = c.expires_on THEN c.sent_stages ELSE ` + sentStagesSQL("c", "c.expires_on") + ` END
 		FROM ` + holdingKeysSQL + ` JOIN cards c ON c.municipality_id = k.value ->> 0 AND c.resident_id = k.value ->> 1`
 )
 
-// sentStagesOfC and sentStagesOfCards are the stages recorded for the card
-// c, or cards, for its current expiry: comma-separated in stage order, or
-// NULL for none. What cards.sent_stages holds (migration 005). They read
-// the notices' unique index (card_id, expires_on, stage) alone: a notice is
-// always in its card's municipality (CreateNotice and CreateNotices take
-// it from the card), so matching the municipality too would only cost a
-// read of each notice's row.
-const (
-	sentStagesOfC = `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
-		WHERE n.card_id = c.id AND n.expires_on = c.expires_on ORDER BY n.stage))`
-	sentStagesOfCards = `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
-		WHERE n.card_id = cards.id AND n.expires_on = cards.expires_on ORDER BY n.stage))`
-)
+// sentStagesSQL is the stages recorded for the card (a table name or
+// alias) for the expiry (an SQL expression): comma-separated in stage
+// order, or NULL for none. What cards.sent_stages holds (migration 005). It
+// reads the notices' unique index (card_id, expires_on, stage) alone: a
+// notice is always in its card's municipality (CreateNotice and
+// CreateNotices take it from the card), so matching the municipality too
+// would only cost a read of each notice's row.
+func sentStagesSQL(card, expiresOn string) string {
+	return `(SELECT group_concat(stage, ',') FROM (SELECT n.stage FROM notices n
+		WHERE n.card_id = ` + card + `.id AND n.expires_on = ` + expiresOn + ` ORDER BY n.stage))`
+}
 
 // ListHoldings implements store.Queries with three queries, each scanning
 // its rows into one reused set of variables.
@@ -77,12 +74,7 @@ func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ 
 	}
 	err = eachRow(ctx, q.db, []any{&i, &card.ID, &kind, &card.ExpiresOn, &card.RenewalAppliedOn, &card.NextNoticeOn, &stages}, func() {
 		card.Kind = kigen.CardKind(store.Intern(kind))
-		read.Card(i, card)
-		for st := range bytes.SplitSeq(stages, []byte{','}) {
-			if len(st) > 0 {
-				read.Sent(i, kigen.NoticeKey{CardID: card.ID, ExpiresOn: card.ExpiresOn, Stage: kigen.Stage(store.Intern(st))})
-			}
-		}
+		read.Card(i, card, stages)
 	}, holdingCardsSQL, arg)
 	if err != nil {
 		return nil, err

@@ -285,7 +285,7 @@ func (q queries) SetCardsNextNoticeOn(ctx context.Context, cs []store.CardNext) 
 		}
 		_, err := q.db.ExecContext(ctx, `
 			UPDATE cards SET next_notice_on = v.value ->> 2, updated_at = ?1,
-				sent_stages = `+sentStagesOfCards+`, sent_for = cards.expires_on
+				sent_stages = `+sentStagesSQL("cards", "cards.expires_on")+`, sent_for = cards.expires_on
 			FROM json_each(?2) AS v
 			WHERE cards.municipality_id = v.value ->> 0 AND cards.id = v.value ->> 1`,
 			ts, string(triples))
