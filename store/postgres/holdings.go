@@ -89,17 +89,10 @@ func (q queries) ListHoldings(ctx context.Context, keys []store.ResidentKey) (_ 
 	return read.Holdings(), nil
 }
 
-// eachRow scans every row into dest, the same variables each time, and
-// calls fn after each.
+// eachRow is forEachRow for a callback that cannot fail.
 func eachRow(rows pgx.Rows, dest []any, fn func()) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		fn()
-	}
-	return rows.Err()
+	_, err := forEachRow(rows, dest, func() error { fn(); return nil })
+	return err
 }
 
 // stageList scans a nullable text column into reused storage: NULL as
