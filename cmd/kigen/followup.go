@@ -179,14 +179,13 @@ func buildFollowup(ctx context.Context, q store.Queries, mu *kigen.Municipality,
 	}
 
 	// Stale: expired more than 30 days ago, or past the special period of a
-	// pending renewal (DOMAIN.md §4, §6, §11.5).
-	cards, err := q.ListStaleCards(ctx, mu.ID, today.AddDays(-30))
+	// pending renewal (kigen.Stale).
+	cards, err := q.ListStaleCards(ctx, mu.ID, kigen.StaleBefore(today))
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range cards {
-		pending := (c.Kind == kigen.ResidenceCard || c.Kind == kigen.IntegratedCard) && !c.RenewalAppliedOn.IsZero()
-		if pending && !today.After(c.ExpiresOn.AddMonths(2)) {
+		if !kigen.Stale(*c, today) {
 			continue
 		}
 		list.Stale = append(list.Stale, staleItem{Ref: refs[c.ResidentID], Card: c.Kind, ExpiresOn: c.ExpiresOn})

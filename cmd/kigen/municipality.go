@@ -127,18 +127,12 @@ func validPhoneText(p string) bool {
 	return digits >= 6 && digits <= 15
 }
 
-// checkCode validates a local government code (全国地方公共団体コード): five
-// digits and a check digit.
+// checkCode validates CODE (kigen.CheckMunicipalityCode): a bad one is a
+// usage error.
 func checkCode(code string) error {
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return usageErrorf("CODE %q must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru", code)
-	}
-	sum := 0
-	for i, w := range []int{6, 5, 4, 3, 2} {
-		sum += int(code[i]-'0') * w
-	}
-	if want := byte('0' + (11-sum%11)%10); code[5] != want {
-		return usageErrorf("CODE %q: the check digit should be %c (%s%c)", code, want, code[:5], want)
+	var e *kigen.Error
+	if err := kigen.CheckMunicipalityCode(code); errors.As(err, &e) {
+		return usageErrorf("CODE %s", e.Message)
 	}
 	return nil
 }

@@ -255,8 +255,8 @@ func residentApplied(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "recorded: %s applied on %s to renew the %s expiring on %s\n", h.Resident.Ref, day, card.Kind, card.ExpiresOn)
 	fmt.Fprintf(m.Stdout, "reminders for %s stop; if no new expiry is entered by then, a special-period notice follows on %s (the resident may stay until %s)\n",
-		card.ExpiresOn, card.ExpiresOn.AddDays(1), card.ExpiresOn.AddMonths(2))
-	if day.Before(card.ExpiresOn.AddMonths(-3)) {
+		card.ExpiresOn, card.ExpiresOn.AddDays(1), kigen.SpecialPeriodEnd(card.ExpiresOn))
+	if day.Before(kigen.RenewalOpens(card.ExpiresOn)) {
 		fmt.Fprintf(m.Stderr, "warning: %s is more than 3 months before the expiry %s; applications are usually accepted from 3 months before\n", day, card.ExpiresOn)
 	}
 	return nil
