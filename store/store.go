@@ -64,6 +64,8 @@ type Tx interface {
 
 // Queries are the reads and writes of Kigen's data, on a Store or in a Tx.
 type Queries interface {
+	AuditQueries
+
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.
 	CreateMunicipality(ctx context.Context, m *kigen.Municipality) error

@@ -161,6 +161,13 @@ var suite = []testCase{
 	// followup.go
 	{"ListStaleCards/OK", testListStaleCards},
 	{"ListDeliveriesByState/OK", testListDeliveriesByState},
+
+	// audit.go
+	{"CreateAuditEntry/OK", testCreateAuditEntryOK},
+	{"CreateAuditEntry/ErrNotFound", testCreateAuditEntryErrNotFound},
+	{"CreateAuditEntry/Rollback", testCreateAuditEntryRollback},
+	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
+	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t) for a
