@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 
-	"kigen/roster"
+	"kigen"
+	"kigen/desk"
 	"kigen/roster/importer"
 )
 
@@ -38,16 +38,14 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	}
 	defer f.Close()
 
-	s, err := m.openMigratedStore(ctx)
+	d, err := m.openDesk(ctx, m.logger(), false)
 	if err != nil {
 		return err
 	}
-	mu, err := m.municipality(ctx, s, *code)
+	a, mu, err := m.admin(ctx, d, *code)
 	if err != nil {
 		return err
 	}
-	today := m.Config.Today(time.Now)
-
 	var in io.Reader = f
 	var bar *progressbar.ProgressBar
 	if isTerminal(m.Stderr) {
@@ -59,26 +57,25 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		pr := progressbar.NewReader(f, bar)
 		in = &pr
 	}
-	r, err := roster.NewReader(in, roster.Options{Today: today, Region: *region, IgnoreUnknownColumns: *ignore})
-	if err != nil {
-		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
-	}
-	sum, err := importer.Import(ctx, s, r, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: *dryRun})
+	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region})
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(m.Stderr)
 	}
-	var refused *importer.RefusedError
+	var refused *desk.RefusedError
 	switch {
 	case errors.As(err, &refused):
 		printRowErrors(m.Stderr, "", refused.Rows)
-		return &exitError{exitInvalid, fmt.Errorf("%s: %d problems: nothing was imported", path, len(refused.Rows))}
+		return &exitError{exitInvalid, fmt.Errorf("%s: %v", path, refused)}
+	case kigen.ErrorCode(err) == kigen.EINVALID:
+		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
 	case ctx.Err() != nil:
 		return envError(errors.New("interrupted: nothing was imported"))
 	case err != nil:
 		return envError(fmt.Errorf("import %s: %w (nothing was imported)", path, err))
 	}
-	printRowErrors(m.Stderr, "warning: ", sum.Warnings)
+	printRowErrors(m.Stderr, "warning: ", res.Warnings)
+	sum := res.Summary
 	if *asJSON {
 		out := struct {
 			Municipality string `json:"municipality"`
@@ -86,7 +83,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 			Encoding     string `json:"encoding"`
 			importer.Summary
 			Warnings int `json:"warnings"`
-		}{mu.Code, path, r.Encoding(), sum, len(sum.Warnings)}
+		}{mu.Code, path, res.Encoding, sum, len(res.Warnings)}
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
@@ -95,19 +92,19 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	if sum.DryRun {
 		verb = "checked (dry run, nothing written)"
 	}
-	fmt.Fprintf(m.Stdout, "%s %s into %s %s: %d rows (%s)\n", verb, path, mu.Code, mu.Name, sum.Rows, r.Encoding())
+	fmt.Fprintf(m.Stdout, "%s %s into %s %s: %d rows (%s)\n", verb, path, mu.Code, mu.Name, sum.Rows, res.Encoding)
 	fmt.Fprintf(m.Stdout, "  residents: %d created, %d updated, %d unchanged\n", sum.Created, sum.Updated, sum.Unchanged)
 	fmt.Fprintf(m.Stdout, "  renewals seen: %d; renewal gaps now open: %d\n", sum.Renewals, sum.GapsOpen)
 	fmt.Fprintf(m.Stdout, "  stale cards (expired over 30 days, not messaged): %d\n", sum.Stale)
 	fmt.Fprintf(m.Stdout, "  residents who cannot be reached (no consent or contact): %d\n", sum.NoContact)
-	if sum.Skipped > 0 || len(sum.Warnings) > 0 {
-		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, len(sum.Warnings))
+	if sum.Skipped > 0 || len(res.Warnings) > 0 {
+		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, len(res.Warnings))
 	}
 	return nil
 }
 
 // printRowErrors prints at most maxRowErrors lines, then "and K more".
-func printRowErrors(w io.Writer, prefix string, rows []importer.RowError) {
+func printRowErrors(w io.Writer, prefix string, rows []desk.RowError) {
 	for i, e := range rows {
 		if i == maxRowErrors {
 			fmt.Fprintf(w, "%sand %d more\n", prefix, len(rows)-i)

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"kigen"
-	"kigen/store"
+	"kigen/auth"
+	"kigen/desk"
 )
 
 func runResident(ctx context.Context, m *Main, args []string) error {
@@ -61,203 +61,145 @@ func newResidentCmd(m *Main, name string) *residentCmd {
 	return &residentCmd{fs: fs, code: fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")}
 }
 
-// load parses args and finds the resident with their contacts, cards and
-// notices.
-func (c *residentCmd) load(ctx context.Context, m *Main, args []string) (store.Store, *kigen.Municipality, *store.Holding, error) {
+// open parses args and returns the desk, the municipality's admin and the
+// resident named.
+func (c *residentCmd) open(ctx context.Context, m *Main, args []string) (*desk.Desk, auth.Actor, desk.ResidentParams, error) {
 	ref, err := parseInterleaved(c.fs, args, "REF (the resident's reference)")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, auth.Actor{}, desk.ResidentParams{}, err
 	}
-	s, err := m.openMigratedStore(ctx)
+	d, err := m.openDesk(ctx, m.logger(), false)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, auth.Actor{}, desk.ResidentParams{}, err
 	}
-	mu, err := m.municipality(ctx, s, *c.code)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, err := s.GetResidentByRef(ctx, mu.ID, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil, fmt.Errorf("no resident %q in %s %s", ref, mu.Code, mu.Name)
-	} else if err != nil {
-		return nil, nil, nil, envError(err)
-	}
-	hs, err := store.HoldingsOf(ctx, s, mu.ID, []*kigen.Resident{r})
-	if err != nil {
-		return nil, nil, nil, envError(err)
-	}
-	return s, mu, hs[0], nil
+	a, _, err := m.admin(ctx, d, *c.code)
+	return d, a, desk.ResidentParams{Ref: ref}, err
 }
 
 func residentShow(ctx context.Context, m *Main, args []string) error {
-	c := newResidentCmd(m, "show")
-	_, mu, h, err := c.load(ctx, m, args)
+	d, a, p, err := newResidentCmd(m, "show").open(ctx, m, args)
 	if err != nil {
 		return err
 	}
-	today := m.Config.Today(time.Now)
-	r := h.Resident
-	w := m.Stdout
-	fmt.Fprintf(w, "resident %s in %s %s\n", r.Ref, mu.Code, mu.Name)
-	if r.Name != "" {
-		fmt.Fprintf(w, "  name      %s\n", r.Name)
+	v, err := d.ShowResident(ctx, a, p)
+	if err != nil {
+		return deskError(err)
 	}
-	channel := string(r.Channel)
+	printResident(m.Stdout, v)
+	return nil
+}
+
+// printResident prints a resident as staff see them at the counter.
+func printResident(w io.Writer, v *desk.ResidentView) {
+	fmt.Fprintf(w, "resident %s in %s %s\n", v.Ref, v.Municipality, v.MunicipalityName)
+	if v.Name != "" {
+		fmt.Fprintf(w, "  name      %s\n", v.Name)
+	}
+	channel := string(v.Channel)
 	if channel == "" {
 		channel = "default (email if given, else SMS)"
 	}
-	fmt.Fprintf(w, "  language  %s\n  status    %s\n  channel   %s\n", r.Language, r.Status, channel)
-	holder := h.Holder()
-	if reach := kigen.SendChannels(r.Channel, contactValues(h.Contacts)); len(reach) > 0 {
-		fmt.Fprintf(w, "  reached by %s\n", joinChannels(reach))
+	fmt.Fprintf(w, "  language  %s\n  status    %s\n  channel   %s\n", v.Language, v.Status, channel)
+	if len(v.ReachedBy) > 0 {
+		cs := make([]string, len(v.ReachedBy))
+		for i, c := range v.ReachedBy {
+			cs[i] = string(c)
+		}
+		fmt.Fprintf(w, "  reached by %s\n", strings.Join(cs, " and "))
 	} else {
 		fmt.Fprintln(w, "  NOT REACHABLE: no consent or no usable contact; listed for staff follow-up")
 	}
 
 	fmt.Fprintln(w, "\ncontacts:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, ct := range h.Contacts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ct.Channel, ct.Address, contactState(ct))
+	for _, ct := range v.Contacts {
+		state := []string{"no consent"}
+		if ct.Consent {
+			state[0] = "consent"
+		}
+		if ct.OptedOut {
+			state = append(state, "opted out by the resident")
+		}
+		if ct.Failed {
+			state = append(state, "failed (bounced or invalid)")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ct.Channel, ct.Address, strings.Join(state, ", "))
 	}
-	if len(h.Contacts) == 0 {
+	if len(v.Contacts) == 0 {
 		fmt.Fprintln(tw, "  (none)")
 	}
 	tw.Flush()
 
 	fmt.Fprintln(w, "\ncards:")
-	plan := kigen.Plan(holder, today)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  card\texpires on\tdays left\trenewal applied\tnext notice")
-	for i, cd := range h.Cards {
+	for _, cd := range v.Cards {
 		applied := "-"
 		if !cd.RenewalAppliedOn.IsZero() {
 			applied = cd.RenewalAppliedOn.String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", cd.Kind, cd.ExpiresOn, cd.ExpiresOn.Sub(today), applied,
-			nextNotice(holder, plan, i, today))
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", cd.Kind, cd.ExpiresOn, cd.DaysLeft, applied, nextNotice(cd.Next, v.Date))
 	}
-	if len(h.Cards) == 0 {
+	if len(v.Cards) == 0 {
 		fmt.Fprintln(tw, "  (none)")
 	}
 	tw.Flush()
-	if h.GapOpen() {
+	if v.GapOpen {
 		fmt.Fprintln(w, "  RENEWAL GAP: the My Number card still has the old expiry; the resident must have it changed at the municipal office")
 	}
 
 	fmt.Fprintln(w, "\nnotices sent:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	kinds := map[int64]kigen.CardKind{}
-	for _, cd := range h.Cards {
-		kinds[cd.ID] = cd.Kind
+	for _, n := range v.Notices {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage)
 	}
-	for _, n := range h.Notices {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n.TickDate, kinds[n.CardID], n.ExpiresOn, n.Stage)
-	}
-	if len(h.Notices) == 0 {
+	if len(v.Notices) == 0 {
 		fmt.Fprintln(tw, "  (none)")
 	}
-	return tw.Flush()
+	tw.Flush()
 }
 
-// nextNotice describes card i's next notice: today's if one is due, else
-// the stage that falls due on its next date.
-func nextNotice(h kigen.Holder, plan kigen.Outcome, i int, today kigen.Date) string {
-	cp := plan.Cards[i]
-	for _, d := range plan.Due {
-		if d.CardID == cp.CardID {
-			return fmt.Sprintf("%s today (%s)", d.Stage, today)
-		}
-	}
+// nextNotice describes a card's next notice.
+func nextNotice(n desk.NextNotice, today kigen.Date) string {
 	switch {
-	case cp.Stale:
+	case n.Stage != "" && n.On == today:
+		return fmt.Sprintf("%s today (%s)", n.Stage, today)
+	case n.Stage != "":
+		return fmt.Sprintf("%s on %s", n.Stage, n.On)
+	case !n.On.IsZero():
+		return n.On.String()
+	case n.None == desk.NoneStale:
 		return "none: expired too long ago (stale, listed for staff)"
-	case cp.Skipped:
+	case n.None == desk.NoneSkipped:
 		return "none: not watched for this resident"
-	case !h.Reachable:
+	case n.None == desk.NoneUnreachable:
 		return "none while the resident cannot be reached"
-	case cp.Next.IsZero():
-		return "none"
 	}
-	for _, d := range kigen.Plan(h, cp.Next).Due {
-		if d.CardID == cp.CardID {
-			return fmt.Sprintf("%s on %s", d.Stage, cp.Next)
-		}
-	}
-	return cp.Next.String()
-}
-
-func contactValues(cs []*kigen.Contact) []kigen.Contact {
-	out := make([]kigen.Contact, len(cs))
-	for i, c := range cs {
-		out[i] = *c
-	}
-	return out
-}
-
-func joinChannels(cs []kigen.Channel) string {
-	s := make([]string, len(cs))
-	for i, c := range cs {
-		s[i] = string(c)
-	}
-	return strings.Join(s, " and ")
-}
-
-func contactState(c *kigen.Contact) string {
-	var s []string
-	if c.Consent {
-		s = append(s, "consent")
-	} else {
-		s = append(s, "no consent")
-	}
-	if c.OptedOut {
-		s = append(s, "opted out by the resident")
-	}
-	if c.Failed {
-		s = append(s, "failed (bounced or invalid)")
-	}
-	return strings.Join(s, ", ")
+	return "none"
 }
 
 func residentApplied(ctx context.Context, m *Main, args []string) error {
 	c := newResidentCmd(m, "applied")
 	on := c.fs.String("on", "", "the day the renewal was applied for (default: today)")
-	s, mu, h, err := c.load(ctx, m, args)
+	d, a, p, err := c.open(ctx, m, args)
 	if err != nil {
 		return err
 	}
-	today := m.Config.Today(time.Now)
-	day := today
+	params := desk.AppliedParams{ResidentParams: p}
 	if *on != "" {
-		if day, err = kigen.ParseDate(*on); err != nil {
+		if params.On, err = kigen.ParseDate(*on); err != nil {
 			return usageErrorf("%v", kigen.WithField(err, "--on"))
 		}
 	}
-	card := h.Card(kigen.ResidenceCard)
-	if card == nil {
-		card = h.Card(kigen.IntegratedCard)
-	}
-	switch {
-	case card == nil:
-		return fmt.Errorf("resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
-	case day.After(today):
-		return fmt.Errorf("--on: %s is in the future", day)
-	case day.After(card.ExpiresOn):
-		return fmt.Errorf("--on: %s is after the card's expiry %s: an application after the period of stay ends gives no special period", day, card.ExpiresOn)
-	}
-	err = s.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, day); err != nil {
-			return err
-		}
-		return store.Replan(ctx, tx, mu.ID, h.Resident.ID, today)
-	})
+	res, err := d.RecordApplied(ctx, a, params)
 	if err != nil {
-		return envError(err)
+		return deskError(err)
 	}
-	fmt.Fprintf(m.Stdout, "recorded: %s applied on %s to renew the %s expiring on %s\n", h.Resident.Ref, day, card.Kind, card.ExpiresOn)
+	fmt.Fprintf(m.Stdout, "recorded: %s applied on %s to renew the %s expiring on %s\n", res.Ref, res.On, res.Card, res.ExpiresOn)
 	fmt.Fprintf(m.Stdout, "reminders for %s stop; if no new expiry is entered by then, a special-period notice follows on %s (the resident may stay until %s)\n",
-		card.ExpiresOn, card.ExpiresOn.AddDays(1), kigen.SpecialPeriodEnd(card.ExpiresOn))
-	if day.Before(kigen.RenewalOpens(card.ExpiresOn)) {
-		fmt.Fprintf(m.Stderr, "warning: %s is more than 3 months before the expiry %s; applications are usually accepted from 3 months before\n", day, card.ExpiresOn)
+		res.ExpiresOn, res.SpecialPeriodNoticeOn, res.StayUntil)
+	if res.Early {
+		fmt.Fprintf(m.Stderr, "warning: %s is more than 3 months before the expiry %s; applications are usually accepted from 3 months before\n", res.On, res.ExpiresOn)
 	}
 	return nil
 }
@@ -265,16 +207,17 @@ func residentApplied(ctx context.Context, m *Main, args []string) error {
 func residentErase(ctx context.Context, m *Main, args []string) error {
 	c := newResidentCmd(m, "erase")
 	yes := c.fs.Bool("yes", false, "erase for good (without it, only say what would be erased)")
-	s, mu, h, err := c.load(ctx, m, args)
+	d, a, p, err := c.open(ctx, m, args)
 	if err != nil {
 		return err
 	}
-	what := fmt.Sprintf("resident %s of %s %s with %d contacts and %d cards", h.Resident.Ref, mu.Code, mu.Name, len(h.Contacts), len(h.Cards))
-	if !*yes {
-		return usageErrorf("this erases %s for good; run again with --yes to do it", what)
+	res, err := d.EraseResident(ctx, a, desk.EraseParams{ResidentParams: p, DryRun: !*yes})
+	if err != nil {
+		return deskError(err)
 	}
-	if err := s.DeleteResident(ctx, mu.ID, h.Resident.ID); err != nil {
-		return envError(err)
+	what := fmt.Sprintf("resident %s of %s %s with %d contacts and %d cards", res.Ref, res.Municipality, res.MunicipalityName, res.Contacts, res.Cards)
+	if !res.Erased {
+		return usageErrorf("this erases %s for good; run again with --yes to do it", what)
 	}
 	fmt.Fprintf(m.Stdout, "erased %s; counts of notices and messages sent are kept, without personal data\n", what)
 	return nil
