@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kigen"
+	"kigen/internal/config"
 	"kigen/templates"
 )
 
@@ -45,7 +46,7 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 	}
 	today := m.Config.Today(time.Now)
 	if *now != "" {
-		t, err := ParseNow(*now)
+		t, err := config.ParseNow(*now)
 		if err != nil {
 			return usageErrorf("--now: %v", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"kigen/internal/config"
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
@@ -12,7 +13,7 @@ import (
 
 // openStore opens the store DATABASE_URL names and registers its Close.
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {
-	backend, target, err := parseDatabaseURL(m.Config.DatabaseURL)
+	backend, target, err := config.ParseDatabaseURL(m.Config.DatabaseURL)
 	if err != nil {
 		return nil, usageErrorf("DATABASE_URL: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"kigen"
+	"kigen/internal/config"
 )
 
 // tickSummary is what `kigen tick` prints.
@@ -105,7 +106,7 @@ func (m *Main) setNow(v string) error {
 	if v == "" {
 		return nil
 	}
-	t, err := ParseNow(v)
+	t, err := config.ParseNow(v)
 	if err != nil {
 		return usageErrorf("--now: %v", err)
 	}
