@@ -2,17 +2,12 @@ package kigen
 
 // Stale reports whether card c is stale on today: expired too long ago to be
 // messaged, so listed for staff until its date is updated (DOMAIN.md §4,
-// §6, §11.5). That is more than 30 days after its expiry or, for a residence
-// or integrated card whose renewal was applied for, after its special
-// period. It is the rule behind CardPlan.Stale, for a card Plan watches.
+// §6, §11.5) — more than 30 days after its expiry or, for a residence or
+// integrated card whose renewal was applied for, after its special period.
+// It is Plan's verdict (CardPlan.Stale) on the card alone, so the staff's
+// list and the tick can never disagree.
 func Stale(c Card, today Date) bool {
-	if c.ExpiresOn.IsZero() {
-		return false
-	}
-	if c.Kind.isResidence() && !c.RenewalAppliedOn.IsZero() {
-		return today.After(SpecialPeriodEnd(c.ExpiresOn))
-	}
-	return today.After(c.ExpiresOn.AddDays(expiredWindow))
+	return Plan(Holder{Status: FixedPeriod, Reachable: true, Cards: []Card{c}}, today).Cards[0].Stale
 }
 
 // StaleBefore returns the expiry before which a card may be stale on today:
@@ -20,11 +15,6 @@ func Stale(c Card, today Date) bool {
 // expired window), so a read of the cards expired before it, filtered with
 // Stale, finds them all.
 func StaleBefore(today Date) Date { return today.AddDays(-expiredWindow) }
-
-// SpecialPeriodEnd returns the last day a resident whose renewal of the
-// period of stay is pending may stay, when the period ends on expiresOn
-// (出入国管理及び難民認定法 第20条第6項: two months after).
-func SpecialPeriodEnd(expiresOn Date) Date { return expiresOn.AddMonths(specialPeriodMonths) }
 
 // renewalOpensMonths is how long before the period of stay ends a renewal is
 // usually accepted (DOMAIN.md §2).
