@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -28,7 +27,7 @@ type engine struct {
 	store    store.Store
 	queue    *scheduler.Queue
 	planner  *scheduler.Planner
-	counts   *sendCounts
+	counts   *scheduler.SendCounts
 	renderer *templates.Renderer
 	now      func() time.Time
 }
@@ -66,14 +65,14 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 	if err != nil {
 		return nil, err
 	}
-	counts := &sendCounts{observe: observe}
+	counts := &scheduler.SendCounts{Observe: observe}
 	for ch, s := range senders {
-		senders[ch] = &countingSender{Sender: s, channel: ch, counts: counts}
+		senders[ch] = counts.Sender(ch, s)
 	}
 	worker := &scheduler.DeliverWorker{
 		Store: s, Senders: senders, Providers: providers, Renderer: renderer,
 		PublicURL: m.Config.PublicURL, Now: now, Logger: logger,
-		Interrupted: func(ch kigen.Channel) { counts.add(ch, "unknown") },
+		Interrupted: func(ch kigen.Channel) { counts.Add(ch, scheduler.OutcomeUnknown) },
 	}
 	q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: tick, TickSchedule: sched, Logger: logger,
 		JobTimeout: m.Config.jobTimeout(), RescueStuckJobsAfter: m.Config.RescueAfter,
@@ -130,57 +129,6 @@ func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Cha
 		return nil, nil, err
 	}
 	return senders, providers, nil
-}
-
-// sendCounts counts send results per channel for the tick summary and the
-// metrics.
-type sendCounts struct {
-	mu      sync.Mutex
-	n       map[kigen.Channel]map[string]int
-	observe func(ch kigen.Channel, result string)
-}
-
-func (c *sendCounts) add(ch kigen.Channel, result string) {
-	c.mu.Lock()
-	if c.n == nil {
-		c.n = map[kigen.Channel]map[string]int{}
-	}
-	if c.n[ch] == nil {
-		c.n[ch] = map[string]int{}
-	}
-	c.n[ch][result]++
-	c.mu.Unlock()
-	if c.observe != nil {
-		c.observe(ch, result)
-	}
-}
-
-func (c *sendCounts) get(ch kigen.Channel, result string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[ch][result]
-}
-
-// countingSender classifies each send's outcome.
-type countingSender struct {
-	notify.Sender
-	channel kigen.Channel
-	counts  *sendCounts
-}
-
-func (s *countingSender) Send(ctx context.Context, msg notify.Message) (notify.Receipt, error) {
-	r, err := s.Sender.Send(ctx, msg)
-	switch {
-	case err == nil:
-		s.counts.add(s.channel, "sent")
-	case notify.MaybeSent(err):
-		s.counts.add(s.channel, "unknown")
-	case notify.IsPermanent(err):
-		s.counts.add(s.channel, "failed")
-	default:
-		s.counts.add(s.channel, "retrying")
-	}
-	return r, err
 }
 
 // queueFor returns the River queue on the store's own database, with River's

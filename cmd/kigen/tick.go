@@ -9,19 +9,8 @@ import (
 
 	"kigen"
 	"kigen/internal/config"
+	"kigen/scheduler"
 )
-
-// tickSummary is what `kigen tick` prints.
-type tickSummary struct {
-	Date      string         `json:"date"`
-	Residents int            `json:"residents"`
-	Notices   int            `json:"notices"`
-	Messages  int            `json:"messages"`
-	Sent      map[string]int `json:"sent"` // per channel
-	Failed    int            `json:"failed"`
-	Retrying  int            `json:"retrying"` // will be retried with backoff (snoozed)
-	Unknown   int            `json:"unknown"`  // may have reached the provider: not resent
-}
 
 func runTick(ctx context.Context, m *Main, args []string) error {
 	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
@@ -62,37 +51,10 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// tick plans today's notices and works every job that can run now: this
-// tick's and any left by earlier ticks or crashes.
-func (e *engine) tick(ctx context.Context, today kigen.Date) (tickSummary, error) {
-	ps, err := e.planner.Tick(ctx, today)
-	if err != nil {
-		return tickSummary{}, fmt.Errorf("plan %s: %w", today, err)
-	}
-	before := e.snapshot()
-	if err := e.queue.WorkUntilIdle(ctx); err != nil {
-		return tickSummary{}, fmt.Errorf("deliver: %w", err)
-	}
-	after := e.snapshot()
-	sum := tickSummary{Date: today.String(), Residents: ps.Residents, Notices: ps.Notices, Messages: ps.Messages, Sent: map[string]int{}}
-	for _, ch := range kigen.Channels {
-		sum.Sent[string(ch)] = after[ch]["sent"] - before[ch]["sent"]
-		sum.Failed += after[ch]["failed"] - before[ch]["failed"]
-		sum.Retrying += after[ch]["retrying"] - before[ch]["retrying"]
-		sum.Unknown += after[ch]["unknown"] - before[ch]["unknown"]
-	}
-	return sum, nil
-}
-
-func (e *engine) snapshot() map[kigen.Channel]map[string]int {
-	out := map[kigen.Channel]map[string]int{}
-	for _, ch := range kigen.Channels {
-		out[ch] = map[string]int{}
-		for _, r := range []string{"sent", "failed", "retrying", "unknown"} {
-			out[ch][r] = e.counts.get(ch, r)
-		}
-	}
-	return out
+// tick plans today's notices and works every job that can run now
+// (scheduler.RunTick).
+func (e *engine) tick(ctx context.Context, today kigen.Date) (scheduler.TickReport, error) {
+	return scheduler.RunTick(ctx, e.planner, e.queue, e.counts, today)
 }
 
 // logger returns the command's logger: text on stderr, warnings and up, so
