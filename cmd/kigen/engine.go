@@ -49,17 +49,9 @@ func (m *Main) clock(logger *slog.Logger) func() time.Time {
 // With a tick worker and a schedule (kigen serve), the queue also runs the
 // daily tick as a River periodic job on the elected leader.
 func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Time, logger *slog.Logger, observe func(ch kigen.Channel, result string), tick *scheduler.TickWorker, sched river.PeriodicSchedule) (*engine, error) {
-	hotlines := templates.DefaultHotlines()
-	if m.Config.HotlinesFile != "" {
-		h, err := templates.LoadHotlines(m.Config.HotlinesFile)
-		if err != nil {
-			return nil, usageErrorf("KIGEN_HOTLINES_FILE: %v", err)
-		}
-		hotlines = h
-	}
-	renderer, err := templates.New(hotlines)
+	renderer, err := m.renderer()
 	if err != nil {
-		return nil, envError(err)
+		return nil, err
 	}
 	senders, providers, err := m.senders(logger, now)
 	if err != nil {
@@ -88,6 +80,23 @@ func (m *Main) newEngine(ctx context.Context, s store.Store, now func() time.Tim
 		tick.Planner = planner // before the queue starts
 	}
 	return &engine{store: s, queue: q, planner: planner, counts: counts, renderer: renderer, now: now}, nil
+}
+
+// renderer builds the message renderer with the help lines of
+// KIGEN_HOTLINES_FILE, or the built-in ones.
+func (m *Main) renderer() (*templates.Renderer, error) {
+	h := templates.DefaultHotlines()
+	if path := m.Config.HotlinesFile; path != "" {
+		var err error
+		if h, err = templates.LoadHotlines(path); err != nil {
+			return nil, usageErrorf("KIGEN_HOTLINES_FILE: %v", err)
+		}
+	}
+	r, err := templates.New(h)
+	if err != nil {
+		return nil, envError(err)
+	}
+	return r, nil
 }
 
 // senders returns each channel's Sender: the provider when its keys are

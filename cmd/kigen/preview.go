@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -52,7 +51,7 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 		}
 		today = kigen.DateOf(t)
 	}
-	r, err := newRenderer(m)
+	r, err := m.renderer()
 	if err != nil {
 		return err
 	}
@@ -60,7 +59,12 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 		if *out == "" {
 			return usageErrorf("preview --all needs --out DIR")
 		}
-		return writeGallery(m, r, today, *out)
+		names, err := r.WriteGallery(*out, today)
+		if err != nil {
+			return envError(err)
+		}
+		fmt.Fprintf(m.Stdout, "wrote %d pages to %s; open %s\n", len(names), *out, filepath.Join(*out, "index.html"))
+		return nil
 	}
 	l := kigen.Language(*lang)
 	if !l.Valid() {
@@ -105,19 +109,6 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// newRenderer builds the renderer with the hotlines of KIGEN_HOTLINES_FILE,
-// or the built-in ones.
-func newRenderer(m *Main) (*templates.Renderer, error) {
-	h := templates.DefaultHotlines()
-	if path := m.Getenv("KIGEN_HOTLINES_FILE"); path != "" {
-		var err error
-		if h, err = templates.LoadHotlines(path); err != nil {
-			return nil, usageErrorf("KIGEN_HOTLINES_FILE: %v", err)
-		}
-	}
-	return templates.New(h)
-}
-
 // previewNotices pairs the --card and --stage flags into sample notices.
 // The context applies to the My Number card's notices; renewal_gap and
 // special_period carry theirs.
@@ -138,15 +129,8 @@ func previewNotices(cards, stages []string, situation string, today kigen.Date) 
 	used := situation == ""
 	var ds []kigen.Due
 	for i, card := range cards {
-		c := templates.Case{Card: kigen.CardKind(card), Stage: kigen.Stage(stages[i])}
-		switch {
-		case c.Stage == kigen.RenewalGap:
-			c.Context = templates.ContextGap
-		case c.Stage == kigen.SpecialPeriod:
-			c.Context = templates.ContextPending
-		case c.Card == kigen.MyNumberCard:
-			c.Context, used = situation, true
-		}
+		c, inContext := templates.Case{Card: kigen.CardKind(card), Stage: kigen.Stage(stages[i])}.InContext(situation)
+		used = used || inContext
 		d, err := templates.SampleDue(c, today)
 		if err != nil {
 			return nil, usageErrorf("--card %s --stage %s: %v", card, stages[i], err)
@@ -157,29 +141,6 @@ func previewNotices(cards, stages []string, situation string, today kigen.Date) 
 		return nil, usageErrorf("--context applies to mynumber_card notices; give --card mynumber_card")
 	}
 	return ds, nil
-}
-
-// writeGallery writes index.html and one page per language into dir.
-func writeGallery(m *Main, r *templates.Renderer, today kigen.Date, dir string) error {
-	files, err := r.Gallery(today)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return envError(err)
-	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
-			return envError(err)
-		}
-	}
-	fmt.Fprintf(m.Stdout, "wrote %d pages to %s; open %s\n", len(names), dir, filepath.Join(dir, "index.html"))
-	return nil
 }
 
 func languageList() string {

@@ -66,31 +66,17 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// printTimeline ticks every day from today until nothing more can fall due.
+// printTimeline prints every notice from today on (kigen.Timeline) and
+// the cards already stale.
 func printTimeline(w io.Writer, h kigen.Holder, today kigen.Date) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tnote")
-	n := 0
-	for day, last := today, today.AddYears(11); !day.After(last); day = day.AddDays(1) {
-		o := kigen.Plan(h, day)
-		for _, d := range o.Due {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", day, d.Kind, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d))
-			h.Sent = append(h.Sent, d.NoticeKey)
-			n++
-		}
-		next := kigen.Date{}
-		for _, cp := range o.Cards {
-			if !cp.Next.IsZero() && (next.IsZero() || cp.Next.Before(next)) {
-				next = cp.Next
-			}
-		}
-		if next.IsZero() {
-			break
-		}
-		day = next.AddDays(-1) // nothing can fall due before next
+	notices := kigen.Timeline(h, today)
+	for _, d := range notices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.On, d.Kind, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d.Due))
 	}
 	tw.Flush()
-	if n == 0 {
+	if len(notices) == 0 {
 		fmt.Fprintln(w, "(no notice: every card is past its last reminder)")
 	}
 	for _, cp := range kigen.Plan(h, today).Cards {
