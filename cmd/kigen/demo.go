@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +16,7 @@ import (
 // store and fast-forwards through the days something falls due, printing
 // each message as it goes out (package demo).
 func runDemo(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("demo")
 	days := fs.Int("days", 120, "how many days to fast-forward")
 	full := fs.Bool("full", false, "print whole messages, not their first lines")
 	keep := fs.Bool("keep", false, "keep the demo's database and outbox (their folder is printed)")

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +19,7 @@ import (
 const maxRowErrors = 100
 
 func runImport(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("import")
 	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
 	dryRun := fs.Bool("dry-run", false, "check everything and print the summary, writing nothing")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -84,9 +81,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 			importer.Summary
 			Warnings int `json:"warnings"`
 		}{mu.Code, path, res.Encoding, sum, len(res.Warnings)}
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return m.printJSON(out)
 	}
 	verb := "imported"
 	if sum.DryRun {

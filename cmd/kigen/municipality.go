@@ -11,26 +11,70 @@ import (
 	"kigen/desk"
 )
 
+// runMunicipality adds a municipality or lists them (as the local
+// operator), or changes one (as its admin).
 func runMunicipality(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("municipality: add, set or list")
 	}
-	switch args[0] {
-	case "add":
-		return municipalityAdd(ctx, m, args[1:])
-	case "set":
-		return municipalitySet(ctx, m, args[1:])
+	sub := args[0]
+	var p desk.MunicipalityParams
+	switch sub {
+	case "add", "set":
+		var err error
+		if p, err = municipalityParams(m, sub, args[1:]); err != nil {
+			return err
+		}
 	case "list":
-		return municipalityList(ctx, m, args[1:])
+		if len(args) > 1 {
+			return usageErrorf("municipality list takes no arguments")
+		}
+	default:
+		return usageErrorf("municipality: unknown subcommand %q (add, set or list)", sub)
 	}
-	return usageErrorf("municipality: unknown subcommand %q (add, set or list)", args[0])
+	var ke *kigen.Error
+	if sub == "add" && errors.As(kigen.CheckMunicipalityCode(p.Code), &ke) {
+		return usageErrorf("CODE %s", ke.Message)
+	}
+	d, err := m.openDesk(ctx, m.logger(), false)
+	if err != nil {
+		return err
+	}
+	var mu *desk.Municipality
+	switch sub {
+	case "add":
+		mu, err = d.CreateMunicipality(ctx, m.operator(), p)
+		if kigen.ErrorCode(err) == kigen.ECONFLICT {
+			return fmt.Errorf("%s (change it with: kigen municipality set %s …)", kigen.ErrorMessage(err), p.Code)
+		}
+	case "set":
+		a, _, err := m.admin(ctx, d, p.Code)
+		if err != nil {
+			return err
+		}
+		mu, err = d.UpdateMunicipality(ctx, a, p)
+	case "list":
+		ms, err := d.ListMunicipalities(ctx, m.operator())
+		if err != nil {
+			return deskError(err)
+		}
+		return printMunicipalities(m, ms)
+	}
+	if err != nil {
+		return deskError(err)
+	}
+	verb := "added"
+	if sub == "set" {
+		verb = "updated"
+	}
+	fmt.Fprintf(m.Stdout, "%s municipality %s %s (%s)\n", verb, mu.Code, mu.Name, mu.NameLatin)
+	return nil
 }
 
 // municipalityParams parses CODE and the fields add and set take, in any
 // order: a flag not given is left nil (unchanged).
 func municipalityParams(m *Main, cmd string, args []string) (desk.MunicipalityParams, error) {
-	fs := flag.NewFlagSet("municipality "+cmd, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("municipality " + cmd)
 	var p desk.MunicipalityParams
 	fields := map[string]**string{"name": &p.Name, "name-latin": &p.NameLatin, "contact-phone": &p.ContactPhone,
 		"contact-email": &p.ContactEmail, "contact-url": &p.ContactURL}
@@ -40,73 +84,15 @@ func municipalityParams(m *Main, cmd string, args []string) (desk.MunicipalityPa
 	fs.String("contact-email", "", "the email address residents write to")
 	fs.String("contact-url", "", "the web page about the procedures (https://…)")
 	code, err := parseInterleaved(fs, args, "CODE (the 6-digit local government code, e.g. 012033)")
-	if err != nil {
-		return p, err
-	}
 	fs.Visit(func(f *flag.Flag) {
 		v := f.Value.String()
 		*fields[f.Name] = &v
 	})
 	p.Code = code
-	return p, nil
+	return p, err
 }
 
-func municipalityAdd(ctx context.Context, m *Main, args []string) error {
-	p, err := municipalityParams(m, "add", args)
-	if err != nil {
-		return err
-	}
-	var ke *kigen.Error
-	if errors.As(kigen.CheckMunicipalityCode(p.Code), &ke) {
-		return usageErrorf("CODE %s", ke.Message)
-	}
-	d, err := m.openDesk(ctx, m.logger(), false)
-	if err != nil {
-		return err
-	}
-	mu, err := d.CreateMunicipality(ctx, m.operator(), p)
-	if kigen.ErrorCode(err) == kigen.ECONFLICT {
-		return fmt.Errorf("%s (change it with: kigen municipality set %s …)", kigen.ErrorMessage(err), p.Code)
-	} else if err != nil {
-		return deskError(err)
-	}
-	fmt.Fprintf(m.Stdout, "added municipality %s %s (%s)\n", mu.Code, mu.Name, mu.NameLatin)
-	return nil
-}
-
-func municipalitySet(ctx context.Context, m *Main, args []string) error {
-	p, err := municipalityParams(m, "set", args)
-	if err != nil {
-		return err
-	}
-	d, err := m.openDesk(ctx, m.logger(), false)
-	if err != nil {
-		return err
-	}
-	a, _, err := m.admin(ctx, d, p.Code)
-	if err != nil {
-		return err
-	}
-	mu, err := d.UpdateMunicipality(ctx, a, p)
-	if err != nil {
-		return deskError(err)
-	}
-	fmt.Fprintf(m.Stdout, "updated municipality %s %s (%s)\n", mu.Code, mu.Name, mu.NameLatin)
-	return nil
-}
-
-func municipalityList(ctx context.Context, m *Main, args []string) error {
-	if len(args) > 0 {
-		return usageErrorf("municipality list takes no arguments")
-	}
-	d, err := m.openDesk(ctx, m.logger(), false)
-	if err != nil {
-		return err
-	}
-	ms, err := d.ListMunicipalities(ctx, m.operator())
-	if err != nil {
-		return deskError(err)
-	}
+func printMunicipalities(m *Main, ms []*desk.Municipality) error {
 	if len(ms) == 0 {
 		fmt.Fprintln(m.Stdout, "no municipality yet: add one with kigen municipality add CODE --name NAME")
 		return nil

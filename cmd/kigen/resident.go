@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,84 +12,65 @@ import (
 	"kigen/desk"
 )
 
+// runResident is counter work, as the municipality's admin: show a
+// resident, record a renewal applied for, erase a resident.
 func runResident(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("resident: show, applied or erase")
 	}
-	switch args[0] {
+	sub := args[0]
+	fs := m.flagSet("resident " + sub)
+	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
+	var on string
+	var yes bool
+	switch sub {
 	case "show":
-		return residentShow(ctx, m, args[1:])
 	case "applied":
-		return residentApplied(ctx, m, args[1:])
+		fs.StringVar(&on, "on", "", "the day the renewal was applied for (default: today)")
 	case "erase":
-		return residentErase(ctx, m, args[1:])
+		fs.BoolVar(&yes, "yes", false, "erase for good (without it, only say what would be erased)")
+	default:
+		return usageErrorf("resident: unknown subcommand %q (show, applied or erase)", sub)
 	}
-	return usageErrorf("resident: unknown subcommand %q (show, applied or erase)", args[0])
-}
-
-// parseInterleaved parses flags and exactly one positional argument, in any
-// order.
-func parseInterleaved(fs *flag.FlagSet, args []string, what string) (string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return "", usageErrorf("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(rest) != 1 {
-		return "", usageErrorf("%s: give exactly one %s", fs.Name(), what)
-	}
-	return rest[0], nil
-}
-
-// residentCmd is the common part of the resident subcommands: the
-// municipality flag and the resident's ref.
-type residentCmd struct {
-	fs   *flag.FlagSet
-	code *string
-}
-
-func newResidentCmd(m *Main, name string) *residentCmd {
-	fs := flag.NewFlagSet("resident "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	return &residentCmd{fs: fs, code: fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")}
-}
-
-// open parses args and returns the desk, the municipality's admin and the
-// resident named.
-func (c *residentCmd) open(ctx context.Context, m *Main, args []string) (*desk.Desk, auth.Actor, desk.ResidentParams, error) {
-	ref, err := parseInterleaved(c.fs, args, "REF (the resident's reference)")
-	if err != nil {
-		return nil, auth.Actor{}, desk.ResidentParams{}, err
-	}
-	d, err := m.openDesk(ctx, m.logger(), false)
-	if err != nil {
-		return nil, auth.Actor{}, desk.ResidentParams{}, err
-	}
-	a, _, err := m.admin(ctx, d, *c.code)
-	return d, a, desk.ResidentParams{Ref: ref}, err
-}
-
-func residentShow(ctx context.Context, m *Main, args []string) error {
-	d, a, p, err := newResidentCmd(m, "show").open(ctx, m, args)
+	ref, err := parseInterleaved(fs, args[1:], "REF (the resident's reference)")
 	if err != nil {
 		return err
 	}
-	v, err := d.ShowResident(ctx, a, p)
+	d, err := m.openDesk(ctx, m.logger(), false)
 	if err != nil {
-		return deskError(err)
+		return err
 	}
-	printResident(m.Stdout, v)
-	return nil
+	a, _, err := m.admin(ctx, d, *code)
+	if err != nil {
+		return err
+	}
+	p := desk.ResidentParams{Ref: ref}
+	switch sub {
+	case "show":
+		var v *desk.ResidentView
+		if v, err = d.ShowResident(ctx, a, p); err == nil {
+			printResident(m.Stdout, v)
+		}
+	case "applied":
+		return residentApplied(ctx, m, d, a, desk.AppliedParams{ResidentParams: p}, on)
+	case "erase":
+		var res *desk.EraseResult
+		if res, err = d.EraseResident(ctx, a, desk.EraseParams{ResidentParams: p, DryRun: !yes}); err == nil {
+			what := fmt.Sprintf("resident %s of %s %s with %d contacts and %d cards", res.Ref, res.Municipality, res.MunicipalityName, res.Contacts, res.Cards)
+			if !res.Erased {
+				return usageErrorf("this erases %s for good; run again with --yes to do it", what)
+			}
+			fmt.Fprintf(m.Stdout, "erased %s; counts of notices and messages sent are kept, without personal data\n", what)
+		}
+	}
+	return deskError(err)
 }
 
-// printResident prints a resident as staff see them at the counter.
-func printResident(w io.Writer, v *desk.ResidentView) {
+// printResident prints a resident as staff see them at the counter, a
+// table a section (a line without a tab ends each table).
+func printResident(out io.Writer, v *desk.ResidentView) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	defer w.Flush()
 	fmt.Fprintf(w, "resident %s in %s %s\n", v.Ref, v.Municipality, v.MunicipalityName)
 	if v.Name != "" {
 		fmt.Fprintf(w, "  name      %s\n", v.Name)
@@ -109,54 +89,45 @@ func printResident(w io.Writer, v *desk.ResidentView) {
 	} else {
 		fmt.Fprintln(w, "  NOT REACHABLE: no consent or no usable contact; listed for staff follow-up")
 	}
-
 	fmt.Fprintln(w, "\ncontacts:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, ct := range v.Contacts {
-		state := []string{"no consent"}
+		state := "no consent"
 		if ct.Consent {
-			state[0] = "consent"
+			state = "consent"
 		}
 		if ct.OptedOut {
-			state = append(state, "opted out by the resident")
+			state += ", opted out by the resident"
 		}
 		if ct.Failed {
-			state = append(state, "failed (bounced or invalid)")
+			state += ", failed (bounced or invalid)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ct.Channel, ct.Address, strings.Join(state, ", "))
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", ct.Channel, ct.Address, state)
 	}
-	if len(v.Contacts) == 0 {
-		fmt.Fprintln(tw, "  (none)")
-	}
-	tw.Flush()
-
-	fmt.Fprintln(w, "\ncards:")
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  card\texpires on\tdays left\trenewal applied\tnext notice")
+	none(w, len(v.Contacts))
+	fmt.Fprintln(w, "\ncards:\n  card\texpires on\tdays left\trenewal applied\tnext notice")
 	for _, cd := range v.Cards {
 		applied := "-"
 		if !cd.RenewalAppliedOn.IsZero() {
 			applied = cd.RenewalAppliedOn.String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", cd.Kind, cd.ExpiresOn, cd.DaysLeft, applied, nextNotice(cd.Next, v.Date))
+		fmt.Fprintf(w, "  %s\t%s\t%d\t%s\t%s\n", cd.Kind, cd.ExpiresOn, cd.DaysLeft, applied, nextNotice(cd.Next, v.Date))
 	}
-	if len(v.Cards) == 0 {
-		fmt.Fprintln(tw, "  (none)")
-	}
-	tw.Flush()
+	none(w, len(v.Cards))
 	if v.GapOpen {
 		fmt.Fprintln(w, "  RENEWAL GAP: the My Number card still has the old expiry; the resident must have it changed at the municipal office")
 	}
-
 	fmt.Fprintln(w, "\nnotices sent:")
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, n := range v.Notices {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage)
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage)
 	}
-	if len(v.Notices) == 0 {
-		fmt.Fprintln(tw, "  (none)")
+	none(w, len(v.Notices))
+}
+
+// none prints "(none)" for an empty list.
+func none(w io.Writer, n int) {
+	if n == 0 {
+		fmt.Fprintln(w, "  (none)")
 	}
-	tw.Flush()
 }
 
 // nextNotice describes a card's next notice.
@@ -178,20 +149,16 @@ func nextNotice(n desk.NextNotice, today kigen.Date) string {
 	return "none"
 }
 
-func residentApplied(ctx context.Context, m *Main, args []string) error {
-	c := newResidentCmd(m, "applied")
-	on := c.fs.String("on", "", "the day the renewal was applied for (default: today)")
-	d, a, p, err := c.open(ctx, m, args)
-	if err != nil {
-		return err
-	}
-	params := desk.AppliedParams{ResidentParams: p}
-	if *on != "" {
-		if params.On, err = kigen.ParseDate(*on); err != nil {
+// residentApplied records a renewal applied for on the day on names
+// (default: today).
+func residentApplied(ctx context.Context, m *Main, d *desk.Desk, a auth.Actor, p desk.AppliedParams, on string) error {
+	if on != "" {
+		var err error
+		if p.On, err = kigen.ParseDate(on); err != nil {
 			return usageErrorf("%v", kigen.WithField(err, "--on"))
 		}
 	}
-	res, err := d.RecordApplied(ctx, a, params)
+	res, err := d.RecordApplied(ctx, a, p)
 	if err != nil {
 		return deskError(err)
 	}
@@ -201,24 +168,5 @@ func residentApplied(ctx context.Context, m *Main, args []string) error {
 	if res.Early {
 		fmt.Fprintf(m.Stderr, "warning: %s is more than 3 months before the expiry %s; applications are usually accepted from 3 months before\n", res.On, res.ExpiresOn)
 	}
-	return nil
-}
-
-func residentErase(ctx context.Context, m *Main, args []string) error {
-	c := newResidentCmd(m, "erase")
-	yes := c.fs.Bool("yes", false, "erase for good (without it, only say what would be erased)")
-	d, a, p, err := c.open(ctx, m, args)
-	if err != nil {
-		return err
-	}
-	res, err := d.EraseResident(ctx, a, desk.EraseParams{ResidentParams: p, DryRun: !*yes})
-	if err != nil {
-		return deskError(err)
-	}
-	what := fmt.Sprintf("resident %s of %s %s with %d contacts and %d cards", res.Ref, res.Municipality, res.MunicipalityName, res.Contacts, res.Cards)
-	if !res.Erased {
-		return usageErrorf("this erases %s for good; run again with --yes to do it", what)
-	}
-	fmt.Fprintf(m.Stdout, "erased %s; counts of notices and messages sent are kept, without personal data\n", what)
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"log/slog"
 	"net/http"
 	"time"
@@ -23,8 +22,7 @@ import (
 // workers and the HTTP server (health, readiness, metrics, webhooks), until
 // SIGINT or SIGTERM.
 func runServe(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("serve")
 	addr := fs.String("addr", m.Config.Addr, "listen address")
 	nowFlag := fs.String("now", "", "act as if it were this date (09:00 Asia/Tokyo) or RFC 3339 time")
 	if err := fs.Parse(args); err != nil {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 
@@ -13,15 +11,11 @@ import (
 )
 
 func runTick(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("tick")
 	nowFlag := fs.String("now", "", "act as if it were this date (09:00 Asia/Tokyo) or RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("tick: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if err := m.setNow(*nowFlag); err != nil {
 		return err
@@ -41,9 +35,7 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 		return envError(err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return m.printJSON(sum)
 	}
 	fmt.Fprintf(m.Stdout, "tick %s: %d notices for %d residents in %d messages\n", sum.Date, sum.Notices, sum.Residents, sum.Messages)
 	fmt.Fprintf(m.Stdout, "  sent: %d email, %d sms; failed %d; retrying later %d; unknown %d\n",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -16,8 +15,7 @@ import (
 // It touches no database: staff use it to answer "what will this resident
 // get?", newcomers to see what Kigen does.
 func runTimeline(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("timeline", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("timeline")
 	status := fs.String("status", string(kigen.FixedPeriod), "residence category: fixed_period, permanent or special_permanent")
 	from := fs.String("from", "", "first day (default: today in Asia/Tokyo, or KIGEN_NOW)")
 	applied := fs.String("applied", "", "renewal of the period of stay applied for on this date")
@@ -25,11 +23,8 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	for _, k := range kigen.CardKinds {
 		dates[k] = fs.String(string(k), "", "expiry of the "+string(k)+" (any form: 2027-03-31, 令和9年3月31日, R9.3.31 …)")
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("timeline: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	h := kigen.Holder{Status: kigen.Status(*status), Reachable: true}
 	if !h.Status.Valid() {
@@ -52,7 +47,7 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 			return usageErrorf("%v", kigen.WithField(err, "--"+string(k)))
 		}
 		c := kigen.Card{ID: int64(i + 1), Kind: k, ExpiresOn: e}
-		if *applied != "" && (k == kigen.ResidenceCard || k == kigen.IntegratedCard) {
+		if *applied != "" { // Plan reads it on the cards that carry the period of stay only
 			if c.RenewalAppliedOn, err = kigen.ParseDate(*applied); err != nil {
 				return usageErrorf("%v", kigen.WithField(err, "--applied"))
 			}
