@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"text/tabwriter"
 	"time"
 
 	"kigen"
+	"kigen/desk"
 )
 
 // runTimeline shows, for card dates given on the command line, every notice
@@ -26,62 +27,36 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	h := kigen.Holder{Status: kigen.Status(*status), Reachable: true}
-	if !h.Status.Valid() {
-		return usageErrorf("--status: %q is not fixed_period, permanent or special_permanent", *status)
+	p := desk.TimelineParams{Cards: map[kigen.CardKind]string{}, Status: kigen.Status(*status), Applied: *applied, From: *from}
+	for k, d := range dates {
+		p.Cards[k] = *d
 	}
-	today := m.Config.Today(time.Now)
-	if *from != "" {
-		d, err := kigen.ParseDate(*from)
-		if err != nil {
-			return usageErrorf("%v", kigen.WithField(err, "--from"))
-		}
-		today = d
-	}
-	for i, k := range kigen.CardKinds {
-		if *dates[k] == "" {
-			continue
-		}
-		e, err := kigen.ParseDate(*dates[k])
-		if err != nil {
-			return usageErrorf("%v", kigen.WithField(err, "--"+string(k)))
-		}
-		c := kigen.Card{ID: int64(i + 1), Kind: k, ExpiresOn: e}
-		if *applied != "" { // Plan reads it on the cards that carry the period of stay only
-			if c.RenewalAppliedOn, err = kigen.ParseDate(*applied); err != nil {
-				return usageErrorf("%v", kigen.WithField(err, "--applied"))
-			}
-		}
-		h.Cards = append(h.Cards, c)
-	}
-	if len(h.Cards) == 0 {
+	v, err := desk.Timeline(p, m.Config.Today(time.Now))
+	var ke *kigen.Error
+	switch {
+	case errors.As(err, &ke) && ke.Field == "cards":
 		return usageErrorf("timeline: give at least one card date, e.g. --residence_card 2027-03-31 --mynumber_card 2027-03-31")
+	case errors.As(err, &ke):
+		return usageErrorf("--%s: %s", ke.Field, ke.Message) // the flags are the fields
+	case err != nil:
+		return err
 	}
-	printTimeline(m.Stdout, h, today)
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tnote")
+	for _, d := range v.Notices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.On, d.Card, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d))
+	}
+	tw.Flush()
+	if len(v.Notices) == 0 {
+		fmt.Fprintln(m.Stdout, "(no notice: every card is past its last reminder)")
+	}
+	for _, id := range v.Stale {
+		fmt.Fprintf(m.Stdout, "card %d expired too long ago to be messaged: listed for staff\n", id)
+	}
 	return nil
 }
 
-// printTimeline prints every notice from today on (kigen.Timeline) and
-// the cards already stale.
-func printTimeline(w io.Writer, h kigen.Holder, today kigen.Date) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tnote")
-	notices := kigen.Timeline(h, today)
-	for _, d := range notices {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.On, d.Kind, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d.Due))
-	}
-	tw.Flush()
-	if len(notices) == 0 {
-		fmt.Fprintln(w, "(no notice: every card is past its last reminder)")
-	}
-	for _, cp := range kigen.Plan(h, today).Cards {
-		if cp.Stale {
-			fmt.Fprintf(w, "card %d expired too long ago to be messaged: listed for staff\n", cp.CardID)
-		}
-	}
-}
-
-func noteFor(d kigen.Due) string {
+func noteFor(d desk.TimelineNotice) string {
 	switch {
 	case d.Stage == kigen.RenewalGap && !d.CertExpiresOn.IsZero():
 		return fmt.Sprintf("residence renewed to %s; renew the certificate (%s) at the same visit", d.ResidenceExpiresOn, d.CertExpiresOn)
