@@ -48,9 +48,9 @@ func runMunicipality(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("%s (change it with: kigen municipality set %s …)", kigen.ErrorMessage(err), p.Code)
 		}
 	case "set":
-		a, _, err := m.admin(ctx, d, p.Code)
-		if err != nil {
-			return err
+		a, _, aerr := m.admin(ctx, d, p.Code)
+		if aerr != nil {
+			return aerr
 		}
 		mu, err = d.UpdateMunicipality(ctx, a, p)
 	case "list":
