@@ -45,6 +45,11 @@ type Store interface {
 	// idempotent and safe to run while another process runs it too.
 	Migrate(ctx context.Context) error
 
+	// MigrationsPending returns how many embedded migrations are not
+	// applied: 0 once Migrate has run (a readiness check refuses traffic
+	// until then).
+	MigrationsPending(ctx context.Context) (int, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"kigen"
 	"kigen/auth"
@@ -22,12 +21,7 @@ func (m *Main) openDesk(ctx context.Context, logger *slog.Logger, withQueue bool
 	if err != nil {
 		return nil, err
 	}
-	d := &desk.Desk{Store: s, Logger: logger, Now: func() time.Time {
-		if !m.Config.Now.IsZero() {
-			return m.Config.Now
-		}
-		return time.Now()
-	}}
+	d := &desk.Desk{Store: s, Logger: logger, Now: m.Config.Clock(nil)}
 	if withQueue {
 		if d.Queue, err = queueFor(ctx, s, scheduler.QueueConfig{Logger: m.logger()}); err != nil {
 			return nil, err
@@ -43,16 +37,20 @@ func (m *Main) openDesk(ctx context.Context, logger *slog.Logger, withQueue bool
 // "cli:" and $USER, is for the audit log.
 func (m *Main) operator() auth.Actor { return desk.LocalOperator(m.Getenv("USER")) }
 
-// admin returns the local admin of the municipality code names, or of the
-// only one: a missing or unknown municipality is a usage error.
-func (m *Main) admin(ctx context.Context, d *desk.Desk, code string) (auth.Actor, *kigen.Municipality, error) {
+// adminDesk opens the desk as the admin of the municipality code names,
+// or of the only one: a missing or unknown municipality is a usage error.
+func (m *Main) adminDesk(ctx context.Context, code string, logger *slog.Logger, withQueue bool) (*desk.Desk, auth.Actor, *kigen.Municipality, error) {
+	d, err := m.openDesk(ctx, logger, withQueue)
+	if err != nil {
+		return nil, auth.Actor{}, nil, err
+	}
 	a, mu, err := d.LocalAdmin(ctx, m.Getenv("USER"), code)
 	if kigen.ErrorCode(err) == kigen.EINTERNAL {
-		return a, nil, envError(err)
+		return nil, a, nil, envError(err)
 	} else if err != nil {
-		return a, nil, usageErrorf("%s", kigen.ErrorMessage(err))
+		return nil, a, nil, usageErrorf("%s", kigen.ErrorMessage(err))
 	}
-	return a, mu, nil
+	return d, a, mu, nil
 }
 
 // deskError maps a desk error to the command's: refused input, something

@@ -32,18 +32,6 @@ type engine struct {
 	now      func() time.Time
 }
 
-// clock returns the clock Kigen runs on: the real one, or the fixed
-// instant of --now / KIGEN_NOW (logged loudly: time travel is for demos
-// and tests).
-func (m *Main) clock(logger *slog.Logger) func() time.Time {
-	if m.Config.Now.IsZero() {
-		return time.Now
-	}
-	logger.Warn("time travel: Kigen acts as if it were this time", "now", m.Config.Now.Format(time.RFC3339))
-	at := m.Config.Now
-	return func() time.Time { return at }
-}
-
 // newEngine builds the engine on an opened, migrated store.
 //
 // With a tick worker and a schedule (kigen serve), the queue also runs the

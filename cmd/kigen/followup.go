@@ -20,11 +20,7 @@ func runFollowup(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("followup takes no arguments")
 	}
-	d, err := m.openDesk(ctx, actionLogger(m), true)
-	if err != nil {
-		return err
-	}
-	a, mu, err := m.admin(ctx, d, *code)
+	d, a, mu, err := m.adminDesk(ctx, *code, actionLogger(m), true)
 	if err != nil {
 		return err
 	}

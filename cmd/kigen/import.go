@@ -35,11 +35,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	}
 	defer f.Close()
 
-	d, err := m.openDesk(ctx, m.logger(), false)
-	if err != nil {
-		return err
-	}
-	a, mu, err := m.admin(ctx, d, *code)
+	d, a, mu, err := m.adminDesk(ctx, *code, m.logger(), false)
 	if err != nil {
 		return err
 	}

@@ -36,25 +36,30 @@ func runMunicipality(ctx context.Context, m *Main, args []string) error {
 	if sub == "add" && errors.As(kigen.CheckMunicipalityCode(p.Code), &ke) {
 		return usageErrorf("CODE %s", ke.Message)
 	}
-	d, err := m.openDesk(ctx, m.logger(), false)
+	var (
+		d   *desk.Desk
+		a   = m.operator()
+		err error
+	)
+	if sub == "set" {
+		d, a, _, err = m.adminDesk(ctx, p.Code, m.logger(), false)
+	} else {
+		d, err = m.openDesk(ctx, m.logger(), false)
+	}
 	if err != nil {
 		return err
 	}
 	var mu *desk.Municipality
 	switch sub {
 	case "add":
-		mu, err = d.CreateMunicipality(ctx, m.operator(), p)
+		mu, err = d.CreateMunicipality(ctx, a, p)
 		if kigen.ErrorCode(err) == kigen.ECONFLICT {
 			return fmt.Errorf("%s (change it with: kigen municipality set %s …)", kigen.ErrorMessage(err), p.Code)
 		}
 	case "set":
-		a, _, aerr := m.admin(ctx, d, p.Code)
-		if aerr != nil {
-			return aerr
-		}
 		mu, err = d.UpdateMunicipality(ctx, a, p)
 	case "list":
-		ms, err := d.ListMunicipalities(ctx, m.operator())
+		ms, err := d.ListMunicipalities(ctx, a)
 		if err != nil {
 			return deskError(err)
 		}

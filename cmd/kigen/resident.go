@@ -36,11 +36,7 @@ func runResident(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := m.openDesk(ctx, m.logger(), false)
-	if err != nil {
-		return err
-	}
-	a, _, err := m.admin(ctx, d, *code)
+	d, a, _, err := m.adminDesk(ctx, *code, m.logger(), false)
 	if err != nil {
 		return err
 	}

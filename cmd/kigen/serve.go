@@ -36,7 +36,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := m.clock(logger)
+	now := m.Config.Clock(logger)
 	sched, err := cron.ParseStandard(m.Config.Schedule)
 	if err != nil {
 		return usageErrorf("KIGEN_SCHEDULE: %v", err)
@@ -48,11 +48,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
 		}}
 	eng, err := m.newEngine(ctx, s, now, logger, func(ch kigen.Channel, result string) {
-		provider := m.Config.EmailProvider()
-		if ch == kigen.SMS {
-			provider = m.Config.SMSProvider()
-		}
-		metrics.ObserveMessage(string(ch), provider, serveResult(result))
+		metrics.ObserveMessage(string(ch), m.Config.Provider(ch), serveResult(result))
 	}, tick, sched)
 	if err != nil {
 		return err
@@ -62,15 +58,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	metrics.SetJobStats(eng.queue.Stats)
 
-	ready := &web.Readiness{
-		Ping:     s.Ping,
-		LastTick: s.LastTick,
-		Prev:     func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) },
-		Now:      now,
-	}
-	if pc, ok := s.(pendingCounter); ok {
-		ready.MigrationsPending = pc.MigrationsPending
-	}
+	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
+		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
 	hooks, err := m.webhooks(&scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
 	if err != nil {
 		return err

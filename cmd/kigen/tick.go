@@ -25,7 +25,7 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := m.clock(logger)
+	now := m.Config.Clock(logger)
 	eng, err := m.newEngine(ctx, s, now, logger, nil, nil, nil)
 	if err != nil {
 		return err

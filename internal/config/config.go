@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -231,6 +232,29 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM: one is required with Twilio keys"))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// Clock returns the clock Kigen runs on: the real one, or the fixed
+// instant of cfg.Now (KIGEN_NOW, --now), which it logs loudly to logger
+// (if not nil): time travel is for demos and tests.
+func (cfg Config) Clock(logger *slog.Logger) func() time.Time {
+	if cfg.Now.IsZero() {
+		return time.Now
+	}
+	if logger != nil {
+		logger.Warn("time travel: Kigen acts as if it were this time", "now", cfg.Now.Format(time.RFC3339))
+	}
+	at := cfg.Now
+	return func() time.Time { return at }
+}
+
+// Provider names the provider a channel's messages go through
+// (EmailProvider, SMSProvider).
+func (cfg Config) Provider(ch kigen.Channel) string {
+	if ch == kigen.SMS {
+		return cfg.SMSProvider()
+	}
+	return cfg.EmailProvider()
 }
 
 // Today returns the date in Asia/Tokyo at cfg.Now, or at the clock's now.

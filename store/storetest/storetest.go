@@ -168,6 +168,9 @@ var suite = []testCase{
 	{"CreateAuditEntry/Rollback", testCreateAuditEntryRollback},
 	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
 	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
+
+	// migrate.go
+	{"MigrationsPending/Migrated", testMigrationsPending},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t) for a
