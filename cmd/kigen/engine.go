@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -10,10 +11,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"kigen"
+	"kigen/internal/providers"
 	"kigen/notify"
-	"kigen/notify/outbox"
-	"kigen/notify/sendgrid"
-	"kigen/notify/twilio"
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
@@ -87,45 +86,18 @@ func (m *Main) renderer() (*templates.Renderer, error) {
 	return r, nil
 }
 
-// senders returns each channel's Sender: the provider when its keys are
-// configured, else the outbox (safe by default, never a silent drop).
+// senders returns each channel's Sender and provider name
+// (providers.NewSenders); the outbox closes with Main.
 func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Channel]notify.Sender, map[kigen.Channel]string, error) {
-	cfg := m.Config
-	senders := map[kigen.Channel]notify.Sender{}
-	providers := map[kigen.Channel]string{}
-	var box *outbox.Sender
-	useOutbox := func(ch kigen.Channel) error {
-		if box == nil {
-			var err error
-			if box, err = outbox.Open(cfg.Outbox, &outbox.Opts{Logger: logger, Now: now}); err != nil {
-				return envError(fmt.Errorf("KIGEN_OUTBOX: %w", err))
-			}
-			m.closers = append(m.closers, box.Close)
-		}
-		senders[ch], providers[ch] = box, "outbox"
-		return nil
+	ss, err := providers.NewSenders(m.Config.Config, logger, now)
+	var se *providers.SettingsError
+	if errors.As(err, &se) {
+		return nil, nil, usageErrorf("%v", err)
+	} else if err != nil {
+		return nil, nil, envError(err)
 	}
-	if cfg.EmailProvider() == "sendgrid" {
-		sg, err := sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, From: cfg.EmailFrom, BaseURL: cfg.SendGridBaseURL, Timeout: cfg.ProviderTimeout, Logger: logger})
-		if err != nil {
-			return nil, nil, usageErrorf("%v", err)
-		}
-		senders[kigen.Email], providers[kigen.Email] = scheduler.NewRateLimitedSender(sg, cfg.RateEmail, burst(cfg.RateEmail)), "sendgrid"
-	} else if err := useOutbox(kigen.Email); err != nil {
-		return nil, nil, err
-	}
-	if cfg.SMSProvider() == "twilio" {
-		tw, err := twilio.New(twilio.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
-			MessagingServiceSID: cfg.TwilioMessagingServiceSID, From: cfg.TwilioFrom, PublicURL: cfg.PublicURL,
-			BaseURL: cfg.TwilioBaseURL, Timeout: cfg.ProviderTimeout, Logger: logger})
-		if err != nil {
-			return nil, nil, usageErrorf("%v", err)
-		}
-		senders[kigen.SMS], providers[kigen.SMS] = scheduler.NewRateLimitedSender(tw, cfg.RateSMS, burst(cfg.RateSMS)), "twilio"
-	} else if err := useOutbox(kigen.SMS); err != nil {
-		return nil, nil, err
-	}
-	return senders, providers, nil
+	m.closers = append(m.closers, ss.Close)
+	return ss.Senders, ss.Providers, nil
 }
 
 // queueFor returns the River queue on the store's own database, with River's
@@ -170,6 +142,3 @@ func tickConcurrency(s store.Store) int {
 	}
 	return 1
 }
-
-// burst lets a limiter absorb a second's worth of messages at once.
-func burst(perSecond float64) int { return max(1, int(perSecond)) }

@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"kigen"
-	"kigen/notify/sendgrid"
-	"kigen/notify/twilio"
+	"kigen/internal/providers"
 	"kigen/scheduler"
-	"kigen/store"
 	"kigen/web"
 )
 
@@ -60,9 +57,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 
 	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
 		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
-	hooks, err := m.webhooks(&scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
+	hooks, err := providers.Webhooks(m.Config.Config, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
 	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages: &web.Pages{Store: s, Renderer: eng.renderer, PublicURL: m.Config.PublicURL, Now: now}})
@@ -70,17 +67,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err := eng.queue.Start(ctx); err != nil {
 		return envError(err)
 	}
-	// A tick missed while Kigen was down (today's 09:00 passed, or a tick
-	// died) is caught up now, not skipped; two instances starting together
-	// insert one job.
-	last, err := s.LastTick(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		last, err = nil, nil
-	}
-	if err == nil {
-		_, err = eng.queue.CatchUpTick(ctx, last, scheduler.PrevScheduled(sched, now()), now())
-	}
-	if err != nil {
+	if err := eng.queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
 		logger.Error("catch up tick", "err", err)
 	}
 	// A tick whose process died is resumed here (another instance's, or
@@ -112,32 +99,6 @@ func serveResult(r string) string {
 		return web.ResultUnknown
 	}
 	return web.ResultSnoozed
-}
-
-// webhooks returns the provider webhook handlers of the configured
-// providers.
-func (m *Main) webhooks(sink *scheduler.Sink, logger *slog.Logger) (map[string]http.Handler, error) {
-	cfg := m.Config
-	hooks := map[string]http.Handler{}
-	if cfg.SendGridWebhookKey != "" {
-		h, err := sendgrid.NewEventHandler(cfg.SendGridWebhookKey, sink, &sendgrid.EventHandlerOpts{Logger: logger})
-		if err != nil {
-			return nil, usageErrorf("SENDGRID_WEBHOOK_VERIFICATION_KEY: %v", err)
-		}
-		hooks[sendgrid.EventPath] = h
-	}
-	if cfg.SMSProvider() == "twilio" {
-		st, err := twilio.NewStatusHandler(cfg.TwilioAuthToken, cfg.PublicURL, sink, &twilio.HandlerOpts{Logger: logger})
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		in, err := twilio.NewInboundHandler(cfg.TwilioAuthToken, cfg.PublicURL, sink, &twilio.HandlerOpts{Logger: logger})
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		hooks[twilio.StatusPath], hooks[twilio.InboundPath] = st, in
-	}
-	return hooks, nil
 }
 
 // serveLogger logs JSON when stderr is not a terminal (a service), text
