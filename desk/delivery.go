@@ -89,8 +89,12 @@ func (d *Desk) message(ctx context.Context, tx store.Tx, a auth.Actor, act auth.
 // in the same transaction; the next tick (or kigen serve) sends it.
 // Conflict: the send's outcome is known.
 func (d *Desk) ResendDelivery(ctx context.Context, a auth.Actor, p DeliveryParams) (*SettleResult, error) {
+	q, err := d.queue()
+	if err != nil {
+		return nil, err
+	}
 	var res *SettleResult
-	err := d.settle(ctx, a, p.ID, func(tx store.Tx, dl *kigen.Delivery, msg *kigen.Message, e *store.AuditEntry) error {
+	err = d.settle(ctx, a, p.ID, func(tx store.Tx, dl *kigen.Delivery, msg *kigen.Message, e *store.AuditEntry) error {
 		dl.State, dl.ErrorCode, dl.ErrorReason = kigen.DeliveryFailed, "resend", "an operator chose to send again"
 		if err := tx.UpdateDelivery(ctx, dl); err != nil {
 			return err
@@ -101,7 +105,7 @@ func (d *Desk) ResendDelivery(ctx context.Context, a auth.Actor, p DeliveryParam
 		e.Detail = fmt.Sprintf("delivery %d of message %d: resend", dl.ID, msg.ID)
 		res = &SettleResult{DeliveryID: dl.ID, MessageID: msg.ID, DeliveryState: dl.State, MessageState: kigen.MessagePlanned}
 		// The delivery's id is new for every resend of the message.
-		return d.Queue.EnqueueResend(ctx, tx, msg.ID, dl.ID)
+		return q.EnqueueResend(ctx, tx, msg.ID, dl.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -152,7 +156,11 @@ func (d *Desk) RetryMessage(ctx context.Context, a auth.Actor, p RetryParams) (*
 	if err := mayTake(a, auth.DeliveryRetry, ""); err != nil {
 		return nil, err // before asking the queue
 	}
-	givenUp, err := d.Queue.GivenUp(ctx)
+	q, err := d.queue()
+	if err != nil {
+		return nil, err
+	}
+	givenUp, err := q.GivenUp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +176,7 @@ func (d *Desk) RetryMessage(ctx context.Context, a auth.Actor, p RetryParams) (*
 			return kigen.Errorf(kigen.ECONFLICT, "message %d is %s and its delivery was not given up: only a send the queue gave up on is retried", id, msg.State)
 		}
 		e.Detail = fmt.Sprintf("message %d: queued again", id)
-		return d.Queue.Enqueue(ctx, tx, []int64{id})
+		return q.Enqueue(ctx, tx, []int64{id})
 	})
 	if err != nil {
 		return nil, err

@@ -65,6 +65,15 @@ func (d *Desk) today() kigen.Date {
 	return kigen.DateOf(d.Now())
 }
 
+// queue returns the Queue, or an internal error for a desk built without
+// one.
+func (d *Desk) queue() (Queue, error) {
+	if d.Queue == nil {
+		return nil, errors.New("desk: this action needs the job queue (Desk.Queue)")
+	}
+	return d.Queue, nil
+}
+
 func (d *Desk) logger() *slog.Logger {
 	if d.Logger == nil {
 		return slog.New(slog.DiscardHandler)

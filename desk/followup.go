@@ -83,7 +83,11 @@ func (d *Desk) Followup(ctx context.Context, a auth.Actor, p FollowupParams) (*F
 	if _, err := scope(ctx, d.Store, a, auth.FollowupView, p.Municipality, ""); err != nil {
 		return nil, err // before asking the queue
 	}
-	givenUp, err := d.Queue.GivenUp(ctx)
+	q, err := d.queue()
+	if err != nil {
+		return nil, err
+	}
+	givenUp, err := q.GivenUp(ctx)
 	if err != nil {
 		return nil, err
 	}
