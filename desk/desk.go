@@ -21,6 +21,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -123,7 +124,7 @@ func scope(ctx context.Context, q store.Queries, a auth.Actor, act auth.Action, 
 		mu, err = q.GetMunicipalityByCode(ctx, code)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, noMunicipality(code)
+		return nil, noMunicipality(cmp.Or(code, a.MunicipalityCode))
 	} else if err != nil {
 		return nil, err
 	}
