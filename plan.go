@@ -112,10 +112,7 @@ func Plan(h Holder, today Date) Outcome {
 		if c.Kind == MyNumberCard && ctx.gap(c) {
 			k := NoticeKey{c.ID, c.ExpiresOn, RenewalGap}
 			if !sent[k] && !today.After(c.ExpiresOn.AddDays(expiredWindow)) {
-				d := Due{NoticeKey: k, Kind: c.Kind}
-				if cert := ctx.cert; !cert.IsZero() && cert.Before(ctx.residence) && !cert.After(c.ExpiresOn) {
-					d.CertExpiresOn = cert
-				}
+				d := Due{NoticeKey: k, Kind: c.Kind, CertExpiresOn: gapCert(ctx.residence, c.ExpiresOn, ctx.cert)}
 				due = append([]Due{d}, due...)
 			}
 		}
@@ -234,9 +231,7 @@ func holderContext(h Holder) cardContext {
 
 // gap reports whether the My Number card c lags behind a renewed residence
 // card: fixed_period, both cards, M < R strictly (DOMAIN.md §5, §11.4).
-func (x cardContext) gap(c Card) bool {
-	return x.status == FixedPeriod && !x.residence.IsZero() && c.ExpiresOn.Before(x.residence)
-}
+func (x cardContext) gap(c Card) bool { return GapOpen(x.status, x.residence, c.ExpiresOn) }
 
 // decorate adds to a My Number card notice the gap and pending-renewal facts
 // its text names.
@@ -266,9 +261,7 @@ func Describe(h Holder, c Card, k NoticeKey, today Date) Due {
 	ctx := holderContext(h)
 	if k.Stage == RenewalGap {
 		d.ResidenceExpiresOn = ctx.residence
-		if cert := ctx.cert; !cert.IsZero() && cert.Before(ctx.residence) && !cert.After(k.ExpiresOn) {
-			d.CertExpiresOn = cert
-		}
+		d.CertExpiresOn = gapCert(ctx.residence, k.ExpiresOn, ctx.cert)
 		return d
 	}
 	ctx.decorate(&d, c)
