@@ -56,13 +56,6 @@ type DeliverWorker struct {
 
 var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
 
-// Quiet hours (DOMAIN.md §7): an SMS goes out only from 09:00 to 20:00
-// Asia/Tokyo.
-const (
-	smsFirstHour = 9
-	smsEndHour   = 20
-)
-
 // maxSnooze bounds a provider's Retry-After: a snooze is not an attempt, so
 // an unbounded one could hold a message past its day.
 const maxSnooze = time.Hour
@@ -171,7 +164,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		return drop("no notice can go out any more")
 	}
 	if m.Channel == kigen.SMS {
-		if wait := quietWait(now); wait > 0 {
+		if wait := kigen.SMSQuietWait(now); wait > 0 {
 			log.InfoContext(ctx, "deliver: SMS quiet hours; snoozed", slog.Duration("for", wait))
 			return river.JobSnooze(wait)
 		}
@@ -398,21 +391,6 @@ func describeNotices(h *store.Holding, m *kigen.Message, today kigen.Date) (ds [
 		out = append(out, notify.OutboxNotice{Card: c.Kind, ExpiresOn: n.ExpiresOn, Stage: n.Stage})
 	}
 	return ds, out, skipped
-}
-
-// quietWait returns how long an SMS must wait at now for the quiet hours to
-// end (DOMAIN.md §7): 0 from 09:00 to 20:00 Asia/Tokyo, else the time to
-// the next 09:00.
-func quietWait(now time.Time) time.Duration {
-	t := now.In(kigen.Tokyo)
-	if h := t.Hour(); h >= smsFirstHour && h < smsEndHour {
-		return 0
-	}
-	next := time.Date(t.Year(), t.Month(), t.Day(), smsFirstHour, 0, 0, 0, kigen.Tokyo)
-	if !next.After(t) {
-		next = next.AddDate(0, 0, 1)
-	}
-	return next.Sub(t)
 }
 
 // newToken returns a fresh link token: 128 random bits, base64url without
