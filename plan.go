@@ -104,7 +104,7 @@ func Plan(h Holder, today Date) Outcome {
 			cp.Skipped = true
 		case c.Kind == ResidenceCard && h.Status == SpecialPermanent:
 			cp.Skipped = true
-		case c.Kind.isResidence() && !c.RenewalAppliedOn.IsZero():
+		case c.Kind.IsResidence() && !c.RenewalAppliedOn.IsZero():
 			due, cp.Next, cp.Stale = planPending(c, today, sent)
 		default:
 			due, cp.Next, cp.Stale = planStages(c, today, sent)
@@ -192,7 +192,7 @@ func planStages(c Card, today Date, sent map[NoticeKey]bool) (due []Due, next Da
 // may stay on the application.
 func planPending(c Card, today Date, sent map[NoticeKey]bool) (due []Due, next Date, stale bool) {
 	e := c.ExpiresOn
-	ends := e.AddMonths(specialPeriodMonths)
+	ends := SpecialPeriodEnds(e)
 	switch {
 	case !today.After(e):
 		return nil, e.AddDays(1), false
@@ -241,7 +241,7 @@ func (x cardContext) decorate(d *Due, c Card) {
 	}
 	if !x.applied.IsZero() && d.Stage != RenewalGap {
 		d.RenewalAppliedOn = x.applied
-		d.SpecialPeriodEnds = x.residence.AddMonths(specialPeriodMonths)
+		d.SpecialPeriodEnds = SpecialPeriodEnds(x.residence)
 	}
 }
 
@@ -252,8 +252,8 @@ func (x cardContext) decorate(d *Due, c Card) {
 // §11.6): its notices are described again then.
 func Describe(h Holder, c Card, k NoticeKey, today Date) Due {
 	d := Due{NoticeKey: k, Kind: c.Kind, DaysLeft: k.ExpiresOn.Sub(today)}
-	if c.Kind.isResidence() && !c.RenewalAppliedOn.IsZero() && k.Stage == SpecialPeriod {
-		d.RenewalAppliedOn, d.SpecialPeriodEnds = c.RenewalAppliedOn, k.ExpiresOn.AddMonths(specialPeriodMonths)
+	if c.Kind.IsResidence() && !c.RenewalAppliedOn.IsZero() && k.Stage == SpecialPeriod {
+		d.RenewalAppliedOn, d.SpecialPeriodEnds = c.RenewalAppliedOn, SpecialPeriodEnds(k.ExpiresOn)
 	}
 	if c.Kind != MyNumberCard {
 		return d
