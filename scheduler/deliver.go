@@ -156,7 +156,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if contact == nil || !contact.Usable() {
 		return drop("no usable contact on the channel")
 	}
-	notices, outboxNotices, skipped := describeNotices(h, m, today)
+	notices, skipped := kigen.NoticesToSend(h.Holder(), h.Notices, m.NoticeIDs, today)
 	if skipped > 0 {
 		log.InfoContext(ctx, "deliver: notices left out", slog.Int("left_out", skipped), slog.Int("kept", len(notices)))
 	}
@@ -197,7 +197,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		Lang:             h.Resident.Language,
 		MunicipalityCode: muni.Code,
 		ResidentRef:      h.Resident.Ref,
-		Notices:          outboxNotices,
+		Notices:          outboxNotices(notices),
 		TickDate:         m.TickDate,
 	}
 	switch m.Channel {
@@ -357,40 +357,13 @@ func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.D
 	return nil
 }
 
-// describeNotices returns the message's notices as they read today
-// (kigen.Describe) with their outbox view, and how many it left out: a
-// notice whose card is gone or now has another expiry date (the resident
-// renewed), and a before-expiry notice whose card expired before today —
-// its `expired` notice follows (DOMAIN.md §11.18).
-func describeNotices(h *store.Holding, m *kigen.Message, today kigen.Date) (ds []kigen.Due, out []notify.OutboxNotice, skipped int) {
-	holder := h.Holder()
-	byID := make(map[int64]*kigen.Notice, len(h.Notices))
-	for _, n := range h.Notices {
-		byID[n.ID] = n
+// outboxNotices is how the outbox line lists a message's notices.
+func outboxNotices(ds []kigen.Due) []notify.OutboxNotice {
+	out := make([]notify.OutboxNotice, len(ds))
+	for i, d := range ds {
+		out[i] = notify.OutboxNotice{Card: d.Kind, ExpiresOn: d.ExpiresOn, Stage: d.Stage}
 	}
-	cards := make(map[int64]*kigen.Card, len(h.Cards))
-	for _, c := range h.Cards {
-		cards[c.ID] = c
-	}
-	for _, nid := range m.NoticeIDs {
-		n := byID[nid]
-		if n == nil {
-			skipped++
-			continue
-		}
-		c := cards[n.CardID]
-		if c == nil || c.ExpiresOn != n.ExpiresOn {
-			skipped++
-			continue
-		}
-		if _, before := n.Stage.LeadDays(); before && n.ExpiresOn.Before(today) {
-			skipped++
-			continue
-		}
-		ds = append(ds, kigen.Describe(holder, *c, n.Key(), today))
-		out = append(out, notify.OutboxNotice{Card: c.Kind, ExpiresOn: n.ExpiresOn, Stage: n.Stage})
-	}
-	return ds, out, skipped
+	return out
 }
 
 // newToken returns a fresh link token: 128 random bits, base64url without
