@@ -116,9 +116,9 @@ type TickSummary struct {
 // Tick is idempotent: a second tick on the same day finds nothing due and
 // plans nothing, and two ticks running at once record each notice once and
 // put it in exactly one message per channel. A batch writes its residents
-// in ascending municipality, then resident ID order (compareKeys), so that
-// two ticks' transactions on PostgreSQL wait for each other rather than
-// deadlock.
+// in ascending municipality, then resident ID order (ResidentKey.Compare),
+// so that two ticks' transactions on PostgreSQL wait for each other rather
+// than deadlock.
 //
 // A card that comes due again during the tick (an import re-planned it) is
 // planned again; a batch of nothing but such cards that records nothing
@@ -215,7 +215,7 @@ type dueBatch struct {
 func groupDue(due []store.DueCard, size int) []dueBatch {
 	due = slices.Clone(due)
 	slices.SortFunc(due, func(a, b store.DueCard) int {
-		return cmp.Or(compareKeys(dueKey(a), dueKey(b)), cmp.Compare(a.CardID, b.CardID))
+		return cmp.Or(dueKey(a).Compare(dueKey(b)), cmp.Compare(a.CardID, b.CardID))
 	})
 	var (
 		out []dueBatch
@@ -239,13 +239,6 @@ func groupDue(due []store.DueCard, size int) []dueBatch {
 // dueKey is the key of a due card's resident.
 func dueKey(d store.DueCard) store.ResidentKey {
 	return store.ResidentKey{MunicipalityID: d.MunicipalityID, ResidentID: d.ResidentID}
-}
-
-// compareKeys orders residents by municipality, then ID: the order every
-// batch writes in, so that two ticks' transactions on PostgreSQL wait for
-// each other rather than deadlock.
-func compareKeys(a, b store.ResidentKey) int {
-	return cmp.Or(cmp.Compare(a.MunicipalityID, b.MunicipalityID), cmp.Compare(a.ResidentID, b.ResidentID))
 }
 
 // tickState is what the loops of one tick share.
@@ -366,7 +359,8 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 		}
 		b.cards = append(b.cards, d.CardID)
 	}
-	slices.SortFunc(keys, compareKeys)
+	// The order every batch writes in (see Tick).
+	slices.SortFunc(keys, store.ResidentKey.Compare)
 	return p.planResidents(ctx, tx, today, keys, b)
 }
 
