@@ -101,7 +101,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if stop, err := a.dropOrSnooze(ctx); stop {
 		return err
 	}
-	out, token, err := a.render(ctx)
+	out, rec, token, err := a.render(ctx)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,9 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return err
 	}
-	rc, sendErr := a.sender().Send(ctx, out)
+	// The record (reference, municipality, notices, tick) goes only to a
+	// Sender that keeps one: the outbox, never a provider.
+	rc, sendErr := notify.SendWithRecord(ctx, a.sender(), out, rec)
 	return a.outcome(ctx, d, rc, sendErr)
 }
 
@@ -236,15 +238,16 @@ func (a *attempt) sender() notify.Sender { return a.w.Senders[a.m.Channel] }
 func (a *attempt) provider() string { return a.w.Providers[a.m.Channel] }
 
 // render renders the message in the resident's language on the day it goes
-// out, with links that carry a fresh token, and returns it with the token.
-func (a *attempt) render(ctx context.Context) (out notify.Message, token string, err error) {
+// out, with links that carry a fresh token, and returns it with its
+// outbox record and the token.
+func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Record, token string, err error) {
 	m, h := a.m, a.h
 	if a.sender() == nil || a.provider() == "" {
-		return out, "", a.errorf("no sender configured for channel %s", m.Channel)
+		return out, rec, "", a.errorf("no sender configured for channel %s", m.Channel)
 	}
 	muni, err := a.w.Store.GetMunicipality(ctx, m.MunicipalityID)
 	if err != nil {
-		return out, "", a.errorf("%w", err)
+		return out, rec, "", a.errorf("%w", err)
 	}
 	token = newToken()
 	base := strings.TrimRight(a.w.PublicURL, "/")
@@ -257,31 +260,29 @@ func (a *attempt) render(ctx context.Context) (out notify.Message, token string,
 		UnsubscribeURL: base + "/u/" + token,
 		ResidentName:   h.Resident.Name,
 	}
-	out = notify.Message{
-		ID:               m.ID,
-		Channel:          m.Channel,
-		To:               a.to,
-		Lang:             h.Resident.Language,
-		MunicipalityCode: muni.Code,
-		ResidentRef:      h.Resident.Ref,
-		Notices:          outboxNotices(a.notices),
-		TickDate:         m.TickDate,
-	}
+	out = notify.Message{ID: m.ID, Channel: m.Channel, To: a.to}
 	switch m.Channel {
 	case kigen.Email:
 		e, err := a.w.Renderer.Email(p)
 		if err != nil {
-			return out, "", a.errorf("render: %w", err)
+			return out, rec, "", a.errorf("render: %w", err)
 		}
 		out.Subject, out.HTML, out.Text, out.Headers = e.Subject, e.HTML, e.Text, e.Headers
 	case kigen.SMS:
 		if out.SMS, err = a.w.Renderer.SMS(p); err != nil {
-			return out, "", a.errorf("render: %w", err)
+			return out, rec, "", a.errorf("render: %w", err)
 		}
 	default:
-		return out, "", river.JobCancel(a.errorf("unknown channel %q", m.Channel))
+		return out, rec, "", river.JobCancel(a.errorf("unknown channel %q", m.Channel))
 	}
-	return out, token, nil
+	rec = notify.Record{
+		MunicipalityCode: muni.Code,
+		ResidentRef:      h.Resident.Ref,
+		Lang:             h.Resident.Language,
+		Notices:          outboxNotices(a.notices),
+		TickDate:         m.TickDate,
+	}
+	return out, rec, token, nil
 }
 
 // record records the attempt `sending`, with the hash of the links' token,
