@@ -161,7 +161,9 @@ func (c *sendCounts) get(ch kigen.Channel, result string) int {
 	return c.n[ch][result]
 }
 
-// countingSender classifies each send's outcome.
+// countingSender classifies each send's outcome. It passes a message's
+// record on to the Sender it counts (notify.RecordSender: the outbox needs
+// it).
 type countingSender struct {
 	notify.Sender
 	channel kigen.Channel
@@ -169,7 +171,14 @@ type countingSender struct {
 }
 
 func (s *countingSender) Send(ctx context.Context, msg notify.Message) (notify.Receipt, error) {
-	r, err := s.Sender.Send(ctx, msg)
+	return s.count(s.Sender.Send(ctx, msg))
+}
+
+func (s *countingSender) SendRecord(ctx context.Context, msg notify.Message, rec notify.Record) (notify.Receipt, error) {
+	return s.count(notify.SendWithRecord(ctx, s.Sender, msg, rec))
+}
+
+func (s *countingSender) count(r notify.Receipt, err error) (notify.Receipt, error) {
 	switch {
 	case err == nil:
 		s.counts.add(s.channel, "sent")

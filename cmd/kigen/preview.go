@@ -4,9 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,12 +82,7 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 			return nil
 		}
 		fmt.Fprintf(m.Stdout, "Subject: %s\n", e.Subject)
-		keys := make([]string, 0, len(e.Headers))
-		for k := range e.Headers {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(e.Headers)) {
 			fmt.Fprintf(m.Stdout, "%s: %s\n", k, e.Headers[k])
 		}
 		fmt.Fprintf(m.Stdout, "\n%s", e.Text)
@@ -167,11 +163,7 @@ func writeGallery(m *Main, r *templates.Renderer, today kigen.Date, dir string) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return envError(err)
 	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(files))
 	for _, name := range names {
 		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
 			return envError(err)
