@@ -116,6 +116,10 @@ var suite = []testCase{
 	{"Migrate/Idempotent", testMigrateIdempotent},
 	{"Ping/OK", testPingOK},
 
+	// river.go
+	{"River/InsertTx", testRiverInsertTx},
+	{"River/JobReads", testRiverJobReads},
+
 	// optout.go
 	{"SetSMSOptOut/OK", testSetSMSOptOut},
 
