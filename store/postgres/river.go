@@ -40,7 +40,7 @@ type riverClient struct {
 }
 
 func (c *riverClient) CountRunnableJobs(ctx context.Context, ahead time.Duration) (n int, err error) {
-	defer wrap(&err, "count runnable jobs")
+	defer wrap(&err, "CountRunnableJobs")
 	err = c.pool.QueryRow(ctx, `SELECT count(*) FROM `+c.table+` WHERE state = 'running'
 		OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= now() + $1::float8 * interval '1 second')`,
 		ahead.Seconds()).Scan(&n)
@@ -48,7 +48,7 @@ func (c *riverClient) CountRunnableJobs(ctx context.Context, ahead time.Duration
 }
 
 func (c *riverClient) CountJobsByState(ctx context.Context) (_ map[string]int, err error) {
-	defer wrap(&err, "count jobs by state")
+	defer wrap(&err, "CountJobsByState")
 	rows, _ := c.pool.Query(ctx, `SELECT state::text, count(*) FROM `+c.table+` GROUP BY state`)
 	out := map[string]int{}
 	var (
@@ -63,7 +63,7 @@ func (c *riverClient) CountJobsByState(ctx context.Context) (_ map[string]int, e
 }
 
 func (c *riverClient) ListDiscardedJobArgs(ctx context.Context, kind, arg string) (_ []int64, err error) {
-	defer wrap(&err, "list discarded jobs of kind %s", kind)
+	defer wrap(&err, "ListDiscardedJobArgs(%s, %s)", kind, arg)
 	rows, _ := c.pool.Query(ctx, `SELECT DISTINCT d.args->>$2::text FROM `+c.table+` AS d
 		WHERE d.kind = $1 AND d.state = 'discarded' AND NOT EXISTS (
 			SELECT 1 FROM `+c.table+` AS j WHERE j.kind = $1
@@ -77,7 +77,7 @@ func (c *riverClient) ListDiscardedJobArgs(ctx context.Context, kind, arg string
 }
 
 func (c *riverClient) DeleteJobs(ctx context.Context) (err error) {
-	defer wrap(&err, "delete jobs")
+	defer wrap(&err, "DeleteJobs")
 	_, err = c.pool.Exec(ctx, `DELETE FROM `+c.table)
 	return err
 }

@@ -38,7 +38,7 @@ type riverClient struct {
 }
 
 func (c *riverClient) CountRunnableJobs(ctx context.Context, ahead time.Duration) (n int, err error) {
-	defer wrap(&err, "count runnable jobs")
+	defer wrap(&err, "CountRunnableJobs")
 	// River keeps SQLite times as UTC text.
 	err = c.db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state = 'running'
 		OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= datetime('now', ?, 'subsec'))`,
@@ -47,7 +47,7 @@ func (c *riverClient) CountRunnableJobs(ctx context.Context, ahead time.Duration
 }
 
 func (c *riverClient) CountJobsByState(ctx context.Context) (_ map[string]int, err error) {
-	defer wrap(&err, "count jobs by state")
+	defer wrap(&err, "CountJobsByState")
 	type count struct {
 		state string
 		n     int
@@ -63,7 +63,7 @@ func (c *riverClient) CountJobsByState(ctx context.Context) (_ map[string]int, e
 }
 
 func (c *riverClient) ListDiscardedJobArgs(ctx context.Context, kind, arg string) (_ []int64, err error) {
-	defer wrap(&err, "list discarded jobs of kind %s", kind)
+	defer wrap(&err, "ListDiscardedJobArgs(%s, %s)", kind, arg)
 	values, err := queryAll(ctx, c.db, func(r rowScanner) (v *string, err error) {
 		return v, r.Scan(&v)
 	}, `SELECT DISTINCT CAST(json_extract(d.args, ?2) AS TEXT) FROM river_job AS d
@@ -79,7 +79,7 @@ func (c *riverClient) ListDiscardedJobArgs(ctx context.Context, kind, arg string
 }
 
 func (c *riverClient) DeleteJobs(ctx context.Context) (err error) {
-	defer wrap(&err, "delete jobs")
+	defer wrap(&err, "DeleteJobs")
 	_, err = c.db.ExecContext(ctx, `DELETE FROM river_job`)
 	return err
 }
