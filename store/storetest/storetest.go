@@ -120,6 +120,15 @@ var suite = []testCase{
 	{"River/InsertTx", testRiverInsertTx},
 	{"River/JobReads", testRiverJobReads},
 
+	// load.go
+	{"BulkLoad/OK", testBulkLoad},
+	{"BulkLoad/Empty", testBulkLoadEmpty},
+	{"ScanHoldings/OK", testScanHoldings},
+	{"UndoTick/OK", testUndoTick},
+	{"UndoDeliveries/OK", testUndoDeliveries},
+	{"CountMessages/OK", testCountMessages},
+	{"Checkpoint/DatabaseVersion", testCheckpointAndVersion},
+
 	// optout.go
 	{"SetSMSOptOut/OK", testSetSMSOptOut},
 
