@@ -78,7 +78,7 @@ func eachQueue(t *testing.T, tune func(w *scheduler.DeliverWorker, cfg *schedule
 		e.cfg.Worker = e.worker
 		switch s := s.(type) {
 		case *sqlite.Store:
-			e.queue, err = scheduler.NewSQLiteQueue(s.DB(), e.cfg)
+			e.queue, err = scheduler.NewQueue(s, e.cfg)
 			e.exec = func(t *testing.T, q, _ string) {
 				t.Helper()
 				if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
@@ -89,7 +89,7 @@ func eachQueue(t *testing.T, tune func(w *scheduler.DeliverWorker, cfg *schedule
 			if err := s.Pool().QueryRow(ctx, `SELECT current_schema()`).Scan(&e.cfg.Schema); err != nil {
 				t.Fatal(err)
 			}
-			e.queue, err = scheduler.NewPostgresQueue(s.Pool(), e.cfg)
+			e.queue, err = scheduler.NewQueue(s, e.cfg)
 			e.exec = func(t *testing.T, _, q string) {
 				t.Helper()
 				if _, err := s.Pool().Exec(t.Context(), q); err != nil {
