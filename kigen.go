@@ -38,9 +38,10 @@ func (k CardKind) Valid() bool {
 // expiry date, e.g. "residence_card_expires_on".
 func (k CardKind) Field() string { return string(k) + "_expires_on" }
 
-// isResidence reports whether the card carries the period of stay (and so
-// can have a renewal applied for, and a special period).
-func (k CardKind) isResidence() bool { return k == ResidenceCard || k == IntegratedCard }
+// IsResidence reports whether the card carries the period of stay (and so
+// can have a renewal applied for, and a special period): a residence card
+// or an integrated card.
+func (k CardKind) IsResidence() bool { return k == ResidenceCard || k == IntegratedCard }
 
 // Status is a resident's residence category (DOMAIN.md §2).
 type Status string

@@ -104,7 +104,7 @@ func Plan(h Holder, today Date) Outcome {
 			cp.Skipped = true
 		case c.Kind == ResidenceCard && h.Status == SpecialPermanent:
 			cp.Skipped = true
-		case c.Kind.isResidence() && !c.RenewalAppliedOn.IsZero():
+		case c.Kind.IsResidence() && !c.RenewalAppliedOn.IsZero():
 			due, cp.Next, cp.Stale = planPending(c, today, sent)
 		default:
 			due, cp.Next, cp.Stale = planStages(c, today, sent)
@@ -112,10 +112,7 @@ func Plan(h Holder, today Date) Outcome {
 		if c.Kind == MyNumberCard && ctx.gap(c) {
 			k := NoticeKey{c.ID, c.ExpiresOn, RenewalGap}
 			if !sent[k] && !today.After(c.ExpiresOn.AddDays(expiredWindow)) {
-				d := Due{NoticeKey: k, Kind: c.Kind}
-				if cert := ctx.cert; !cert.IsZero() && cert.Before(ctx.residence) && !cert.After(c.ExpiresOn) {
-					d.CertExpiresOn = cert
-				}
+				d := Due{NoticeKey: k, Kind: c.Kind, CertExpiresOn: gapCert(ctx.residence, c.ExpiresOn, ctx.cert)}
 				due = append([]Due{d}, due...)
 			}
 		}
@@ -195,7 +192,7 @@ func planStages(c Card, today Date, sent map[NoticeKey]bool) (due []Due, next Da
 // may stay on the application.
 func planPending(c Card, today Date, sent map[NoticeKey]bool) (due []Due, next Date, stale bool) {
 	e := c.ExpiresOn
-	ends := e.AddMonths(specialPeriodMonths)
+	ends := SpecialPeriodEnds(e)
 	switch {
 	case !today.After(e):
 		return nil, e.AddDays(1), false
@@ -234,9 +231,7 @@ func holderContext(h Holder) cardContext {
 
 // gap reports whether the My Number card c lags behind a renewed residence
 // card: fixed_period, both cards, M < R strictly (DOMAIN.md §5, §11.4).
-func (x cardContext) gap(c Card) bool {
-	return x.status == FixedPeriod && !x.residence.IsZero() && c.ExpiresOn.Before(x.residence)
-}
+func (x cardContext) gap(c Card) bool { return GapOpen(x.status, x.residence, c.ExpiresOn) }
 
 // decorate adds to a My Number card notice the gap and pending-renewal facts
 // its text names.
@@ -246,7 +241,7 @@ func (x cardContext) decorate(d *Due, c Card) {
 	}
 	if !x.applied.IsZero() && d.Stage != RenewalGap {
 		d.RenewalAppliedOn = x.applied
-		d.SpecialPeriodEnds = x.residence.AddMonths(specialPeriodMonths)
+		d.SpecialPeriodEnds = SpecialPeriodEnds(x.residence)
 	}
 }
 
@@ -257,8 +252,8 @@ func (x cardContext) decorate(d *Due, c Card) {
 // §11.6): its notices are described again then.
 func Describe(h Holder, c Card, k NoticeKey, today Date) Due {
 	d := Due{NoticeKey: k, Kind: c.Kind, DaysLeft: k.ExpiresOn.Sub(today)}
-	if c.Kind.isResidence() && !c.RenewalAppliedOn.IsZero() && k.Stage == SpecialPeriod {
-		d.RenewalAppliedOn, d.SpecialPeriodEnds = c.RenewalAppliedOn, k.ExpiresOn.AddMonths(specialPeriodMonths)
+	if c.Kind.IsResidence() && !c.RenewalAppliedOn.IsZero() && k.Stage == SpecialPeriod {
+		d.RenewalAppliedOn, d.SpecialPeriodEnds = c.RenewalAppliedOn, SpecialPeriodEnds(k.ExpiresOn)
 	}
 	if c.Kind != MyNumberCard {
 		return d
@@ -266,9 +261,7 @@ func Describe(h Holder, c Card, k NoticeKey, today Date) Due {
 	ctx := holderContext(h)
 	if k.Stage == RenewalGap {
 		d.ResidenceExpiresOn = ctx.residence
-		if cert := ctx.cert; !cert.IsZero() && cert.Before(ctx.residence) && !cert.After(k.ExpiresOn) {
-			d.CertExpiresOn = cert
-		}
+		d.CertExpiresOn = gapCert(ctx.residence, k.ExpiresOn, ctx.cert)
 		return d
 	}
 	ctx.decorate(&d, c)

@@ -12,11 +12,16 @@ type ResidentState struct {
 	Channel  ChannelPref
 }
 
-// CheckResident applies the rules that tie a resident's fields together
-// (DOMAIN.md §2, §11.7, §11.9, §11.12). Errors refuse the change; warnings
-// accept it. Each is an *Error naming the CSV column (Field) to correct.
-func CheckResident(s ResidentState) (errs, warnings []error) {
-	has := func(k CardKind) bool { return !s.Cards[k].IsZero() }
+// CheckCards applies the rules on a resident's set of cards alone (DOMAIN.md
+// §2, §11.12) to the expiry dates in cards (a zero or missing Date: no such
+// card). Errors: a residence card with an integrated card, a My Number card
+// with an integrated card, both on the integrated card's column. Warning: a
+// certificate later than its card. Each is an *Error naming the CSV column
+// (Field) to correct. A reader applies it to each row as it reads it;
+// CheckResident applies it again to the resident as it would be stored,
+// and gives the same words for the same dates.
+func CheckCards(cards map[CardKind]Date) (errs, warnings []error) {
+	has := func(k CardKind) bool { return !cards[k].IsZero() }
 	if has(IntegratedCard) && has(ResidenceCard) {
 		errs = append(errs, FieldErrorf(IntegratedCard.Field(),
 			"a resident holds a residence card or an integrated card, not both"))
@@ -25,7 +30,26 @@ func CheckResident(s ResidentState) (errs, warnings []error) {
 		errs = append(errs, FieldErrorf(IntegratedCard.Field(),
 			"the integrated card is the My Number card: leave %s blank", MyNumberCard.Field()))
 	}
-	if s.Status == SpecialPermanent && has(ResidenceCard) {
+	if cert := cards[MyNumberCert]; !cert.IsZero() {
+		for _, k := range []CardKind{MyNumberCard, IntegratedCard} {
+			if card := cards[k]; !card.IsZero() && cert.After(card) {
+				warnings = append(warnings, FieldErrorf(MyNumberCert.Field(),
+					"%s is after the card's expiry %s (a certificate never outlives its card)", cert, card))
+				break // one warning a certificate: both cards at once is refused anyway
+			}
+		}
+	}
+	return errs, warnings
+}
+
+// CheckResident applies the rules that tie a resident's fields together
+// (DOMAIN.md §2, §11.7, §11.9, §11.12): CheckCards, then the status, the
+// channel and the consent against the cards and contacts. Errors refuse the
+// change; warnings accept it. Each is an *Error naming the CSV column
+// (Field) to correct.
+func CheckResident(s ResidentState) (errs, warnings []error) {
+	errs, warnings = CheckCards(s.Cards)
+	if s.Status == SpecialPermanent && !s.Cards[ResidenceCard].IsZero() {
 		errs = append(errs, FieldErrorf(ResidenceCard.Field(),
 			"a special permanent resident has no residence card (the 特別永住者証明書 is not watched): leave it blank"))
 	}
@@ -39,14 +63,6 @@ func CheckResident(s ResidentState) (errs, warnings []error) {
 	}
 	if s.Consent && !s.HasEmail && !s.HasPhone {
 		errs = append(errs, FieldErrorf("consent", "yes needs an email address or a phone number"))
-	}
-	if cert := s.Cards[MyNumberCert]; !cert.IsZero() {
-		for _, k := range []CardKind{MyNumberCard, IntegratedCard} {
-			if card := s.Cards[k]; !card.IsZero() && cert.After(card) {
-				warnings = append(warnings, FieldErrorf(MyNumberCert.Field(),
-					"%s is after the card's expiry %s (a certificate never outlives its card)", cert, card))
-			}
-		}
 	}
 	return errs, warnings
 }

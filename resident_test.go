@@ -46,13 +46,55 @@ func TestCheckResident(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			errs, warnings := kigen.CheckResident(tt.state)
-			if diff := cmp.Diff(tt.wantErrs, strs(errs)); diff != "" {
-				t.Errorf("errors (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantWarnings, strs(warnings)); diff != "" {
-				t.Errorf("warnings (-want +got):\n%s", diff)
-			}
+			diffChecks(t, errs, warnings, tt.wantErrs, tt.wantWarnings)
 		})
+	}
+}
+
+func TestCheckCards(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		cards          map[kigen.CardKind]kigen.Date
+		errs, warnings []string
+	}{
+		{name: "none"},
+		{name: "residence and My Number card", cards: map[kigen.CardKind]kigen.Date{
+			kigen.ResidenceCard: d("2028-01-01"), kigen.MyNumberCard: d("2028-01-01"), kigen.MyNumberCert: d("2027-01-01")}},
+		{name: "blank integrated", cards: map[kigen.CardKind]kigen.Date{
+			kigen.ResidenceCard: d("2028-01-01"), kigen.IntegratedCard: {}}},
+		{name: "certificate after the integrated card", cards: map[kigen.CardKind]kigen.Date{
+			kigen.IntegratedCard: d("2028-01-01"), kigen.MyNumberCert: d("2029-01-01")},
+			warnings: []string{"mynumber_cert_expires_on: 2029-01-01 is after the card's expiry 2028-01-01 (a certificate never outlives its card)"}},
+		{name: "everything", cards: map[kigen.CardKind]kigen.Date{
+			kigen.ResidenceCard: d("2028-01-01"), kigen.MyNumberCard: d("2028-01-01"),
+			kigen.IntegratedCard: d("2028-01-01"), kigen.MyNumberCert: d("2029-01-01")},
+			errs: []string{
+				"integrated_card_expires_on: a resident holds a residence card or an integrated card, not both",
+				"integrated_card_expires_on: the integrated card is the My Number card: leave mynumber_card_expires_on blank",
+			},
+			// One warning for the certificate, not one a card.
+			warnings: []string{"mynumber_cert_expires_on: 2029-01-01 is after the card's expiry 2028-01-01 (a certificate never outlives its card)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			errs, warnings := kigen.CheckCards(tt.cards)
+			diffChecks(t, errs, warnings, tt.errs, tt.warnings)
+		})
+	}
+}
+
+// diffChecks reports where a check's errors and warnings differ from the
+// messages wanted.
+func diffChecks(t *testing.T, errs, warnings []error, wantErrs, wantWarnings []string) {
+	t.Helper()
+	if diff := cmp.Diff(wantErrs, strs(errs)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantWarnings, strs(warnings)); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
 

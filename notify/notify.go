@@ -47,13 +47,14 @@ type Receipt struct {
 }
 
 // Message is one rendered message for one resident on one channel, with
-// everything a provider needs and nothing it does not. The renderer fills
-// the text; the deliver job fills the rest from the store.
+// everything a provider needs and nothing it does not: no resident
+// reference, municipality, notices or tick (a Record carries those to the
+// outbox). The renderer fills the text; the deliver job fills the rest
+// from the store.
 type Message struct {
 	ID      int64 // our message id (kigen.Message.ID); providers echo it in their events
 	Channel kigen.Channel
 	To      string // an email address, or a phone number in E.164
-	Lang    kigen.Language
 
 	// Email.
 	Subject    string
@@ -64,10 +65,16 @@ type Message struct {
 
 	// SMS.
 	SMS string
+}
 
-	// For the outbox line only (DESIGN.md, outbox contract).
+// Record is what the outbox line says of a message beyond what a provider
+// is given (DESIGN.md, "Outbox line"): whose message it is, in which
+// language, about which notices, planned by which tick. The deliver job
+// hands it only to a RecordSender; a provider never sees it.
+type Record struct {
 	MunicipalityCode string
 	ResidentRef      string
+	Lang             kigen.Language
 	Notices          []OutboxNotice
 	TickDate         kigen.Date
 }
@@ -78,6 +85,27 @@ type OutboxNotice struct {
 	Card      kigen.CardKind
 	ExpiresOn kigen.Date
 	Stage     kigen.Stage
+}
+
+// RecordSender is a Sender that keeps its own record of every message, and
+// so needs the message's Record: the outbox. It is an optional ability,
+// found by a type assertion (SendWithRecord). A Sender that wraps another
+// (a rate limit, a counter) implements it too and passes the Record on
+// with SendWithRecord, so that the record reaches the Sender that wants it
+// and no other.
+type RecordSender interface {
+	Sender
+	// SendRecord is Send with the message's Record.
+	SendRecord(ctx context.Context, m Message, r Record) (Receipt, error)
+}
+
+// SendWithRecord sends m through s: with r if s is a RecordSender, else
+// with Send alone, r left behind.
+func SendWithRecord(ctx context.Context, s Sender, m Message, r Record) (Receipt, error) {
+	if rs, ok := s.(RecordSender); ok {
+		return rs.SendRecord(ctx, m, r)
+	}
+	return s.Send(ctx, m)
 }
 
 // LogValue implements slog.LogValuer: the id and channel only, never the

@@ -290,3 +290,33 @@ func TestRecorder(t *testing.T) {
 		t.Error("Reset kept something")
 	}
 }
+
+// plainSender is a Sender that keeps no record.
+type plainSender struct{ got []notify.Message }
+
+func (s *plainSender) Send(_ context.Context, m notify.Message) (notify.Receipt, error) {
+	s.got = append(s.got, m)
+	return notify.Receipt{}, nil
+}
+
+// TestSendWithRecord: the record goes to a RecordSender, and a plain
+// Sender (a provider) gets the message alone.
+func TestSendWithRecord(t *testing.T) {
+	t.Parallel()
+	m := notify.Message{ID: 3, Channel: kigen.SMS, To: "+819012345678", SMS: "x"}
+	rec := notify.Record{MunicipalityCode: "012033", ResidentRef: "A-1", Lang: kigen.Japanese}
+	var keeper notifytest.Recorder
+	if _, err := notify.SendWithRecord(t.Context(), &keeper, m, rec); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]notify.Record{rec}, keeper.Records()); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	var plain plainSender
+	if _, err := notify.SendWithRecord(t.Context(), &plain, m, rec); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]notify.Message{m}, plain.got); diff != "" {
+		t.Errorf("plain sender got (-want +got):\n%s", diff)
+	}
+}

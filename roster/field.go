@@ -479,32 +479,3 @@ var cardColumns = map[Column]kigen.CardKind{
 	ColMyNumberCert:   kigen.MyNumberCert,
 	ColIntegratedCard: kigen.IntegratedCard,
 }
-
-// CheckCards applies the rules on a resident's set of cards that need no
-// other field (DOMAIN.md §2, §11.12) to the expiry dates in cards (a zero
-// or missing Date: no such card). Errors: a residence card with an
-// integrated card, a My Number card with an integrated card, both on the
-// integrated card's column. Warnings: a certificate later than its card.
-// Each is a *kigen.Error naming its column. The Reader applies it to each
-// row; an importer applies it again to the row merged with what is stored.
-func CheckCards(cards map[kigen.CardKind]kigen.Date) (errs, warnings []error) {
-	has := func(k kigen.CardKind) bool { return !cards[k].IsZero() }
-	if has(kigen.ResidenceCard) && has(kigen.IntegratedCard) {
-		errs = append(errs, kigen.FieldErrorf(kigen.IntegratedCard.Field(),
-			"a resident holds a residence card or an integrated card, not both"))
-	}
-	if has(kigen.MyNumberCard) && has(kigen.IntegratedCard) {
-		errs = append(errs, kigen.FieldErrorf(kigen.IntegratedCard.Field(),
-			"the integrated card is the My Number card: leave %s blank", kigen.MyNumberCard.Field()))
-	}
-	if cert := cards[kigen.MyNumberCert]; !cert.IsZero() {
-		for _, k := range []kigen.CardKind{kigen.MyNumberCard, kigen.IntegratedCard} {
-			if card := cards[k]; !card.IsZero() && cert.After(card) {
-				warnings = append(warnings, kigen.FieldErrorf(kigen.MyNumberCert.Field(),
-					"%s is after the card's expiry %s", cert, card))
-				break
-			}
-		}
-	}
-	return errs, warnings
-}

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/nyaruka/phonenumbers"
 
 	"kigen"
@@ -312,43 +311,6 @@ func FuzzParsePhone(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestCheckCards(t *testing.T) {
-	t.Parallel()
-	d := kigen.MustParseISODate
-	tests := []struct {
-		name           string
-		cards          map[kigen.CardKind]kigen.Date
-		errs, warnings []string
-	}{
-		{name: "none"},
-		{name: "residence and My Number card", cards: map[kigen.CardKind]kigen.Date{
-			kigen.ResidenceCard: d("2028-01-01"), kigen.MyNumberCard: d("2028-01-01"), kigen.MyNumberCert: d("2027-01-01")}},
-		{name: "blank integrated", cards: map[kigen.CardKind]kigen.Date{
-			kigen.ResidenceCard: d("2028-01-01"), kigen.IntegratedCard: {}}},
-		{name: "everything", cards: map[kigen.CardKind]kigen.Date{
-			kigen.ResidenceCard: d("2028-01-01"), kigen.MyNumberCard: d("2028-01-01"),
-			kigen.IntegratedCard: d("2028-01-01"), kigen.MyNumberCert: d("2029-01-01")},
-			errs: []string{
-				"integrated_card_expires_on: a resident holds a residence card or an integrated card, not both",
-				"integrated_card_expires_on: the integrated card is the My Number card: leave mynumber_card_expires_on blank",
-			},
-			warnings: []string{"mynumber_cert_expires_on: 2029-01-01 is after the card's expiry 2028-01-01"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			errs, warnings := CheckCards(tt.cards)
-			if diff := cmp.Diff(tt.errs, messages(errs)); diff != "" {
-				t.Errorf("errs (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.warnings, messages(warnings)); diff != "" {
-				t.Errorf("warnings (-want +got):\n%s", diff)
-			}
-		})
-	}
 }
 
 func TestLookupColumn(t *testing.T) {

@@ -326,7 +326,7 @@ func (r *Reader) parse(cells []string) *Record {
 		}
 	}
 	if len(rec.Cards) > 1 {
-		errs, warnings := CheckCards(rec.Cards)
+		errs, warnings := kigen.CheckCards(rec.Cards)
 		rec.Errs = append(rec.Errs, errs...)
 		rec.Warnings = append(rec.Warnings, warnings...)
 	}

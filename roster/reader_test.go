@@ -446,9 +446,9 @@ func TestReader_Row(t *testing.T) {
 		{name: "My Number card and integrated", cells: map[Column]string{ColMyNumberCard: "2028-01-01", ColIntegratedCard: "2028-01-01"},
 			errs: []string{"integrated_card_expires_on: the integrated card is the My Number card: leave mynumber_card_expires_on blank"}},
 		{name: "certificate after the card", cells: map[Column]string{ColMyNumberCard: "2031-03-31", ColMyNumberCert: "2032-01-01"},
-			warnings: []string{"mynumber_cert_expires_on: 2032-01-01 is after the card's expiry 2031-03-31"}},
+			warnings: []string{"mynumber_cert_expires_on: 2032-01-01 is after the card's expiry 2031-03-31 (a certificate never outlives its card)"}},
 		{name: "certificate after the integrated card", cells: map[Column]string{ColIntegratedCard: "2031-03-31", ColMyNumberCert: "2032-01-01"},
-			warnings: []string{"mynumber_cert_expires_on: 2032-01-01 is after the card's expiry 2031-03-31"}},
+			warnings: []string{"mynumber_cert_expires_on: 2032-01-01 is after the card's expiry 2031-03-31 (a certificate never outlives its card)"}},
 		{name: "certificate on the card's day", cells: map[Column]string{ColMyNumberCard: "2031-03-31", ColMyNumberCert: "2031-03-31"}},
 
 		// email

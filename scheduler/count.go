@@ -57,7 +57,9 @@ func (c *SendCounts) Sender(ch kigen.Channel, s notify.Sender) notify.Sender {
 	return &countingSender{Sender: s, channel: ch, counts: c}
 }
 
-// countingSender classifies each send's outcome.
+// countingSender classifies each send's outcome. It passes a message's
+// record on to the Sender it counts (notify.RecordSender: the outbox needs
+// it).
 type countingSender struct {
 	notify.Sender
 	channel kigen.Channel
@@ -65,7 +67,14 @@ type countingSender struct {
 }
 
 func (s *countingSender) Send(ctx context.Context, msg notify.Message) (notify.Receipt, error) {
-	r, err := s.Sender.Send(ctx, msg)
+	return s.count(s.Sender.Send(ctx, msg))
+}
+
+func (s *countingSender) SendRecord(ctx context.Context, msg notify.Message, rec notify.Record) (notify.Receipt, error) {
+	return s.count(notify.SendWithRecord(ctx, s.Sender, msg, rec))
+}
+
+func (s *countingSender) count(r notify.Receipt, err error) (notify.Receipt, error) {
 	switch {
 	case err == nil:
 		s.counts.Add(s.channel, OutcomeSent)

@@ -56,13 +56,6 @@ type DeliverWorker struct {
 
 var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
 
-// Quiet hours (DOMAIN.md §7): an SMS goes out only from 09:00 to 20:00
-// Asia/Tokyo.
-const (
-	smsFirstHour = 9
-	smsEndHour   = 20
-)
-
 // maxSnooze bounds a provider's Retry-After: a snooze is not an attempt, so
 // an unbounded one could hold a message past its day.
 const maxSnooze = time.Hour
@@ -89,146 +82,219 @@ func (w *DeliverWorker) logger() *slog.Logger {
 // It returns nil when there is nothing (more) to do, river.JobCancel when
 // retrying cannot help, river.JobSnooze when the provider or the SMS quiet
 // hours say later, and any other error for River to retry with Backoff.
+//
+// The steps: load the message and settle what an earlier attempt left;
+// drop it, or snooze it, if it cannot go out now; render it; record the
+// attempt `sending`, committed; send it and record the outcome.
 func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	id := job.Args.MessageID
-	log := w.logger().With(slog.Int64("message_id", id), slog.Int64("job_id", job.ID), slog.Int("attempt", job.Attempt))
 	now := w.now()
-	today := kigen.DateOf(now)
+	a := &attempt{
+		w:     w,
+		job:   job,
+		now:   now,
+		today: kigen.DateOf(now),
+		log:   w.logger().With(slog.Int64("message_id", job.Args.MessageID), slog.Int64("job_id", job.ID), slog.Int("attempt", job.Attempt)),
+	}
+	if stop, err := a.load(ctx); stop {
+		return err
+	}
+	if stop, err := a.dropOrSnooze(ctx); stop {
+		return err
+	}
+	out, rec, token, err := a.render(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := a.record(ctx, token)
+	if err != nil {
+		return err
+	}
+	// The record (reference, municipality, notices, tick) goes only to a
+	// Sender that keeps one: the outbox, never a provider.
+	rc, sendErr := notify.SendWithRecord(ctx, a.sender(), out, rec)
+	return a.outcome(ctx, d, rc, sendErr)
+}
 
-	m, err := w.Store.GetMessage(ctx, id)
+// attempt is one job's work on its message, step by step.
+type attempt struct {
+	w     *DeliverWorker
+	job   *river.Job[DeliverArgs]
+	now   time.Time
+	today kigen.Date // now in Asia/Tokyo: the day the message is rendered for
+	log   *slog.Logger
+
+	m       *kigen.Message  // load
+	reuse   *kigen.Delivery // load: a delivery recorded but never tried
+	h       *store.Holding  // dropOrSnooze: the resident
+	to      string          // dropOrSnooze: the address on the message's channel
+	notices []kigen.Due     // dropOrSnooze: what still goes out today
+}
+
+// errorf wraps an error of the attempt with its message id.
+func (a *attempt) errorf(format string, args ...any) error {
+	return fmt.Errorf("deliver message %d: "+format, append([]any{a.job.Args.MessageID}, args...)...)
+}
+
+// load reads the message and its deliveries. It stops the job when the
+// message is gone or done, or when an earlier attempt settled it: one that
+// died during the provider call is recorded unknown (never resent
+// blindly); one that ended is aligned with its delivery.
+func (a *attempt) load(ctx context.Context) (stop bool, err error) {
+	id := a.job.Args.MessageID
+	m, err := a.w.Store.GetMessage(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		log.WarnContext(ctx, "deliver: message gone; job cancelled")
-		return river.JobCancel(fmt.Errorf("deliver message %d: %w", id, err))
+		a.log.WarnContext(ctx, "deliver: message gone; job cancelled")
+		return true, river.JobCancel(a.errorf("%w", err))
 	} else if err != nil {
-		return fmt.Errorf("deliver message %d: %w", id, err)
+		return true, a.errorf("%w", err)
 	}
-	log = log.With(slog.String("channel", string(m.Channel)))
+	a.m, a.log = m, a.log.With(slog.String("channel", string(m.Channel)))
 	if m.State != kigen.MessagePlanned {
-		log.InfoContext(ctx, "deliver: message already done", slog.String("state", string(m.State)))
-		return nil
+		a.log.InfoContext(ctx, "deliver: message already done", slog.String("state", string(m.State)))
+		return true, nil
 	}
-
-	ds, err := w.Store.ListDeliveries(ctx, id)
+	ds, err := a.w.Store.ListDeliveries(ctx, id)
 	if err != nil {
-		return fmt.Errorf("deliver message %d: %w", id, err)
+		return true, a.errorf("%w", err)
 	}
-	var reuse *kigen.Delivery // a delivery recorded but never tried
-	if len(ds) > 0 {
-		last := ds[len(ds)-1]
-		switch last.State {
-		case kigen.DeliverySending:
-			// The process that made it died mid-call: the provider may
-			// have the message. Never resend blindly.
-			last.State, last.ErrorCode, last.ErrorReason = kigen.DeliveryUnknown, "interrupted", "the attempt ended during the provider call"
-			if err := w.finish(ctx, m, last, kigen.MessageUnknown, nil); err != nil {
-				return err
-			}
-			log.WarnContext(ctx, "deliver: an earlier attempt died while sending; recorded unknown, not resent",
-				slog.Int64("delivery_id", last.ID))
-			if w.Interrupted != nil {
-				w.Interrupted(m.Channel)
-			}
-			return nil
-		case kigen.DeliveryUnknown, kigen.DeliveryAccepted, kigen.DeliveryDelivered, kigen.DeliveryBounced:
-			// The message should already have this outcome: align it.
-			if err := w.finish(ctx, m, nil, messageState(last.State), nil); err != nil {
-				return err
-			}
-			return nil
-		case kigen.DeliveryCreated:
-			reuse = last
+	if len(ds) == 0 {
+		return false, nil
+	}
+	switch last := ds[len(ds)-1]; last.State {
+	case kigen.DeliverySending:
+		// The process that made it died mid-call: the provider may
+		// have the message. Never resend blindly.
+		last.State, last.ErrorCode, last.ErrorReason = kigen.DeliveryUnknown, "interrupted", "the attempt ended during the provider call"
+		if err := a.w.finish(ctx, m, last, kigen.MessageUnknown, nil); err != nil {
+			return true, err
 		}
+		a.log.WarnContext(ctx, "deliver: an earlier attempt died while sending; recorded unknown, not resent",
+			slog.Int64("delivery_id", last.ID))
+		if a.w.Interrupted != nil {
+			a.w.Interrupted(m.Channel)
+		}
+		return true, nil
+	case kigen.DeliveryUnknown, kigen.DeliveryAccepted, kigen.DeliveryDelivered, kigen.DeliveryBounced:
+		// The message should already have this outcome: align it.
+		return true, a.w.finish(ctx, m, nil, messageState(last.State), nil)
+	case kigen.DeliveryCreated:
+		a.reuse = last
 	}
+	return false, nil
+}
 
-	// Who, where, and what is still worth sending today.
-	drop := func(reason string) error {
-		if err := w.finish(ctx, m, nil, kigen.MessageDropped, nil); err != nil {
-			return err
-		}
-		log.InfoContext(ctx, "deliver: message dropped", slog.String("reason", reason))
-		return nil
-	}
+// dropOrSnooze works out who, where, and what is still worth sending
+// today. It stops the job when the message is dropped (the resident was
+// erased, has no usable contact on the channel, or none of the notices can
+// go out any more) or, for an SMS in the quiet hours, snoozed.
+func (a *attempt) dropOrSnooze(ctx context.Context) (stop bool, err error) {
+	m := a.m
 	if m.ResidentID == 0 {
-		return drop("resident erased")
+		return true, a.drop(ctx, "resident erased")
 	}
-	hs, err := store.LoadHoldings(ctx, w.Store, m.MunicipalityID, m.ResidentID)
+	hs, err := store.LoadHoldings(ctx, a.w.Store, m.MunicipalityID, m.ResidentID)
 	if err != nil {
-		return fmt.Errorf("deliver message %d: %w", id, err)
+		return true, a.errorf("%w", err)
 	}
 	if len(hs) == 0 {
-		return drop("resident erased")
+		return true, a.drop(ctx, "resident erased")
 	}
-	h := hs[0]
-	contact := h.Contact(m.Channel)
+	a.h = hs[0]
+	contact := a.h.Contact(m.Channel)
 	if contact == nil || !contact.Usable() {
-		return drop("no usable contact on the channel")
+		return true, a.drop(ctx, "no usable contact on the channel")
 	}
-	notices, outboxNotices, skipped := describeNotices(h, m, today)
+	a.to = contact.Address
+	var skipped int
+	a.notices, skipped = kigen.NoticesToSend(a.h.Holder(), a.h.Notices, m.NoticeIDs, a.today)
 	if skipped > 0 {
-		log.InfoContext(ctx, "deliver: notices left out", slog.Int("left_out", skipped), slog.Int("kept", len(notices)))
+		a.log.InfoContext(ctx, "deliver: notices left out", slog.Int("left_out", skipped), slog.Int("kept", len(a.notices)))
 	}
-	if len(notices) == 0 {
-		return drop("no notice can go out any more")
+	if len(a.notices) == 0 {
+		return true, a.drop(ctx, "no notice can go out any more")
 	}
 	if m.Channel == kigen.SMS {
-		if wait := quietWait(now); wait > 0 {
-			log.InfoContext(ctx, "deliver: SMS quiet hours; snoozed", slog.Duration("for", wait))
-			return river.JobSnooze(wait)
+		if wait := kigen.SMSQuietWait(a.now); wait > 0 {
+			a.log.InfoContext(ctx, "deliver: SMS quiet hours; snoozed", slog.Duration("for", wait))
+			return true, river.JobSnooze(wait)
 		}
 	}
-	sender, provider := w.Senders[m.Channel], w.Providers[m.Channel]
-	if sender == nil || provider == "" {
-		return fmt.Errorf("deliver message %d: no sender configured for channel %s", id, m.Channel)
-	}
-	muni, err := w.Store.GetMunicipality(ctx, m.MunicipalityID)
-	if err != nil {
-		return fmt.Errorf("deliver message %d: %w", id, err)
-	}
+	return false, nil
+}
 
-	// Render, with links that carry a fresh token.
-	token := newToken()
-	base := strings.TrimRight(w.PublicURL, "/")
+// drop records the message dropped: it will not go out.
+func (a *attempt) drop(ctx context.Context, reason string) error {
+	if err := a.w.finish(ctx, a.m, nil, kigen.MessageDropped, nil); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "deliver: message dropped", slog.String("reason", reason))
+	return nil
+}
+
+// sender returns the channel's Sender (nil if none is configured).
+func (a *attempt) sender() notify.Sender { return a.w.Senders[a.m.Channel] }
+
+// provider returns the name of the channel's provider ("" if none).
+func (a *attempt) provider() string { return a.w.Providers[a.m.Channel] }
+
+// render renders the message in the resident's language on the day it goes
+// out, with links that carry a fresh token, and returns it with its
+// outbox record and the token.
+func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Record, token string, err error) {
+	m, h := a.m, a.h
+	if a.sender() == nil || a.provider() == "" {
+		return out, rec, "", a.errorf("no sender configured for channel %s", m.Channel)
+	}
+	muni, err := a.w.Store.GetMunicipality(ctx, m.MunicipalityID)
+	if err != nil {
+		return out, rec, "", a.errorf("%w", err)
+	}
+	token = newToken()
+	base := strings.TrimRight(a.w.PublicURL, "/")
 	p := templates.Params{
 		Lang:           h.Resident.Language,
 		Municipality:   *muni,
-		Today:          today,
-		Notices:        notices,
+		Today:          a.today,
+		Notices:        a.notices,
 		MessageURL:     base + "/m/" + token,
 		UnsubscribeURL: base + "/u/" + token,
 		ResidentName:   h.Resident.Name,
 	}
-	out := notify.Message{
-		ID:               m.ID,
-		Channel:          m.Channel,
-		To:               contact.Address,
-		Lang:             h.Resident.Language,
-		MunicipalityCode: muni.Code,
-		ResidentRef:      h.Resident.Ref,
-		Notices:          outboxNotices,
-		TickDate:         m.TickDate,
-	}
+	out = notify.Message{ID: m.ID, Channel: m.Channel, To: a.to}
 	switch m.Channel {
 	case kigen.Email:
-		e, err := w.Renderer.Email(p)
+		e, err := a.w.Renderer.Email(p)
 		if err != nil {
-			return fmt.Errorf("deliver message %d: render: %w", id, err)
+			return out, rec, "", a.errorf("render: %w", err)
 		}
 		out.Subject, out.HTML, out.Text, out.Headers = e.Subject, e.HTML, e.Text, e.Headers
 	case kigen.SMS:
-		if out.SMS, err = w.Renderer.SMS(p); err != nil {
-			return fmt.Errorf("deliver message %d: render: %w", id, err)
+		if out.SMS, err = a.w.Renderer.SMS(p); err != nil {
+			return out, rec, "", a.errorf("render: %w", err)
 		}
 	default:
-		return river.JobCancel(fmt.Errorf("deliver message %d: unknown channel %q", id, m.Channel))
+		return out, rec, "", river.JobCancel(a.errorf("unknown channel %q", m.Channel))
 	}
+	rec = notify.Record{
+		MunicipalityCode: muni.Code,
+		ResidentRef:      h.Resident.Ref,
+		Lang:             h.Resident.Language,
+		Notices:          outboxNotices(a.notices),
+		TickDate:         m.TickDate,
+	}
+	return out, rec, token, nil
+}
 
-	// Record the attempt, committed, before the provider sees anything.
-	d := reuse
+// record records the attempt `sending`, with the hash of the links' token,
+// and commits it before the provider sees anything.
+func (a *attempt) record(ctx context.Context, token string) (*kigen.Delivery, error) {
+	m, provider := a.m, a.provider()
+	d := a.reuse
 	if d == nil || d.Provider != provider {
 		d = &kigen.Delivery{MessageID: m.ID, Provider: provider}
 	}
 	d.State = kigen.DeliverySending
-	err = w.Store.InTx(ctx, func(tx store.Tx) error {
+	err := a.w.Store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.SetMessageToken(ctx, m.ID, TokenHash(token)); err != nil {
 			return err
 		}
@@ -238,27 +304,18 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		return tx.CreateDelivery(ctx, d)
 	})
 	if err != nil {
-		return fmt.Errorf("deliver message %d: record sending: %w", id, err)
+		return nil, a.errorf("record sending: %w", err)
 	}
-	log = log.With(slog.Int64("delivery_id", d.ID), slog.String("provider", provider))
-
-	rc, sendErr := sender.Send(ctx, out)
-	return w.outcome(ctx, log, job, m, d, rc, sendErr, today)
+	a.log = a.log.With(slog.Int64("delivery_id", d.ID), slog.String("provider", provider))
+	return d, nil
 }
 
-// outcome records what the provider answered and tells River what next.
-func (w *DeliverWorker) outcome(ctx context.Context, log *slog.Logger, job *river.Job[DeliverArgs], m *kigen.Message, d *kigen.Delivery, rc notify.Receipt, sendErr error, today kigen.Date) error {
+// outcome records what the provider answered and tells River what next:
+// accepted, maybe sent (unknown), failed for good, or to be retried.
+func (a *attempt) outcome(ctx context.Context, d *kigen.Delivery, rc notify.Receipt, sendErr error) error {
 	if sendErr == nil {
-		d.State, d.ProviderMessageID, d.ErrorCode, d.ErrorReason = kigen.DeliveryAccepted, rc.ProviderMessageID, "", ""
-		if err := w.finish(ctx, m, d, kigen.MessageSent, nil); err != nil {
-			// The provider has it; the next attempt finds `sending` and
-			// records unknown rather than send twice.
-			return err
-		}
-		log.InfoContext(ctx, "deliver: message sent", slog.String("provider_message_id", rc.ProviderMessageID))
-		return nil
+		return a.accepted(ctx, d, rc)
 	}
-
 	code, reason := "error", notify.Redact(sendErr.Error())
 	var ne *notify.Error
 	if errors.As(sendErr, &ne) {
@@ -266,70 +323,93 @@ func (w *DeliverWorker) outcome(ctx context.Context, log *slog.Logger, job *rive
 	}
 	d.ErrorCode, d.ErrorReason = code, reason
 	attrs := []any{slog.String("code", code)}
-
 	switch {
 	case notify.MaybeSent(sendErr):
-		d.State = kigen.DeliveryUnknown
-		if err := w.finish(ctx, m, d, kigen.MessageUnknown, nil); err != nil {
-			return err
-		}
-		log.WarnContext(ctx, "deliver: the provider may have the message; recorded unknown, not retried", attrs...)
-		return nil
-
+		return a.maybeSent(ctx, d, attrs)
 	case notify.IsPermanent(sendErr):
-		d.State = kigen.DeliveryFailed
-		optOut := ne != nil && ne.OptOut
-		var fb fallbackResult
-		mark := func(ctx context.Context, tx store.Tx) error {
-			if ne != nil && (ne.ContactFailed || ne.OptOut) && m.ResidentID != 0 {
-				e := notify.Event{ContactFailed: ne.ContactFailed, OptOut: ne.OptOut}
-				if err := markContact(ctx, tx, m, d, e, today); err != nil {
-					return err
-				}
-			}
-			var err error
-			fb, err = fallback(ctx, tx, w.Enqueue, m, optOut, today)
-			return err
-		}
-		if err := w.finish(ctx, m, d, kigen.MessageFailed, mark); err != nil {
-			return err
-		}
-		log.WarnContext(ctx, "deliver: permanent failure; message failed",
-			append(append(attrs, slog.Bool("contact_failed", ne != nil && ne.ContactFailed), slog.Bool("opt_out", optOut)), fb.attrs()...)...)
-		return river.JobCancel(sendErr)
+		return a.failed(ctx, d, ne, sendErr, attrs)
 	}
+	return a.retry(ctx, d, sendErr, attrs)
+}
 
-	d.State = kigen.DeliveryFailed
-	state := kigen.MessagePlanned
-	last := job.Attempt >= job.MaxAttempts
-	if last {
-		// Retried for a day (Backoff): now a permanent failure (DOMAIN.md
-		// §11.18). River discards the job.
-		state = kigen.MessageFailed
+// accepted records a send the provider accepted.
+func (a *attempt) accepted(ctx context.Context, d *kigen.Delivery, rc notify.Receipt) error {
+	d.State, d.ProviderMessageID, d.ErrorCode, d.ErrorReason = kigen.DeliveryAccepted, rc.ProviderMessageID, "", ""
+	if err := a.w.finish(ctx, a.m, d, kigen.MessageSent, nil); err != nil {
+		// The provider has it; the next attempt finds `sending` and
+		// records unknown rather than send twice.
+		return err
 	}
-	var (
-		fb   fallbackResult
-		more func(ctx context.Context, tx store.Tx) error
-	)
-	if last {
-		more = func(ctx context.Context, tx store.Tx) (err error) {
-			fb, err = fallback(ctx, tx, w.Enqueue, m, false, today)
+	a.log.InfoContext(ctx, "deliver: message sent", slog.String("provider_message_id", rc.ProviderMessageID))
+	return nil
+}
+
+// maybeSent records a send the provider may have taken: unknown, never
+// retried.
+func (a *attempt) maybeSent(ctx context.Context, d *kigen.Delivery, attrs []any) error {
+	d.State = kigen.DeliveryUnknown
+	if err := a.w.finish(ctx, a.m, d, kigen.MessageUnknown, nil); err != nil {
+		return err
+	}
+	a.log.WarnContext(ctx, "deliver: the provider may have the message; recorded unknown, not retried", attrs...)
+	return nil
+}
+
+// failed records a permanent failure: the contact marked failed or opted
+// out when the provider says so, and the message sent on the resident's
+// other channel (fallback), in one transaction. River cancels the job.
+func (a *attempt) failed(ctx context.Context, d *kigen.Delivery, ne *notify.Error, sendErr error, attrs []any) error {
+	m, today := a.m, a.today
+	d.State = kigen.DeliveryFailed
+	optOut := ne != nil && ne.OptOut
+	var fb fallbackResult
+	mark := func(ctx context.Context, tx store.Tx) error {
+		if ne != nil && (ne.ContactFailed || ne.OptOut) && m.ResidentID != 0 {
+			e := notify.Event{ContactFailed: ne.ContactFailed, OptOut: ne.OptOut}
+			if err := markContact(ctx, tx, m, d, e, today); err != nil {
+				return err
+			}
+		}
+		var err error
+		fb, err = fallback(ctx, tx, a.w.Enqueue, m, optOut, today)
+		return err
+	}
+	if err := a.w.finish(ctx, m, d, kigen.MessageFailed, mark); err != nil {
+		return err
+	}
+	a.log.WarnContext(ctx, "deliver: permanent failure; message failed",
+		append(append(attrs, slog.Bool("contact_failed", ne != nil && ne.ContactFailed), slog.Bool("opt_out", optOut)), fb.attrs()...)...)
+	return river.JobCancel(sendErr)
+}
+
+// retry records a retryable failure and has River retry the job (or
+// snooze it when the provider asked to wait). The last attempt, a day of
+// retries on (Backoff), is a permanent failure (DOMAIN.md §11.18): the
+// message fails, falls back to the other channel, and River discards the
+// job.
+func (a *attempt) retry(ctx context.Context, d *kigen.Delivery, sendErr error, attrs []any) error {
+	d.State = kigen.DeliveryFailed
+	if a.job.Attempt >= a.job.MaxAttempts {
+		var fb fallbackResult
+		more := func(ctx context.Context, tx store.Tx) (err error) {
+			fb, err = fallback(ctx, tx, a.w.Enqueue, a.m, false, a.today)
 			return err
 		}
-	}
-	if err := w.finish(ctx, m, d, state, more); err != nil {
-		return errors.Join(sendErr, err)
-	}
-	if last {
-		log.WarnContext(ctx, "deliver: retries exhausted; message failed", append(attrs, fb.attrs()...)...)
+		if err := a.w.finish(ctx, a.m, d, kigen.MessageFailed, more); err != nil {
+			return errors.Join(sendErr, err)
+		}
+		a.log.WarnContext(ctx, "deliver: retries exhausted; message failed", append(attrs, fb.attrs()...)...)
 		return sendErr
+	}
+	if err := a.w.finish(ctx, a.m, d, kigen.MessagePlanned, nil); err != nil {
+		return errors.Join(sendErr, err)
 	}
 	if after := notify.RetryAfter(sendErr); after > 0 {
 		after = min(after, maxSnooze)
-		log.InfoContext(ctx, "deliver: provider asked to wait; snoozed", append(attrs, slog.Duration("for", after))...)
+		a.log.InfoContext(ctx, "deliver: provider asked to wait; snoozed", append(attrs, slog.Duration("for", after))...)
 		return river.JobSnooze(after)
 	}
-	log.InfoContext(ctx, "deliver: retryable failure", attrs...)
+	a.log.InfoContext(ctx, "deliver: retryable failure", attrs...)
 	return sendErr
 }
 
@@ -364,55 +444,13 @@ func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.D
 	return nil
 }
 
-// describeNotices returns the message's notices as they read today
-// (kigen.Describe) with their outbox view, and how many it left out: a
-// notice whose card is gone or now has another expiry date (the resident
-// renewed), and a before-expiry notice whose card expired before today —
-// its `expired` notice follows (DOMAIN.md §11.18).
-func describeNotices(h *store.Holding, m *kigen.Message, today kigen.Date) (ds []kigen.Due, out []notify.OutboxNotice, skipped int) {
-	holder := h.Holder()
-	byID := make(map[int64]*kigen.Notice, len(h.Notices))
-	for _, n := range h.Notices {
-		byID[n.ID] = n
+// outboxNotices is how the outbox line lists a message's notices.
+func outboxNotices(ds []kigen.Due) []notify.OutboxNotice {
+	out := make([]notify.OutboxNotice, len(ds))
+	for i, d := range ds {
+		out[i] = notify.OutboxNotice{Card: d.Kind, ExpiresOn: d.ExpiresOn, Stage: d.Stage}
 	}
-	cards := make(map[int64]*kigen.Card, len(h.Cards))
-	for _, c := range h.Cards {
-		cards[c.ID] = c
-	}
-	for _, nid := range m.NoticeIDs {
-		n := byID[nid]
-		if n == nil {
-			skipped++
-			continue
-		}
-		c := cards[n.CardID]
-		if c == nil || c.ExpiresOn != n.ExpiresOn {
-			skipped++
-			continue
-		}
-		if _, before := n.Stage.LeadDays(); before && n.ExpiresOn.Before(today) {
-			skipped++
-			continue
-		}
-		ds = append(ds, kigen.Describe(holder, *c, n.Key(), today))
-		out = append(out, notify.OutboxNotice{Card: c.Kind, ExpiresOn: n.ExpiresOn, Stage: n.Stage})
-	}
-	return ds, out, skipped
-}
-
-// quietWait returns how long an SMS must wait at now for the quiet hours to
-// end (DOMAIN.md §7): 0 from 09:00 to 20:00 Asia/Tokyo, else the time to
-// the next 09:00.
-func quietWait(now time.Time) time.Duration {
-	t := now.In(kigen.Tokyo)
-	if h := t.Hour(); h >= smsFirstHour && h < smsEndHour {
-		return 0
-	}
-	next := time.Date(t.Year(), t.Month(), t.Day(), smsFirstHour, 0, 0, 0, kigen.Tokyo)
-	if !next.After(t) {
-		next = next.AddDate(0, 0, 1)
-	}
-	return next.Sub(t)
+	return out
 }
 
 // newToken returns a fresh link token: 128 random bits, base64url without

@@ -43,7 +43,7 @@ func (r fallbackResult) attrs() []any {
 //     to another channel (DOMAIN.md §11.17);
 //   - the resident has no usable contact on another channel (they are then
 //     on the staff follow-up list, from m's failed state);
-//   - none of m's notices can go out any more (describeNotices);
+//   - none of m's notices can go out any more (kigen.NoticesToSend);
 //   - a message on that channel already carries one of m's notices: the
 //     tick planned both channels, or a fallback was already made (a
 //     duplicate report) — and the fallback of a fallback never comes back
@@ -77,7 +77,7 @@ func fallback(ctx context.Context, tx store.Tx, enqueue EnqueueFunc, m *kigen.Me
 	if ch == "" {
 		return fallbackResult{Skipped: "no usable contact on another channel"}, nil
 	}
-	if ds, _, _ := describeNotices(h, m, today); len(ds) == 0 {
+	if ds, _ := kigen.NoticesToSend(h.Holder(), h.Notices, m.NoticeIDs, today); len(ds) == 0 {
 		return fallbackResult{Skipped: "no notice can go out any more"}, nil
 	}
 	carried, err := tx.MessageCarriesNotices(ctx, m.MunicipalityID, ch, m.NoticeIDs)

@@ -49,22 +49,25 @@ func noMessageAfter(t *testing.T, s store.Store, id int64) {
 func checkFallback(t *testing.T, e *queueEnv, p planned) {
 	t.Helper()
 	ctx := t.Context()
-	var sms []notify.Message
-	for _, m := range e.rec.Messages() {
+	var (
+		sms  []notify.Message
+		recs []notify.Record
+	)
+	for i, m := range e.rec.Messages() {
 		if m.Channel == kigen.SMS {
-			sms = append(sms, m)
+			sms, recs = append(sms, m), append(recs, e.rec.Records()[i])
 		}
 	}
 	if len(sms) != 1 {
 		t.Fatalf("the provider got %d SMS, want 1 (the fallback)", len(sms))
 	}
-	got := sms[0]
-	if got.ID == p.message.ID || got.To != smsAddress || got.TickDate != p.message.TickDate {
+	got, rec := sms[0], recs[0]
+	if got.ID == p.message.ID || got.To != smsAddress || rec.TickDate != p.message.TickDate {
 		t.Errorf("fallback SMS: message %d (original %d), tick %s (want %s), or another number",
-			got.ID, p.message.ID, got.TickDate, p.message.TickDate)
+			got.ID, p.message.ID, rec.TickDate, p.message.TickDate)
 	}
 	wantNotices := []notify.OutboxNotice{{Card: kigen.ResidenceCard, ExpiresOn: cardExpiresOn, Stage: kigen.D60}}
-	if d := cmp.Diff(wantNotices, got.Notices); d != "" {
+	if d := cmp.Diff(wantNotices, rec.Notices); d != "" {
 		t.Errorf("fallback notices (-want +got):\n%s", d)
 	}
 	fm, err := e.store.GetMessage(ctx, got.ID)

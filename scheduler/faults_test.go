@@ -296,7 +296,7 @@ func TestProviderFaults(t *testing.T) {
 		)
 		switch s := s.(type) {
 		case *sqlite.Store:
-			q, err = scheduler.NewSQLiteQueue(s.DB(), cfg)
+			q, err = scheduler.NewQueue(s, cfg)
 			jobRows = func() map[int64]jobRow {
 				return scanJobs(t, func(query string) (rowsScanner, error) { return s.DB().QueryContext(ctx, query) },
 					`SELECT json_extract(args, '$.message_id'), state, attempt, COALESCE(json_extract(metadata, '$.snoozes'), 0)
@@ -306,7 +306,7 @@ func TestProviderFaults(t *testing.T) {
 			if err := s.Pool().QueryRow(ctx, `SELECT current_schema()`).Scan(&cfg.Schema); err != nil {
 				t.Fatal(err)
 			}
-			q, err = scheduler.NewPostgresQueue(s.Pool(), cfg)
+			q, err = scheduler.NewQueue(s, cfg)
 			jobRows = func() map[int64]jobRow {
 				return scanJobs(t, func(query string) (rowsScanner, error) {
 					rows, err := s.Pool().Query(ctx, query)

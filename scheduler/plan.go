@@ -116,9 +116,9 @@ type TickSummary struct {
 // Tick is idempotent: a second tick on the same day finds nothing due and
 // plans nothing, and two ticks running at once record each notice once and
 // put it in exactly one message per channel. A batch writes its residents
-// in ascending municipality, then resident ID order (compareKeys), so that
-// two ticks' transactions on PostgreSQL wait for each other rather than
-// deadlock.
+// in ascending municipality, then resident ID order (ResidentKey.Compare),
+// so that two ticks' transactions on PostgreSQL wait for each other rather
+// than deadlock.
 //
 // A card that comes due again during the tick (an import re-planned it) is
 // planned again; a batch of nothing but such cards that records nothing
@@ -215,7 +215,7 @@ type dueBatch struct {
 func groupDue(due []store.DueCard, size int) []dueBatch {
 	due = slices.Clone(due)
 	slices.SortFunc(due, func(a, b store.DueCard) int {
-		return cmp.Or(compareKeys(dueKey(a), dueKey(b)), cmp.Compare(a.CardID, b.CardID))
+		return cmp.Or(dueKey(a).Compare(dueKey(b)), cmp.Compare(a.CardID, b.CardID))
 	})
 	var (
 		out []dueBatch
@@ -239,13 +239,6 @@ func groupDue(due []store.DueCard, size int) []dueBatch {
 // dueKey is the key of a due card's resident.
 func dueKey(d store.DueCard) store.ResidentKey {
 	return store.ResidentKey{MunicipalityID: d.MunicipalityID, ResidentID: d.ResidentID}
-}
-
-// compareKeys orders residents by municipality, then ID: the order every
-// batch writes in, so that two ticks' transactions on PostgreSQL wait for
-// each other rather than deadlock.
-func compareKeys(a, b store.ResidentKey) int {
-	return cmp.Or(cmp.Compare(a.MunicipalityID, b.MunicipalityID), cmp.Compare(a.ResidentID, b.ResidentID))
 }
 
 // tickState is what the loops of one tick share.
@@ -366,7 +359,8 @@ func (p *Planner) planBatch(ctx context.Context, tx store.Tx, today kigen.Date, 
 		}
 		b.cards = append(b.cards, d.CardID)
 	}
-	slices.SortFunc(keys, compareKeys)
+	// The order every batch writes in (see Tick).
+	slices.SortFunc(keys, store.ResidentKey.Compare)
 	return p.planResidents(ctx, tx, today, keys, b)
 }
 
@@ -382,61 +376,96 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 		return err
 	}
 	b.residents += len(hs)
-	var (
-		notices []store.ScopedNotice
-		kinds   []kigen.CardKind // of notices[i]
-		owner   []int            // notices[i] is for hs[owner[i]]
-		plans   []store.CardNext // every card's next date, in key order
-		changed []bool           // plans[i] differs from the card's stored date
-	)
+	plan := planHoldings(hs, today)
+	created, err := p.createNotices(ctx, tx, plan.notices)
+	if err != nil {
+		return err
+	}
+	if err := b.createMessages(ctx, tx, hs, b.recorded(plan, created, len(hs)), today); err != nil {
+		return err
+	}
+	if err := p.setNext(ctx, tx, plan.next()); err != nil {
+		return err
+	}
+	if p.Enqueue != nil && len(b.messageIDs) > 0 {
+		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
+			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
+		}
+	}
+	return nil
+}
+
+// holdingsPlan is what kigen.Plan decided for the residents of a batch.
+type holdingsPlan struct {
+	notices []store.ScopedNotice // the notices due, of every resident
+	kinds   []kigen.CardKind     // of notices[i]
+	owner   []int                // notices[i] is for the owner[i]-th resident
+	cards   []store.CardNext     // every card's next date, in key order
+	changed []bool               // cards[i] differs from the card's stored date
+}
+
+// planHoldings runs kigen.Plan on each resident.
+func planHoldings(hs []store.TickHolding, today kigen.Date) *holdingsPlan {
+	var pl holdingsPlan
 	for i := range hs {
 		h := &hs[i]
 		o := kigen.Plan(h.Holder(), today)
 		m := h.Key.MunicipalityID
 		for _, d := range o.Due {
-			notices = append(notices, store.ScopedNotice{MunicipalityID: m, Notice: &kigen.Notice{
+			pl.notices = append(pl.notices, store.ScopedNotice{MunicipalityID: m, Notice: &kigen.Notice{
 				CardID: d.CardID, ExpiresOn: d.ExpiresOn, Stage: d.Stage, TickDate: today}})
-			kinds = append(kinds, d.Kind)
-			owner = append(owner, i)
+			pl.kinds = append(pl.kinds, d.Kind)
+			pl.owner = append(pl.owner, i)
 		}
 		// Plan returns one CardPlan per card, in the order of h.Cards.
 		for j, cp := range o.Cards {
-			plans = append(plans, store.CardNext{MunicipalityID: m, CardID: cp.CardID, On: cp.Next})
-			changed = append(changed, cp.Next != h.Cards[j].NextNoticeOn)
+			pl.cards = append(pl.cards, store.CardNext{MunicipalityID: m, CardID: cp.CardID, On: cp.Next})
+			pl.changed = append(pl.changed, cp.Next != h.Cards[j].NextNoticeOn)
 		}
 	}
-	// The cards whose next date changes, and those given a notice even if
-	// it does not (rare): setting a card's next date also stores the
-	// stages recorded for it, which the next tick reads (ListHoldings).
-	given := make(map[int64]bool, len(notices))
-	for _, sn := range notices {
+	return &pl
+}
+
+// next returns the cards whose next date changes, and those given a notice
+// even if it does not (rare): setting a card's next date also stores the
+// stages recorded for it, which the next tick reads (ListHoldings).
+func (pl *holdingsPlan) next() []store.CardNext {
+	given := make(map[int64]bool, len(pl.notices))
+	for _, sn := range pl.notices {
 		given[sn.Notice.CardID] = true
 	}
 	var next []store.CardNext
-	for i, cn := range plans {
-		if changed[i] || given[cn.CardID] {
+	for i, cn := range pl.cards {
+		if pl.changed[i] || given[cn.CardID] {
 			next = append(next, cn)
 		}
 	}
+	return next
+}
 
-	created, err := p.createNotices(ctx, tx, notices)
-	if err != nil {
-		return err
-	}
-	// The notices this tick recorded, by resident: one message per channel.
-	noticeIDs := make([][]int64, len(hs))
-	for i, sn := range notices {
+// recorded counts the notices this tick recorded (created[i] for
+// pl.notices[i]) by card kind and stage, and returns their IDs by the
+// index of their resident among the batch's n.
+func (b *batch) recorded(pl *holdingsPlan, created []bool, n int) [][]int64 {
+	noticeIDs := make([][]int64, n)
+	for i, sn := range pl.notices {
 		if !created[i] {
 			continue // a concurrent tick recorded it (it goes in that tick's message), or the card is gone
 		}
-		n := sn.Notice
-		noticeIDs[owner[i]] = append(noticeIDs[owner[i]], n.ID)
-		if b.byStage[kinds[i]] == nil {
-			b.byStage[kinds[i]] = map[kigen.Stage]int{}
+		kind := pl.kinds[i]
+		noticeIDs[pl.owner[i]] = append(noticeIDs[pl.owner[i]], sn.Notice.ID)
+		if b.byStage[kind] == nil {
+			b.byStage[kind] = map[kigen.Stage]int{}
 		}
-		b.byStage[kinds[i]][n.Stage]++
+		b.byStage[kind][sn.Notice.Stage]++
 		b.notices++
 	}
+	return noticeIDs
+}
+
+// createMessages records, in tx, one message per channel for each resident
+// with notices recorded (noticeIDs[i] for hs[i]), and counts them.
+func (b *batch) createMessages(ctx context.Context, tx store.Tx, hs []store.TickHolding, noticeIDs [][]int64, today kigen.Date) error {
 	var msgs []*kigen.Message
 	for i := range hs {
 		if len(noticeIDs[i]) == 0 {
@@ -454,23 +483,15 @@ func (p *Planner) planResidents(ctx context.Context, tx store.Tx, today kigen.Da
 			})
 		}
 	}
-	if len(msgs) > 0 {
-		if err := tx.CreateMessages(ctx, msgs); err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			b.messageIDs = append(b.messageIDs, m.ID)
-			b.byChannel[m.Channel]++
-		}
+	if len(msgs) == 0 {
+		return nil
 	}
-
-	if err := p.setNext(ctx, tx, next); err != nil {
+	if err := tx.CreateMessages(ctx, msgs); err != nil {
 		return err
 	}
-	if p.Enqueue != nil && len(b.messageIDs) > 0 {
-		if err := p.Enqueue(ctx, tx, b.messageIDs); err != nil {
-			return fmt.Errorf("enqueue %d messages: %w", len(b.messageIDs), err)
-		}
+	for _, m := range msgs {
+		b.messageIDs = append(b.messageIDs, m.ID)
+		b.byChannel[m.Channel]++
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ type RateLimitedSender struct {
 	limiter *rate.Limiter // nil: unlimited
 }
 
-var _ notify.Sender = (*RateLimitedSender)(nil)
+var _ notify.RecordSender = (*RateLimitedSender)(nil)
 
 // rateWaitSnooze is the Retry-After of a send whose turn did not come
 // within its job's time: a snooze, not an attempt.
@@ -45,16 +45,34 @@ func NewRateLimitedSender(s notify.Sender, perSecond float64, burst int) *RateLi
 // retryable *notify.Error (code "rate_limited") asking to wait a little:
 // the deliver job snoozes rather than spend an attempt.
 func (r *RateLimitedSender) Send(ctx context.Context, m notify.Message) (notify.Receipt, error) {
-	if r.limiter != nil {
-		if err := r.limiter.Wait(ctx); err != nil {
-			return notify.Receipt{}, &notify.Error{
-				Provider:   "ratelimit",
-				Code:       "rate_limited",
-				Reason:     "the send's turn did not come in time",
-				RetryAfter: rateWaitSnooze,
-				Err:        err,
-			}
-		}
+	if err := r.wait(ctx); err != nil {
+		return notify.Receipt{}, err
 	}
 	return r.sender.Send(ctx, m)
+}
+
+// SendRecord is Send with the message's record, passed on to the Sender
+// limited if it wants it (notify.SendWithRecord).
+func (r *RateLimitedSender) SendRecord(ctx context.Context, m notify.Message, rec notify.Record) (notify.Receipt, error) {
+	if err := r.wait(ctx); err != nil {
+		return notify.Receipt{}, err
+	}
+	return notify.SendWithRecord(ctx, r.sender, m, rec)
+}
+
+// wait waits for the send's turn.
+func (r *RateLimitedSender) wait(ctx context.Context) error {
+	if r.limiter == nil {
+		return nil
+	}
+	if err := r.limiter.Wait(ctx); err != nil {
+		return &notify.Error{
+			Provider:   "ratelimit",
+			Code:       "rate_limited",
+			Reason:     "the send's turn did not come in time",
+			RetryAfter: rateWaitSnooze,
+			Err:        err,
+		}
+	}
+	return nil
 }

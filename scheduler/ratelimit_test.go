@@ -98,3 +98,23 @@ func TestRateLimitedSender_DeadlineBeforeTurn(t *testing.T) {
 		t.Errorf("the provider saw %d sends, want 1", n)
 	}
 }
+
+// The limit passes a message's record on to a Sender that keeps one (the
+// outbox), and waits its turn for it like any send.
+func TestRateLimitedSender_PassesRecordOn(t *testing.T) {
+	t.Parallel()
+	rec := &notifytest.Recorder{}
+	s := scheduler.NewRateLimitedSender(rec, 1, 1)
+	r := notify.Record{MunicipalityCode: "012033", ResidentRef: "A-1"}
+	if _, err := notify.SendWithRecord(t.Context(), s, notify.Message{ID: 1}, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Records(); len(got) != 1 || got[0].ResidentRef != "A-1" {
+		t.Errorf("records %+v, want the one sent", got)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := notify.SendWithRecord(ctx, s, notify.Message{ID: 2}, r); notify.RetryAfter(err) <= 0 {
+		t.Errorf("second send before its turn = %v, want a retryable rate_limited error", err)
+	}
+}

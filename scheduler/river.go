@@ -3,23 +3,14 @@ package scheduler
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"kigen/store"
@@ -217,182 +208,40 @@ func (cfg QueueConfig) river() (*river.Config, error) {
 
 // Queue is Kigen's durable job queue: River on the store's own database, so
 // that jobs are inserted in the transaction that records what they deliver.
-// It hides River's driver-specific transaction type behind store.Tx.
+// The store's River client (store.RiverClient) hides River's
+// driver-specific transaction type behind store.Tx.
 type Queue struct {
-	client client
+	client store.RiverClient
 	cfg    QueueConfig
-	// count runs a query returning one integer; states one returning
-	// (state, count) rows. Both read River's job table, named by table.
-	count  func(ctx context.Context, query string) (int, error)
-	states func(ctx context.Context, query string) (map[string]int, error)
-	table  string // River's job table, schema-qualified if need be
-	soon   string // the SQL for 200 ms from now, in River's time format
-	argID  string // the SQL for a job's message_id argument, as text
 
 	mu      sync.Mutex
 	running bool // started by Start (WorkUntilIdle leaves it running)
 }
 
-// client is what Queue needs of a river.Client[TTx], whatever TTx.
-type client interface {
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	StopAndCancel(ctx context.Context) error
-	insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) error
-	// insertManyFastTx inserts jobs that cannot be duplicates, in bulk
-	// (COPY on PostgreSQL).
-	insertManyFastTx(ctx context.Context, tx any, params []river.InsertManyParams) error
-	// insert inserts one job outside any transaction and reports whether
-	// it did (false: a unique duplicate was there).
-	insert(ctx context.Context, args river.JobArgs) (bool, error)
-	migrate(ctx context.Context) error
-}
-
-// riverClient adapts a river.Client[TTx] to client.
-type riverClient[TTx any] struct {
-	*river.Client[TTx]
-	driver    riverdriver.Driver[TTx]
-	migration *rivermigrate.Config
-}
-
-func (c riverClient[TTx]) insertManyTx(ctx context.Context, tx any, params []river.InsertManyParams) error {
-	t, err := c.tx(tx)
-	if err == nil {
-		_, err = c.InsertManyTx(ctx, t, params)
-	}
-	return err
-}
-
-func (c riverClient[TTx]) insertManyFastTx(ctx context.Context, tx any, params []river.InsertManyParams) error {
-	t, err := c.tx(tx)
-	if err == nil {
-		_, err = c.InsertManyFastTx(ctx, t, params)
-	}
-	return err
-}
-
-// tx is the store's transaction as this client's driver type.
-func (c riverClient[TTx]) tx(tx any) (TTx, error) {
-	t, ok := tx.(TTx)
+// NewQueue returns a Queue on the database of s, which must be a
+// store.RiverOpener (both backends are). It does not migrate (Migrate) nor
+// start (Start).
+func NewQueue(s store.Store, cfg QueueConfig) (*Queue, error) {
+	ro, ok := s.(store.RiverOpener)
 	if !ok {
-		return t, fmt.Errorf("scheduler: enqueue: the store's transaction is a %T, not this queue's %T", tx, *new(TTx))
+		return nil, fmt.Errorf("scheduler: new queue: store %T has no River client", s)
 	}
-	return t, nil
-}
-
-func (c riverClient[TTx]) insert(ctx context.Context, args river.JobArgs) (bool, error) {
-	res, err := c.Insert(ctx, args, nil)
-	if err != nil {
-		return false, err
-	}
-	return !res.UniqueSkippedAsDuplicate, nil
-}
-
-func (c riverClient[TTx]) migrate(ctx context.Context) error {
-	m, err := rivermigrate.New(c.driver, c.migration)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
-}
-
-// NewPostgresQueue returns a Queue on the PostgreSQL pool of the store
-// (postgres.Store.Pool). It does not migrate (Migrate) nor start (Start).
-func NewPostgresQueue(pool *pgxpool.Pool, cfg QueueConfig) (*Queue, error) {
 	cfg = cfg.withDefaults()
-	driver := riverpgxv5.New(pool)
 	rc, err := cfg.river()
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: new queue: %w", err)
 	}
-	c, err := river.NewClient(driver, rc)
+	c, err := ro.NewRiverClient(rc)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: new queue: %w", err)
 	}
-	table := "river_job"
-	if cfg.Schema != "" {
-		table = pgx.Identifier{cfg.Schema, "river_job"}.Sanitize()
-	}
-	return &Queue{
-		client: riverClient[pgx.Tx]{Client: c, driver: driver,
-			migration: &rivermigrate.Config{Logger: cfg.Logger, Schema: cfg.Schema}},
-		cfg:   cfg,
-		table: table,
-		soon:  "now() + interval '200 milliseconds'",
-		argID: "args->>'message_id'",
-		count: func(ctx context.Context, query string) (n int, err error) {
-			err = pool.QueryRow(ctx, query).Scan(&n)
-			return n, err
-		},
-		states: func(ctx context.Context, query string) (map[string]int, error) {
-			rows, _ := pool.Query(ctx, query)
-			out := map[string]int{}
-			var (
-				state string
-				n     int
-			)
-			_, err := pgx.ForEachRow(rows, []any{&state, &n}, func() error {
-				out[state] = n
-				return nil
-			})
-			return out, err
-		},
-	}, nil
-}
-
-// NewSQLiteQueue returns a Queue on the store's SQLite database
-// (sqlite.Store.DB: one connection, WAL, immediate transactions — see
-// DEPENDENCIES.md). It does not migrate (Migrate) nor start (Start).
-func NewSQLiteQueue(db *sql.DB, cfg QueueConfig) (*Queue, error) {
-	cfg = cfg.withDefaults()
-	cfg.Schema = ""
-	driver := riversqlite.New(db)
-	rc, err := cfg.river()
-	if err != nil {
-		return nil, fmt.Errorf("scheduler: new queue: %w", err)
-	}
-	c, err := river.NewClient(driver, rc)
-	if err != nil {
-		return nil, fmt.Errorf("scheduler: new queue: %w", err)
-	}
-	return &Queue{
-		client: riverClient[*sql.Tx]{Client: c, driver: driver,
-			migration: &rivermigrate.Config{Logger: cfg.Logger}},
-		cfg:   cfg,
-		table: "river_job",
-		soon:  "datetime('now', '+0.2 seconds', 'subsec')", // River keeps SQLite times as UTC text
-		argID: "CAST(json_extract(args, '$.message_id') AS TEXT)",
-		count: func(ctx context.Context, query string) (n int, err error) {
-			err = db.QueryRowContext(ctx, query).Scan(&n)
-			return n, err
-		},
-		states: func(ctx context.Context, query string) (map[string]int, error) {
-			rows, err := db.QueryContext(ctx, query)
-			if err != nil {
-				return nil, err
-			}
-			defer rows.Close()
-			out := map[string]int{}
-			for rows.Next() {
-				var (
-					state string
-					n     int
-				)
-				if err := rows.Scan(&state, &n); err != nil {
-					return nil, err
-				}
-				out[state] = n
-			}
-			return out, rows.Err()
-		},
-	}, nil
+	return &Queue{client: c, cfg: cfg}, nil
 }
 
 // Migrate applies River's migrations (its tables live beside the store's).
 // It is idempotent.
 func (q *Queue) Migrate(ctx context.Context) error {
-	if err := q.client.migrate(ctx); err != nil {
+	if err := q.client.Migrate(ctx); err != nil {
 		return fmt.Errorf("scheduler: river migrations: %w", err)
 	}
 	return nil
@@ -415,7 +264,7 @@ func (q *Queue) Enqueue(ctx context.Context, tx store.Tx, messageIDs []int64) er
 			params = append(params, river.InsertManyParams{Args: DeliverArgs{MessageID: id}})
 		}
 	}
-	if err := q.client.insertManyTx(ctx, tx.Driver(), params); err != nil {
+	if err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("scheduler: enqueue %d deliver jobs: %w", len(params), err)
 	}
 	return nil
@@ -434,7 +283,7 @@ func (q *Queue) EnqueueNew(ctx context.Context, tx store.Tx, messageIDs []int64)
 	for i, id := range messageIDs {
 		params[i] = river.InsertManyParams{Args: DeliverArgs{MessageID: id}}
 	}
-	if err := q.client.insertManyFastTx(ctx, tx.Driver(), params); err != nil {
+	if err := q.client.InsertManyFastTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("scheduler: enqueue %d deliver jobs: %w", len(params), err)
 	}
 	return nil
@@ -445,7 +294,7 @@ func (q *Queue) EnqueueNew(ctx context.Context, tx store.Tx, messageIDs []int64)
 // from earlier resends of the message (a counter, or the time).
 func (q *Queue) EnqueueResend(ctx context.Context, tx store.Tx, messageID, resend int64) error {
 	params := []river.InsertManyParams{{Args: DeliverArgs{MessageID: messageID, Resend: resend}}}
-	if err := q.client.insertManyTx(ctx, tx.Driver(), params); err != nil {
+	if err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("scheduler: enqueue resend of message %d: %w", messageID, err)
 	}
 	return nil
@@ -490,8 +339,12 @@ func (q *Queue) stop(ctx context.Context) error {
 	return nil
 }
 
-// idlePoll is how often WorkUntilIdle counts the jobs left.
-const idlePoll = 50 * time.Millisecond
+// idlePoll is how often WorkUntilIdle counts the jobs left, and idleAhead
+// how far ahead of the database's clock it counts a job as able to run now.
+const (
+	idlePoll  = 50 * time.Millisecond
+	idleAhead = 200 * time.Millisecond
+)
 
 // WorkUntilIdle works jobs until none can run now: none available or
 // running, and none scheduled or waiting for a retry at a time already
@@ -521,12 +374,10 @@ func (q *Queue) WorkUntilIdle(ctx context.Context) (err error) {
 	// written, which the database's clock may not have reached at the
 	// next poll (River writes microseconds; SQLite's clock has
 	// milliseconds), and an idle check must not end before it ran.
-	query := `SELECT count(*) FROM ` + q.table + ` WHERE state = 'running'
-		OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= ` + q.soon + `)`
 	t := time.NewTicker(idlePoll)
 	defer t.Stop()
 	for {
-		n, err := q.count(ctx, query)
+		n, err := q.client.CountRunnableJobs(ctx, idleAhead)
 		if err != nil {
 			return fmt.Errorf("scheduler: count runnable jobs: %w", err)
 		}
@@ -548,24 +399,10 @@ func (q *Queue) WorkUntilIdle(ctx context.Context) (err error) {
 // still planned). Discarded jobs are pruned after River's retention (7
 // days).
 func (q *Queue) GivenUp(ctx context.Context) ([]int64, error) {
-	query := `SELECT ` + q.argID + `, count(*) FROM ` + q.table + ` AS d
-		WHERE d.kind = 'deliver' AND d.state = 'discarded' AND NOT EXISTS (
-			SELECT 1 FROM ` + q.table + ` AS j WHERE j.kind = 'deliver' AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled', 'completed')
-			AND ` + strings.ReplaceAll(q.argID, "args", "j.args") + ` = ` + strings.ReplaceAll(q.argID, "args", "d.args") + `)
-		GROUP BY 1`
-	got, err := q.states(ctx, query)
+	ids, err := q.client.ListDiscardedJobArgs(ctx, DeliverArgs{}.Kind(), "message_id")
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: deliver jobs given up: %w", err)
 	}
-	ids := make([]int64, 0, len(got))
-	for arg := range got {
-		id, err := strconv.ParseInt(arg, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("scheduler: deliver job with message_id %q", arg)
-		}
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	return ids, nil
 }
 
@@ -575,7 +412,7 @@ var JobStates = []string{"pending", "scheduled", "available", "running", "retrya
 // Stats returns how many jobs are in each state (every state in JobStates,
 // zero if none): for /metrics.
 func (q *Queue) Stats(ctx context.Context) (map[string]int, error) {
-	got, err := q.states(ctx, `SELECT state, count(*) FROM `+q.table+` GROUP BY state`)
+	got, err := q.client.CountJobsByState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: job stats: %w", err)
 	}

@@ -161,7 +161,7 @@ func (q *Queue) InsertTick(ctx context.Context, date kigen.Date) (bool, error) {
 	if !date.IsZero() {
 		args.Date = date.String()
 	}
-	inserted, err := q.client.insert(ctx, args)
+	inserted, err := q.client.Insert(ctx, args)
 	if err != nil {
 		return false, fmt.Errorf("scheduler: insert tick %s: %w", args.Date, err)
 	}

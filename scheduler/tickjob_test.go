@@ -67,7 +67,7 @@ func tickQueue(t *testing.T, s store.Store, pool *pgxpool.Pool, clock time.Time,
 	)
 	switch s := s.(type) {
 	case *sqlite.Store:
-		q, err = scheduler.NewSQLiteQueue(s.DB(), cfg)
+		q, err = scheduler.NewQueue(s, cfg)
 	case *postgres.Store:
 		if pool == nil {
 			pool = s.Pool()
@@ -75,7 +75,7 @@ func tickQueue(t *testing.T, s store.Store, pool *pgxpool.Pool, clock time.Time,
 		if err := pool.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&cfg.Schema); err != nil {
 			t.Fatal(err)
 		}
-		q, err = scheduler.NewPostgresQueue(pool, cfg)
+		q, err = scheduler.NewQueue(postgres.New(pool), cfg)
 	default:
 		t.Fatalf("unknown store %T", s)
 	}

@@ -192,8 +192,14 @@ func (h *Holding) State() kigen.ResidentState {
 }
 
 // GapOpen reports whether the resident's My Number card lags behind their
-// renewed residence card (DOMAIN.md §5).
+// renewed residence card (kigen.GapOpen).
 func (h *Holding) GapOpen() bool {
-	r, m := h.Card(kigen.ResidenceCard), h.Card(kigen.MyNumberCard)
-	return h.Resident.Status == kigen.FixedPeriod && r != nil && m != nil && m.ExpiresOn.Before(r.ExpiresOn)
+	var r, m kigen.Date
+	if c := h.Card(kigen.ResidenceCard); c != nil {
+		r = c.ExpiresOn
+	}
+	if c := h.Card(kigen.MyNumberCard); c != nil {
+		m = c.ExpiresOn
+	}
+	return kigen.GapOpen(h.Resident.Status, r, m)
 }

@@ -10,6 +10,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -301,6 +302,12 @@ type Tick struct {
 type ResidentKey struct {
 	MunicipalityID int64
 	ResidentID     int64
+}
+
+// Compare orders keys by municipality, then resident ID: -1, 0 or +1 as k
+// is before, equal to or after o.
+func (k ResidentKey) Compare(o ResidentKey) int {
+	return cmp.Or(cmp.Compare(k.MunicipalityID, o.MunicipalityID), cmp.Compare(k.ResidentID, o.ResidentID))
 }
 
 // ScopedNotice is a notice with the municipality it is recorded in, for

@@ -5,8 +5,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,7 +133,7 @@ func (e entry) check() error {
 // checkParity compares a catalog with the reference.
 func checkParity(ref, c *catalog) error {
 	var problems []string
-	for _, k := range sortedKeys(ref.entries) {
+	for _, k := range slices.Sorted(maps.Keys(ref.entries)) {
 		e, ok := c.entries[k]
 		switch {
 		case !ok:
@@ -142,14 +142,14 @@ func checkParity(ref, c *catalog) error {
 			problems = append(problems, k+": text and plural forms do not match the reference")
 		case e.plural != nil:
 			want := pluralForms(c.loc)
-			got := sortedKeys(e.plural)
-			sort.Strings(want)
+			got := slices.Sorted(maps.Keys(e.plural))
+			slices.Sort(want)
 			if !slices.Equal(got, want) {
 				problems = append(problems, fmt.Sprintf("%s: plural forms %v, want %v", k, got, want))
 			}
 		}
 	}
-	for _, k := range sortedKeys(c.entries) {
+	for _, k := range slices.Sorted(maps.Keys(c.entries)) {
 		if _, ok := ref.entries[k]; !ok {
 			problems = append(problems, "extra "+k)
 		}
@@ -158,15 +158,6 @@ func checkParity(ref, c *catalog) error {
 		return fmt.Errorf("catalog %s: %s", c.lang, strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // args are the values of a text's placeholders.

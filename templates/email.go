@@ -249,12 +249,12 @@ type shape struct {
 func shapeOf(n notice) shape {
 	expired := n.left < 0 && n.Stage != kigen.SpecialPeriod
 	switch {
-	case isResidence(n.Kind) && n.Stage == kigen.SpecialPeriod && n.Kind == kigen.IntegratedCard:
+	case n.Kind.IsResidence() && n.Stage == kigen.SpecialPeriod && n.Kind == kigen.IntegratedCard:
 		return shape{do: []string{"do.integrated.special"}}
-	case isResidence(n.Kind) && n.Stage == kigen.SpecialPeriod:
+	case n.Kind.IsResidence() && n.Stage == kigen.SpecialPeriod:
 		return shape{do: []string{"do.residence.special", "do.residence.special_mynumber"}, where: "office",
 			bring: []string{"mynumber_card", "pending_card", "pin"}, notes: []string{"note.weekday"}}
-	case isResidence(n.Kind) && expired:
+	case n.Kind.IsResidence() && expired:
 		return shape{do: []string{"do.residence.expired"}, where: "immigration",
 			bring: []string{"passport", string(n.Kind)}}
 	case n.Kind == kigen.IntegratedCard:

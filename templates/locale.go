@@ -78,11 +78,3 @@ func pluralForms(tr locales.Translator) []string {
 func civil(d kigen.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC)
 }
-
-// lastDayOfThirdMonthAfter returns the last day of the third month after
-// the month of d: how long a My Number card still works as the
-// health-insurance card once its certificate expired on d (DOMAIN.md §9b).
-func lastDayOfThirdMonthAfter(d kigen.Date) kigen.Date {
-	first := time.Date(d.Year, d.Month+4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
-	return kigen.NewDate(first.Year(), first.Month(), first.Day())
-}

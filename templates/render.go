@@ -299,15 +299,10 @@ func noticeArgs(p *printer, base args, n notice, date func(kigen.Date) string) a
 		}
 	}
 	if n.Kind == kigen.MyNumberCert {
-		a["grace"] = date(lastDayOfThirdMonthAfter(n.ExpiresOn))
+		a["grace"] = date(kigen.InsuranceGraceEnds(n.ExpiresOn))
 	}
 	if n.ctx == pending && n.SpecialPeriodEnds.IsZero() && n.Stage == kigen.SpecialPeriod {
-		a["ends"] = date(n.ExpiresOn.AddMonths(2))
+		a["ends"] = date(kigen.SpecialPeriodEnds(n.ExpiresOn))
 	}
 	return a
-}
-
-// isResidence reports whether a card carries the period of stay.
-func isResidence(k kigen.CardKind) bool {
-	return k == kigen.ResidenceCard || k == kigen.IntegratedCard
 }

@@ -328,18 +328,3 @@ func TestOfficeJA(t *testing.T) {
 		}
 	}
 }
-
-func TestLastDayOfThirdMonthAfter(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, in, want string }{
-		{name: "end of March", in: "2027-03-31", want: "2027-06-30"},
-		{name: "start of month", in: "2027-03-01", want: "2027-06-30"},
-		{name: "across the year, leap February", in: "2027-11-15", want: "2028-02-29"},
-		{name: "common February", in: "2026-11-30", want: "2027-02-28"},
-	}
-	for _, tt := range tests {
-		if got := lastDayOfThirdMonthAfter(kigen.MustParseISODate(tt.in)).String(); got != tt.want {
-			t.Errorf("%s: %s → %s, want %s", tt.name, tt.in, got, tt.want)
-		}
-	}
-}

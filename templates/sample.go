@@ -51,7 +51,7 @@ func Cases() []Case {
 				}
 			}
 			cs = append(cs, Case{k, kigen.RenewalGap, ContextGap})
-		case isResidence(k):
+		case k.IsResidence():
 			cs = append(cs, Case{k, kigen.SpecialPeriod, ContextPending})
 		}
 	}
@@ -69,7 +69,7 @@ func (c Case) Check() error {
 		return fmt.Errorf("unknown context %q (want gap or pending)", c.Context)
 	case c.Stage == kigen.RenewalGap && c.Card != kigen.MyNumberCard:
 		return fmt.Errorf("renewal_gap is a notice of the mynumber_card")
-	case c.Stage == kigen.SpecialPeriod && !isResidence(c.Card):
+	case c.Stage == kigen.SpecialPeriod && !c.Card.IsResidence():
 		return fmt.Errorf("special_period is a notice of the residence_card or integrated_card")
 	case c.Stage == kigen.RenewalGap && c.Context == ContextPending,
 		c.Stage == kigen.SpecialPeriod && c.Context == ContextGap:
@@ -101,7 +101,7 @@ func SampleDue(c Case, today kigen.Date) (kigen.Due, error) {
 	case kigen.SpecialPeriod:
 		d.ExpiresOn = today.AddDays(-4)
 		d.RenewalAppliedOn = d.ExpiresOn.AddDays(-50)
-		d.SpecialPeriodEnds = d.ExpiresOn.AddMonths(2)
+		d.SpecialPeriodEnds = kigen.SpecialPeriodEnds(d.ExpiresOn)
 	default:
 		lead, _ := c.Stage.LeadDays()
 		d.ExpiresOn = today.AddDays(lead)
@@ -118,7 +118,7 @@ func SampleDue(c Case, today kigen.Date) (kigen.Due, error) {
 				applied = d.ExpiresOn
 			}
 			d.RenewalAppliedOn = applied.AddDays(-21)
-			d.SpecialPeriodEnds = d.ExpiresOn.AddMonths(2)
+			d.SpecialPeriodEnds = kigen.SpecialPeriodEnds(d.ExpiresOn)
 		}
 	}
 	d.DaysLeft = d.ExpiresOn.Sub(today)

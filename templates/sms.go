@@ -89,9 +89,9 @@ func smsAction(n notice) string {
 	switch {
 	case n.Stage == kigen.SpecialPeriod:
 		return "sms.do.special"
-	case isResidence(n.Kind) && expired:
+	case n.Kind.IsResidence() && expired:
 		return "sms.do.residence_expired"
-	case isResidence(n.Kind):
+	case n.Kind.IsResidence():
 		return "sms.do.residence"
 	case n.Kind == kigen.MyNumberCert && expired:
 		return "sms.do.cert_expired"

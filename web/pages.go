@@ -193,7 +193,7 @@ func (p *pages) message(w http.ResponseWriter, r *http.Request) error {
 		sent = ds[len(ds)-1].CreatedAt
 	}
 	today := kigen.DateOf(sent)
-	notices := describe(h, m, today)
+	notices := kigen.NoticesAsSent(h.Holder(), h.Notices, m.NoticeIDs, today)
 	if len(notices) == 0 {
 		// Its cards are gone: nothing of it can be shown any more.
 		return &linkError{status: http.StatusGone, lang: h.Resident.Language}
@@ -211,28 +211,6 @@ func (p *pages) message(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("message %d: render: %w", m.ID, err)
 	}
 	return writeHTML(w, http.StatusOK, []byte(e.HTML))
-}
-
-// describe returns the notices of m as they read on the day today, the day
-// the message went out. A notice whose card is gone is left out; one whose
-// card has since changed is described with the card's kind and the date
-// the message named.
-func describe(h *store.Holding, m *kigen.Message, today kigen.Date) []kigen.Due {
-	holder := h.Holder()
-	var out []kigen.Due
-	for _, nid := range m.NoticeIDs {
-		i := slices.IndexFunc(h.Notices, func(n *kigen.Notice) bool { return n.ID == nid })
-		if i < 0 {
-			continue
-		}
-		n := h.Notices[i]
-		j := slices.IndexFunc(h.Cards, func(c *kigen.Card) bool { return c.ID == n.CardID })
-		if j < 0 {
-			continue
-		}
-		out = append(out, kigen.Describe(holder, *h.Cards[j], n.Key(), today))
-	}
-	return out
 }
 
 // confirm asks whether to stop the reminders on the link's channel, or

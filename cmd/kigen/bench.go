@@ -2,144 +2,134 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
-	"fmt"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
+	"os/exec"
 	"time"
 
-	"kigen"
-	"kigen/roster"
-	"kigen/roster/importer"
-	"kigen/roster/rostergen"
+	"kigen/internal/bench"
+	"kigen/scheduler"
 	"kigen/store"
-	"kigen/store/postgres"
-	"kigen/store/sqlite"
+	"kigen/templates"
 )
 
 // runBench measures Kigen on this machine and prints figures: an import
 // (bench import), the daily tick (bench tick) or delivery (bench deliver),
-// each on a temporary database it drops at the end.
+// each on a temporary database it drops at the end (internal/bench).
 func runBench(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("bench: say what to measure: import, tick or deliver")
 	}
-	switch args[0] {
-	case "import":
-		return benchImport(ctx, m, args[1:])
-	case "tick":
-		return benchTick(ctx, m, args[1:])
-	case "deliver":
-		return benchDeliver(ctx, m, args[1:])
-	}
-	return usageErrorf("bench: unknown measure %q (import, tick or deliver)", args[0])
-}
-
-// benchImport generates a resident list and measures its import, then a
-// re-import of the same file.
-func benchImport(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("bench import", flag.ContinueOnError)
+	name := args[0]
+	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	rows := fs.Int("rows", 100_000, "rows to generate and import")
-	pgURL := fs.String("postgres", "", "import into a temporary schema of this PostgreSQL database instead of a temporary SQLite file")
-	if err := fs.Parse(args); err != nil {
+	pgURL := fs.String("postgres", "", "use a temporary schema of this PostgreSQL database instead of a temporary SQLite file")
+	var run func() error
+	env := bench.Env{Stdout: m.Stdout, Stderr: m.Stderr, Logger: m.logger(), Today: m.Config.Today(time.Now),
+		Getenv: m.Getenv, Serve: serveCommand}
+	env.Engine = m.benchEngine(env.Logger)
+	switch name {
+	case "import":
+		rows := fs.Int("rows", 100_000, "rows to generate and import")
+		run = func() error { return bench.Import(ctx, env, bench.ImportOptions{Rows: *rows, PostgresURL: *pgURL}) }
+	case "tick":
+		n := fs.Int("residents", 100_000, "residents to seed (about 2.5 cards each)")
+		munis := fs.Int("municipalities", 0, "municipalities to spread them over, sizes falling like 1/rank (default 1,741 as in Japan, or --residents if fewer)")
+		serve := fs.Bool("serve", false, "also run `kigen serve` on the seeded database and report its peak RSS during the tick")
+		run = func() error {
+			if *munis == 0 && *n > 0 {
+				*munis = min(1741, *n)
+			}
+			if *n < 1 || *munis < 1 || *munis > *n {
+				return usageErrorf("bench tick: need --residents ≥ 1 and 1 ≤ --municipalities ≤ --residents")
+			}
+			return bench.Tick(ctx, env, bench.TickOptions{Residents: *n, Municipalities: *munis, PostgresURL: *pgURL, Serve: *serve})
+		}
+	case "deliver":
+		n := fs.Int("messages", 5_000, "messages to plan and deliver (each way)")
+		run = func() error {
+			if *n < 1 {
+				return usageErrorf("bench deliver: need --messages ≥ 1")
+			}
+			return bench.Deliver(ctx, env, bench.DeliverOptions{Messages: *n, PostgresURL: *pgURL})
+		}
+	default:
+		return usageErrorf("bench: unknown measure %q (import, tick or deliver)", name)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
 		return usageErrorf("%v", err)
 	}
-	today := m.Config.Today(time.Now)
-	dir, err := os.MkdirTemp("", "kigen-bench-")
-	if err != nil {
+	if fs.NArg() > 0 {
+		return usageErrorf("bench %s: unexpected argument %q", name, fs.Arg(0))
+	}
+	err := run()
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
 		return envError(err)
 	}
-	defer os.RemoveAll(dir)
-
-	csvPath := filepath.Join(dir, "residents.csv")
-	f, err := os.Create(csvPath)
-	if err != nil {
-		return envError(err)
-	}
-	if err := rostergen.Write(f, *rows, 1, today); err != nil {
-		f.Close()
-		return envError(err)
-	}
-	if err := f.Close(); err != nil {
-		return envError(err)
-	}
-
-	backend := "sqlite"
-	var s store.Store
-	if *pgURL != "" {
-		backend = "postgres"
-		s, err = benchPostgres(ctx, *pgURL)
-	} else {
-		s, err = sqlite.Open(ctx, filepath.Join(dir, "kigen.db"))
-	}
-	if err != nil {
-		return envError(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return envError(err)
-	}
-	mu := &kigen.Municipality{Code: "012033", Name: "小樽市", NameLatin: "Otaru City"}
-	if err := s.CreateMunicipality(ctx, mu); err != nil {
-		return envError(err)
-	}
-
-	for _, pass := range []string{"import", "re-import (all unchanged)"} {
-		runtime.GC()
-		start := time.Now()
-		in, err := os.Open(csvPath)
-		if err != nil {
-			return envError(err)
-		}
-		r, err := roster.NewReader(in, roster.Options{Today: today})
-		if err != nil {
-			in.Close()
-			return envError(err)
-		}
-		sum, err := importer.Import(ctx, s, r, importer.Options{MunicipalityID: mu.ID, Today: today})
-		in.Close()
-		if err != nil {
-			return envError(fmt.Errorf("%s: %w", pass, err))
-		}
-		elapsed := time.Since(start)
-		fmt.Fprintf(m.Stdout, "%s of %d rows into %s: %.2f s, %.0f rows/s, peak RSS %s (created %d, unchanged %d)\n",
-			pass, sum.Rows, backend, elapsed.Seconds(), float64(sum.Rows)/elapsed.Seconds(), peakRSS(), sum.Created, sum.Unchanged)
-	}
-	return nil
+	return err
 }
 
-// droppingStore is a store in a schema of its own, dropped when the store
-// is closed.
-type droppingStore struct {
-	*postgres.Store
-	drop func()
-}
-
-func (d droppingStore) Close() error { err := d.Store.Close(); d.drop(); return err }
-
-// benchPostgres opens a store in a fresh schema that is dropped when the
-// store is closed.
-func benchPostgres(ctx context.Context, url string) (store.Store, error) {
-	schema, drop, err := createBenchSchema(ctx, url)
+// serveCommand returns the command that runs `kigen serve` with env as its
+// whole environment: this very executable. Tests replace it.
+var serveCommand = func(env []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	s, err := postgres.Open(ctx, withSearchPath(url, schema))
-	if err != nil {
-		drop()
-		return nil, err
-	}
-	return droppingStore{s, drop}, nil
+	cmd := exec.Command(exe, "serve")
+	cmd.Env = env
+	return cmd, nil
 }
 
-// peakRSS returns the process's peak resident set size (VmHWM), or "n/a"
-// where /proc is not available.
-func peakRSS() string {
-	kb, err := procStatusKB(os.Getpid(), "VmHWM")
-	if err != nil {
-		return "n/a"
+// benchEngine builds, for the benchmarks, the planner and the queue as
+// kigen serve runs them (newEngine), sending to the outbox or to the
+// providers' loopback fakes, never to a real provider. A tuned queue is
+// wired as newEngine wires it, with more workers and fetches.
+func (m *Main) benchEngine(logger *slog.Logger) bench.EngineFunc {
+	return func(ctx context.Context, s store.Store, now func() time.Time, to bench.Senders, tune bench.QueueTuning) (*scheduler.Planner, *scheduler.Queue, error) {
+		base := m.Config
+		defer func() { m.Config = base }()
+		cfg := base
+		cfg.SendGridAPIKey, cfg.TwilioAccountSID, cfg.TwilioAuthToken = "", "", ""
+		cfg.Outbox = to.Outbox
+		if sg := to.SendGrid; sg != nil {
+			cfg.SendGridAPIKey, cfg.SendGridBaseURL, cfg.EmailFrom = sg.APIKey, sg.URL, "Kigen <noreply@example.jp>"
+			cfg.RateEmail = 0 // rate limit off
+		}
+		if tw := to.Twilio; tw != nil {
+			cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioBaseURL = tw.AccountSID, tw.AuthToken, tw.URL
+			cfg.TwilioMessagingServiceSID, cfg.TwilioFrom = "MG00000000000000000000000000000000", ""
+			cfg.RateSMS = 0
+		}
+		m.Config = cfg
+		if tune == (bench.QueueTuning{}) {
+			eng, err := m.newEngine(ctx, s, now, logger, nil, nil, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return eng.planner, eng.queue, nil
+		}
+		renderer, err := templates.New(templates.DefaultHotlines())
+		if err != nil {
+			return nil, nil, err
+		}
+		senders, providers, err := m.senders(logger, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		worker := &scheduler.DeliverWorker{Store: s, Senders: senders, Providers: providers, Renderer: renderer,
+			PublicURL: cfg.PublicURL, Now: now, Logger: logger}
+		q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Logger: logger,
+			JobTimeout: cfg.jobTimeout(), RescueStuckJobsAfter: cfg.RescueAfter, Retry: scheduler.Backoff{Delays: cfg.RetryDelays},
+			MaxWorkers: tune.MaxWorkers, FetchPollInterval: tune.FetchPollInterval})
+		if err != nil {
+			return nil, nil, err
+		}
+		worker.Enqueue = q.Enqueue
+		planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Now: now, Concurrency: tickConcurrency(s)}
+		return planner, q, nil
 	}
-	return fmt.Sprintf("%d MB", kb/1024)
 }

@@ -16,7 +16,6 @@ import (
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
-	"kigen/store/sqlite"
 	"kigen/templates"
 )
 
@@ -103,16 +102,7 @@ func (m *Main) senders(logger *slog.Logger, now func() time.Time) (map[kigen.Cha
 // queueFor returns the River queue on the store's own database, with River's
 // migrations applied.
 func queueFor(ctx context.Context, s store.Store, cfg scheduler.QueueConfig) (*scheduler.Queue, error) {
-	var q *scheduler.Queue
-	var err error
-	switch st := s.(type) {
-	case *sqlite.Store:
-		q, err = scheduler.NewSQLiteQueue(st.DB(), cfg)
-	case *postgres.Store:
-		q, err = scheduler.NewPostgresQueue(st.Pool(), cfg)
-	default:
-		err = fmt.Errorf("no queue for store %T", s)
-	}
+	q, err := scheduler.NewQueue(s, cfg)
 	if err != nil {
 		return nil, envError(err)
 	}

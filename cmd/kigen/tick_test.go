@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,7 +107,7 @@ func TestTick_EndToEnd(t *testing.T) {
 				"S-2 sms mynumber_card:renewal_gap+mynumber_card:d90",
 			}
 			got := outboxLines(t, env["KIGEN_OUTBOX"])
-			if strings.Join(sortedCopy(got), "\n") != strings.Join(want, "\n") {
+			if strings.Join(slices.Sorted(slices.Values(got)), "\n") != strings.Join(want, "\n") {
 				t.Errorf("outbox after the first tick:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 
@@ -128,16 +129,6 @@ func TestTick_EndToEnd(t *testing.T) {
 			}
 		})
 	}
-}
-
-func sortedCopy(s []string) []string {
-	c := append([]string(nil), s...)
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && c[j] < c[j-1]; j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
-	return c
 }
 
 // TestServe starts the real server on a free loopback port, checks the

@@ -12,15 +12,17 @@ import (
 )
 
 var (
-	_ notify.Sender      = (*Recorder)(nil)
-	_ notify.EventSink   = (*Sink)(nil)
-	_ notify.InboundSink = (*Sink)(nil)
+	_ notify.RecordSender = (*Recorder)(nil)
+	_ notify.EventSink    = (*Sink)(nil)
+	_ notify.InboundSink  = (*Sink)(nil)
 )
 
 // Recorder is a notify.Sender that records what it is given. By default it
 // accepts every message with the provider id "recorder-<message id>"; queue
-// errors with FailNext, or set SendFunc, to script failures. The zero value
-// is ready to use; it is safe for concurrent use.
+// errors with FailNext, or set SendFunc, to script failures. It is a
+// notify.RecordSender, like the outbox, and keeps each message's record
+// too (Records). The zero value is ready to use; it is safe for concurrent
+// use.
 type Recorder struct {
 	// SendFunc, when set, decides each outcome (after the queued errors).
 	SendFunc func(ctx context.Context, m notify.Message) (notify.Receipt, error)
@@ -28,12 +30,18 @@ type Recorder struct {
 	mu       sync.Mutex
 	attempts []notify.Message
 	sent     []notify.Message
+	records  []notify.Record // of sent[i]
 	failures []error
 }
 
-// Send records m and returns the next queued error, else SendFunc's
-// outcome, else a Receipt.
+// Send records m (without a record) and returns the next queued error,
+// else SendFunc's outcome, else a Receipt.
 func (r *Recorder) Send(ctx context.Context, m notify.Message) (notify.Receipt, error) {
+	return r.SendRecord(ctx, m, notify.Record{})
+}
+
+// SendRecord is Send with the message's record, which Records returns.
+func (r *Recorder) SendRecord(ctx context.Context, m notify.Message, rec notify.Record) (notify.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return notify.Receipt{}, &notify.Error{Provider: "recorder", Code: "canceled", Err: err}
 	}
@@ -56,6 +64,7 @@ func (r *Recorder) Send(ctx context.Context, m notify.Message) (notify.Receipt, 
 	}
 	r.mu.Lock()
 	r.sent = append(r.sent, m)
+	r.records = append(r.records, rec)
 	r.mu.Unlock()
 	return rc, nil
 }
@@ -75,6 +84,14 @@ func (r *Recorder) Messages() []notify.Message {
 	return append([]notify.Message(nil), r.sent...)
 }
 
+// Records returns the records of the messages accepted so far, in the
+// order of Messages (a zero Record for one sent without).
+func (r *Recorder) Records() []notify.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]notify.Record(nil), r.records...)
+}
+
 // Attempts returns every message given to Send, accepted or not, in order.
 func (r *Recorder) Attempts() []notify.Message {
 	r.mu.Lock()
@@ -86,7 +103,7 @@ func (r *Recorder) Attempts() []notify.Message {
 func (r *Recorder) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.attempts, r.sent, r.failures = nil, nil, nil
+	r.attempts, r.sent, r.records, r.failures = nil, nil, nil, nil
 }
 
 // OptOut is one SetSMSOptOut call a Sink recorded.

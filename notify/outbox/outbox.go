@@ -10,13 +10,16 @@
 //	 "subject":"…","body":"…","tick_date":"2027-01-30","created_at":"2027-01-30T00:00:00Z"}
 //
 // subject is present for email only; body is the SMS text or the email's
-// plain-text part.
+// plain-text part. municipality, resident_ref, lang, notices and tick_date
+// come from the message's notify.Record: the Sender is a
+// notify.RecordSender, and refuses a message sent without one.
 package outbox
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,7 +34,7 @@ import (
 // Provider is the provider name in receipts and errors.
 const Provider = "outbox"
 
-var _ notify.Sender = (*Sender)(nil)
+var _ notify.RecordSender = (*Sender)(nil)
 
 // Opts are the optional settings of a Sender.
 type Opts struct {
@@ -113,10 +116,21 @@ type notice struct {
 	Stage     kigen.Stage    `json:"stage"`
 }
 
-// Send appends m as one JSON line, syncs the file and returns the receipt
-// "outbox-<message id>". A message that fails Validate is refused for good;
-// a write or sync error is retryable.
+// errNoRecord refuses a message sent without its record.
+var errNoRecord = errors.New("a message without its record: a Sender wrapping the outbox must pass notify.RecordSender on")
+
+// Send refuses m for good: an outbox line needs the message's Record
+// (SendRecord). A Sender that wraps the outbox and reaches Send did not
+// pass notify.RecordSender on, and its messages would lose half their
+// line: refused, so that the mistake is seen at once.
 func (s *Sender) Send(ctx context.Context, m notify.Message) (notify.Receipt, error) {
+	return notify.Receipt{}, notify.InvalidMessage(Provider, errNoRecord)
+}
+
+// SendRecord appends m with its record r as one JSON line, syncs the file
+// and returns the receipt "outbox-<message id>". A message that fails
+// Validate is refused for good; a write or sync error is retryable.
+func (s *Sender) SendRecord(ctx context.Context, m notify.Message, r notify.Record) (notify.Receipt, error) {
 	if err := m.Validate(); err != nil {
 		return notify.Receipt{}, notify.InvalidMessage(Provider, err)
 	}
@@ -128,7 +142,7 @@ func (s *Sender) Send(ctx context.Context, m notify.Message) (notify.Receipt, er
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf) // Encode ends the line with "\n"
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(toLine(m, s.now())); err != nil {
+	if err := enc.Encode(toLine(m, r, s.now())); err != nil {
 		return notify.Receipt{}, notify.InvalidMessage(Provider, err)
 	}
 	if err := s.write(buf.Bytes()); err != nil {
@@ -139,7 +153,7 @@ func (s *Sender) Send(ctx context.Context, m notify.Message) (notify.Receipt, er
 		slog.Int64("message_id", m.ID),
 		slog.String("channel", string(m.Channel)),
 		slog.String("provider_message_id", rc.ProviderMessageID),
-		slog.Int("notices", len(m.Notices)))
+		slog.Int("notices", len(r.Notices)))
 	return rc, nil
 }
 
@@ -159,19 +173,19 @@ func (s *Sender) write(b []byte) error {
 	return s.f.Sync()
 }
 
-func toLine(m notify.Message, now time.Time) line {
+func toLine(m notify.Message, r notify.Record, now time.Time) line {
 	l := line{
 		MessageID:    m.ID,
-		Municipality: m.MunicipalityCode,
-		ResidentRef:  m.ResidentRef,
+		Municipality: r.MunicipalityCode,
+		ResidentRef:  r.ResidentRef,
 		Channel:      m.Channel,
 		To:           m.To,
-		Lang:         m.Lang,
-		Notices:      make([]notice, 0, len(m.Notices)),
-		TickDate:     m.TickDate,
+		Lang:         r.Lang,
+		Notices:      make([]notice, 0, len(r.Notices)),
+		TickDate:     r.TickDate,
 		CreatedAt:    now.UTC(),
 	}
-	for _, n := range m.Notices {
+	for _, n := range r.Notices {
 		l.Notices = append(l.Notices, notice{n.Card, n.ExpiresOn, n.Stage})
 	}
 	if m.Channel == kigen.Email {

@@ -23,27 +23,43 @@ import (
 
 var now = time.Date(2027, 1, 30, 0, 0, 5, 0, time.UTC)
 
-func emailMessage(id int64) notify.Message {
-	return notify.Message{
-		ID: id, Channel: kigen.Email, To: "jane.doe@example.com", Lang: kigen.English,
-		Subject: "Your residence card expires on 31 March 2027", HTML: "<p>hi</p>",
-		Text:             "Renew it at the immigration bureau: https://kigen.example/m/abc?x=1&y=2",
-		Headers:          map[string]string{"List-Unsubscribe": "<https://kigen.example/u/t>"},
-		MunicipalityCode: "012033", ResidentRef: "A-0001",
-		Notices: []notify.OutboxNotice{
-			{Card: kigen.ResidenceCard, ExpiresOn: kigen.MustParseISODate("2027-03-31"), Stage: kigen.D60},
-			{Card: kigen.MyNumberCard, ExpiresOn: kigen.MustParseISODate("2027-03-31"), Stage: kigen.D60},
+// sent is a message with its record, as the deliver job hands them over.
+type sent struct {
+	msg notify.Message
+	rec notify.Record
+}
+
+func emailMessage(id int64) sent {
+	return sent{
+		msg: notify.Message{
+			ID: id, Channel: kigen.Email, To: "jane.doe@example.com",
+			Subject: "Your residence card expires on 31 March 2027", HTML: "<p>hi</p>",
+			Text:    "Renew it at the immigration bureau: https://kigen.example/m/abc?x=1&y=2",
+			Headers: map[string]string{"List-Unsubscribe": "<https://kigen.example/u/t>"},
 		},
-		TickDate: kigen.MustParseISODate("2027-01-30"),
+		rec: notify.Record{
+			MunicipalityCode: "012033", ResidentRef: "A-0001", Lang: kigen.English,
+			Notices: []notify.OutboxNotice{
+				{Card: kigen.ResidenceCard, ExpiresOn: kigen.MustParseISODate("2027-03-31"), Stage: kigen.D60},
+				{Card: kigen.MyNumberCard, ExpiresOn: kigen.MustParseISODate("2027-03-31"), Stage: kigen.D60},
+			},
+			TickDate: kigen.MustParseISODate("2027-01-30"),
+		},
 	}
 }
 
-func smsMessage(id int64) notify.Message {
-	return notify.Message{
-		ID: id, Channel: kigen.SMS, To: "+819012345678", Lang: kigen.Japanese,
-		SMS: "在留カードの期限は2027年3月31日です https://kigen.example/m/abc", MunicipalityCode: "012033",
-		ResidentRef: "A-0002", TickDate: kigen.MustParseISODate("2027-01-30"),
+func smsMessage(id int64) sent {
+	return sent{
+		msg: notify.Message{ID: id, Channel: kigen.SMS, To: "+819012345678",
+			SMS: "在留カードの期限は2027年3月31日です https://kigen.example/m/abc"},
+		rec: notify.Record{MunicipalityCode: "012033", ResidentRef: "A-0002", Lang: kigen.Japanese,
+			TickDate: kigen.MustParseISODate("2027-01-30")},
 	}
+}
+
+// send hands m to s as the deliver job does.
+func send(ctx context.Context, s *outbox.Sender, m sent) (notify.Receipt, error) {
+	return notify.SendWithRecord(ctx, s, m.msg, m.rec)
 }
 
 func open(t *testing.T, logger *slog.Logger) *outbox.Sender {
@@ -72,7 +88,7 @@ func TestSender_Send(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		msg  notify.Message
+		msg  sent
 		want string
 	}{
 		{
@@ -94,11 +110,11 @@ func TestSender_Send(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t, nil)
-			rc, err := s.Send(t.Context(), tt.msg)
+			rc, err := send(t.Context(), s, tt.msg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(notify.Receipt{Provider: "outbox", ProviderMessageID: fmt.Sprintf("outbox-%d", tt.msg.ID)}, rc); diff != "" {
+			if diff := cmp.Diff(notify.Receipt{Provider: "outbox", ProviderMessageID: fmt.Sprintf("outbox-%d", tt.msg.msg.ID)}, rc); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
 			lines := readLines(t, s.Path())
@@ -113,19 +129,25 @@ func TestSender_Send_Refused(t *testing.T) {
 	t.Parallel()
 	s := open(t, nil)
 	bad := emailMessage(1)
-	bad.Subject = ""
-	_, err := s.Send(t.Context(), bad)
+	bad.msg.Subject = ""
+	_, err := send(t.Context(), s, bad)
 	if !notify.IsPermanent(err) {
 		t.Errorf("invalid message: err = %v, want permanent", err)
 	}
+	// A wrapper that did not pass the record on: its line would lose
+	// half its fields.
+	_, err = s.Send(t.Context(), emailMessage(4).msg)
+	if !notify.IsPermanent(err) {
+		t.Errorf("message without its record: err = %v, want permanent", err)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = s.Send(ctx, emailMessage(2))
+	_, err = send(ctx, s, emailMessage(2))
 	if err == nil || notify.IsPermanent(err) {
 		t.Errorf("cancelled: err = %v, want retryable", err)
 	}
 	s.Close()
-	_, err = s.Send(t.Context(), emailMessage(3))
+	_, err = send(t.Context(), s, emailMessage(3))
 	if err == nil || notify.IsPermanent(err) {
 		t.Errorf("closed: err = %v, want retryable", err)
 	}
@@ -157,9 +179,9 @@ func TestSender_Concurrent(t *testing.T) {
 			for i := range perWorker {
 				m := smsMessage(int64(w*perWorker + i + 1))
 				if i%2 == 0 {
-					m.SMS = long
+					m.msg.SMS = long
 				}
-				if _, err := senders[w%2].Send(t.Context(), m); err != nil {
+				if _, err := send(t.Context(), senders[w%2], m); err != nil {
 					t.Error(err)
 					return
 				}
@@ -206,8 +228,8 @@ func TestSender_LogsNoPersonalData(t *testing.T) {
 	t.Parallel()
 	logger, buf := logtest.New()
 	s := open(t, logger)
-	for _, m := range []notify.Message{emailMessage(1), smsMessage(2)} {
-		if _, err := s.Send(t.Context(), m); err != nil {
+	for _, m := range []sent{emailMessage(1), smsMessage(2)} {
+		if _, err := send(t.Context(), s, m); err != nil {
 			t.Fatal(err)
 		}
 	}

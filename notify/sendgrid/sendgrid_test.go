@@ -25,7 +25,7 @@ var now = time.Date(2027, 1, 30, 0, 0, 0, 0, time.UTC)
 
 func message(id int64) notify.Message {
 	return notify.Message{
-		ID: id, Channel: kigen.Email, To: address, Lang: kigen.English,
+		ID: id, Channel: kigen.Email, To: address,
 		Subject: "Your residence card expires on 31 March 2027",
 		Text:    "Plain text body", HTML: "<p>HTML body</p>",
 		Headers: map[string]string{

@@ -26,7 +26,7 @@ const (
 var now = time.Date(2027, 1, 30, 0, 0, 0, 0, time.UTC)
 
 func message(id int64) notify.Message {
-	return notify.Message{ID: id, Channel: kigen.SMS, To: phone, Lang: kigen.Japanese,
+	return notify.Message{ID: id, Channel: kigen.SMS, To: phone,
 		SMS: "在留カードの期限は2027年3月31日です。https://kigen.example/m/abc"}
 }
 

@@ -138,6 +138,35 @@ func TestImport(t *testing.T) {
 	})
 }
 
+// TestImport_Warnings checks the warnings an import gives: each once, on
+// its row, whether the row alone shows it (a certificate after its card on
+// the same row) or only the row merged with what is stored does.
+func TestImport_Warnings(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		mu := storetest.MustCreateMunicipality(t, ctx, s, "012033")
+		mustImport(t, s, mu.ID, "resident_ref,language,mynumber_card_expires_on\nB-2,en,2029-03-31\n")
+
+		sum := mustImport(t, s, mu.ID, "resident_ref,language,mynumber_card_expires_on,mynumber_cert_expires_on\n"+
+			"B-1,en,2029-03-31,2030-01-15\n"+ // both on the row
+			"B-3,en,2029-03-31,2029-03-31\n") // the same day: no warning
+		sum2 := mustImport(t, s, mu.ID, "resident_ref,language,mynumber_cert_expires_on\n"+
+			"B-2,en,2030-01-15\n") // the card is stored, the certificate on the row
+		var got []string
+		for _, w := range append(sum.Warnings, sum2.Warnings...) {
+			got = append(got, w.Error())
+		}
+		want := []string{
+			"row 2: mynumber_cert_expires_on: 2030-01-15 is after the card's expiry 2029-03-31 (a certificate never outlives its card)",
+			"row 2: mynumber_cert_expires_on: 2030-01-15 is after the card's expiry 2029-03-31 (a certificate never outlives its card)",
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("warnings (-want +got):\n%s", d)
+		}
+	})
+}
+
 func TestImport_AbsentColumnKeepsBlankCellClears(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, s store.Store) {

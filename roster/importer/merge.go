@@ -112,12 +112,11 @@ func (im *run) count(ch *change) {
 	default:
 		s.Unchanged++
 	}
-	for _, k := range []kigen.CardKind{kigen.ResidenceCard, kigen.IntegratedCard} {
-		if ch.old == nil {
-			break
-		}
-		if o, n := ch.old.Card(k), ch.next.Card(k); o != nil && n != nil && o.ExpiresOn != n.ExpiresOn {
-			s.Renewals++
+	if ch.old != nil {
+		for _, n := range ch.next.Cards {
+			if o := ch.old.Card(n.Kind); n.Kind.IsResidence() && o != nil && o.ExpiresOn != n.ExpiresOn {
+				s.Renewals++
+			}
 		}
 	}
 	if ch.next.GapOpen() && (ch.old == nil || !ch.old.GapOpen()) {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,7 +54,10 @@ func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs [
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	index := make(map[string]int, len(rs))
+	index, err := store.ResidentsBulk(rs)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		refs      = make([]string, len(rs))
 		names     = make([]string, len(rs))
@@ -64,10 +66,6 @@ func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs [
 		channels  = make([]string, len(rs))
 	)
 	for i, r := range rs {
-		if _, dup := index[r.Ref]; dup {
-			return nil, fmt.Errorf("a ref listed twice: %w", store.ErrConflict)
-		}
-		index[r.Ref] = i
 		refs[i], names[i], languages[i], statuses[i], channels[i] =
 			r.Ref, r.Name, string(r.Language), string(r.Status), string(r.Channel)
 	}
@@ -84,9 +82,9 @@ func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs [
 		isNew     bool
 	)
 	n, err := forEachRow(rows, []any{&id, &ref, &createdAt, &isNew}, func() error {
-		i, ok := index[ref]
-		if !ok {
-			return fmt.Errorf("a row for a ref not given")
+		i, err := index.Index(ref)
+		if err != nil {
+			return err
 		}
 		r := rs[i]
 		r.ID, r.MunicipalityID, r.CreatedAt, r.UpdatedAt = id, municipalityID, createdAt.UTC(), now
@@ -121,18 +119,15 @@ FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bool[], $7::bool[], $8::bo
 WHERE ` + ownedSQL + contactConflictSQL + `
 RETURNING id, resident_id, channel, created_at, failed`
 
-// contactKey is a contact's conflict key.
-type contactKey struct {
-	residentID int64
-	channel    kigen.Channel
-}
-
 func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContacts(municipality %d, %d contacts)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil
 	}
-	index := make(map[contactKey]int, len(cs))
+	index, owners, err := store.ContactsBulk(cs)
+	if err != nil {
+		return err
+	}
 	var (
 		residentIDs = make([]int64, len(cs))
 		channels    = make([]string, len(cs))
@@ -142,32 +137,27 @@ func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []
 		faileds     = make([]bool, len(cs))
 	)
 	for i, c := range cs {
-		k := contactKey{c.ResidentID, c.Channel}
-		if _, dup := index[k]; dup {
-			return fmt.Errorf("resident %d's %s contact listed twice: %w", c.ResidentID, c.Channel, store.ErrConflict)
-		}
-		index[k] = i
 		residentIDs[i], channels[i], addresses[i] = c.ResidentID, string(c.Channel), c.Address
 		consents[i], optedOuts[i], faileds[i] = c.Consent, c.OptedOut, c.Failed
 	}
 	now := q.now()
-	rows, err := q.db.Query(ctx, upsertContactsSQL, municipalityID, distinct(residentIDs),
+	rows, err := q.db.Query(ctx, upsertContactsSQL, municipalityID, owners,
 		residentIDs, channels, addresses, consents, optedOuts, faileds, now)
 	if err != nil {
 		return err
 	}
 	var (
 		id        int64
-		k         contactKey
+		k         store.OwnedKey[kigen.Channel]
 		channel   string
 		createdAt time.Time
 		failed    bool
 	)
-	n, err := forEachRow(rows, []any{&id, &k.residentID, &channel, &createdAt, &failed}, func() error {
-		k.channel = kigen.Channel(channel)
-		i, ok := index[k]
-		if !ok {
-			return fmt.Errorf("a row for a contact not given")
+	n, err := forEachRow(rows, []any{&id, &k.ResidentID, &channel, &createdAt, &failed}, func() error {
+		k.Kind = kigen.Channel(channel)
+		i, err := index.Index(k)
+		if err != nil {
+			return err
 		}
 		c := cs[i]
 		c.ID, c.Failed, c.CreatedAt, c.UpdatedAt = id, failed, createdAt.UTC(), now
@@ -191,18 +181,15 @@ FROM unnest($3::bigint[], $4::text[], $5::date[], $6::date[], $7::date[])
 WHERE ` + ownedSQL + cardConflictSQL + `
 RETURNING id, resident_id, kind, created_at, renewal_applied_on`
 
-// cardKey is a card's conflict key.
-type cardKey struct {
-	residentID int64
-	kind       kigen.CardKind
-}
-
 func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCards(municipality %d, %d cards)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil
 	}
-	index := make(map[cardKey]int, len(cs))
+	index, owners, err := store.CardsBulk(cs)
+	if err != nil {
+		return err
+	}
 	var (
 		residentIDs = make([]int64, len(cs))
 		kinds       = make([]string, len(cs))
@@ -211,32 +198,27 @@ func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*ki
 		next        = make([]pgtype.Date, len(cs))
 	)
 	for i, c := range cs {
-		k := cardKey{c.ResidentID, c.Kind}
-		if _, dup := index[k]; dup {
-			return fmt.Errorf("resident %d's %s listed twice: %w", c.ResidentID, c.Kind, store.ErrConflict)
-		}
-		index[k] = i
 		residentIDs[i], kinds[i] = c.ResidentID, string(c.Kind)
 		expires[i], applied[i], next[i] = dateArg(c.ExpiresOn), dateArg(c.RenewalAppliedOn), dateArg(c.NextNoticeOn)
 	}
 	now := q.now()
-	rows, err := q.db.Query(ctx, upsertCardsSQL, municipalityID, distinct(residentIDs),
+	rows, err := q.db.Query(ctx, upsertCardsSQL, municipalityID, owners,
 		residentIDs, kinds, expires, applied, next, now)
 	if err != nil {
 		return err
 	}
 	var (
 		id        int64
-		k         cardKey
+		k         store.OwnedKey[kigen.CardKind]
 		kind      string
 		createdAt time.Time
 		renewal   kigen.Date
 	)
-	n, err := forEachRow(rows, []any{&id, &k.residentID, &kind, &createdAt, &renewal}, func() error {
-		k.kind = kigen.CardKind(kind)
-		i, ok := index[k]
-		if !ok {
-			return fmt.Errorf("a row for a card not given")
+	n, err := forEachRow(rows, []any{&id, &k.ResidentID, &kind, &createdAt, &renewal}, func() error {
+		k.Kind = kigen.CardKind(kind)
+		i, err := index.Index(k)
+		if err != nil {
+			return err
 		}
 		c := cs[i]
 		c.ID, c.RenewalAppliedOn, c.CreatedAt, c.UpdatedAt = id, renewal, createdAt.UTC(), now

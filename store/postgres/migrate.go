@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
@@ -42,7 +43,7 @@ func migrations() ([]migration, error) {
 		}
 		out = append(out, migration{version: version, name: name, sql: string(b)})
 	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	slices.SortFunc(out, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	for i := 1; i < len(out); i++ {
 		if out[i].version == out[i-1].version {
 			return nil, fmt.Errorf("migration version %d appears twice", out[i].version)

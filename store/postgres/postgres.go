@@ -80,7 +80,9 @@ func New(pool *pgxpool.Pool) *Store {
 	return s
 }
 
-// Pool returns the Store's connection pool, for River.
+// Pool returns the Store's connection pool: for tests, which check what the
+// store wrote, and for sizing work to the pool (River's client is
+// Store.NewRiverClient).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // timestamp returns the time to stamp rows with: UTC, microseconds, as

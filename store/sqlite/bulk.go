@@ -197,12 +197,9 @@ func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs [
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	index := make(map[string]int, len(rs))
-	for i, r := range rs {
-		if _, dup := index[r.Ref]; dup {
-			return nil, fmt.Errorf("a ref listed twice: %w", store.ErrConflict)
-		}
-		index[r.Ref] = i
+	index, err := store.ResidentsBulk(rs)
+	if err != nil {
+		return nil, err
 	}
 	now := q.now()
 	ts := formatTime(now)
@@ -230,9 +227,9 @@ func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs [
 				if err := rows.Scan(&id, &ref, timeScanner{&createdAt}); err != nil {
 					return err
 				}
-				i, ok := index[ref]
-				if !ok {
-					return fmt.Errorf("a row for a ref not given")
+				i, err := index.Index(ref)
+				if err != nil {
+					return err
 				}
 				r := rs[i]
 				r.ID, r.MunicipalityID, r.CreatedAt, r.UpdatedAt = id, municipalityID, createdAt, now
@@ -250,12 +247,9 @@ func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs [
 	return created, nil
 }
 
-// checkResidents returns ErrNotFound unless every resident in ids is in
-// the municipality. ids may repeat.
+// checkResidents returns ErrNotFound unless every resident in ids (each
+// once) is in the municipality.
 func (q queries) checkResidents(ctx context.Context, municipalityID int64, ids []int64) error {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	var found int
 	err := q.db.QueryRowContext(ctx, `
 		SELECT count(*) FROM residents
@@ -280,27 +274,15 @@ var upsertContacts = &valuesStmt{
 		RETURNING id, resident_id, channel, failed, created_at`,
 }
 
-// contactKey is a contact's conflict key.
-type contactKey struct {
-	residentID int64
-	channel    kigen.Channel
-}
-
 // UpsertContacts implements store.Queries.
 func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContacts(municipality %d, %d contacts)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil
 	}
-	index := make(map[contactKey]int, len(cs))
-	residentIDs := make([]int64, len(cs))
-	for i, c := range cs {
-		k := contactKey{c.ResidentID, c.Channel}
-		if _, dup := index[k]; dup {
-			return fmt.Errorf("resident %d's %s contact listed twice: %w", c.ResidentID, c.Channel, store.ErrConflict)
-		}
-		index[k] = i
-		residentIDs[i] = c.ResidentID
+	index, residentIDs, err := store.ContactsBulk(cs)
+	if err != nil {
+		return err
 	}
 	now := q.now()
 	ts := formatTime(now)
@@ -310,7 +292,7 @@ func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []
 		}
 		var (
 			id        int64
-			k         contactKey
+			k         store.OwnedKey[kigen.Channel]
 			channel   string
 			failed    bool
 			createdAt time.Time
@@ -321,13 +303,13 @@ func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []
 				return append(args, c.ResidentID, string(c.Channel), c.Address, c.Consent, c.OptedOut, c.Failed)
 			},
 			func(rows *sql.Rows) error {
-				if err := rows.Scan(&id, &k.residentID, &channel, &failed, timeScanner{&createdAt}); err != nil {
+				if err := rows.Scan(&id, &k.ResidentID, &channel, &failed, timeScanner{&createdAt}); err != nil {
 					return err
 				}
-				k.channel = kigen.Channel(channel)
-				i, ok := index[k]
-				if !ok {
-					return fmt.Errorf("a row for a contact not given")
+				k.Kind = kigen.Channel(channel)
+				i, err := index.Index(k)
+				if err != nil {
+					return err
 				}
 				c := cs[i]
 				c.ID, c.Failed, c.CreatedAt, c.UpdatedAt = id, failed, createdAt, now
@@ -349,27 +331,15 @@ var upsertCards = &valuesStmt{
 		RETURNING id, resident_id, kind, renewal_applied_on, created_at`,
 }
 
-// cardKey is a card's conflict key.
-type cardKey struct {
-	residentID int64
-	kind       kigen.CardKind
-}
-
 // UpsertCards implements store.Queries.
 func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCards(municipality %d, %d cards)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil
 	}
-	index := make(map[cardKey]int, len(cs))
-	residentIDs := make([]int64, len(cs))
-	for i, c := range cs {
-		k := cardKey{c.ResidentID, c.Kind}
-		if _, dup := index[k]; dup {
-			return fmt.Errorf("resident %d's %s listed twice: %w", c.ResidentID, c.Kind, store.ErrConflict)
-		}
-		index[k] = i
-		residentIDs[i] = c.ResidentID
+	index, residentIDs, err := store.CardsBulk(cs)
+	if err != nil {
+		return err
 	}
 	now := q.now()
 	ts := formatTime(now)
@@ -379,7 +349,7 @@ func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*ki
 		}
 		var (
 			id        int64
-			k         cardKey
+			k         store.OwnedKey[kigen.CardKind]
 			kind      string
 			renewal   kigen.Date
 			createdAt time.Time
@@ -391,13 +361,13 @@ func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*ki
 					dateValue(c.ExpiresOn), dateValue(c.RenewalAppliedOn), dateValue(c.NextNoticeOn), dateValue(c.ExpiresOn))
 			},
 			func(rows *sql.Rows) error {
-				if err := rows.Scan(&id, &k.residentID, &kind, &renewal, timeScanner{&createdAt}); err != nil {
+				if err := rows.Scan(&id, &k.ResidentID, &kind, &renewal, timeScanner{&createdAt}); err != nil {
 					return err
 				}
-				k.kind = kigen.CardKind(kind)
-				i, ok := index[k]
-				if !ok {
-					return fmt.Errorf("a row for a card not given")
+				k.Kind = kigen.CardKind(kind)
+				i, err := index.Index(k)
+				if err != nil {
+					return err
 				}
 				c := cs[i]
 				c.ID, c.RenewalAppliedOn, c.CreatedAt, c.UpdatedAt = id, renewal, createdAt, now

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -44,7 +45,7 @@ var loadMigrations = sync.OnceValues(func() ([]migration, error) {
 		}
 		ms = append(ms, migration{version: version, name: name, sql: string(text)})
 	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	for i := 1; i < len(ms); i++ {
 		if ms[i].version == ms[i-1].version {
 			return nil, fmt.Errorf("two migrations numbered %d", ms[i].version)

@@ -1,7 +1,8 @@
 // Package sqlite is Kigen's embedded store: store.Store on one SQLite file
 // through modernc.org/sqlite (pure Go, so Kigen builds with CGO_ENABLED=0).
-// River's riversqlite driver shares the same *sql.DB (see Store.DB), so that
-// a transaction can record notices and enqueue their delivery jobs at once.
+// River's riversqlite driver shares the same *sql.DB (Store.NewRiverClient),
+// so that a transaction can record notices and enqueue their delivery jobs
+// at once.
 //
 // Dates are ISO text ('YYYY-MM-DD'), timestamps fixed-width RFC 3339 text in
 // UTC with nanoseconds, booleans INTEGER 0/1. The SQL stays unexported; the
@@ -107,7 +108,8 @@ func New(db *sql.DB) *Store {
 	return s
 }
 
-// DB returns the underlying database, for River's riversqlite driver.
+// DB returns the underlying database: for tests, which check what the
+// store wrote (River's client is Store.NewRiverClient).
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Ping checks that the database answers.

@@ -1,14 +1,14 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"kigen"
@@ -21,7 +21,7 @@ import (
 
 // ignoreIdentity ignores what two municipalities holding the same data
 // differ in: IDs and timestamps.
-var ignoreIdentity = cmp.Options{
+var ignoreIdentity = gocmp.Options{
 	cmpopts.IgnoreFields(kigen.Resident{}, "ID", "MunicipalityID", "CreatedAt", "UpdatedAt"),
 	cmpopts.IgnoreFields(kigen.Contact{}, "ID", "ResidentID", "CreatedAt", "UpdatedAt"),
 	cmpopts.IgnoreFields(kigen.Card{}, "ID", "ResidentID", "CreatedAt", "UpdatedAt"),
@@ -99,7 +99,7 @@ func testUpsertResidentsMatchesUpsertResident(t *testing.T, s store.Store) {
 	for _, r := range byRef {
 		want = append(want, r)
 	}
-	slices.SortFunc(want, func(a, b *kigen.Resident) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(want, func(a, b *kigen.Resident) int { return cmp.Compare(a.ID, b.ID) })
 	if d := diff(want, listAllResidents(t, s, many.ID)); d != "" {
 		t.Errorf("ListResidents mismatch with what UpsertResidents set (-want +got):\n%s", d)
 	}
@@ -316,12 +316,7 @@ func testUpsertContactsMatchesUpsertContact(t *testing.T, s store.Store) {
 	for _, c := range stored {
 		want = append(want, c)
 	}
-	slices.SortFunc(want, func(a, b *kigen.Contact) int {
-		if a.ResidentID != b.ResidentID {
-			return compareIDs(a.ResidentID, b.ResidentID)
-		}
-		return strings.Compare(string(a.Channel), string(b.Channel))
-	})
+	sortContacts(want)
 	if d := diff(want, listContacts(t, s, many, manyRs...)); d != "" {
 		t.Errorf("ListContacts mismatch with what UpsertContacts set (-want +got):\n%s", d)
 	}
@@ -402,12 +397,7 @@ func testUpsertCardsMatchesUpsertCard(t *testing.T, s store.Store) {
 	for _, c := range stored {
 		want = append(want, c)
 	}
-	slices.SortFunc(want, func(a, b *kigen.Card) int {
-		if a.ResidentID != b.ResidentID {
-			return compareIDs(a.ResidentID, b.ResidentID)
-		}
-		return strings.Compare(string(a.Kind), string(b.Kind))
-	})
+	sortCards(want)
 	if d := diff(want, listCards(t, s, many, manyRs...)); d != "" {
 		t.Errorf("ListCards mismatch with what UpsertCards set (-want +got):\n%s", d)
 	}
@@ -438,15 +428,19 @@ type (
 	}
 )
 
-// compareIDs orders IDs.
-func compareIDs(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+// sortContacts sorts contacts by resident, then channel: the order
+// ListContacts gives.
+func sortContacts(cs []*kigen.Contact) {
+	slices.SortFunc(cs, func(a, b *kigen.Contact) int {
+		return cmp.Or(cmp.Compare(a.ResidentID, b.ResidentID), cmp.Compare(a.Channel, b.Channel))
+	})
+}
+
+// sortCards sorts cards by resident, then kind: the order ListCards gives.
+func sortCards(cs []*kigen.Card) {
+	slices.SortFunc(cs, func(a, b *kigen.Card) int {
+		return cmp.Or(cmp.Compare(a.ResidentID, b.ResidentID), cmp.Compare(a.Kind, b.Kind))
+	})
 }
 
 // testBulkOtherMunicipality gives the plural upserts of municipality A a
@@ -594,7 +588,7 @@ func testBulkLarge(t *testing.T, s store.Store) {
 	}
 	byID := func(rs []*kigen.Resident) []*kigen.Resident {
 		out := slices.Clone(rs)
-		slices.SortFunc(out, func(a, b *kigen.Resident) int { return compareIDs(a.ID, b.ID) })
+		slices.SortFunc(out, func(a, b *kigen.Resident) int { return cmp.Compare(a.ID, b.ID) })
 		return out
 	}
 	ids := func(rs []*kigen.Resident) []int64 {
@@ -689,22 +683,12 @@ func testBulkLarge(t *testing.T, s store.Store) {
 func checkBulkContactsCards(t *testing.T, s store.Store, municipalityID int64, residentIDs []int64, contacts []*kigen.Contact, cards []*kigen.Card) {
 	t.Helper()
 	wantContacts := slices.Clone(contacts)
-	slices.SortFunc(wantContacts, func(a, b *kigen.Contact) int {
-		if a.ResidentID != b.ResidentID {
-			return compareIDs(a.ResidentID, b.ResidentID)
-		}
-		return strings.Compare(string(a.Channel), string(b.Channel))
-	})
+	sortContacts(wantContacts)
 	if d := diff(wantContacts, listContacts(t, s, municipalityID, residentIDs...)); d != "" {
 		t.Errorf("ListContacts mismatch with what UpsertContacts set (-want +got):\n%s", d)
 	}
 	wantCards := slices.Clone(cards)
-	slices.SortFunc(wantCards, func(a, b *kigen.Card) int {
-		if a.ResidentID != b.ResidentID {
-			return compareIDs(a.ResidentID, b.ResidentID)
-		}
-		return strings.Compare(string(a.Kind), string(b.Kind))
-	})
+	sortCards(wantCards)
 	if d := diff(wantCards, listCards(t, s, municipalityID, residentIDs...)); d != "" {
 		t.Errorf("ListCards mismatch with what UpsertCards set (-want +got):\n%s", d)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,7 +29,7 @@ func testSetSMSOptOut(t *testing.T, s store.Store) {
 	keys, err := s.SetSMSOptOut(ctx, phone, true)
 	must(t, err, "SetSMSOptOut(stop)")
 	want := []store.ResidentKey{{MunicipalityID: a.ID, ResidentID: ra.ID}, {MunicipalityID: b.ID, ResidentID: rb.ID}}
-	sortKeys(keys)
+	slices.SortFunc(keys, store.ResidentKey.Compare)
 	if d := cmp.Diff(want, keys); d != "" {
 		t.Errorf("SetSMSOptOut(stop) keys (-want +got):\n%s", d)
 	}
@@ -62,14 +63,5 @@ func testSetSMSOptOut(t *testing.T, s store.Store) {
 	keys, err = s.SetSMSOptOut(ctx, "+819000000000", true)
 	if err != nil || len(keys) != 0 {
 		t.Errorf("unknown number: %v, %v; want no error, nothing", keys, err)
-	}
-}
-
-func sortKeys(ks []store.ResidentKey) {
-	for i := 1; i < len(ks); i++ {
-		for j := i; j > 0 && (ks[j].MunicipalityID < ks[j-1].MunicipalityID ||
-			ks[j].MunicipalityID == ks[j-1].MunicipalityID && ks[j].ResidentID < ks[j-1].ResidentID); j-- {
-			ks[j], ks[j-1] = ks[j-1], ks[j]
-		}
 	}
 }

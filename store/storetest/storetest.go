@@ -116,6 +116,19 @@ var suite = []testCase{
 	{"Migrate/Idempotent", testMigrateIdempotent},
 	{"Ping/OK", testPingOK},
 
+	// river.go
+	{"River/InsertTx", testRiverInsertTx},
+	{"River/JobReads", testRiverJobReads},
+
+	// load.go
+	{"BulkLoad/OK", testBulkLoad},
+	{"BulkLoad/Empty", testBulkLoadEmpty},
+	{"ScanHoldings/OK", testScanHoldings},
+	{"UndoTick/OK", testUndoTick},
+	{"UndoDeliveries/OK", testUndoDeliveries},
+	{"CountMessages/OK", testCountMessages},
+	{"Checkpoint/DatabaseVersion", testCheckpointAndVersion},
+
 	// optout.go
 	{"SetSMSOptOut/OK", testSetSMSOptOut},
 

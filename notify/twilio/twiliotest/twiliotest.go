@@ -20,10 +20,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -174,14 +175,9 @@ func nilIfEmpty(s string) any {
 // fullURL, using authToken: base64(HMAC-SHA1(authToken, fullURL followed by
 // each parameter name and value, sorted by name)).
 func Sign(authToken, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString(fullURL)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(form)) {
 		for _, v := range form[k] {
 			b.WriteString(k)
 			b.WriteString(v)
