@@ -252,11 +252,8 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 			return err
 		}
 		e.Detail = fmt.Sprintf("%s expiring on %s: applied on %s", card.Kind, card.ExpiresOn, on)
-		// The special-period notice that follows, as it will read.
-		card.RenewalAppliedOn = on
-		sp := kigen.Describe(h.Holder(), *card, kigen.NoticeKey{CardID: card.ID, ExpiresOn: card.ExpiresOn, Stage: kigen.SpecialPeriod}, today)
 		res = &AppliedResult{Ref: h.Resident.Ref, On: on, Card: card.Kind, ExpiresOn: card.ExpiresOn,
-			SpecialPeriodNoticeOn: card.ExpiresOn.AddDays(1), StayUntil: sp.SpecialPeriodEnds,
+			SpecialPeriodNoticeOn: card.ExpiresOn.AddDays(1), StayUntil: kigen.SpecialPeriodEnds(card.ExpiresOn),
 			Early: on.Before(kigen.RenewalOpens(card.ExpiresOn))}
 		return nil
 	})

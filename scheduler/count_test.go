@@ -39,3 +39,29 @@ func TestSendCounts(t *testing.T) {
 		t.Errorf("email sent: %d, want 0", n)
 	}
 }
+
+// recordSender is a notify.RecordSender that keeps the records it gets.
+type recordSender struct {
+	notifytest.Recorder
+	records []notify.Record
+}
+
+func (s *recordSender) SendRecord(ctx context.Context, m notify.Message, r notify.Record) (notify.Receipt, error) {
+	s.records = append(s.records, r)
+	return s.Send(ctx, m)
+}
+
+// TestSendCounts_PassesRecord: a counted outbox still gets each message's
+// record.
+func TestSendCounts_PassesRecord(t *testing.T) {
+	t.Parallel()
+	c := &SendCounts{}
+	box := &recordSender{}
+	rec := notify.Record{ResidentRef: "R-1"}
+	if _, err := notify.SendWithRecord(context.Background(), c.Sender(kigen.Email, box), notify.Message{}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(box.records) != 1 || box.records[0].ResidentRef != "R-1" || c.Get(kigen.Email, OutcomeSent) != 1 {
+		t.Errorf("records %+v, sent %d; want the record passed on and the send counted", box.records, c.Get(kigen.Email, OutcomeSent))
+	}
+}
