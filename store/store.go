@@ -46,6 +46,11 @@ type Store interface {
 	// idempotent and safe to run while another process runs it too.
 	Migrate(ctx context.Context) error
 
+	// MigrationsPending returns how many embedded migrations are not
+	// applied: 0 once Migrate has run (a readiness check refuses traffic
+	// until then).
+	MigrationsPending(ctx context.Context) (int, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
@@ -65,6 +70,8 @@ type Tx interface {
 
 // Queries are the reads and writes of Kigen's data, on a Store or in a Tx.
 type Queries interface {
+	AuditQueries
+
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.
 	CreateMunicipality(ctx context.Context, m *kigen.Municipality) error

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"kigen"
+	"kigen/desk"
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
@@ -141,17 +142,17 @@ func TestFollowup(t *testing.T) {
 			mustRun(t, env, "delivery", "resolve", id("F-4"), "--not-sent")
 
 			out = mustRun(t, env, "followup", "--municipality", "012033", "--json")
-			var got followupList
+			var got desk.FollowupList
 			if err := json.Unmarshal([]byte(out), &got); err != nil {
 				t.Fatalf("followup --json: %v\n%s", err, out)
 			}
-			want := followupList{
+			want := desk.FollowupList{
 				Municipality: "012033",
 				Date:         kigen.MustParseISODate("2026-11-25"),
-				Unreachable:  []unreachableItem{{Ref: "F-2", Reason: reasonNoConsent}, {Ref: "F-4", Reason: reasonMessageFailed}},
-				Stale:        []staleItem{{Ref: "F-3", Card: kigen.ResidenceCard, ExpiresOn: kigen.MustParseISODate("2026-09-30")}},
-				Unknown:      []unknownItem{},
-				GivenUp:      []givenUpItem{},
+				Unreachable:  []desk.UnreachableItem{{Ref: "F-2", Reason: desk.ReasonNoConsent}, {Ref: "F-4", Reason: desk.ReasonMessageFailed}},
+				Stale:        []desk.StaleItem{{Ref: "F-3", Card: kigen.ResidenceCard, ExpiresOn: kigen.MustParseISODate("2026-09-30")}},
+				Unknown:      []desk.UnknownItem{},
+				GivenUp:      []desk.GivenUpItem{},
 			}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("followup --json after settling (-want +got):\n%s", d)
@@ -245,7 +246,7 @@ func TestFollowup_GivenUp(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			var got followupList
+			var got desk.FollowupList
 			if err := json.Unmarshal([]byte(mustRun(t, env, "followup", "--json")), &got); err != nil {
 				t.Fatal(err)
 			}

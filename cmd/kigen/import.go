@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 
-	"kigen/roster"
+	"kigen"
+	"kigen/desk"
 	"kigen/roster/importer"
 )
 
@@ -21,8 +19,7 @@ import (
 const maxRowErrors = 100
 
 func runImport(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("import")
 	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
 	dryRun := fs.Bool("dry-run", false, "check everything and print the summary, writing nothing")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -38,16 +35,10 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	}
 	defer f.Close()
 
-	s, err := m.openMigratedStore(ctx)
+	d, a, mu, err := m.adminDesk(ctx, *code, m.logger(), false)
 	if err != nil {
 		return err
 	}
-	mu, err := m.municipality(ctx, s, *code)
-	if err != nil {
-		return err
-	}
-	today := m.Config.Today(time.Now)
-
 	var in io.Reader = f
 	var bar *progressbar.ProgressBar
 	if isTerminal(m.Stderr) {
@@ -59,26 +50,25 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		pr := progressbar.NewReader(f, bar)
 		in = &pr
 	}
-	r, err := roster.NewReader(in, roster.Options{Today: today, Region: *region, IgnoreUnknownColumns: *ignore})
-	if err != nil {
-		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
-	}
-	sum, err := importer.Import(ctx, s, r, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: *dryRun})
+	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region})
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(m.Stderr)
 	}
-	var refused *importer.RefusedError
+	var refused *desk.RefusedError
 	switch {
 	case errors.As(err, &refused):
 		printRowErrors(m.Stderr, "", refused.Rows)
-		return &exitError{exitInvalid, fmt.Errorf("%s: %d problems: nothing was imported", path, len(refused.Rows))}
+		return &exitError{exitInvalid, fmt.Errorf("%s: %v", path, refused)}
+	case kigen.ErrorCode(err) == kigen.EINVALID:
+		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
 	case ctx.Err() != nil:
 		return envError(errors.New("interrupted: nothing was imported"))
 	case err != nil:
 		return envError(fmt.Errorf("import %s: %w (nothing was imported)", path, err))
 	}
-	printRowErrors(m.Stderr, "warning: ", sum.Warnings)
+	printRowErrors(m.Stderr, "warning: ", res.Warnings)
+	sum := res.Summary
 	if *asJSON {
 		out := struct {
 			Municipality string `json:"municipality"`
@@ -86,28 +76,26 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 			Encoding     string `json:"encoding"`
 			importer.Summary
 			Warnings int `json:"warnings"`
-		}{mu.Code, path, r.Encoding(), sum, len(sum.Warnings)}
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		}{mu.Code, path, res.Encoding, sum, len(res.Warnings)}
+		return m.printJSON(out)
 	}
 	verb := "imported"
 	if sum.DryRun {
 		verb = "checked (dry run, nothing written)"
 	}
-	fmt.Fprintf(m.Stdout, "%s %s into %s %s: %d rows (%s)\n", verb, path, mu.Code, mu.Name, sum.Rows, r.Encoding())
+	fmt.Fprintf(m.Stdout, "%s %s into %s %s: %d rows (%s)\n", verb, path, mu.Code, mu.Name, sum.Rows, res.Encoding)
 	fmt.Fprintf(m.Stdout, "  residents: %d created, %d updated, %d unchanged\n", sum.Created, sum.Updated, sum.Unchanged)
 	fmt.Fprintf(m.Stdout, "  renewals seen: %d; renewal gaps now open: %d\n", sum.Renewals, sum.GapsOpen)
 	fmt.Fprintf(m.Stdout, "  stale cards (expired over 30 days, not messaged): %d\n", sum.Stale)
 	fmt.Fprintf(m.Stdout, "  residents who cannot be reached (no consent or contact): %d\n", sum.NoContact)
-	if sum.Skipped > 0 || len(sum.Warnings) > 0 {
-		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, len(sum.Warnings))
+	if sum.Skipped > 0 || len(res.Warnings) > 0 {
+		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, len(res.Warnings))
 	}
 	return nil
 }
 
 // printRowErrors prints at most maxRowErrors lines, then "and K more".
-func printRowErrors(w io.Writer, prefix string, rows []importer.RowError) {
+func printRowErrors(w io.Writer, prefix string, rows []desk.RowError) {
 	for i, e := range rows {
 		if i == maxRowErrors {
 			fmt.Fprintf(w, "%sand %d more\n", prefix, len(rows)-i)

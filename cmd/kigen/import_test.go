@@ -60,6 +60,8 @@ func TestMunicipality(t *testing.T) {
 			wantCode: exitInvalid, wantErr: "--name: the Japanese name is required (e.g. 小樽市)\n--contact-email: \"nope\" is not an email address\n--contact-url: \"ftp://x\" is not an http(s) address"},
 		{name: "set unknown", args: []string{"municipality", "set", "011002", "--name", "札幌市"}, wantCode: exitUsage,
 			wantErr: `unknown municipality "011002"; known: 012033 小樽市`},
+		{name: "set a bad field", args: []string{"municipality", "set", "012033", "--name", " "}, wantCode: exitInvalid,
+			wantErr: "--name: the Japanese name is required (e.g. 小樽市)"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := runKigen(t, env, tt.args...)

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"maps"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,19 +12,12 @@ import (
 	"kigen/templates"
 )
 
-// stringsFlag is a flag that may repeat.
-type stringsFlag []string
-
-func (f *stringsFlag) String() string     { return strings.Join(*f, ",") }
-func (f *stringsFlag) Set(s string) error { *f = append(*f, s); return nil }
-
 // runPreview prints one message as a resident would get it, rendered with
 // sample data (templates.SampleParams), or with --all writes a gallery of
 // every message in every language for staff and translators. It touches no
 // database.
 func runPreview(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("preview")
 	lang := fs.String("lang", "en", "language: "+languageList())
 	var cards, stages stringsFlag
 	fs.Var(&cards, "card", "card kind: residence_card, integrated_card, mynumber_card or mynumber_cert (repeat with --stage to list several notices in one message)")
@@ -38,21 +28,14 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 	html := fs.Bool("html", false, "print the email's HTML body instead of its plain text")
 	all := fs.Bool("all", false, "write every message of every language as an HTML gallery into --out")
 	out := fs.String("out", "", "directory for --all (created if missing)")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("preview: unexpected argument %q", fs.Arg(0))
+	if err := m.setNow(*now); err != nil {
+		return err
 	}
 	today := m.Config.Today(time.Now)
-	if *now != "" {
-		t, err := ParseNow(*now)
-		if err != nil {
-			return usageErrorf("--now: %v", err)
-		}
-		today = kigen.DateOf(t)
-	}
-	r, err := newRenderer(m)
+	r, err := m.renderer()
 	if err != nil {
 		return err
 	}
@@ -60,116 +43,48 @@ func runPreview(ctx context.Context, m *Main, args []string) error {
 		if *out == "" {
 			return usageErrorf("preview --all needs --out DIR")
 		}
-		return writeGallery(m, r, today, *out)
+		names, err := r.WriteGallery(*out, today)
+		if err != nil {
+			return envError(err)
+		}
+		fmt.Fprintf(m.Stdout, "wrote %d pages to %s; open %s\n", len(names), *out, filepath.Join(*out, "index.html"))
+		return nil
 	}
 	l := kigen.Language(*lang)
 	if !l.Valid() {
 		return usageErrorf("--lang: %q is not one of %s", *lang, languageList())
 	}
-	notices, err := previewNotices(cards, stages, *situation, today)
-	if err != nil {
-		return err
-	}
-	p := templates.SampleParams(l, today, notices...)
-	switch *channel {
-	case "email":
-		e, err := r.Email(p)
-		if err != nil {
-			return err
-		}
-		if *html {
-			fmt.Fprint(m.Stdout, e.HTML)
-			return nil
-		}
-		fmt.Fprintf(m.Stdout, "Subject: %s\n", e.Subject)
-		for _, k := range slices.Sorted(maps.Keys(e.Headers)) {
-			fmt.Fprintf(m.Stdout, "%s: %s\n", k, e.Headers[k])
-		}
-		fmt.Fprintf(m.Stdout, "\n%s", e.Text)
-	case "sms":
-		s, err := r.SMS(p)
-		if err != nil {
-			return err
-		}
-		n, enc := templates.Segments(s)
-		fmt.Fprintln(m.Stdout, s)
-		fmt.Fprintf(m.Stderr, "(%d of %d segments, %s)\n", n, templates.MaxSMSSegments, enc)
-	default:
-		return usageErrorf("--channel: %q is not email or sms", *channel)
-	}
-	return nil
-}
-
-// newRenderer builds the renderer with the hotlines of KIGEN_HOTLINES_FILE,
-// or the built-in ones.
-func newRenderer(m *Main) (*templates.Renderer, error) {
-	h := templates.DefaultHotlines()
-	if path := m.Getenv("KIGEN_HOTLINES_FILE"); path != "" {
-		var err error
-		if h, err = templates.LoadHotlines(path); err != nil {
-			return nil, usageErrorf("KIGEN_HOTLINES_FILE: %v", err)
-		}
-	}
-	return templates.New(h)
-}
-
-// previewNotices pairs the --card and --stage flags into sample notices.
-// The context applies to the My Number card's notices; renewal_gap and
-// special_period carry theirs.
-func previewNotices(cards, stages []string, situation string, today kigen.Date) ([]kigen.Due, error) {
 	switch {
 	case len(cards) == 0 || len(stages) == 0:
-		return nil, usageErrorf("preview: give --card and --stage, e.g. --card residence_card --stage d30")
+		return usageErrorf("preview: give --card and --stage, e.g. --card residence_card --stage d30")
 	case len(stages) == 1:
 		for len(stages) < len(cards) {
 			stages = append(stages, stages[0])
 		}
 	case len(stages) != len(cards):
-		return nil, usageErrorf("preview: %d --card but %d --stage: give one --stage per --card, or one for all", len(cards), len(stages))
+		return usageErrorf("preview: %d --card but %d --stage: give one --stage per --card, or one for all", len(cards), len(stages))
 	}
-	if situation != "" && situation != templates.ContextGap && situation != templates.ContextPending {
-		return nil, usageErrorf("--context: %q is not gap or pending", situation)
+	cases := make([]templates.Case, len(cards))
+	for i := range cards {
+		cases[i] = templates.Case{Card: kigen.CardKind(cards[i]), Stage: kigen.Stage(stages[i])}
 	}
-	used := situation == ""
-	var ds []kigen.Due
-	for i, card := range cards {
-		c := templates.Case{Card: kigen.CardKind(card), Stage: kigen.Stage(stages[i])}
-		switch {
-		case c.Stage == kigen.RenewalGap:
-			c.Context = templates.ContextGap
-		case c.Stage == kigen.SpecialPeriod:
-			c.Context = templates.ContextPending
-		case c.Card == kigen.MyNumberCard:
-			c.Context, used = situation, true
-		}
-		d, err := templates.SampleDue(c, today)
-		if err != nil {
-			return nil, usageErrorf("--card %s --stage %s: %v", card, stages[i], err)
-		}
-		ds = append(ds, d)
-	}
-	if !used {
-		return nil, usageErrorf("--context applies to mynumber_card notices; give --card mynumber_card")
-	}
-	return ds, nil
-}
-
-// writeGallery writes index.html and one page per language into dir.
-func writeGallery(m *Main, r *templates.Renderer, today kigen.Date, dir string) error {
-	files, err := r.Gallery(today)
-	if err != nil {
+	pv, err := r.RenderPreview(l, cases, *situation, kigen.Channel(*channel), *html, today)
+	var ce *templates.CaseError
+	var ke *kigen.Error
+	switch {
+	case errors.As(err, &ce):
+		return usageErrorf("--card %s --stage %s: %v", ce.Case.Card, ce.Case.Stage, ce.Err)
+	case errors.Is(err, templates.ErrContextUnused):
+		return usageErrorf("--context applies to mynumber_card notices; give --card mynumber_card")
+	case errors.As(err, &ke) && ke.Field != "":
+		return usageErrorf("--%s: %s", ke.Field, ke.Message)
+	case err != nil:
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return envError(err)
+	fmt.Fprint(m.Stdout, pv.Text)
+	if pv.Note != "" {
+		fmt.Fprintln(m.Stderr, pv.Note)
 	}
-	names := slices.Sorted(maps.Keys(files))
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
-			return envError(err)
-		}
-	}
-	fmt.Fprintf(m.Stdout, "wrote %d pages to %s; open %s\n", len(names), dir, filepath.Join(dir, "index.html"))
 	return nil
 }
 

@@ -18,6 +18,7 @@ func preview(t *testing.T, env map[string]string, args ...string) (code int, std
 	t.Helper()
 	var out, errOut bytes.Buffer
 	m := NewMain(&out, &errOut, func(k string) string { return env[k] })
+	m.Config.HotlinesFile = env["KIGEN_HOTLINES_FILE"] // as Run loads it
 	m.Config.Now = time.Date(2027, 3, 1, 9, 0, 0, 0, kigen.Tokyo)
 	return m.exit(runPreview(context.Background(), m, args)), out.String(), errOut.String()
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"kigen"
+	"kigen/desk"
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
 	"kigen/notify/twilio/twiliotest"
@@ -664,7 +665,7 @@ func checkOutcome(t *testing.T, d *procDB, f *providerFakes, s dueSeed, env map[
 	if code != exitOK {
 		t.Fatalf("followup --json: code %d: %s", code, errOut)
 	}
-	var list followupList
+	var list desk.FollowupList
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("followup --json: %v\n%.2000s", err, out)
 	}

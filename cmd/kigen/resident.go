@@ -2,280 +2,167 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"kigen"
-	"kigen/store"
+	"kigen/auth"
+	"kigen/desk"
 )
 
+// runResident is counter work, as the municipality's admin: show a
+// resident, record a renewal applied for, erase a resident.
 func runResident(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("resident: show, applied or erase")
 	}
-	switch args[0] {
+	sub := args[0]
+	fs := m.flagSet("resident " + sub)
+	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
+	var on string
+	var yes bool
+	switch sub {
 	case "show":
-		return residentShow(ctx, m, args[1:])
 	case "applied":
-		return residentApplied(ctx, m, args[1:])
+		fs.StringVar(&on, "on", "", "the day the renewal was applied for (default: today)")
 	case "erase":
-		return residentErase(ctx, m, args[1:])
+		fs.BoolVar(&yes, "yes", false, "erase for good (without it, only say what would be erased)")
+	default:
+		return usageErrorf("resident: unknown subcommand %q (show, applied or erase)", sub)
 	}
-	return usageErrorf("resident: unknown subcommand %q (show, applied or erase)", args[0])
-}
-
-// parseInterleaved parses flags and exactly one positional argument, in any
-// order.
-func parseInterleaved(fs *flag.FlagSet, args []string, what string) (string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return "", usageErrorf("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(rest) != 1 {
-		return "", usageErrorf("%s: give exactly one %s", fs.Name(), what)
-	}
-	return rest[0], nil
-}
-
-// residentCmd is the common part of the resident subcommands: the
-// municipality flag and the resident's ref.
-type residentCmd struct {
-	fs   *flag.FlagSet
-	code *string
-}
-
-func newResidentCmd(m *Main, name string) *residentCmd {
-	fs := flag.NewFlagSet("resident "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	return &residentCmd{fs: fs, code: fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")}
-}
-
-// load parses args and finds the resident with their contacts, cards and
-// notices.
-func (c *residentCmd) load(ctx context.Context, m *Main, args []string) (store.Store, *kigen.Municipality, *store.Holding, error) {
-	ref, err := parseInterleaved(c.fs, args, "REF (the resident's reference)")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	s, err := m.openMigratedStore(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	mu, err := m.municipality(ctx, s, *c.code)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, err := s.GetResidentByRef(ctx, mu.ID, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil, fmt.Errorf("no resident %q in %s %s", ref, mu.Code, mu.Name)
-	} else if err != nil {
-		return nil, nil, nil, envError(err)
-	}
-	hs, err := store.HoldingsOf(ctx, s, mu.ID, []*kigen.Resident{r})
-	if err != nil {
-		return nil, nil, nil, envError(err)
-	}
-	return s, mu, hs[0], nil
-}
-
-func residentShow(ctx context.Context, m *Main, args []string) error {
-	c := newResidentCmd(m, "show")
-	_, mu, h, err := c.load(ctx, m, args)
+	ref, err := parseInterleaved(fs, args[1:], "REF (the resident's reference)")
 	if err != nil {
 		return err
 	}
-	today := m.Config.Today(time.Now)
-	r := h.Resident
-	w := m.Stdout
-	fmt.Fprintf(w, "resident %s in %s %s\n", r.Ref, mu.Code, mu.Name)
-	if r.Name != "" {
-		fmt.Fprintf(w, "  name      %s\n", r.Name)
+	d, a, _, err := m.adminDesk(ctx, *code, m.logger(), false)
+	if err != nil {
+		return err
 	}
-	channel := string(r.Channel)
+	p := desk.ResidentParams{Ref: ref}
+	switch sub {
+	case "show":
+		var v *desk.ResidentView
+		if v, err = d.ShowResident(ctx, a, p); err == nil {
+			printResident(m.Stdout, v)
+		}
+	case "applied":
+		return residentApplied(ctx, m, d, a, desk.AppliedParams{ResidentParams: p}, on)
+	case "erase":
+		var res *desk.EraseResult
+		if res, err = d.EraseResident(ctx, a, desk.EraseParams{ResidentParams: p, DryRun: !yes}); err == nil {
+			what := fmt.Sprintf("resident %s of %s %s with %d contacts and %d cards", res.Ref, res.Municipality, res.MunicipalityName, res.Contacts, res.Cards)
+			if !res.Erased {
+				return usageErrorf("this erases %s for good; run again with --yes to do it", what)
+			}
+			fmt.Fprintf(m.Stdout, "erased %s; counts of notices and messages sent are kept, without personal data\n", what)
+		}
+	}
+	return deskError(err)
+}
+
+// printResident prints a resident as staff see them at the counter, a
+// table a section (a line without a tab ends each table).
+func printResident(out io.Writer, v *desk.ResidentView) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	defer w.Flush()
+	fmt.Fprintf(w, "resident %s in %s %s\n", v.Ref, v.Municipality, v.MunicipalityName)
+	if v.Name != "" {
+		fmt.Fprintf(w, "  name      %s\n", v.Name)
+	}
+	channel := string(v.Channel)
 	if channel == "" {
 		channel = "default (email if given, else SMS)"
 	}
-	fmt.Fprintf(w, "  language  %s\n  status    %s\n  channel   %s\n", r.Language, r.Status, channel)
-	holder := h.Holder()
-	if reach := kigen.SendChannels(r.Channel, contactValues(h.Contacts)); len(reach) > 0 {
-		fmt.Fprintf(w, "  reached by %s\n", joinChannels(reach))
+	fmt.Fprintf(w, "  language  %s\n  status    %s\n  channel   %s\n", v.Language, v.Status, channel)
+	if len(v.ReachedBy) > 0 {
+		cs := make([]string, len(v.ReachedBy))
+		for i, c := range v.ReachedBy {
+			cs[i] = string(c)
+		}
+		fmt.Fprintf(w, "  reached by %s\n", strings.Join(cs, " and "))
 	} else {
 		fmt.Fprintln(w, "  NOT REACHABLE: no consent or no usable contact; listed for staff follow-up")
 	}
-
 	fmt.Fprintln(w, "\ncontacts:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, ct := range h.Contacts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ct.Channel, ct.Address, contactState(ct))
+	for _, ct := range v.Contacts {
+		state := "no consent"
+		if ct.Consent {
+			state = "consent"
+		}
+		if ct.OptedOut {
+			state += ", opted out by the resident"
+		}
+		if ct.Failed {
+			state += ", failed (bounced or invalid)"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", ct.Channel, ct.Address, state)
 	}
-	if len(h.Contacts) == 0 {
-		fmt.Fprintln(tw, "  (none)")
-	}
-	tw.Flush()
-
-	fmt.Fprintln(w, "\ncards:")
-	plan := kigen.Plan(holder, today)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  card\texpires on\tdays left\trenewal applied\tnext notice")
-	for i, cd := range h.Cards {
+	none(w, len(v.Contacts))
+	fmt.Fprintln(w, "\ncards:\n  card\texpires on\tdays left\trenewal applied\tnext notice")
+	for _, cd := range v.Cards {
 		applied := "-"
 		if !cd.RenewalAppliedOn.IsZero() {
 			applied = cd.RenewalAppliedOn.String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", cd.Kind, cd.ExpiresOn, cd.ExpiresOn.Sub(today), applied,
-			nextNotice(holder, plan, i, today))
+		fmt.Fprintf(w, "  %s\t%s\t%d\t%s\t%s\n", cd.Kind, cd.ExpiresOn, cd.DaysLeft, applied, nextNotice(cd.Next, v.Date))
 	}
-	if len(h.Cards) == 0 {
-		fmt.Fprintln(tw, "  (none)")
-	}
-	tw.Flush()
-	if h.GapOpen() {
+	none(w, len(v.Cards))
+	if v.GapOpen {
 		fmt.Fprintln(w, "  RENEWAL GAP: the My Number card still has the old expiry; the resident must have it changed at the municipal office")
 	}
-
 	fmt.Fprintln(w, "\nnotices sent:")
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	kinds := map[int64]kigen.CardKind{}
-	for _, cd := range h.Cards {
-		kinds[cd.ID] = cd.Kind
+	for _, n := range v.Notices {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage)
 	}
-	for _, n := range h.Notices {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", n.TickDate, kinds[n.CardID], n.ExpiresOn, n.Stage)
-	}
-	if len(h.Notices) == 0 {
-		fmt.Fprintln(tw, "  (none)")
-	}
-	return tw.Flush()
+	none(w, len(v.Notices))
 }
 
-// nextNotice describes card i's next notice: today's if one is due, else
-// the stage that falls due on its next date.
-func nextNotice(h kigen.Holder, plan kigen.Outcome, i int, today kigen.Date) string {
-	cp := plan.Cards[i]
-	for _, d := range plan.Due {
-		if d.CardID == cp.CardID {
-			return fmt.Sprintf("%s today (%s)", d.Stage, today)
-		}
+// none prints "(none)" for an empty list.
+func none(w io.Writer, n int) {
+	if n == 0 {
+		fmt.Fprintln(w, "  (none)")
 	}
+}
+
+// nextNotice describes a card's next notice.
+func nextNotice(n desk.NextNotice, today kigen.Date) string {
 	switch {
-	case cp.Stale:
+	case n.Stage != "" && n.On == today:
+		return fmt.Sprintf("%s today (%s)", n.Stage, today)
+	case n.Stage != "":
+		return fmt.Sprintf("%s on %s", n.Stage, n.On)
+	case !n.On.IsZero():
+		return n.On.String()
+	case n.None == desk.NoneStale:
 		return "none: expired too long ago (stale, listed for staff)"
-	case cp.Skipped:
+	case n.None == desk.NoneSkipped:
 		return "none: not watched for this resident"
-	case !h.Reachable:
+	case n.None == desk.NoneUnreachable:
 		return "none while the resident cannot be reached"
-	case cp.Next.IsZero():
-		return "none"
 	}
-	for _, d := range kigen.Plan(h, cp.Next).Due {
-		if d.CardID == cp.CardID {
-			return fmt.Sprintf("%s on %s", d.Stage, cp.Next)
-		}
-	}
-	return cp.Next.String()
+	return "none"
 }
 
-func contactValues(cs []*kigen.Contact) []kigen.Contact {
-	out := make([]kigen.Contact, len(cs))
-	for i, c := range cs {
-		out[i] = *c
-	}
-	return out
-}
-
-func joinChannels(cs []kigen.Channel) string {
-	s := make([]string, len(cs))
-	for i, c := range cs {
-		s[i] = string(c)
-	}
-	return strings.Join(s, " and ")
-}
-
-func contactState(c *kigen.Contact) string {
-	var s []string
-	if c.Consent {
-		s = append(s, "consent")
-	} else {
-		s = append(s, "no consent")
-	}
-	if c.OptedOut {
-		s = append(s, "opted out by the resident")
-	}
-	if c.Failed {
-		s = append(s, "failed (bounced or invalid)")
-	}
-	return strings.Join(s, ", ")
-}
-
-func residentApplied(ctx context.Context, m *Main, args []string) error {
-	c := newResidentCmd(m, "applied")
-	on := c.fs.String("on", "", "the day the renewal was applied for (default: today)")
-	s, mu, h, err := c.load(ctx, m, args)
-	if err != nil {
-		return err
-	}
-	today := m.Config.Today(time.Now)
-	day := today
-	if *on != "" {
-		if day, err = kigen.ParseDate(*on); err != nil {
+// residentApplied records a renewal applied for on the day on names
+// (default: today).
+func residentApplied(ctx context.Context, m *Main, d *desk.Desk, a auth.Actor, p desk.AppliedParams, on string) error {
+	if on != "" {
+		var err error
+		if p.On, err = kigen.ParseDate(on); err != nil {
 			return usageErrorf("%v", kigen.WithField(err, "--on"))
 		}
 	}
-	card := h.Card(kigen.ResidenceCard)
-	if card == nil {
-		card = h.Card(kigen.IntegratedCard)
-	}
-	switch {
-	case card == nil:
-		return fmt.Errorf("resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
-	case day.After(today):
-		return fmt.Errorf("--on: %s is in the future", day)
-	case day.After(card.ExpiresOn):
-		return fmt.Errorf("--on: %s is after the card's expiry %s: an application after the period of stay ends gives no special period", day, card.ExpiresOn)
-	}
-	err = s.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, day); err != nil {
-			return err
-		}
-		return store.Replan(ctx, tx, mu.ID, h.Resident.ID, today)
-	})
+	res, err := d.RecordApplied(ctx, a, p)
 	if err != nil {
-		return envError(err)
+		return deskError(err)
 	}
-	fmt.Fprintf(m.Stdout, "recorded: %s applied on %s to renew the %s expiring on %s\n", h.Resident.Ref, day, card.Kind, card.ExpiresOn)
+	fmt.Fprintf(m.Stdout, "recorded: %s applied on %s to renew the %s expiring on %s\n", res.Ref, res.On, res.Card, res.ExpiresOn)
 	fmt.Fprintf(m.Stdout, "reminders for %s stop; if no new expiry is entered by then, a special-period notice follows on %s (the resident may stay until %s)\n",
-		card.ExpiresOn, card.ExpiresOn.AddDays(1), card.ExpiresOn.AddMonths(2))
-	if day.Before(card.ExpiresOn.AddMonths(-3)) {
-		fmt.Fprintf(m.Stderr, "warning: %s is more than 3 months before the expiry %s; applications are usually accepted from 3 months before\n", day, card.ExpiresOn)
+		res.ExpiresOn, res.SpecialPeriodNoticeOn, res.StayUntil)
+	if res.Early {
+		fmt.Fprintf(m.Stderr, "warning: %s is more than 3 months before the expiry %s; applications are usually accepted from 3 months before\n", res.On, res.ExpiresOn)
 	}
-	return nil
-}
-
-func residentErase(ctx context.Context, m *Main, args []string) error {
-	c := newResidentCmd(m, "erase")
-	yes := c.fs.Bool("yes", false, "erase for good (without it, only say what would be erased)")
-	s, mu, h, err := c.load(ctx, m, args)
-	if err != nil {
-		return err
-	}
-	what := fmt.Sprintf("resident %s of %s %s with %d contacts and %d cards", h.Resident.Ref, mu.Code, mu.Name, len(h.Contacts), len(h.Cards))
-	if !*yes {
-		return usageErrorf("this erases %s for good; run again with --yes to do it", what)
-	}
-	if err := s.DeleteResident(ctx, mu.ID, h.Resident.ID); err != nil {
-		return envError(err)
-	}
-	fmt.Fprintf(m.Stdout, "erased %s; counts of notices and messages sent are kept, without personal data\n", what)
 	return nil
 }

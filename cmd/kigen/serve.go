@@ -3,19 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"kigen"
-	"kigen/notify/sendgrid"
-	"kigen/notify/twilio"
+	"kigen/internal/providers"
 	"kigen/scheduler"
-	"kigen/store"
 	"kigen/web"
 )
 
@@ -23,8 +19,7 @@ import (
 // workers and the HTTP server (health, readiness, metrics, webhooks), until
 // SIGINT or SIGTERM.
 func runServe(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("serve")
 	addr := fs.String("addr", m.Config.Addr, "listen address")
 	nowFlag := fs.String("now", "", "act as if it were this date (09:00 Asia/Tokyo) or RFC 3339 time")
 	if err := fs.Parse(args); err != nil {
@@ -38,7 +33,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := m.clock(logger)
+	now := m.Config.Clock(logger)
 	sched, err := cron.ParseStandard(m.Config.Schedule)
 	if err != nil {
 		return usageErrorf("KIGEN_SCHEDULE: %v", err)
@@ -50,11 +45,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
 		}}
 	eng, err := m.newEngine(ctx, s, now, logger, func(ch kigen.Channel, result string) {
-		provider := m.Config.EmailProvider()
-		if ch == kigen.SMS {
-			provider = m.Config.SMSProvider()
-		}
-		metrics.ObserveMessage(string(ch), provider, serveResult(result))
+		metrics.ObserveMessage(string(ch), m.Config.Provider(ch), serveResult(result))
 	}, tick, sched)
 	if err != nil {
 		return err
@@ -64,18 +55,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	metrics.SetJobStats(eng.queue.Stats)
 
-	ready := &web.Readiness{
-		Ping:     s.Ping,
-		LastTick: s.LastTick,
-		Prev:     func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) },
-		Now:      now,
-	}
-	if pc, ok := s.(pendingCounter); ok {
-		ready.MigrationsPending = pc.MigrationsPending
-	}
-	hooks, err := m.webhooks(&scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
+	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
+		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
+	hooks, err := providers.Webhooks(m.Config.Config, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
 	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages: &web.Pages{Store: s, Renderer: eng.renderer, PublicURL: m.Config.PublicURL, Now: now}})
@@ -83,17 +67,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err := eng.queue.Start(ctx); err != nil {
 		return envError(err)
 	}
-	// A tick missed while Kigen was down (today's 09:00 passed, or a tick
-	// died) is caught up now, not skipped; two instances starting together
-	// insert one job.
-	last, err := s.LastTick(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		last, err = nil, nil
-	}
-	if err == nil {
-		_, err = eng.queue.CatchUpTick(ctx, last, scheduler.PrevScheduled(sched, now()), now())
-	}
-	if err != nil {
+	if err := eng.queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
 		logger.Error("catch up tick", "err", err)
 	}
 	// A tick whose process died is resumed here (another instance's, or
@@ -125,32 +99,6 @@ func serveResult(r string) string {
 		return web.ResultUnknown
 	}
 	return web.ResultSnoozed
-}
-
-// webhooks returns the provider webhook handlers of the configured
-// providers.
-func (m *Main) webhooks(sink *scheduler.Sink, logger *slog.Logger) (map[string]http.Handler, error) {
-	cfg := m.Config
-	hooks := map[string]http.Handler{}
-	if cfg.SendGridWebhookKey != "" {
-		h, err := sendgrid.NewEventHandler(cfg.SendGridWebhookKey, sink, &sendgrid.EventHandlerOpts{Logger: logger})
-		if err != nil {
-			return nil, usageErrorf("SENDGRID_WEBHOOK_VERIFICATION_KEY: %v", err)
-		}
-		hooks[sendgrid.EventPath] = h
-	}
-	if cfg.SMSProvider() == "twilio" {
-		st, err := twilio.NewStatusHandler(cfg.TwilioAuthToken, cfg.PublicURL, sink, &twilio.HandlerOpts{Logger: logger})
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		in, err := twilio.NewInboundHandler(cfg.TwilioAuthToken, cfg.PublicURL, sink, &twilio.HandlerOpts{Logger: logger})
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		hooks[twilio.StatusPath], hooks[twilio.InboundPath] = st, in
-	}
-	return hooks, nil
 }
 
 // serveLogger logs JSON when stderr is not a terminal (a service), text

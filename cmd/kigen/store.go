@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"kigen/internal/config"
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
@@ -12,7 +13,7 @@ import (
 
 // openStore opens the store DATABASE_URL names and registers its Close.
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {
-	backend, target, err := parseDatabaseURL(m.Config.DatabaseURL)
+	backend, target, err := config.ParseDatabaseURL(m.Config.DatabaseURL)
 	if err != nil {
 		return nil, usageErrorf("DATABASE_URL: %v", err)
 	}
@@ -44,11 +45,6 @@ func (m *Main) openMigratedStore(ctx context.Context) (store.Store, error) {
 	return s, nil
 }
 
-// pendingCounter is implemented by both backends.
-type pendingCounter interface {
-	MigrationsPending(ctx context.Context) (int, error)
-}
-
 func runMigrate(ctx context.Context, m *Main, args []string) error {
 	if len(args) > 0 {
 		return usageErrorf("migrate takes no arguments")
@@ -57,11 +53,9 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	before := -1
-	if pc, ok := s.(pendingCounter); ok {
-		if before, err = pc.MigrationsPending(ctx); err != nil {
-			return envError(fmt.Errorf("read migrations: %w", err))
-		}
+	before, err := s.MigrationsPending(ctx)
+	if err != nil {
+		return envError(fmt.Errorf("read migrations: %w", err))
 	}
 	if err := s.Migrate(ctx); err != nil {
 		return envError(fmt.Errorf("migrate: %w", err))
@@ -72,10 +66,8 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 	switch {
 	case before == 0:
 		fmt.Fprintln(m.Stdout, "migrations: up to date")
-	case before > 0:
-		fmt.Fprintf(m.Stdout, "migrations: applied %d\n", before)
 	default:
-		fmt.Fprintln(m.Stdout, "migrations: done")
+		fmt.Fprintf(m.Stdout, "migrations: applied %d\n", before)
 	}
 	return nil
 }

@@ -2,36 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 
 	"kigen"
+	"kigen/internal/config"
+	"kigen/scheduler"
 )
 
-// tickSummary is what `kigen tick` prints.
-type tickSummary struct {
-	Date      string         `json:"date"`
-	Residents int            `json:"residents"`
-	Notices   int            `json:"notices"`
-	Messages  int            `json:"messages"`
-	Sent      map[string]int `json:"sent"` // per channel
-	Failed    int            `json:"failed"`
-	Retrying  int            `json:"retrying"` // will be retried with backoff (snoozed)
-	Unknown   int            `json:"unknown"`  // may have reached the provider: not resent
-}
-
 func runTick(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("tick")
 	nowFlag := fs.String("now", "", "act as if it were this date (09:00 Asia/Tokyo) or RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("tick: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if err := m.setNow(*nowFlag); err != nil {
 		return err
@@ -41,7 +25,7 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := m.clock(logger)
+	now := m.Config.Clock(logger)
 	eng, err := m.newEngine(ctx, s, now, logger, nil, nil, nil)
 	if err != nil {
 		return err
@@ -51,9 +35,7 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 		return envError(err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return m.printJSON(sum)
 	}
 	fmt.Fprintf(m.Stdout, "tick %s: %d notices for %d residents in %d messages\n", sum.Date, sum.Notices, sum.Residents, sum.Messages)
 	fmt.Fprintf(m.Stdout, "  sent: %d email, %d sms; failed %d; retrying later %d; unknown %d\n",
@@ -61,37 +43,10 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// tick plans today's notices and works every job that can run now: this
-// tick's and any left by earlier ticks or crashes.
-func (e *engine) tick(ctx context.Context, today kigen.Date) (tickSummary, error) {
-	ps, err := e.planner.Tick(ctx, today)
-	if err != nil {
-		return tickSummary{}, fmt.Errorf("plan %s: %w", today, err)
-	}
-	before := e.snapshot()
-	if err := e.queue.WorkUntilIdle(ctx); err != nil {
-		return tickSummary{}, fmt.Errorf("deliver: %w", err)
-	}
-	after := e.snapshot()
-	sum := tickSummary{Date: today.String(), Residents: ps.Residents, Notices: ps.Notices, Messages: ps.Messages, Sent: map[string]int{}}
-	for _, ch := range kigen.Channels {
-		sum.Sent[string(ch)] = after[ch]["sent"] - before[ch]["sent"]
-		sum.Failed += after[ch]["failed"] - before[ch]["failed"]
-		sum.Retrying += after[ch]["retrying"] - before[ch]["retrying"]
-		sum.Unknown += after[ch]["unknown"] - before[ch]["unknown"]
-	}
-	return sum, nil
-}
-
-func (e *engine) snapshot() map[kigen.Channel]map[string]int {
-	out := map[kigen.Channel]map[string]int{}
-	for _, ch := range kigen.Channels {
-		out[ch] = map[string]int{}
-		for _, r := range []string{"sent", "failed", "retrying", "unknown"} {
-			out[ch][r] = e.counts.get(ch, r)
-		}
-	}
-	return out
+// tick plans today's notices and works every job that can run now
+// (scheduler.RunTick).
+func (e *engine) tick(ctx context.Context, today kigen.Date) (scheduler.TickReport, error) {
+	return scheduler.RunTick(ctx, e.planner, e.queue, e.counts, today)
 }
 
 // logger returns the command's logger: text on stderr, warnings and up, so
@@ -105,7 +60,7 @@ func (m *Main) setNow(v string) error {
 	if v == "" {
 		return nil
 	}
-	t, err := ParseNow(v)
+	t, err := config.ParseNow(v)
 	if err != nil {
 		return usageErrorf("--now: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode"
 
+	"kigen/scheduler"
 	"kigen/store/postgres/postgrestest"
 )
 
@@ -93,7 +94,7 @@ func TestTick_EndToEnd(t *testing.T) {
 			mustRun(t, env, "import", list)
 
 			out := mustRun(t, env, "tick", "--json")
-			var sum tickSummary
+			var sum scheduler.TickReport
 			if err := json.Unmarshal([]byte(out), &sum); err != nil {
 				t.Fatalf("tick --json: %v\n%s", err, out)
 			}

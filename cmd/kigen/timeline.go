@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
 	"text/tabwriter"
 	"time"
 
 	"kigen"
+	"kigen/desk"
 )
 
 // runTimeline shows, for card dates given on the command line, every notice
@@ -16,8 +16,7 @@ import (
 // It touches no database: staff use it to answer "what will this resident
 // get?", newcomers to see what Kigen does.
 func runTimeline(ctx context.Context, m *Main, args []string) error {
-	fs := flag.NewFlagSet("timeline", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := m.flagSet("timeline")
 	status := fs.String("status", string(kigen.FixedPeriod), "residence category: fixed_period, permanent or special_permanent")
 	from := fs.String("from", "", "first day (default: today in Asia/Tokyo, or KIGEN_NOW)")
 	applied := fs.String("applied", "", "renewal of the period of stay applied for on this date")
@@ -25,82 +24,39 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	for _, k := range kigen.CardKinds {
 		dates[k] = fs.String(string(k), "", "expiry of the "+string(k)+" (any form: 2027-03-31, 令和9年3月31日, R9.3.31 …)")
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("timeline: unexpected argument %q", fs.Arg(0))
+	p := desk.TimelineParams{Cards: map[kigen.CardKind]string{}, Status: kigen.Status(*status), Applied: *applied, From: *from}
+	for k, d := range dates {
+		p.Cards[k] = *d
 	}
-	h := kigen.Holder{Status: kigen.Status(*status), Reachable: true}
-	if !h.Status.Valid() {
-		return usageErrorf("--status: %q is not fixed_period, permanent or special_permanent", *status)
-	}
-	today := m.Config.Today(time.Now)
-	if *from != "" {
-		d, err := kigen.ParseDate(*from)
-		if err != nil {
-			return usageErrorf("%v", kigen.WithField(err, "--from"))
-		}
-		today = d
-	}
-	for i, k := range kigen.CardKinds {
-		if *dates[k] == "" {
-			continue
-		}
-		e, err := kigen.ParseDate(*dates[k])
-		if err != nil {
-			return usageErrorf("%v", kigen.WithField(err, "--"+string(k)))
-		}
-		c := kigen.Card{ID: int64(i + 1), Kind: k, ExpiresOn: e}
-		if *applied != "" && (k == kigen.ResidenceCard || k == kigen.IntegratedCard) {
-			if c.RenewalAppliedOn, err = kigen.ParseDate(*applied); err != nil {
-				return usageErrorf("%v", kigen.WithField(err, "--applied"))
-			}
-		}
-		h.Cards = append(h.Cards, c)
-	}
-	if len(h.Cards) == 0 {
+	v, err := desk.Timeline(p, m.Config.Today(time.Now))
+	var ke *kigen.Error
+	switch {
+	case errors.As(err, &ke) && ke.Field == "cards":
 		return usageErrorf("timeline: give at least one card date, e.g. --residence_card 2027-03-31 --mynumber_card 2027-03-31")
+	case errors.As(err, &ke):
+		return usageErrorf("--%s: %s", ke.Field, ke.Message) // the flags are the fields
+	case err != nil:
+		return err
 	}
-	printTimeline(m.Stdout, h, today)
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tnote")
+	for _, d := range v.Notices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.On, d.Card, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d))
+	}
+	tw.Flush()
+	if len(v.Notices) == 0 {
+		fmt.Fprintln(m.Stdout, "(no notice: every card is past its last reminder)")
+	}
+	for _, id := range v.Stale {
+		fmt.Fprintf(m.Stdout, "card %d expired too long ago to be messaged: listed for staff\n", id)
+	}
 	return nil
 }
 
-// printTimeline ticks every day from today until nothing more can fall due.
-func printTimeline(w io.Writer, h kigen.Holder, today kigen.Date) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tnote")
-	n := 0
-	for day, last := today, today.AddYears(11); !day.After(last); day = day.AddDays(1) {
-		o := kigen.Plan(h, day)
-		for _, d := range o.Due {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", day, d.Kind, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d))
-			h.Sent = append(h.Sent, d.NoticeKey)
-			n++
-		}
-		next := kigen.Date{}
-		for _, cp := range o.Cards {
-			if !cp.Next.IsZero() && (next.IsZero() || cp.Next.Before(next)) {
-				next = cp.Next
-			}
-		}
-		if next.IsZero() {
-			break
-		}
-		day = next.AddDays(-1) // nothing can fall due before next
-	}
-	tw.Flush()
-	if n == 0 {
-		fmt.Fprintln(w, "(no notice: every card is past its last reminder)")
-	}
-	for _, cp := range kigen.Plan(h, today).Cards {
-		if cp.Stale {
-			fmt.Fprintf(w, "card %d expired too long ago to be messaged: listed for staff\n", cp.CardID)
-		}
-	}
-}
-
-func noteFor(d kigen.Due) string {
+func noteFor(d desk.TimelineNotice) string {
 	switch {
 	case d.Stage == kigen.RenewalGap && !d.CertExpiresOn.IsZero():
 		return fmt.Sprintf("residence renewed to %s; renew the certificate (%s) at the same visit", d.ResidenceExpiresOn, d.CertExpiresOn)

@@ -53,7 +53,7 @@ func TestStore_Migrate(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 10 { // nine tables (ticks since 004) and kigen_migrations
-		t.Errorf("%d tables in the schema, want 10", tables)
+	if tables != 11 { // ten tables (ticks since 004, audit_log since 008) and kigen_migrations
+		t.Errorf("%d tables in the schema, want 11", tables)
 	}
 }

@@ -174,6 +174,16 @@ var suite = []testCase{
 	// followup.go
 	{"ListStaleCards/OK", testListStaleCards},
 	{"ListDeliveriesByState/OK", testListDeliveriesByState},
+
+	// audit.go
+	{"CreateAuditEntry/OK", testCreateAuditEntryOK},
+	{"CreateAuditEntry/ErrNotFound", testCreateAuditEntryErrNotFound},
+	{"CreateAuditEntry/Rollback", testCreateAuditEntryRollback},
+	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
+	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
+
+	// migrate.go
+	{"MigrationsPending/Migrated", testMigrationsPending},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t) for a

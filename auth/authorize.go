@@ -1,0 +1,100 @@
+package auth
+
+import "kigen"
+
+// Action is something an actor does, as the audit log names it. Actions
+// on one municipality's data name it when authorized; global ones
+// (municipality.create, municipality.list) take zero.
+type Action string
+
+// The actions. New surfaces add theirs here, with a row in rules.
+const (
+	MunicipalityCreate Action = "municipality.create"
+	MunicipalityUpdate Action = "municipality.update"
+	MunicipalityList   Action = "municipality.list"
+	// ResidentView shows a resident with their personal data (name,
+	// addresses); ResidentViewRef shows the same by reference only.
+	ResidentView    Action = "resident.view"
+	ResidentViewRef Action = "resident.view_ref"
+	ResidentApplied Action = "resident.applied"
+	ResidentErase   Action = "resident.erase"
+	Import          Action = "import"
+	// FollowupView lists residents by reference only, never addresses.
+	FollowupView Action = "followup.view"
+	// DeliverySettle settles an unknown send (resend, resolve).
+	DeliverySettle Action = "delivery.settle"
+	// DeliveryRetry queues again a send the queue gave up on.
+	DeliveryRetry Action = "delivery.retry"
+	AuditView     Action = "audit.view"
+)
+
+// grant is how far a role may take an action.
+type grant uint8
+
+const (
+	own grant = iota + 1 // in the actor's municipality; a resident: on themself
+	all                  // in every municipality, or a global action
+)
+
+// rules are DESIGN.md's "Who may do what": for each action, the roles that
+// may take it and how far. A role not listed may not.
+var rules = map[Action]map[Role]grant{
+	MunicipalityCreate: {Operator: all},
+	MunicipalityUpdate: {Admin: own},
+	MunicipalityList:   {Operator: all},
+	ResidentView:       {Staff: own, Admin: own, Resident: own},
+	ResidentViewRef:    {Staff: own, Admin: own, Operator: all, Resident: own},
+	ResidentApplied:    {Staff: own, Admin: own, Resident: own},
+	ResidentErase:      {Staff: own, Admin: own, Resident: own},
+	Import:             {Staff: own, Admin: own},
+	FollowupView:       {Staff: own, Admin: own, Operator: all},
+	DeliverySettle:     {Staff: own, Admin: own, Operator: all},
+	DeliveryRetry:      {Staff: own, Admin: own, Operator: all},
+	AuditView:          {Admin: own},
+}
+
+// Actions lists every action, in the order of the constants.
+var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
+	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, Import,
+	FollowupView, DeliverySettle, DeliveryRetry, AuditView}
+
+// Authorize reports whether actor a may take action act in the
+// municipality municipalityID (zero for a global action). It returns nil;
+// an EUNAUTHORIZED *kigen.Error when a is not valid or its role may not
+// take the action at all; or an ENOTFOUND *kigen.Error when the role may,
+// but not there (another municipality): the caller then answers exactly as
+// for something that does not exist, so that no one learns what another
+// municipality holds.
+//
+// A resident actor is refused here every action on a resident: use
+// AuthorizeResident, which names the resident.
+func Authorize(a Actor, act Action, municipalityID int64) error {
+	return authorize(a, act, municipalityID, "")
+}
+
+// AuthorizeResident is Authorize for an action on the resident ref of the
+// municipality: a resident actor may act on themself only (ENOTFOUND for
+// anyone else); for the other roles the ref changes nothing.
+func AuthorizeResident(a Actor, act Action, municipalityID int64, ref string) error {
+	return authorize(a, act, municipalityID, ref)
+}
+
+func authorize(a Actor, act Action, municipalityID int64, ref string) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	roles, ok := rules[act]
+	if !ok {
+		return kigen.Errorf(kigen.EUNAUTHORIZED, "%q is not an action", act)
+	}
+	switch roles[a.Role] {
+	case all:
+		return nil
+	case own:
+		if municipalityID == a.MunicipalityID && (a.Role != Resident || ref == a.ResidentRef) {
+			return nil
+		}
+		return kigen.Errorf(kigen.ENOTFOUND, "not found")
+	}
+	return kigen.Errorf(kigen.EUNAUTHORIZED, "the %s role may not %s", a.Role, act)
+}

@@ -1,0 +1,162 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"net/url"
+	"strings"
+
+	"kigen"
+	"kigen/auth"
+	"kigen/store"
+)
+
+// Municipality is a municipality as the desk shows it: its code, names and
+// the contact block messages show residents.
+type Municipality struct {
+	Code         string `json:"code"`
+	Name         string `json:"name"`
+	NameLatin    string `json:"name_latin"`
+	ContactPhone string `json:"contact_phone"`
+	ContactEmail string `json:"contact_email"`
+	ContactURL   string `json:"contact_url"`
+}
+
+func municipalityOf(mu *kigen.Municipality) *Municipality {
+	return &Municipality{Code: mu.Code, Name: mu.Name, NameLatin: mu.NameLatin,
+		ContactPhone: mu.ContactPhone, ContactEmail: mu.ContactEmail, ContactURL: mu.ContactURL}
+}
+
+// MunicipalityParams are the fields of a municipality to create, or to
+// change: a nil field is left as it is (empty, on creation). NameLatin
+// defaults to Name.
+type MunicipalityParams struct {
+	// Code is the 6-digit local government code, check digit included
+	// (012033 = 小樽市). On an update it names the municipality (an admin's
+	// own: may be empty).
+	Code         string  `json:"code"`
+	Name         *string `json:"name,omitempty"` // the Japanese name, e.g. 小樽市; required
+	NameLatin    *string `json:"name_latin,omitempty"`
+	ContactPhone *string `json:"contact_phone,omitempty"`
+	ContactEmail *string `json:"contact_email,omitempty"`
+	ContactURL   *string `json:"contact_url,omitempty"` // http(s)
+}
+
+// apply copies the fields p gives onto mu and validates the result,
+// reporting every bad field.
+func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
+	for _, f := range []struct {
+		from *string
+		to   *string
+	}{{p.Name, &mu.Name}, {p.NameLatin, &mu.NameLatin}, {p.ContactPhone, &mu.ContactPhone},
+		{p.ContactEmail, &mu.ContactEmail}, {p.ContactURL, &mu.ContactURL}} {
+		if f.from != nil {
+			*f.to = strings.TrimSpace(*f.from)
+		}
+	}
+	if mu.NameLatin == "" {
+		mu.NameLatin = mu.Name
+	}
+	var errs []error
+	if mu.Name == "" {
+		errs = append(errs, kigen.FieldErrorf("name", "the Japanese name is required (e.g. 小樽市)"))
+	}
+	if ph := mu.ContactPhone; ph != "" && !validPhoneText(ph) {
+		errs = append(errs, kigen.FieldErrorf("contact_phone", "%q is not a phone number (digits, hyphens, parentheses)", ph))
+	}
+	if e := mu.ContactEmail; e != "" {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			errs = append(errs, kigen.FieldErrorf("contact_email", "%q is not an email address", e))
+		}
+	}
+	if u := mu.ContactURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			errs = append(errs, kigen.FieldErrorf("contact_url", "%q is not an http(s) address", u))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validPhoneText reports whether p reads as a phone number written for
+// people: 6 to 15 digits, with +, hyphens, parentheses and spaces.
+func validPhoneText(p string) bool {
+	digits := 0
+	for _, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-() ", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 15
+}
+
+// CreateMunicipality adds a municipality (operators). Invalid: a bad code
+// (field "code", alone) or bad fields; conflict: the code is taken.
+func (d *Desk) CreateMunicipality(ctx context.Context, a auth.Actor, p MunicipalityParams) (*Municipality, error) {
+	if err := auth.Authorize(a, auth.MunicipalityCreate, 0); err != nil {
+		return nil, err
+	}
+	if err := kigen.CheckMunicipalityCode(p.Code); err != nil {
+		return nil, err
+	}
+	mu := &kigen.Municipality{Code: p.Code}
+	if err := p.apply(mu); err != nil {
+		return nil, err
+	}
+	err := d.do(ctx, a, auth.MunicipalityCreate, func(tx store.Tx, e *store.AuditEntry) error {
+		if err := tx.CreateMunicipality(ctx, mu); errors.Is(err, store.ErrConflict) {
+			return kigen.Errorf(kigen.ECONFLICT, "municipality %s already exists", mu.Code)
+		} else if err != nil {
+			return err
+		}
+		e.MunicipalityID, e.Detail = mu.ID, mu.Code
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return municipalityOf(mu), nil
+}
+
+// UpdateMunicipality changes the fields p gives of a municipality (its
+// admin). Not found: no such municipality, or another one than the
+// admin's.
+func (d *Desk) UpdateMunicipality(ctx context.Context, a auth.Actor, p MunicipalityParams) (*Municipality, error) {
+	var mu *kigen.Municipality
+	err := d.do(ctx, a, auth.MunicipalityUpdate, func(tx store.Tx, e *store.AuditEntry) error {
+		var err error
+		if mu, err = scope(ctx, tx, a, auth.MunicipalityUpdate, p.Code, ""); err != nil {
+			return err
+		}
+		if err := p.apply(mu); err != nil {
+			return err
+		}
+		e.MunicipalityID = mu.ID
+		return tx.UpdateMunicipality(ctx, mu)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return municipalityOf(mu), nil
+}
+
+// ListMunicipalities returns every municipality, ordered by code
+// (operators).
+func (d *Desk) ListMunicipalities(ctx context.Context, a auth.Actor) ([]*Municipality, error) {
+	if err := auth.Authorize(a, auth.MunicipalityList, 0); err != nil {
+		return nil, err
+	}
+	var out []*Municipality
+	err := d.do(ctx, a, auth.MunicipalityList, func(tx store.Tx, e *store.AuditEntry) error {
+		ms, err := tx.ListMunicipalities(ctx)
+		for _, mu := range ms {
+			out = append(out, municipalityOf(mu))
+		}
+		return err
+	})
+	return out, err
+}

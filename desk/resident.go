@@ -1,0 +1,300 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"kigen"
+	"kigen/auth"
+	"kigen/store"
+)
+
+// ResidentParams name a resident: by ref, in the actor's municipality (an
+// operator names it by code).
+type ResidentParams struct {
+	Municipality string `json:"municipality,omitempty"`
+	Ref          string `json:"ref"`
+}
+
+// ResidentView is a resident at the counter: everything `kigen resident
+// show` prints. Shown by reference only (Redacted: an operator), it holds
+// no name and no addresses.
+type ResidentView struct {
+	Municipality     string            `json:"municipality"` // code
+	MunicipalityName string            `json:"municipality_name"`
+	Date             kigen.Date        `json:"date"` // the day it shows (days left, next notices)
+	Ref              string            `json:"ref"`
+	Redacted         bool              `json:"redacted,omitempty"`
+	Name             string            `json:"name,omitempty"`
+	Language         kigen.Language    `json:"language"`
+	Status           kigen.Status      `json:"status"`
+	Channel          kigen.ChannelPref `json:"channel"` // "": the default (email if given, else SMS)
+	// ReachedBy are the channels messages go out on; none: the resident
+	// cannot be reached (no consent or no usable contact) and is listed
+	// for staff follow-up.
+	ReachedBy []kigen.Channel `json:"reached_by"`
+	Contacts  []ContactView   `json:"contacts"`
+	Cards     []CardView      `json:"cards"`
+	// GapOpen: the My Number card still has the old expiry after a renewal
+	// of the period of stay; the resident must have it changed.
+	GapOpen bool         `json:"gap_open"`
+	Notices []NoticeView `json:"notices"` // sent, oldest first
+}
+
+// ContactView is one of a resident's contacts.
+type ContactView struct {
+	Channel  kigen.Channel `json:"channel"`
+	Address  string        `json:"address,omitempty"` // empty when redacted
+	Consent  bool          `json:"consent"`
+	OptedOut bool          `json:"opted_out"` // by the resident
+	Failed   bool          `json:"failed"`    // bounced or invalid
+}
+
+// CardView is one of a resident's cards on the view's date.
+type CardView struct {
+	Kind             kigen.CardKind `json:"kind"`
+	ExpiresOn        kigen.Date     `json:"expires_on"`
+	DaysLeft         int            `json:"days_left"`
+	RenewalAppliedOn kigen.Date     `json:"renewal_applied_on,omitzero"`
+	Next             NextNotice     `json:"next"`
+}
+
+// NextNotice is a card's next notice: a stage on a date (the view's date
+// if it is due today), or, with None, why there is none.
+type NextNotice struct {
+	On    kigen.Date  `json:"on,omitzero"`
+	Stage kigen.Stage `json:"stage,omitempty"`
+	None  string      `json:"none,omitempty"`
+}
+
+// Why a card has no next notice.
+const (
+	NoneStale       = "stale"       // expired too long ago; listed for staff
+	NoneSkipped     = "skipped"     // not watched for this resident
+	NoneUnreachable = "unreachable" // none while the resident cannot be reached
+	NoneDone        = "done"        // every notice of the card went out
+)
+
+// NoticeView is a notice recorded for one of the resident's cards.
+type NoticeView struct {
+	TickDate  kigen.Date     `json:"tick_date"`
+	Card      kigen.CardKind `json:"card"`
+	ExpiresOn kigen.Date     `json:"expires_on"`
+	Stage     kigen.Stage    `json:"stage"`
+}
+
+// holding finds the resident p names and loads them with their contacts,
+// cards and notices, once scope has let a act on them in mu.
+func holding(ctx context.Context, q store.Queries, mu *kigen.Municipality, ref string) (*store.Holding, error) {
+	r, err := q.GetResidentByRef(ctx, mu.ID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, noResident(ref, mu)
+	} else if err != nil {
+		return nil, err
+	}
+	hs, err := store.HoldingsOf(ctx, q, mu.ID, []*kigen.Resident{r})
+	if err != nil {
+		return nil, err
+	}
+	return hs[0], nil
+}
+
+// residentAction runs act on the resident p names: fn gets them loaded,
+// and the audit entry names them.
+func (d *Desk) residentAction(ctx context.Context, a auth.Actor, act auth.Action, p ResidentParams,
+	fn func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error) error {
+	return d.do(ctx, a, act, func(tx store.Tx, e *store.AuditEntry) error {
+		mu, err := scope(ctx, tx, a, act, p.Municipality, p.Ref)
+		if err != nil {
+			return err
+		}
+		h, err := holding(ctx, tx, mu, p.Ref)
+		if err != nil {
+			return err
+		}
+		e.MunicipalityID, e.ResidentRef = mu.ID, h.Resident.Ref
+		return fn(tx, mu, h, e)
+	})
+}
+
+// ShowResident returns a resident as staff see them at the counter; an
+// operator sees them by reference only (resident.view_ref: no name, no
+// addresses). The view is audited as resident.view or resident.view_ref.
+func (d *Desk) ShowResident(ctx context.Context, a auth.Actor, p ResidentParams) (*ResidentView, error) {
+	act := auth.ResidentView
+	if mayTake(a, act, p.Ref) != nil {
+		act = auth.ResidentViewRef
+	}
+	var v *ResidentView
+	err := d.residentAction(ctx, a, act, p, func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error {
+		v = view(mu, h, d.today(), act == auth.ResidentViewRef)
+		return nil
+	})
+	return v, err
+}
+
+// view builds the view of h on today; redacted, without name and
+// addresses.
+func view(mu *kigen.Municipality, h *store.Holding, today kigen.Date, redacted bool) *ResidentView {
+	r := h.Resident
+	v := &ResidentView{Municipality: mu.Code, MunicipalityName: mu.Name, Date: today, Ref: r.Ref, Redacted: redacted,
+		Name: r.Name, Language: r.Language, Status: r.Status, Channel: r.Channel, GapOpen: h.GapOpen(),
+		Contacts: []ContactView{}, Cards: []CardView{}, Notices: []NoticeView{}}
+	contacts := make([]kigen.Contact, len(h.Contacts))
+	for i, c := range h.Contacts {
+		contacts[i] = *c
+		v.Contacts = append(v.Contacts, ContactView{Channel: c.Channel, Address: c.Address, Consent: c.Consent, OptedOut: c.OptedOut, Failed: c.Failed})
+		if redacted {
+			v.Contacts[i].Address = ""
+		}
+	}
+	if redacted {
+		v.Name = ""
+	}
+	v.ReachedBy = kigen.SendChannels(r.Channel, contacts)
+	if v.ReachedBy == nil {
+		v.ReachedBy = []kigen.Channel{}
+	}
+	holder := h.Holder()
+	plan := kigen.Plan(holder, today)
+	kinds := map[int64]kigen.CardKind{}
+	for i, c := range h.Cards {
+		kinds[c.ID] = c.Kind
+		v.Cards = append(v.Cards, CardView{Kind: c.Kind, ExpiresOn: c.ExpiresOn, DaysLeft: c.ExpiresOn.Sub(today),
+			RenewalAppliedOn: c.RenewalAppliedOn, Next: nextNotice(holder, plan, i, today)})
+	}
+	for _, n := range h.Notices {
+		v.Notices = append(v.Notices, NoticeView{TickDate: n.TickDate, Card: kinds[n.CardID], ExpiresOn: n.ExpiresOn, Stage: n.Stage})
+	}
+	return v
+}
+
+// nextNotice is card i's next notice: today's if one is due, else the
+// stage that falls due on its next date.
+func nextNotice(h kigen.Holder, plan kigen.Outcome, i int, today kigen.Date) NextNotice {
+	cp := plan.Cards[i]
+	for _, d := range plan.Due {
+		if d.CardID == cp.CardID {
+			return NextNotice{On: today, Stage: d.Stage}
+		}
+	}
+	switch {
+	case cp.Stale:
+		return NextNotice{None: NoneStale}
+	case cp.Skipped:
+		return NextNotice{None: NoneSkipped}
+	case !h.Reachable:
+		return NextNotice{None: NoneUnreachable}
+	case cp.Next.IsZero():
+		return NextNotice{None: NoneDone}
+	}
+	for _, d := range kigen.Plan(h, cp.Next).Due {
+		if d.CardID == cp.CardID {
+			return NextNotice{On: cp.Next, Stage: d.Stage}
+		}
+	}
+	return NextNotice{On: cp.Next}
+}
+
+// AppliedParams record that a resident applied to renew their period of
+// stay, on On (zero: today).
+type AppliedParams struct {
+	ResidentParams
+	On kigen.Date `json:"on,omitzero"`
+}
+
+// AppliedResult is what recording an application changed.
+type AppliedResult struct {
+	Ref       string         `json:"ref"`
+	On        kigen.Date     `json:"on"`
+	Card      kigen.CardKind `json:"card"` // the residence or integrated card
+	ExpiresOn kigen.Date     `json:"expires_on"`
+	// SpecialPeriodNoticeOn is when the special-period notice follows, if
+	// no new expiry is entered by then; StayUntil the last day the
+	// resident may stay on the application.
+	SpecialPeriodNoticeOn kigen.Date `json:"special_period_notice_on"`
+	StayUntil             kigen.Date `json:"stay_until"`
+	// Early: On is before applications are usually accepted (more than 3
+	// months before the expiry): recorded, but worth a second look.
+	Early bool `json:"early,omitempty"`
+}
+
+// RecordApplied records that the resident applied to renew their period of
+// stay (DOMAIN.md §6): residence-card reminders for that expiry stop, and
+// one special-period notice follows after it unless a new expiry is
+// entered. Invalid: no residence or integrated card, a date in the future
+// (field "on") or after the card's expiry.
+func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams) (*AppliedResult, error) {
+	today := d.today()
+	on := p.On
+	if on.IsZero() {
+		on = today
+	}
+	var res *AppliedResult
+	err := d.residentAction(ctx, a, auth.ResidentApplied, p.ResidentParams, func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error {
+		card := h.Card(kigen.ResidenceCard)
+		if card == nil {
+			card = h.Card(kigen.IntegratedCard)
+		}
+		switch {
+		case card == nil:
+			return kigen.Errorf(kigen.EINVALID, "resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
+		case on.After(today):
+			return kigen.FieldErrorf("on", "%s is in the future", on)
+		case on.After(card.ExpiresOn):
+			return kigen.FieldErrorf("on", "%s is after the card's expiry %s: an application after the period of stay ends gives no special period", on, card.ExpiresOn)
+		}
+		if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, on); err != nil {
+			return err
+		}
+		if err := store.Replan(ctx, tx, mu.ID, h.Resident.ID, today); err != nil {
+			return err
+		}
+		e.Detail = fmt.Sprintf("%s expiring on %s: applied on %s", card.Kind, card.ExpiresOn, on)
+		res = &AppliedResult{Ref: h.Resident.Ref, On: on, Card: card.Kind, ExpiresOn: card.ExpiresOn,
+			SpecialPeriodNoticeOn: card.ExpiresOn.AddDays(1), StayUntil: kigen.SpecialPeriodEnds(card.ExpiresOn),
+			Early: on.Before(kigen.RenewalOpens(card.ExpiresOn))}
+		return nil
+	})
+	return res, err
+}
+
+// EraseParams erase a resident, or with DryRun only say what would be
+// erased.
+type EraseParams struct {
+	ResidentParams
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// EraseResult says what was (or, in a dry run, would be) erased.
+type EraseResult struct {
+	Municipality     string `json:"municipality"`
+	MunicipalityName string `json:"municipality_name"`
+	Ref              string `json:"ref"`
+	Contacts         int    `json:"contacts"`
+	Cards            int    `json:"cards"`
+	Erased           bool   `json:"erased"`
+}
+
+// EraseResident erases the resident, their contacts and cards for good;
+// counts of the notices and messages sent stay, without personal data. The
+// audit entry keeps the ref. A dry run changes nothing and is not audited.
+func (d *Desk) EraseResident(ctx context.Context, a auth.Actor, p EraseParams) (*EraseResult, error) {
+	var res *EraseResult
+	errDryRun := errors.New("dry run")
+	err := d.residentAction(ctx, a, auth.ResidentErase, p.ResidentParams, func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error {
+		res = &EraseResult{Municipality: mu.Code, MunicipalityName: mu.Name, Ref: h.Resident.Ref,
+			Contacts: len(h.Contacts), Cards: len(h.Cards)}
+		if p.DryRun {
+			return errDryRun
+		}
+		e.Detail = fmt.Sprintf("%d contacts, %d cards", res.Contacts, res.Cards)
+		res.Erased = true
+		return tx.DeleteResident(ctx, mu.ID, h.Resident.ID)
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return nil, err
+	}
+	return res, nil
+}

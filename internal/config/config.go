@@ -1,0 +1,363 @@
+// Package config is kigen's configuration: loaded from the environment
+// (12-factor; flags of each subcommand override it), validated with every
+// problem reported at once, and printed with its secrets redacted. Only
+// cmd/kigen uses it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"kigen"
+	"kigen/scheduler"
+)
+
+// Config is the effective configuration: environment first (12-factor),
+// flags of each subcommand override. Provider credentials keep the
+// providers' own names; everything else is KIGEN_*.
+type Config struct {
+	DatabaseURL string // postgres://… or sqlite:PATH
+	// Now, when set (KIGEN_NOW or --now), is the instant Kigen acts as if it
+	// were: a date means 09:00 Asia/Tokyo that day.
+	Now time.Time
+
+	Schedule     string  // KIGEN_SCHEDULE: when the daily tick runs (cron, with CRON_TZ)
+	PublicURL    string  // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
+	Addr         string  // KIGEN_ADDR: where kigen serve listens
+	Outbox       string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
+	EmailFrom    string  // KIGEN_EMAIL_FROM
+	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
+	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
+	// ProviderTimeout (KIGEN_PROVIDER_TIMEOUT) bounds one request to
+	// SendGrid or Twilio; a send that times out is recorded unknown.
+	ProviderTimeout time.Duration
+	// RescueAfter (KIGEN_RESCUE_AFTER) is how long a job may stay running
+	// before it is taken for the job of a dead process and run again (its
+	// send, if it was in the provider call, is then recorded unknown).
+	RescueAfter time.Duration
+	// TickStaleAfter (KIGEN_TICK_STALE_AFTER) is how long today's tick may
+	// stay unfinished before another instance runs it (scheduler.TickWatch).
+	TickStaleAfter time.Duration
+	// RetryDelays (KIGEN_RETRY_DELAYS, e.g. "1m,5m,15m,1h") are the waits
+	// between the attempts of a failed delivery; empty: the default
+	// (scheduler.DefaultDelays).
+	RetryDelays []time.Duration
+	// Workers (KIGEN_WORKERS) is how many deliveries one process runs at
+	// once; with the provider's latency it bounds the process's send rate.
+	Workers int
+	// InstanceID (KIGEN_INSTANCE_ID) names this process among the instances
+	// sharing one database (River's client ID); empty: host and start time.
+	InstanceID string
+
+	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
+	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
+	SendGridBaseURL    string // KIGEN_SENDGRID_BASE_URL
+
+	TwilioAccountSID          string // TWILIO_ACCOUNT_SID
+	TwilioAuthToken           string // TWILIO_AUTH_TOKEN (secret)
+	TwilioMessagingServiceSID string // TWILIO_MESSAGING_SERVICE_SID
+	TwilioFrom                string // TWILIO_FROM
+	TwilioBaseURL             string // KIGEN_TWILIO_BASE_URL
+}
+
+// Default returns the embedded default: SQLite in ./kigen.db, every
+// message to ./outbox.jsonl.
+func Default() Config {
+	return Config{
+		DatabaseURL:     "sqlite:kigen.db",
+		Schedule:        "CRON_TZ=Asia/Tokyo 0 9 * * *",
+		Addr:            "127.0.0.1:8080",
+		Outbox:          "outbox.jsonl",
+		PublicURL:       "http://127.0.0.1:8080",
+		SendGridBaseURL: "https://api.sendgrid.com",
+		RateEmail:       100,
+		RateSMS:         10,
+		ProviderTimeout: 10 * time.Second,
+		RescueAfter:     time.Minute,
+		TickStaleAfter:  scheduler.DefaultTickStaleAfter,
+		Workers:         10,
+	}
+}
+
+// EmailProvider names the provider email goes through: "sendgrid" with
+// keys, else "outbox".
+func (cfg Config) EmailProvider() string {
+	if cfg.SendGridAPIKey != "" {
+		return "sendgrid"
+	}
+	return "outbox"
+}
+
+// SMSProvider names the provider SMS goes through: "twilio" with keys, else
+// "outbox".
+func (cfg Config) SMSProvider() string {
+	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
+		return "twilio"
+	}
+	return "outbox"
+}
+
+// Load reads the environment and reports every problem at once.
+func Load(getenv func(string) string) (Config, error) {
+	cfg := Default()
+	var errs []error
+	str := func(dst *string, name string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	// A secret may come from NAME or from the file NAME_FILE names (a
+	// mounted secret), never both.
+	secret := func(dst *string, name string) {
+		v, file := getenv(name), getenv(name+"_FILE")
+		switch {
+		case v != "" && file != "":
+			errs = append(errs, fmt.Errorf("%s and %s_FILE: set one, not both", name, name))
+		case file != "":
+			b, err := os.ReadFile(file)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %v", name, err))
+			}
+			*dst = strings.TrimSpace(string(b))
+		default:
+			*dst = strings.TrimSpace(v)
+		}
+	}
+	secret(&cfg.DatabaseURL, "DATABASE_URL")
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = Default().DatabaseURL
+	}
+	if _, _, err := ParseDatabaseURL(cfg.DatabaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("DATABASE_URL: %w", err))
+	}
+	if v := getenv("KIGEN_NOW"); v != "" {
+		t, err := ParseNow(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KIGEN_NOW: %w", err))
+		}
+		cfg.Now = t
+	}
+	for _, r := range []struct {
+		name string
+		dst  *float64
+	}{{"KIGEN_RATE_EMAIL", &cfg.RateEmail}, {"KIGEN_RATE_SMS", &cfg.RateSMS}} {
+		if v := strings.TrimSpace(getenv(r.name)); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a rate (messages per second, 0 for unlimited)", r.name, v))
+			}
+			*r.dst = f
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		min  time.Duration
+	}{{"KIGEN_PROVIDER_TIMEOUT", &cfg.ProviderTimeout, 100 * time.Millisecond}, {"KIGEN_RESCUE_AFTER", &cfg.RescueAfter, time.Second}, {"KIGEN_TICK_STALE_AFTER", &cfg.TickStaleAfter, time.Second}} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t < d.min {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration of at least %s (e.g. 30s, 2m)", d.name, v, d.min))
+			}
+			*d.dst = t
+		}
+	}
+	if cfg.RescueAfter <= cfg.ProviderTimeout {
+		errs = append(errs, fmt.Errorf("KIGEN_RESCUE_AFTER: %s must be longer than KIGEN_PROVIDER_TIMEOUT (%s): a job still in its provider call must not be taken for a dead one", cfg.RescueAfter, cfg.ProviderTimeout))
+	}
+	if v := strings.TrimSpace(getenv("KIGEN_RETRY_DELAYS")); v != "" {
+		cfg.RetryDelays = nil
+		for _, f := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(f))
+			if err != nil || d < time.Second {
+				errs = append(errs, fmt.Errorf("KIGEN_RETRY_DELAYS: %q is not a list of durations of at least 1s (e.g. 1m,5m,15m,1h)", v))
+				break
+			}
+			cfg.RetryDelays = append(cfg.RetryDelays, d)
+		}
+	}
+	if v := strings.TrimSpace(getenv("KIGEN_WORKERS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("KIGEN_WORKERS: %q is not a number of workers from 1 to 1000", v))
+		}
+		cfg.Workers = n
+	}
+	str(&cfg.InstanceID, "KIGEN_INSTANCE_ID")
+	str(&cfg.Schedule, "KIGEN_SCHEDULE")
+	if _, err := cron.ParseStandard(cfg.Schedule); err != nil {
+		errs = append(errs, fmt.Errorf("KIGEN_SCHEDULE: %q: %v", cfg.Schedule, err))
+	}
+	str(&cfg.PublicURL, "KIGEN_PUBLIC_URL")
+	str(&cfg.Addr, "KIGEN_ADDR")
+	str(&cfg.Outbox, "KIGEN_OUTBOX")
+	str(&cfg.EmailFrom, "KIGEN_EMAIL_FROM")
+	str(&cfg.HotlinesFile, "KIGEN_HOTLINES_FILE")
+	secret(&cfg.SendGridAPIKey, "SENDGRID_API_KEY")
+	str(&cfg.SendGridWebhookKey, "SENDGRID_WEBHOOK_VERIFICATION_KEY")
+	str(&cfg.SendGridBaseURL, "KIGEN_SENDGRID_BASE_URL")
+	str(&cfg.TwilioAccountSID, "TWILIO_ACCOUNT_SID")
+	secret(&cfg.TwilioAuthToken, "TWILIO_AUTH_TOKEN")
+	str(&cfg.TwilioMessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
+	str(&cfg.TwilioFrom, "TWILIO_FROM")
+	str(&cfg.TwilioBaseURL, "KIGEN_TWILIO_BASE_URL")
+
+	for _, u := range []struct{ name, value string }{
+		{"KIGEN_PUBLIC_URL", cfg.PublicURL}, {"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL}, {"KIGEN_TWILIO_BASE_URL", cfg.TwilioBaseURL},
+	} {
+		if u.value == "" {
+			continue
+		}
+		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.name, u.value))
+		}
+	}
+	if cfg.SendGridAPIKey != "" && cfg.EmailFrom == "" {
+		errs = append(errs, errors.New("KIGEN_EMAIL_FROM: required with SENDGRID_API_KEY (the sender, on a domain authenticated in SendGrid)"))
+	}
+	if (cfg.TwilioAccountSID == "") != (cfg.TwilioAuthToken == "") {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither"))
+	}
+	if cfg.TwilioAccountSID != "" && cfg.TwilioMessagingServiceSID == "" && cfg.TwilioFrom == "" {
+		errs = append(errs, errors.New("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM: one is required with Twilio keys"))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// Clock returns the clock Kigen runs on: the real one, or the fixed
+// instant of cfg.Now (KIGEN_NOW, --now), which it logs loudly to logger
+// (if not nil): time travel is for demos and tests.
+func (cfg Config) Clock(logger *slog.Logger) func() time.Time {
+	if cfg.Now.IsZero() {
+		return time.Now
+	}
+	if logger != nil {
+		logger.Warn("time travel: Kigen acts as if it were this time", "now", cfg.Now.Format(time.RFC3339))
+	}
+	at := cfg.Now
+	return func() time.Time { return at }
+}
+
+// Provider names the provider a channel's messages go through
+// (EmailProvider, SMSProvider).
+func (cfg Config) Provider(ch kigen.Channel) string {
+	if ch == kigen.SMS {
+		return cfg.SMSProvider()
+	}
+	return cfg.EmailProvider()
+}
+
+// Today returns the date in Asia/Tokyo at cfg.Now, or at the clock's now.
+func (cfg Config) Today(clock func() time.Time) kigen.Date {
+	if !cfg.Now.IsZero() {
+		return kigen.DateOf(cfg.Now)
+	}
+	return kigen.DateOf(clock())
+}
+
+// ParseNow reads a --now value: a date (09:00 Asia/Tokyo that day, the
+// default tick time) or an RFC 3339 time.
+func ParseNow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := kigen.ParseISODate(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a date (YYYY-MM-DD) nor an RFC 3339 time", s)
+	}
+	return time.Date(d.Year, d.Month, d.Day, 9, 0, 0, 0, kigen.Tokyo), nil
+}
+
+// ParseDatabaseURL splits DATABASE_URL into a backend and what it opens.
+func ParseDatabaseURL(u string) (backend, target string, err error) {
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "postgres", u, nil
+	case strings.HasPrefix(u, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New(`"sqlite:" needs a file path, e.g. sqlite:kigen.db`)
+		}
+		return "sqlite", path, nil
+	}
+	return "", "", errors.New("must start with postgres://, postgresql:// or sqlite:")
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+				return u[:i+3] + rest[:colon] + ":REDACTED" + rest[at:]
+			}
+		}
+	}
+	return u
+}
+
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "REDACTED"
+}
+
+// Print writes the configuration with secrets redacted.
+func (cfg Config) Print(w io.Writer) {
+	now := ""
+	if !cfg.Now.IsZero() {
+		now = cfg.Now.Format(time.RFC3339)
+	}
+	for _, kv := range [][2]string{
+		{"DATABASE_URL", redactURL(cfg.DatabaseURL)},
+		{"KIGEN_NOW", now},
+		{"KIGEN_SCHEDULE", cfg.Schedule},
+		{"KIGEN_RATE_EMAIL", strconv.FormatFloat(cfg.RateEmail, 'g', -1, 64)},
+		{"KIGEN_RATE_SMS", strconv.FormatFloat(cfg.RateSMS, 'g', -1, 64)},
+		{"KIGEN_PROVIDER_TIMEOUT", cfg.ProviderTimeout.String()},
+		{"KIGEN_RESCUE_AFTER", cfg.RescueAfter.String()},
+		{"KIGEN_TICK_STALE_AFTER", cfg.TickStaleAfter.String()},
+		{"KIGEN_RETRY_DELAYS", retryDelays(cfg.RetryDelays)},
+		{"KIGEN_WORKERS", strconv.Itoa(cfg.Workers)},
+		{"KIGEN_INSTANCE_ID", cfg.InstanceID},
+		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
+		{"KIGEN_ADDR", cfg.Addr},
+		{"KIGEN_OUTBOX", cfg.Outbox},
+		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
+		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},
+		{"SENDGRID_API_KEY", redact(cfg.SendGridAPIKey)},
+		{"SENDGRID_WEBHOOK_VERIFICATION_KEY", cfg.SendGridWebhookKey},
+		{"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL},
+		{"TWILIO_ACCOUNT_SID", cfg.TwilioAccountSID},
+		{"TWILIO_AUTH_TOKEN", redact(cfg.TwilioAuthToken)},
+		{"TWILIO_MESSAGING_SERVICE_SID", cfg.TwilioMessagingServiceSID},
+		{"TWILIO_FROM", cfg.TwilioFrom},
+		{"KIGEN_TWILIO_BASE_URL", cfg.TwilioBaseURL},
+	} {
+		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(w, "# email goes to: %s; SMS goes to: %s\n", cfg.EmailProvider(), cfg.SMSProvider())
+}
+
+// retryDelays prints delays as KIGEN_RETRY_DELAYS takes them.
+func retryDelays(ds []time.Duration) string {
+	if len(ds) == 0 {
+		ds = scheduler.DefaultDelays
+	}
+	fs := make([]string, len(ds))
+	for i, d := range ds {
+		fs[i] = d.String()
+	}
+	return strings.Join(fs, ",")
+}
