@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"kigen/internal/bench"
+	"kigen/internal/engine"
 	"kigen/scheduler"
 	"kigen/store"
-	"kigen/templates"
 )
 
 // runBench measures Kigen on this machine and prints figures: an import
@@ -84,52 +84,27 @@ var serveCommand = func(env []string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// benchEngine builds, for the benchmarks, the planner and the queue as
-// kigen serve runs them (newEngine), sending to the outbox or to the
-// providers' loopback fakes, never to a real provider. A tuned queue is
-// wired as newEngine wires it, with more workers and fetches.
+// benchEngine builds, for the benchmarks, the engine kigen serve runs
+// (package engine), sending to the outbox or to the providers' loopback
+// fakes, never to a real provider, with the rate limits off and the
+// queue tuned as asked.
 func (m *Main) benchEngine(logger *slog.Logger) bench.EngineFunc {
 	return func(ctx context.Context, s store.Store, now func() time.Time, to bench.Senders, tune bench.QueueTuning) (*scheduler.Planner, *scheduler.Queue, error) {
-		base := m.Config
-		defer func() { m.Config = base }()
-		cfg := base
+		cfg := m.Config.Config
 		cfg.SendGridAPIKey, cfg.TwilioAccountSID, cfg.TwilioAuthToken = "", "", ""
-		cfg.Outbox = to.Outbox
+		cfg.Outbox, cfg.RateEmail, cfg.RateSMS = to.Outbox, 0, 0
 		if sg := to.SendGrid; sg != nil {
 			cfg.SendGridAPIKey, cfg.SendGridBaseURL, cfg.EmailFrom = sg.APIKey, sg.URL, "Kigen <noreply@example.jp>"
-			cfg.RateEmail = 0 // rate limit off
 		}
 		if tw := to.Twilio; tw != nil {
 			cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioBaseURL = tw.AccountSID, tw.AuthToken, tw.URL
 			cfg.TwilioMessagingServiceSID, cfg.TwilioFrom = "MG00000000000000000000000000000000", ""
-			cfg.RateSMS = 0
 		}
-		m.Config = cfg
-		if tune == (bench.QueueTuning{}) {
-			eng, err := m.newEngine(ctx, s, now, logger, nil, nil, nil)
-			if err != nil {
-				return nil, nil, err
-			}
-			return eng.planner, eng.queue, nil
-		}
-		renderer, err := templates.New(templates.DefaultHotlines())
+		e, err := engine.New(ctx, cfg, s, now, logger, engine.Options{MaxWorkers: tune.MaxWorkers, FetchPollInterval: tune.FetchPollInterval})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, engineError(err)
 		}
-		senders, providers, err := m.senders(logger, now)
-		if err != nil {
-			return nil, nil, err
-		}
-		worker := &scheduler.DeliverWorker{Store: s, Senders: senders, Providers: providers, Renderer: renderer,
-			PublicURL: cfg.PublicURL, Now: now, Logger: logger}
-		q, err := queueFor(ctx, s, scheduler.QueueConfig{Worker: worker, Logger: logger,
-			JobTimeout: cfg.jobTimeout(), RescueStuckJobsAfter: cfg.RescueAfter, Retry: scheduler.Backoff{Delays: cfg.RetryDelays},
-			MaxWorkers: tune.MaxWorkers, FetchPollInterval: tune.FetchPollInterval})
-		if err != nil {
-			return nil, nil, err
-		}
-		worker.Enqueue = q.Enqueue
-		planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Now: now, Concurrency: tickConcurrency(s)}
-		return planner, q, nil
+		m.closers = append(m.closers, e.Close)
+		return e.Planner, e.Queue, nil
 	}
 }

@@ -2,8 +2,7 @@ package main
 
 import "kigen/internal/config"
 
-// Config is the effective configuration (package config), with what the
-// commands derive from it (jobTimeout).
+// Config is the effective configuration (package config).
 type Config struct{ config.Config }
 
 // LoadConfig reads the environment (config.Load).

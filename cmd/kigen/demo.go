@@ -9,6 +9,7 @@ import (
 
 	"kigen"
 	"kigen/internal/demo"
+	"kigen/internal/engine"
 	"kigen/scheduler"
 )
 
@@ -49,7 +50,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	d.Now = clock
-	eng, err := m.newEngine(ctx, d.Store, clock, m.logger(), nil, nil, nil)
+	eng, err := m.newEngine(ctx, d.Store, clock, m.logger(), engine.Options{})
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		Outbox: m.Config.Outbox, Stdout: m.Stdout,
 		Tick: func(ctx context.Context, on kigen.Date) (scheduler.TickReport, error) {
 			day = on
-			return eng.tick(ctx, on)
+			return eng.Tick(ctx, on)
 		}})
 	if err != nil {
 		return envError(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"kigen/internal/engine"
 	"kigen/store/postgres/postgrestest"
 )
 
@@ -197,10 +198,10 @@ func TestConfig_Durations(t *testing.T) {
 		t.Errorf("config = %+v", cfg)
 	}
 	// The job timeout stays between the provider's and the rescue's.
-	if jt := cfg.jobTimeout(); jt <= cfg.ProviderTimeout || jt >= cfg.RescueAfter {
+	if jt := engine.JobTimeout(cfg.Config); jt <= cfg.ProviderTimeout || jt >= cfg.RescueAfter {
 		t.Errorf("job timeout %s, want between %s and %s", jt, cfg.ProviderTimeout, cfg.RescueAfter)
 	}
-	if jt := DefaultConfig().jobTimeout(); jt != 30*time.Second {
+	if jt := engine.JobTimeout(DefaultConfig().Config); jt != 30*time.Second {
 		t.Errorf("default job timeout %s, want 30s", jt)
 	}
 

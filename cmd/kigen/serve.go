@@ -10,6 +10,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"kigen"
+	"kigen/internal/engine"
 	"kigen/internal/providers"
 	"kigen/scheduler"
 	"kigen/web"
@@ -44,35 +45,36 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		Observe: func(sum scheduler.TickSummary, d time.Duration) {
 			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
 		}}
-	eng, err := m.newEngine(ctx, s, now, logger, func(ch kigen.Channel, result string) {
-		metrics.ObserveMessage(string(ch), m.Config.Provider(ch), serveResult(result))
-	}, tick, sched)
+	eng, err := m.newEngine(ctx, s, now, logger, engine.Options{Tick: tick, Schedule: sched,
+		Observe: func(ch kigen.Channel, result string) {
+			metrics.ObserveMessage(string(ch), m.Config.Provider(ch), serveResult(result))
+		}})
 	if err != nil {
 		return err
 	}
 	if t, err := s.LastTick(ctx); err == nil {
 		metrics.SetLastTick(t.StartedAt)
 	}
-	metrics.SetJobStats(eng.queue.Stats)
+	metrics.SetJobStats(eng.Queue.Stats)
 
 	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
 		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
-	hooks, err := providers.Webhooks(m.Config.Config, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.queue.Enqueue}, logger)
+	hooks, err := providers.Webhooks(m.Config.Config, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.Queue.Enqueue}, logger)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
-		Pages: &web.Pages{Store: s, Renderer: eng.renderer, PublicURL: m.Config.PublicURL, Now: now}})
+		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: m.Config.PublicURL, Now: now}})
 
-	if err := eng.queue.Start(ctx); err != nil {
+	if err := eng.Queue.Start(ctx); err != nil {
 		return envError(err)
 	}
-	if err := eng.queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
+	if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
 		logger.Error("catch up tick", "err", err)
 	}
 	// A tick whose process died is resumed here (another instance's, or
 	// this one's before a restart).
-	watch := &scheduler.TickWatch{Planner: eng.planner, LastTick: s.LastTick, Schedule: sched,
+	watch := &scheduler.TickWatch{Planner: eng.Planner, LastTick: s.LastTick, Schedule: sched,
 		StaleAfter: m.Config.TickStaleAfter, Now: now, Logger: logger, Observe: tick.Observe}
 	go watch.Run(ctx)
 	logger.Info("kigen serving", "addr", *addr, "schedule", m.Config.Schedule,
@@ -80,7 +82,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	serveErr := web.Serve(ctx, *addr, h, logger)
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := eng.queue.Stop(stopCtx); err != nil {
+	if err := eng.Queue.Stop(stopCtx); err != nil {
 		logger.Error("stop workers", "err", err)
 	}
 	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {

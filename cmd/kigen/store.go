@@ -4,28 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	"kigen/internal/config"
+	"kigen/internal/engine"
 	"kigen/scheduler"
 	"kigen/store"
-	"kigen/store/postgres"
-	"kigen/store/sqlite"
 )
 
 // openStore opens the store DATABASE_URL names and registers its Close.
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {
-	backend, target, err := config.ParseDatabaseURL(m.Config.DatabaseURL)
+	s, err := engine.OpenStore(ctx, m.Config.DatabaseURL)
 	if err != nil {
-		return nil, usageErrorf("DATABASE_URL: %v", err)
-	}
-	var s store.Store
-	switch backend {
-	case "postgres":
-		s, err = postgres.Open(ctx, target)
-	default:
-		s, err = sqlite.Open(ctx, target)
-	}
-	if err != nil {
-		return nil, envError(fmt.Errorf("open %s database: %w", backend, err))
+		return nil, engineError(err)
 	}
 	m.closers = append(m.closers, s.Close)
 	return s, nil

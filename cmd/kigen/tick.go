@@ -7,7 +7,7 @@ import (
 
 	"kigen"
 	"kigen/internal/config"
-	"kigen/scheduler"
+	"kigen/internal/engine"
 )
 
 func runTick(ctx context.Context, m *Main, args []string) error {
@@ -26,11 +26,11 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	now := m.Config.Clock(logger)
-	eng, err := m.newEngine(ctx, s, now, logger, nil, nil, nil)
+	eng, err := m.newEngine(ctx, s, now, logger, engine.Options{})
 	if err != nil {
 		return err
 	}
-	sum, err := eng.tick(ctx, kigen.DateOf(now()))
+	sum, err := eng.Tick(ctx, kigen.DateOf(now()))
 	if err != nil {
 		return envError(err)
 	}
@@ -41,12 +41,6 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "  sent: %d email, %d sms; failed %d; retrying later %d; unknown %d\n",
 		sum.Sent["email"], sum.Sent["sms"], sum.Failed, sum.Retrying, sum.Unknown)
 	return nil
-}
-
-// tick plans today's notices and works every job that can run now
-// (scheduler.RunTick).
-func (e *engine) tick(ctx context.Context, today kigen.Date) (scheduler.TickReport, error) {
-	return scheduler.RunTick(ctx, e.planner, e.queue, e.counts, today)
 }
 
 // logger returns the command's logger: text on stderr, warnings and up, so
