@@ -252,7 +252,7 @@ func FuzzParseKeyword(f *testing.F) {
 		if got := notify.ParseKeyword(" \t" + s + "\u3000"); got != k && len(s) < 60 {
 			t.Fatalf("spaces change the keyword of %q: %q vs %q", s, k, got)
 		}
-		if got := notify.ParseKeyword(strings.ToLower(s)); got != k && strings.ToUpper(strings.ToLower(s)) == strings.ToUpper(s) {
+		if got := notify.ParseKeyword(strings.ToLower(s)); got != k && strings.EqualFold(strings.ToLower(s), s) {
 			t.Fatalf("case changes the keyword of %q: %q vs %q", s, k, got)
 		}
 		if k != notify.KeywordNone && strings.ContainsFunc(strings.TrimSpace(strings.Trim(s, "\u3000")), func(r rune) bool { return r == ' ' }) {

@@ -628,7 +628,6 @@ func TestPlanner_Concurrency(t *testing.T) {
 		today := kigen.MustParseISODate("2026-12-01")
 		a := storetest.MustCreateMunicipality(t, ctx, s, "012033")
 		b := storetest.MustCreateMunicipality(t, ctx, s, "131016")
-		var ids []int64
 		for _, m := range []int64{a.ID, b.ID} {
 			rs := seedDue(t, ctx, s, m, fmt.Sprint("M", m), 300, today, kigen.PrefDefault)
 			cards, err := s.ListCards(ctx, m, rs...)
@@ -644,7 +643,6 @@ func TestPlanner_Concurrency(t *testing.T) {
 			if err := s.SetCardsNextNoticeOn(ctx, odd); err != nil {
 				t.Fatal(err)
 			}
-			ids = append(ids, rs...)
 		}
 		var mu sync.Mutex
 		jobs := map[int64]int{}

@@ -66,7 +66,9 @@ func Serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
-	<-errc // http.ErrServerClosed
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		logger.Warn("http server", slog.Any("error", serveErr))
+	}
 	if err != nil {
 		_ = srv.Close()
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -52,7 +52,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	}
 	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region})
 	if bar != nil {
-		bar.Finish()
+		_ = bar.Finish()
 		fmt.Fprintln(m.Stderr)
 	}
 	var refused *desk.RefusedError

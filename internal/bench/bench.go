@@ -13,6 +13,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -107,7 +108,7 @@ func openDB(ctx context.Context, pgURL string, logger *slog.Logger) (_ *db, err 
 			if b.store != nil {
 				b.Close()
 			} else {
-				b.drop()
+				_ = b.drop()
 				os.RemoveAll(dir)
 			}
 		}
@@ -148,8 +149,7 @@ func openDB(ctx context.Context, pgURL string, logger *slog.Logger) (_ *db, err 
 
 // Close closes the store, drops the schema and removes the directory.
 func (b *db) Close() error {
-	err := b.store.Close()
-	b.drop()
+	err := errors.Join(b.store.Close(), b.drop())
 	os.RemoveAll(b.dir)
 	return err
 }

@@ -316,17 +316,16 @@ func serveTick(ctx context.Context, env Env, b *db, today kigen.Date, at time.Ti
 			return nil
 		}
 		running = false
-		cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
 			return err
 		case <-time.After(45 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			return errors.New("kigen serve did not stop within 45 s of SIGTERM; killed")
+			_ = cmd.Process.Kill()
+			return fmt.Errorf("kigen serve did not stop within 45 s of SIGTERM; killed (%v)", <-exited)
 		}
 	}
-	defer stop()
+	defer func() { _ = stop() }() // a stop that matters is checked where it happens
 	failed := func(format string, args ...any) error {
 		return fmt.Errorf("%s; the end of its log:\n%s", fmt.Sprintf(format, args...), logTail(logPath, 2000))
 	}
@@ -376,7 +375,7 @@ func logTail(path string, n int64) string {
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Size() > n {
-		f.Seek(st.Size()-n, io.SeekStart)
+		_, _ = f.Seek(st.Size()-n, io.SeekStart)
 	}
 	b, _ := io.ReadAll(f)
 	return string(b)

@@ -290,7 +290,7 @@ func ParseDatabaseURL(u string) (backend, target string, err error) {
 		}
 		return "sqlite", path, nil
 	}
-	return "", "", errors.New("must start with postgres://, postgresql:// or sqlite:")
+	return "", "", errors.New("must start with postgres://, postgresql:// or sqlite: (then a path)")
 }
 
 // redactURL hides the password of a database URL.

@@ -116,7 +116,7 @@ func seed(ctx context.Context, d *desk.Desk, user string, start kigen.Date) (*de
 		i := strings.Index(csv, "{")
 		j := strings.Index(csv[i:], "}") + i
 		var n int
-		fmt.Sscanf(csv[i+1:j], "%d", &n)
+		_, _ = fmt.Sscanf(csv[i+1:j], "%d", &n)
 		csv = csv[:i] + start.AddDays(n).String() + csv[j+1:]
 	}
 	if _, err := d.Import(ctx, admin, desk.ImportParams{CSV: strings.NewReader(csv)}); err != nil {

@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 	}
 	defer func() {
 		if err != nil {
-			ss.Close()
+			_ = ss.Close()
 		}
 	}()
 	counts := &scheduler.SendCounts{Observe: opts.Observe}

@@ -284,7 +284,7 @@ func (h *inboundHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("provider", Provider), slog.String("provider_message_id", form.Get("MessageSid")),
 		slog.String("keyword", string(in.Keyword)))
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	io.WriteString(w, twiml)
+	_, _ = io.WriteString(w, twiml)
 }
 
 // inbound reads the keyword of an inbound message; KeywordNone when there

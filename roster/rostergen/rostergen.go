@@ -31,7 +31,7 @@ var (
 func Write(w io.Writer, n int, seed uint64, today kigen.Date) error {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString(Header)
+	_, _ = bw.WriteString(Header)
 	day := func(maxDays int) string { return today.AddDays(1 + rng.IntN(maxDays)).String() }
 	for i := 1; i <= n; i++ {
 		status := statuses[rng.IntN(len(statuses))]

@@ -102,6 +102,6 @@ func Play(w http.ResponseWriter, r *http.Request, f Failure) bool {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
 	w.WriteHeader(f.Status)
-	w.Write([]byte(f.Body))
+	_, _ = w.Write([]byte(f.Body))
 	return true
 }

@@ -171,7 +171,7 @@ func validAddress(a string) bool {
 func answer(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	io.WriteString(w, body)
+	_, _ = io.WriteString(w, body)
 }
 
 // PublicKeyBase64 returns the webhook verification key as SendGrid shows

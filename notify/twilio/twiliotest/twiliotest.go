@@ -107,7 +107,7 @@ func ErrorBody(code, status int, message string) string {
 func answer(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	io.WriteString(w, body)
+	_, _ = io.WriteString(w, body)
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
