@@ -11,7 +11,7 @@ import (
 	"kigen/store/storetest"
 )
 
-// TestStore runs the conformance suite, each case in a schema of its own.
+// TestStore runs the conformance suite, each case on a database of its own (postgrestest.NewStore).
 func TestStore(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return postgrestest.NewStore(t) })

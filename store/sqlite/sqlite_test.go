@@ -2,10 +2,10 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"kigen"
+	"kigen/internal/storetesting"
 	"kigen/store"
 	"kigen/store/sqlite"
 	"kigen/store/storetest"
@@ -17,24 +17,11 @@ func newTestStore(t *testing.T) store.Store {
 	return mustOpen(t)
 }
 
-// mustOpen opens and migrates a store in t.TempDir and closes it at
-// cleanup.
+// mustOpen returns a migrated store in t.TempDir (a copy of a file
+// migrated once: storetesting.SQLite), closed at cleanup.
 func mustOpen(t testing.TB) *sqlite.Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kigen.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return storetesting.SQLite(t)
 }
 
 func TestStore(t *testing.T) {
