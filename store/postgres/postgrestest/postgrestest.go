@@ -80,13 +80,13 @@ func NewSchemaPool(t testing.TB) (*pgxpool.Pool, string) {
 	defer cancel()
 
 	schema := "kigen_test_" + randomHex()
-	if err := exec(ctx, url, "CREATE SCHEMA "+schema); err != nil {
+	if err := execSQL(ctx, url, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("postgrestest: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := exec(ctx, url, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		if err := execSQL(ctx, url, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			t.Errorf("postgrestest: %v", err)
 		}
 	})
@@ -129,8 +129,8 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-// exec runs one statement on a connection of its own.
-func exec(ctx context.Context, url, sql string) error {
+// execSQL runs one statement on a connection of its own.
+func execSQL(ctx context.Context, url, sql string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)

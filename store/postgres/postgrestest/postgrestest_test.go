@@ -180,12 +180,12 @@ func TestBuild(t *testing.T) {
 	name := templatePrefix + "test" + randomHex()
 	t.Cleanup(func() {
 		for _, db := range []string{name, name + buildSuffix} {
-			if err := exec(context.Background(), url, "DROP DATABASE IF EXISTS "+db); err != nil {
+			if err := execSQL(context.Background(), url, "DROP DATABASE IF EXISTS "+db); err != nil {
 				t.Error(err)
 			}
 		}
 	})
-	if err := exec(ctx, url, "CREATE DATABASE "+name+buildSuffix); err != nil {
+	if err := execSQL(ctx, url, "CREATE DATABASE "+name+buildSuffix); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(ctx, url)
@@ -271,7 +271,7 @@ func BenchmarkMigrateSchema(b *testing.B) {
 	url := URL(b)
 	for b.Loop() {
 		schema := "kigen_test_" + randomHex()
-		if err := exec(ctx, url, "CREATE SCHEMA "+schema); err != nil {
+		if err := execSQL(ctx, url, "CREATE SCHEMA "+schema); err != nil {
 			b.Fatal(err)
 		}
 		pool, err := newPool(ctx, url, "", schema)
@@ -280,7 +280,7 @@ func BenchmarkMigrateSchema(b *testing.B) {
 		}
 		migrate(b, pool, schema)
 		pool.Close()
-		if err := exec(ctx, url, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		if err := execSQL(ctx, url, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			b.Fatal(err)
 		}
 	}
