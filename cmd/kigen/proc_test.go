@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -29,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"kigen"
+	"kigen/internal/testseed"
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
 	"kigen/notify/twilio/twiliotest"
@@ -226,8 +226,9 @@ func startProviderFakes(t testing.TB, minDelay, maxDelay time.Duration) *provide
 	f := &providerFakes{sg: sendgridtest.NewServer(), tw: twiliotest.NewServer()}
 	t.Cleanup(f.sg.Close)
 	t.Cleanup(f.tw.Close)
+	rng := testseed.Rand(t) // KIGEN_TEST_SEED replays a run
 	latency := func() sendgridtest.Failure {
-		return sendgridtest.Failure{Delay: minDelay + rand.N(maxDelay-minDelay+1)}
+		return sendgridtest.Failure{Delay: minDelay + time.Duration(rng.Int64N(int64(maxDelay-minDelay+1)))}
 	}
 	f.sg.FailRandomly(latency)
 	f.tw.FailRandomly(latency)
