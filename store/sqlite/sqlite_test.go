@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"kigen"
 	"kigen/internal/storetesting"
@@ -12,9 +13,12 @@ import (
 )
 
 // newTestStore returns a fresh, migrated store on a file of its own
-// (in-memory databases would not exercise WAL), closed at cleanup.
-func newTestStore(t *testing.T) store.Store {
-	return mustOpen(t)
+// (in-memory databases would not exercise WAL) whose timestamps come from
+// now, closed at cleanup.
+func newTestStore(t *testing.T, now func() time.Time) store.Store {
+	s := mustOpen(t)
+	s.Now = now
+	return s
 }
 
 // mustOpen returns a migrated store in t.TempDir (a copy of a file
