@@ -53,6 +53,9 @@ const (
 // every message as delivered.
 func TestDatabaseRestart(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("30 s of a PostgreSQL cluster of its own, stopped for 10 s under kigen serve: not with -short")
+	}
 	pg := dbfStartCluster(t)
 	ctx := t.Context()
 
