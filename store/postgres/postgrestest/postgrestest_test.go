@@ -102,41 +102,62 @@ func TestLend_Reset(t *testing.T) {
 	}
 }
 
-// TestLend_SchemaChanged: a copy whose schema a test changed is replaced
-// by a new one.
+// TestLend_SchemaChanged: schemaSQL tells a changed schema from the
+// template's, and a copy whose schema a test changed is replaced by a new
+// one.
 func TestLend_SchemaChanged(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	tp, conn, name := ownCopy(t)
-
+	pool, err := lend(ctx, conn, URL(t), tp, name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, change := range []string{
 		`CREATE TABLE extra (id int)`,
 		`ALTER TABLE residents ADD COLUMN extra int`,
+		`ALTER TABLE residents ALTER COLUMN name DROP NOT NULL`,
 		`CREATE INDEX extra ON residents (name)`,
+		`ALTER TABLE residents DROP CONSTRAINT residents_pkey CASCADE`,
+		`CREATE FUNCTION extra() RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+		`CREATE SCHEMA extra`,
 		`DELETE FROM kigen_migrations WHERE version = 1`,
+		`DELETE FROM river_migration WHERE version = 1`,
 	} {
-		t.Run(change, func(t *testing.T) {
-			pool, err := lend(ctx, conn, URL(t), tp, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := pool.Exec(ctx, change); err != nil {
-				t.Fatal(err)
-			}
-			pool.Close()
-			pool, err = lend(ctx, conn, URL(t), tp, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pool.Close()
-			var schema string
-			if err := pool.QueryRow(ctx, schemaSQL).Scan(&schema); err != nil {
-				t.Fatal(err)
-			}
-			if schema != tp.schema {
-				t.Errorf("the copy lent after %q has schema %s, want the template's %s", change, schema, tp.schema)
-			}
-		})
+		// Changed and seen in a transaction rolled back: the copy is
+		// the template's again for the next change.
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var schema string
+		if _, err := tx.Exec(ctx, change); err != nil {
+			t.Errorf("%s: %v", change, err)
+		} else if err := tx.QueryRow(ctx, schemaSQL).Scan(&schema); err != nil {
+			t.Errorf("%s: %v", change, err)
+		} else if schema == tp.schema {
+			t.Errorf("after %s, the schema's digest is still the template's", change)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if _, err := pool.Exec(ctx, `CREATE TABLE extra (id int)`); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	pool, err = lend(ctx, conn, URL(t), tp, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var schema string
+	if err := pool.QueryRow(ctx, schemaSQL).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if schema != tp.schema {
+		t.Errorf("the copy lent after a table was added has schema %s, want the template's %s", schema, tp.schema)
 	}
 }
 

@@ -193,7 +193,8 @@ BEGIN
 END $$`
 
 // schemaSQL returns a digest of schema public: its relations and their
-// columns, constraints, triggers and functions, and the migrations
+// columns, constraints, triggers and functions; of the other schemas'
+// names (but the sessions' temporary ones); and of the migrations
 // recorded as applied.
 const schemaSQL = `SELECT md5(concat_ws('|',
 	(SELECT string_agg(c.relname || ':' || c.relkind::text || ':' || coalesce(a.attname::text, '') || ':' ||
@@ -206,7 +207,8 @@ const schemaSQL = `SELECT md5(concat_ws('|',
 	(SELECT string_agg(t.tgname::text, ',' ORDER BY t.tgname) FROM pg_trigger t
 		JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal),
 	(SELECT string_agg(proname::text, ',' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace),
-	(SELECT string_agg(nspname::text, ',' ORDER BY nspname) FROM pg_namespace),
+	(SELECT string_agg(nspname::text, ',' ORDER BY nspname) FROM pg_namespace
+		WHERE nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%'),
 	(SELECT string_agg(version::text, ',' ORDER BY version) FROM kigen_migrations),
 	(SELECT string_agg(line || version::text, ',' ORDER BY line, version) FROM river_migration)))`
 
