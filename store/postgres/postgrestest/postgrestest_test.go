@@ -54,12 +54,9 @@ func TestNewStore(t *testing.T) {
 func TestLend_Reset(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	tp, conn, name := ownCopy(t)
+	_, lendOwn := ownCopy(t)
 
-	pool, err := lend(ctx, conn, URL(t), tp, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := lendOwn()
 	s := postgres.New(pool)
 	for _, code := range []string{"012033", "012041"} {
 		if err := s.CreateMunicipality(ctx, &kigen.Municipality{Code: code, Name: "x"}); err != nil {
@@ -80,11 +77,7 @@ func TestLend_Reset(t *testing.T) {
 	}
 	pool.Close()
 
-	pool, err = lend(ctx, conn, URL(t), tp, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool = lendOwn()
 	s = postgres.New(pool)
 	if ms, err := s.ListMunicipalities(ctx); err != nil || len(ms) != 0 {
 		t.Errorf("ListMunicipalities = %d, %v; want none", len(ms), err)
@@ -108,11 +101,8 @@ func TestLend_Reset(t *testing.T) {
 func TestLend_SchemaChanged(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	tp, conn, name := ownCopy(t)
-	pool, err := lend(ctx, conn, URL(t), tp, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tp, lendOwn := ownCopy(t)
+	pool := lendOwn()
 	for _, change := range []string{
 		`CREATE TABLE extra (id int)`,
 		`ALTER TABLE residents ADD COLUMN extra int`,
@@ -147,11 +137,7 @@ func TestLend_SchemaChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Close()
-	pool, err = lend(ctx, conn, URL(t), tp, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool = lendOwn()
 	var schema string
 	if err := pool.QueryRow(ctx, schemaSQL).Scan(&schema); err != nil {
 		t.Fatal(err)
@@ -161,10 +147,11 @@ func TestLend_SchemaChanged(t *testing.T) {
 	}
 }
 
-// ownCopy returns the template and a connection with which to lend a copy
-// of it of the test's own, dropped at the end: not one of the copies other
-// tests claim.
-func ownCopy(t *testing.T) (*tmpl, *pgx.Conn, string) {
+// ownCopy returns the template and a function that lends a copy of it of
+// the test's own (not one of the copies other tests claim), dropped at the
+// end: each call lends it again and returns a pool on it, closed at the
+// end of the test if not before.
+func ownCopy(t *testing.T) (*tmpl, func() *pgxpool.Pool) {
 	t.Helper()
 	ctx := t.Context()
 	url := URL(t)
@@ -184,7 +171,15 @@ func ownCopy(t *testing.T) (*tmpl, *pgx.Conn, string) {
 		}
 		conn.Close(ctx)
 	})
-	return tp, conn, name
+	return tp, func() *pgxpool.Pool {
+		t.Helper()
+		pool, err := lend(ctx, conn, url, tp, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		return pool
+	}
 }
 
 // TestBuild: a build replaces what a killed build left, records the
