@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"kigen"
+	"kigen/internal/testparallel"
 	"kigen/internal/testseed"
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
@@ -54,6 +55,10 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
+	// The crash, restart and two-instance tests (30 to 60 s each in the
+	// full run) mostly wait — for River's leader lease and rescuer, an
+	// outage, the fakes' latency — so they run side by side.
+	testparallel.AtLeast(4)
 	os.Exit(m.Run())
 }
 
