@@ -43,8 +43,8 @@ const (
 	// the limiter did not release it in. So the paces are checked over
 	// windows of paceWindow, allowing paceJitter sends beyond
 	// rate × window + burst — far below what an unlimited sender does.
-	emailRate, emailBurst = 24, 3
-	smsRate, smsBurst     = 16, 2
+	emailRate, emailBurst = 12, 3
+	smsRate, smsBurst     = 8, 2
 	paceWindow            = 3 * time.Second
 	paceJitter            = 2
 )
