@@ -301,9 +301,10 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestDeliver_Outbox(t *testing.T) {
 	t.Parallel()
-	var path string
+	// Each backend's outbox file, by its worker: the backends run at once.
+	var paths sync.Map // *scheduler.DeliverWorker → string
 	eachQueue(t, func(w *scheduler.DeliverWorker, _ *scheduler.QueueConfig) {
-		path = filepath.Join(t.TempDir(), "outbox.jsonl")
+		path := filepath.Join(t.TempDir(), "outbox.jsonl")
 		ob, err := outbox.Open(path, &outbox.Opts{Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
@@ -313,7 +314,10 @@ func TestDeliver_Outbox(t *testing.T) {
 		// (notify.RecordSender).
 		w.Senders = map[kigen.Channel]notify.Sender{kigen.Email: scheduler.NewRateLimitedSender(ob, 0, 1)}
 		w.Providers = map[kigen.Channel]string{kigen.Email: outbox.Provider}
+		paths.Store(w, path)
 	}, func(t *testing.T, e *queueEnv) {
+		v, _ := paths.Load(e.worker)
+		path := v.(string)
 		p := plan(t, e.store, kigen.English, kigen.Email, kigen.D60, cardExpiresOn)
 		e.enqueue(t, p.message.ID)
 		e.work(t)

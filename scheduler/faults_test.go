@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kigen"
+	"kigen/internal/testseed"
 	"kigen/notify"
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
@@ -228,8 +229,7 @@ func TestProviderFaults(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, s store.Store) {
 		ctx := t.Context()
-		seed := rand.Uint64()
-		t.Logf("chaos seed %d", seed)
+		seed := testseed.Seed(t) // KIGEN_TEST_SEED replays a run
 		logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 
 		// The fakes, failing at random.

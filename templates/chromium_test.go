@@ -90,14 +90,7 @@ func TestEmail_Chromium(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: measure: %v", l, err)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", l, err)
-		}
-		shot := filepath.Join(out, "email."+string(l)+".png")
-		if err := os.WriteFile(shot, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		shot := browsertest.Screenshot(ctx, t, out, "email."+string(l))
 		if got.ViewportWidth != browsertest.PhoneWidth || got.ScrollWidth > got.ViewportWidth {
 			t.Errorf("%s: page %v wide in a %v viewport (%s)", l, got.ScrollWidth, got.ViewportWidth, shot)
 		}

@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -64,14 +62,7 @@ func TestPages_Chromium(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: measure: %v", name, err)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", name, err)
-		}
-		shot := filepath.Join(out, name+".png")
-		if err := os.WriteFile(shot, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		shot := browsertest.Screenshot(ctx, t, out, name)
 		if got.ViewportWidth != browsertest.PhoneWidth || got.ScrollWidth > got.ViewportWidth {
 			t.Errorf("%s: page %v wide in a %v viewport: it scrolls sideways (%s)", name, got.ScrollWidth, got.ViewportWidth, shot)
 		}

@@ -5,16 +5,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"kigen"
+	"kigen/internal/storetesting"
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/store/postgres"
-	"kigen/store/postgres/postgrestest"
 	"kigen/store/sqlite"
 	"kigen/store/storetest"
 	"kigen/templates"
@@ -40,34 +39,11 @@ type pagesEnv struct {
 
 // openSQLite returns a fresh, migrated SQLite store, closed when the test
 // ends.
-func openSQLite(t *testing.T) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kigen.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func openSQLite(t *testing.T) *sqlite.Store { return storetesting.SQLite(t) }
 
 // eachBackend runs f, in parallel subtests "sqlite" and "postgres", on a
-// fresh migrated store of each backend. The PostgreSQL one has a schema of
-// its own (postgrestest) and skips without KIGEN_TEST_POSTGRES_URL unless
-// KIGEN_TEST_REQUIRE_POSTGRES=1.
-func eachBackend(t *testing.T, f func(t *testing.T, st store.Store)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		f(t, openSQLite(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		f(t, postgrestest.NewStore(t))
-	})
-}
+// fresh migrated store of each backend (storetesting.Each).
+func eachBackend(t *testing.T, f func(t *testing.T, st store.Store)) { storetesting.Each(t, f) }
 
 // newPagesEnv serves the pages on a fresh SQLite store (see newPagesEnvOn).
 func newPagesEnv(t *testing.T, now time.Time) *pagesEnv {

@@ -24,10 +24,8 @@ import (
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
 	"kigen/notify/twilio/twiliotest"
+	"kigen/store/postgres/postgrestest"
 )
-
-// dbfBinDir holds the PostgreSQL 15 server programs (Debian's layout).
-const dbfBinDir = "/usr/lib/postgresql/15/bin"
 
 // The database-restart scenario.
 const (
@@ -55,6 +53,9 @@ const (
 // every message as delivered.
 func TestDatabaseRestart(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("30 s of a PostgreSQL cluster of its own, stopped for 10 s under kigen serve: not with -short")
+	}
 	pg := dbfStartCluster(t)
 	ctx := t.Context()
 
@@ -362,6 +363,7 @@ func TestDatabaseRestart(t *testing.T) {
 
 // dbfCluster is a PostgreSQL cluster of the test's own.
 type dbfCluster struct {
+	bin                    string // the server programs' folder
 	data, sockets, logFile string
 	port                   int
 	asPostgres             bool // run the programs as the postgres OS user (we are root)
@@ -370,8 +372,8 @@ type dbfCluster struct {
 
 // dbfStartCluster creates and starts a cluster listening on 127.0.0.1 only,
 // on a free port, with its socket in its own folder; it is stopped when the
-// test ends. It skips the test when PostgreSQL 15's programs are missing,
-// unless KIGEN_TEST_REQUIRE_POSTGRES=1.
+// test ends. It skips the test when PostgreSQL's server programs are
+// missing (postgrestest.ServerBinDir), unless KIGEN_TEST_REQUIRE_POSTGRES=1.
 func dbfStartCluster(t *testing.T) *dbfCluster {
 	t.Helper()
 	skip := func(format string, args ...any) {
@@ -381,12 +383,11 @@ func dbfStartCluster(t *testing.T) *dbfCluster {
 		}
 		t.Skipf(format, args...)
 	}
-	for _, p := range []string{"initdb", "pg_ctl", "postgres"} {
-		if _, err := os.Stat(filepath.Join(dbfBinDir, p)); err != nil {
-			skip("PostgreSQL 15 is not installed: %v", err)
-		}
+	bin, err := postgrestest.ServerBinDir()
+	if err != nil {
+		skip("%v", err)
 	}
-	c := &dbfCluster{asPostgres: os.Geteuid() == 0}
+	c := &dbfCluster{bin: bin, asPostgres: os.Geteuid() == 0}
 	// initdb and postgres refuse to run as root: as root, the cluster
 	// belongs to the postgres OS user, in a folder it can reach (the
 	// test's temporary folder is private to root).
@@ -430,7 +431,7 @@ func dbfStartCluster(t *testing.T) *dbfCluster {
 // command runs one of PostgreSQL's programs, as the postgres OS user if
 // need be.
 func (c *dbfCluster) command(name string, args ...string) *exec.Cmd {
-	path := filepath.Join(dbfBinDir, name)
+	path := filepath.Join(c.bin, name)
 	if c.asPostgres {
 		return exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
 	}

@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -30,6 +29,8 @@ import (
 
 	"kigen"
 	"kigen/desk"
+	"kigen/internal/testparallel"
+	"kigen/internal/testseed"
 	"kigen/notify/sendgrid"
 	"kigen/notify/sendgrid/sendgridtest"
 	"kigen/notify/twilio/twiliotest"
@@ -55,6 +56,10 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
+	// The crash, restart and two-instance tests (30 to 60 s each in the
+	// full run) mostly wait — for River's leader lease and rescuer, an
+	// outage, the fakes' latency — so they run side by side.
+	testparallel.AtLeast(4)
 	os.Exit(m.Run())
 }
 
@@ -227,8 +232,9 @@ func startProviderFakes(t testing.TB, minDelay, maxDelay time.Duration) *provide
 	f := &providerFakes{sg: sendgridtest.NewServer(), tw: twiliotest.NewServer()}
 	t.Cleanup(f.sg.Close)
 	t.Cleanup(f.tw.Close)
+	rng := testseed.Rand(t) // KIGEN_TEST_SEED replays a run
 	latency := func() sendgridtest.Failure {
-		return sendgridtest.Failure{Delay: minDelay + rand.N(maxDelay-minDelay+1)}
+		return sendgridtest.Failure{Delay: minDelay + time.Duration(rng.Int64N(int64(maxDelay-minDelay+1)))}
 	}
 	f.sg.FailRandomly(latency)
 	f.tw.FailRandomly(latency)

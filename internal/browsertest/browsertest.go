@@ -66,3 +66,24 @@ func ArtifactsDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// Screenshot saves a full-page screenshot of ctx's page as dir/name.png
+// and returns its path, for the test's messages to cite. With -short it
+// saves none and returns a note saying so: a long page's screenshot takes
+// about 0.4 s, most of a browser test's time, and the quick loop needs no
+// pictures.
+func Screenshot(ctx context.Context, t testing.TB, dir, name string) string {
+	t.Helper()
+	if testing.Short() {
+		return "no screenshot with -short"
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("%s: screenshot: %v", name, err)
+	}
+	shot := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return shot
+}

@@ -3,7 +3,9 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -50,6 +52,21 @@ func migrations() ([]migration, error) {
 		}
 	}
 	return out, nil
+}
+
+// MigrationsDigest returns a SHA-256, in hex, of the embedded migrations
+// (each one's version, name and SQL): it changes whenever they do. Tests
+// key a database migrated once, then copied for each test, on it.
+func MigrationsDigest() (string, error) {
+	all, err := migrations()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range all {
+		fmt.Fprintf(h, "%d %s %d\n%s", m.version, m.name, len(m.sql), m.sql)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // migrationLockSQL serialises migrations across processes for the schema

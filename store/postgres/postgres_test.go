@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"kigen/store"
 	"kigen/store/postgres"
@@ -11,10 +12,14 @@ import (
 	"kigen/store/storetest"
 )
 
-// TestStore runs the conformance suite, each case in a schema of its own.
+// TestStore runs the conformance suite, each case on a database of its own (postgrestest.NewStore).
 func TestStore(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return postgrestest.NewStore(t) })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		s := postgrestest.NewStore(t)
+		s.Now = now
+		return s
+	})
 }
 
 // TestOpen_PoolSize: Open's pool is large enough for one kigen serve

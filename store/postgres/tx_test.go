@@ -153,7 +153,7 @@ func TestStore_Now(t *testing.T) {
 	}
 }
 
-// newStoreWithMunicipality returns a new store in a schema of its own, with
+// newStoreWithMunicipality returns a new store on a database of its own, with
 // one municipality.
 func newStoreWithMunicipality(t *testing.T) (*postgres.Store, *kigen.Municipality) {
 	t.Helper()

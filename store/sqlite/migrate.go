@@ -3,9 +3,11 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,6 +55,21 @@ var loadMigrations = sync.OnceValues(func() ([]migration, error) {
 	}
 	return ms, nil
 })
+
+// MigrationsDigest returns a SHA-256, in hex, of the embedded migrations
+// (each one's version, name and SQL): it changes whenever they do. Tests
+// key a database file migrated once, then copied for each test, on it.
+func MigrationsDigest() (string, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range ms {
+		fmt.Fprintf(h, "%d %s %d\n%s", m.version, m.name, len(m.sql), m.sql)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
 
 const createMigrationsTable = `
 	CREATE TABLE IF NOT EXISTS kigen_migrations (

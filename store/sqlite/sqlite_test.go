@@ -2,39 +2,30 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
+	"time"
 
 	"kigen"
+	"kigen/internal/storetesting"
 	"kigen/store"
 	"kigen/store/sqlite"
 	"kigen/store/storetest"
 )
 
 // newTestStore returns a fresh, migrated store on a file of its own
-// (in-memory databases would not exercise WAL), closed at cleanup.
-func newTestStore(t *testing.T) store.Store {
-	return mustOpen(t)
+// (in-memory databases would not exercise WAL) whose timestamps come from
+// now, closed at cleanup.
+func newTestStore(t *testing.T, now func() time.Time) store.Store {
+	s := mustOpen(t)
+	s.Now = now
+	return s
 }
 
-// mustOpen opens and migrates a store in t.TempDir and closes it at
-// cleanup.
+// mustOpen returns a migrated store in t.TempDir (a copy of a file
+// migrated once: storetesting.SQLite), closed at cleanup.
 func mustOpen(t testing.TB) *sqlite.Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kigen.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return storetesting.SQLite(t)
 }
 
 func TestStore(t *testing.T) {

@@ -56,7 +56,7 @@ func testUpsertResidentsMatchesUpsertResident(t *testing.T, s store.Store) {
 	byRef := map[string]*kigen.Resident{} // what the plural upserts returned last
 	for i, step := range steps {
 		if i > 0 {
-			time.Sleep(clockStep)
+			advance(t, s)
 		}
 		var wantCreated []bool
 		for _, r := range step {
@@ -273,7 +273,7 @@ func testUpsertContactsMatchesUpsertContact(t *testing.T, s store.Store) {
 	stored := map[contactKey]*kigen.Contact{}
 	for i, step := range steps {
 		if i > 0 {
-			time.Sleep(clockStep)
+			advance(t, s)
 		}
 		var want, cs []*kigen.Contact
 		for _, st := range step {
@@ -354,7 +354,7 @@ func testUpsertCardsMatchesUpsertCard(t *testing.T, s store.Store) {
 	stored := map[cardKey]*kigen.Card{}
 	for i, step := range steps {
 		if i > 0 {
-			time.Sleep(clockStep)
+			advance(t, s)
 		}
 		var want, cs []*kigen.Card
 		for _, st := range step {
@@ -630,7 +630,7 @@ func testBulkLarge(t *testing.T, s store.Store) {
 	checkBulkContactsCards(t, s, m.ID, ids(first), contacts, cards)
 
 	// Again, in another order, with every row changed.
-	time.Sleep(clockStep)
+	advance(t, s)
 	second := batch(1)
 	slices.Reverse(second)
 	created, err = s.UpsertResidents(ctx, m.ID, second)

@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -68,7 +67,7 @@ func testUpsertCardUpdateByKind(t *testing.T, s store.Store) {
 	r := MustUpsertResident(t, ctx, s, m.ID, "A-0001")
 	first := MustUpsertCard(t, ctx, s, m.ID, r.ID, kigen.ResidenceCard, date("2027-06-30"))
 	other := MustUpsertCard(t, ctx, s, m.ID, r.ID, kigen.MyNumberCert, date("2029-06-30"))
-	time.Sleep(clockStep)
+	advance(t, s)
 
 	c := &kigen.Card{ResidentID: r.ID, Kind: kigen.ResidenceCard, ExpiresOn: date("2030-06-30"), NextNoticeOn: date("2030-04-01")}
 	must(t, s.UpsertCard(ctx, m.ID, c), "UpsertCard(same kind)")

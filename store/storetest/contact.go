@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -50,7 +49,7 @@ func testUpsertContactUpdateByChannel(t *testing.T, s store.Store) {
 	r := MustUpsertResident(t, ctx, s, m.ID, "A-0001")
 	first := MustUpsertContact(t, ctx, s, m.ID, r.ID, kigen.Email, "a@example.com")
 	sms := MustUpsertContact(t, ctx, s, m.ID, r.ID, kigen.SMS, "+819012345678")
-	time.Sleep(clockStep)
+	advance(t, s)
 
 	c := &kigen.Contact{ResidentID: r.ID, Channel: kigen.Email, Address: "b@example.com", Consent: false}
 	must(t, s.UpsertContact(ctx, m.ID, c), "UpsertContact(same channel)")

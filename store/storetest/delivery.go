@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -67,7 +66,7 @@ func testUpdateDeliveryOK(t *testing.T, s store.Store) {
 	tn := MustCreateTenant(t, ctx, s, "012033")
 	d := MustCreateDelivery(t, ctx, s, tn.Message.ID, "sendgrid")
 	other := MustCreateDelivery(t, ctx, s, tn.Message.ID, "sendgrid")
-	time.Sleep(clockStep)
+	advance(t, s)
 
 	upd := *d
 	upd.State = kigen.DeliveryAccepted
@@ -138,12 +137,12 @@ func testListDeliveriesOldestFirst(t *testing.T, s store.Store) {
 	other := MustCreateMessage(t, ctx, s, tn.Municipality.ID, tn.Resident.ID, kigen.SMS, tn.Notice.TickDate, tn.Notice.ID)
 	want := []*kigen.Delivery{tn.Delivery}
 	for _, p := range []string{"sendgrid", "outbox"} {
-		time.Sleep(time.Millisecond)
+		advance(t, s)
 		want = append(want, MustCreateDelivery(t, ctx, s, tn.Message.ID, p))
 		MustCreateDelivery(t, ctx, s, other.ID, p)
 	}
 	// An update of the first does not make it newer.
-	time.Sleep(clockStep)
+	advance(t, s)
 	upd := *tn.Delivery
 	upd.State = kigen.DeliveryUnknown
 	must(t, s.UpdateDelivery(ctx, &upd), "UpdateDelivery")

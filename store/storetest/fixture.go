@@ -162,10 +162,6 @@ func MustCreateTenant(t testing.TB, ctx context.Context, q store.Queries, code s
 	return &Tenant{Municipality: m, Resident: r, Contact: ct, Card: card, Notice: n, Message: msg, Delivery: d}
 }
 
-// clockStep is how long a case sleeps before a write whose UpdatedAt it
-// expects to move.
-const clockStep = 5 * time.Millisecond
-
 // noSuchID is an ID no row of a fresh store has.
 const noSuchID int64 = 987654321
 

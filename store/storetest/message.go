@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -132,7 +131,7 @@ func testSetMessageStateOK(t *testing.T, s store.Store) {
 	other := MustCreateMessage(t, ctx, s, tn.Municipality.ID, tn.Resident.ID, kigen.SMS, tn.Notice.TickDate, tn.Notice.ID)
 	prev := tn.Message
 	for _, st := range []kigen.MessageState{kigen.MessageSent, kigen.MessageDelivered, kigen.MessageFailed, kigen.MessageUnknown, kigen.MessageDropped} {
-		time.Sleep(clockStep)
+		advance(t, s)
 		must(t, s.SetMessageState(ctx, tn.Message.ID, st), "SetMessageState("+string(st)+")")
 		got, err := s.GetMessage(ctx, tn.Message.ID)
 		must(t, err, "GetMessage")

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -88,7 +87,7 @@ func testUpdateMunicipalityOK(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	old := MustCreateMunicipality(t, ctx, s, "012033")
 	other := MustCreateMunicipality(t, ctx, s, "012041")
-	time.Sleep(clockStep)
+	advance(t, s)
 
 	upd := &kigen.Municipality{
 		ID:           old.ID,

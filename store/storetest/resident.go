@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -73,7 +72,7 @@ func testUpsertResidentUpdate(t *testing.T, s store.Store) {
 	m := MustCreateMunicipality(t, ctx, s, "012033")
 	first := MustUpsertResident(t, ctx, s, m.ID, "A-0001")
 	other := MustUpsertResident(t, ctx, s, m.ID, "A-0002")
-	time.Sleep(clockStep)
+	advance(t, s)
 
 	r := &kigen.Resident{
 		MunicipalityID: m.ID,

@@ -13,6 +13,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"kigen/store"
 )
@@ -186,20 +187,23 @@ var suite = []testCase{
 	{"MigrationsPending/Migrated", testMigrationsPending},
 }
 
-// Run runs the conformance suite. Every case calls newStore(t) for a
-// fresh, empty, migrated store (no municipality in it) and runs in
-// parallel with the others; newStore should register the store's Close
-// with t.Cleanup.
+// Run runs the conformance suite. Every case calls newStore(t, now) for a
+// fresh, empty, migrated store (no municipality in it) whose timestamps
+// come from now, and runs in parallel with the others; newStore should
+// register the store's Close with t.Cleanup.
 //
-// The store's clock must advance: the cases that check that UpdatedAt
-// moves sleep a few milliseconds first, so a real clock (the default) or a
-// fake one that ticks on every call will do, a frozen one will not.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+// now is a Clock of the case's own: the cases that check that UpdatedAt
+// moves advance it instead of sleeping.
+func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.Store) {
 	t.Helper()
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, newStore(t))
+			c := NewClock(clockStart)
+			s := newStore(t, c.Now)
+			clocks.Store(s, c)
+			t.Cleanup(func() { clocks.Delete(s) })
+			tc.run(t, s)
 		})
 	}
 }
