@@ -1,7 +1,7 @@
 package kigen
 
 // SendChannels returns the channels a message to the resident goes out on,
-// given their contacts (DOMAIN.md §7):
+// given their contacts (docs/domain.md §7):
 //
 //   - the channels the resident chose (email, SMS or both; by default email
 //     if they gave an address, else SMS) whose contact is usable;

@@ -3,7 +3,7 @@
 //
 // Nothing here does I/O or reads the clock. "Today" is always an argument
 // (a Date in Asia/Tokyo), so every rule is a table test or a fuzz target.
-// The rules follow DOMAIN.md; Plan is the heart of it.
+// The rules follow docs/domain.md; Plan is the heart of it.
 package kigen
 
 import (
@@ -14,7 +14,7 @@ import (
 // CardKind is the kind of a card Kigen watches.
 type CardKind string
 
-// The card kinds of DOMAIN.md §2.
+// The card kinds of docs/domain.md §2.
 const (
 	ResidenceCard  CardKind = "residence_card"  // 在留カード
 	MyNumberCard   CardKind = "mynumber_card"   // マイナンバーカード
@@ -43,7 +43,7 @@ func (k CardKind) Field() string { return string(k) + "_expires_on" }
 // or an integrated card.
 func (k CardKind) IsResidence() bool { return k == ResidenceCard || k == IntegratedCard }
 
-// Status is a resident's residence category (DOMAIN.md §2).
+// Status is a resident's residence category (docs/domain.md §2).
 type Status string
 
 // The residence categories.
@@ -58,7 +58,7 @@ func (s Status) Valid() bool {
 	return s == FixedPeriod || s == Permanent || s == SpecialPermanent
 }
 
-// Stage is one reminder stage of a card (DOMAIN.md §4).
+// Stage is one reminder stage of a card (docs/domain.md §4).
 type Stage string
 
 // The stages, least urgent first for the before-expiry ones.
@@ -106,7 +106,7 @@ func (s Stage) LeadDays() (int, bool) {
 	return 0, false
 }
 
-// Language is the code of a language Kigen writes in (DOMAIN.md §8).
+// Language is the code of a language Kigen writes in (docs/domain.md §8).
 type Language string
 
 // The twelve languages.
@@ -277,12 +277,12 @@ const (
 	MessageSent      MessageState = "sent"      // a provider accepted it
 	MessageDelivered MessageState = "delivered" // the provider reported delivery
 	MessageFailed    MessageState = "failed"    // failed for good on this channel
-	MessageDropped   MessageState = "dropped"   // could not go out in time (DOMAIN.md §11.18)
+	MessageDropped   MessageState = "dropped"   // could not go out in time (docs/domain.md §11.18)
 	MessageUnknown   MessageState = "unknown"   // a send may have reached the provider before a crash
 )
 
 // Message is what one tick sends one resident on one channel: every notice
-// due that day for that resident (DOMAIN.md §7). Its text is rendered when
+// due that day for that resident (docs/domain.md §7). Its text is rendered when
 // it is sent, not stored.
 type Message struct {
 	ID             int64

@@ -15,7 +15,7 @@ package kigen
 // (Describe), in the message's order, and how many it left out: a notice no
 // longer recorded, one whose card is gone or now has another expiry date
 // (the resident renewed), and a before-expiry notice whose card expired
-// before today — its `expired` notice follows (DOMAIN.md §11.18).
+// before today — its `expired` notice follows (docs/domain.md §11.18).
 func NoticesToSend(h Holder, notices []*Notice, ids []int64, today Date) (due []Due, left int) {
 	return messageNotices(h, notices, ids, today, func(c Card, n *Notice) bool {
 		if c.ExpiresOn != n.ExpiresOn {

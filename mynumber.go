@@ -5,7 +5,7 @@ import (
 	"unicode"
 )
 
-// Kigen never stores a My Number (DOMAIN.md §2, §11.11). The functions here
+// Kigen never stores a My Number (docs/domain.md §2, §11.11). The functions here
 // find one in any input so that the input can be refused, and tell callers
 // when a value must not be echoed back.
 
@@ -85,7 +85,7 @@ func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 //
 // A Japanese mobile number in E.164 ("+819012345678") holds a 12-digit run
 // and so is reported one time in eleven; callers exempt the phone column,
-// which must parse as a phone number instead (DOMAIN.md §11.11).
+// which must parse as a phone number instead (docs/domain.md §11.11).
 func ContainsMyNumber(s string) bool {
 	if IsMyNumber(s) {
 		return true
@@ -117,7 +117,7 @@ func ContainsMyNumber(s string) bool {
 
 // HasLongDigitRun reports whether s holds 12 or more digits in a row once
 // full-width and other compatibility digits are folded. A value for which it
-// is true must never be echoed in a message (DOMAIN.md §11.11).
+// is true must never be echoed in a message (docs/domain.md §11.11).
 func HasLongDigitRun(s string) bool {
 	f := foldNarrow(s)
 	run := 0

@@ -137,7 +137,7 @@ func TestContainsMyNumber(t *testing.T) {
 		{"Empty", "", false},
 		// A Japanese mobile number in E.164 is 12 digits after the "+", and
 		// one in eleven passes the check digit: ContainsMyNumber reports it,
-		// so callers exempt the phone column (DOMAIN.md §11.11). For
+		// so callers exempt the phone column (docs/domain.md §11.11). For
 		// 81901234567 the weighted sum is 195, 195 mod 11 = 8, check digit 3.
 		{"E164Mobile", "+819012345678", false},
 		{"E164MobileWithCheckDigit", "+819012345673", true},

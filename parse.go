@@ -40,7 +40,7 @@ const minParseYear = 1926
 // reads.
 const dateHint = "(use 2027-03-31 or 令和9年3月31日)"
 
-// ParseDate parses a date in any of the forms people type (DOMAIN.md §3):
+// ParseDate parses a date in any of the forms people type (docs/domain.md §3):
 // 2027-03-31, 2027/03/31, 2027/3/31, 2027.3.31, 20270331, 2027年3月31日,
 // and the Japanese eras Reiwa (令和, R), Heisei (平成, H) and Showa (昭和,
 // S): 令和9年3月31日, R9.3.31, R09.03.31, R9/3/31, R9-3-31, r9.3.31,
@@ -102,7 +102,7 @@ func ParseDate(s string) (Date, error) {
 // quoteDateInput returns in quoted for a message, and false when in must
 // not be echoed: it holds something no date form uses (a name, an e-mail
 // address), more digits than a date has (a phone number, a My Number), or is
-// long. So an error message never carries personal data (DOMAIN.md §11.11).
+// long. So an error message never carries personal data (docs/domain.md §11.11).
 func quoteDateInput(in string) (string, bool) {
 	if utf8.RuneCountInString(in) > 32 {
 		return "", false

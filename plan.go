@@ -7,7 +7,7 @@ type Holder struct {
 	// Reachable is true when the resident consented and has at least one
 	// usable contact. An unreachable resident gets nothing planned and no
 	// next date: their cards are re-planned when consent or a contact
-	// arrives (DOMAIN.md §11.2, §11.19).
+	// arrives (docs/domain.md §11.2, §11.19).
 	Reachable bool
 	// Cards are the resident's cards (at most one per kind). Plan reads ID,
 	// Kind, ExpiresOn and RenewalAppliedOn.
@@ -50,7 +50,7 @@ type CardPlan struct {
 	Next Date
 	// Stale is true for a card expired too long ago to be messaged (more
 	// than 30 days, or past its special period): it is listed for staff
-	// until its date is updated (DOMAIN.md §11.5).
+	// until its date is updated (docs/domain.md §11.5).
 	Stale bool
 	// Skipped is true for a card Kigen does not remind about for this
 	// resident: a residence card of a special permanent resident.
@@ -73,7 +73,7 @@ const specialPeriodMonths = 2
 
 // Plan decides, for one resident on the day today (Asia/Tokyo), which notices
 // are due and when each card's next notice falls due. It implements
-// DOMAIN.md §4–§6 and the decisions of §11:
+// docs/domain.md §4–§6 and the decisions of §11:
 //
 //   - before-expiry stages d90…d1 while today ≤ E, of which only the most
 //     urgent one due is sent (catch-up without a burst); never one already
@@ -230,7 +230,7 @@ func holderContext(h Holder) cardContext {
 }
 
 // gap reports whether the My Number card c lags behind a renewed residence
-// card: fixed_period, both cards, M < R strictly (DOMAIN.md §5, §11.4).
+// card: fixed_period, both cards, M < R strictly (docs/domain.md §5, §11.4).
 func (x cardContext) gap(c Card) bool { return GapOpen(x.status, x.residence, c.ExpiresOn) }
 
 // decorate adds to a My Number card notice the gap and pending-renewal facts
@@ -248,7 +248,7 @@ func (x cardContext) decorate(d *Due, c Card) {
 // Describe returns the notice k of card c as Plan would return it on day
 // today: the facts its text needs (days left, the renewal gap, a pending
 // renewal), computed from the resident's cards as they are now. A message
-// is rendered when it is sent, maybe days after it was planned (DOMAIN.md
+// is rendered when it is sent, maybe days after it was planned (docs/domain.md
 // §11.6): its notices are described again then.
 func Describe(h Holder, c Card, k NoticeKey, today Date) Due {
 	d := Due{NoticeKey: k, Kind: c.Kind, DaysLeft: k.ExpiresOn.Sub(today)}

@@ -3,7 +3,7 @@ package kigen
 import "time"
 
 // earliestExpiry is the earliest expiry date Kigen accepts: anything before
-// it is a typing error, not a card (DOMAIN.md §3).
+// it is a typing error, not a card (docs/domain.md §3).
 var earliestExpiry = Date{2000, time.January, 1}
 
 // expiryLimit is how far ahead a card kind's expiry may plausibly lie: the
@@ -21,7 +21,7 @@ var expiryLimits = map[CardKind]expiryLimit{
 	MyNumberCert:   {5*12 + 3, "5 years and 3 months"},
 }
 
-// CheckExpiry applies the plausibility rules of DOMAIN.md §3 to an expiry
+// CheckExpiry applies the plausibility rules of docs/domain.md §3 to an expiry
 // date e of a card of the given kind, entered on today (Asia/Tokyo; §11.14).
 //
 // It refuses, with an EINVALID *Error without a Field (callers add it with

@@ -2,7 +2,7 @@ package kigen
 
 import "time"
 
-// SMS quiet hours (DOMAIN.md §7): an SMS goes out only from 09:00 to 20:00
+// SMS quiet hours (docs/domain.md §7): an SMS goes out only from 09:00 to 20:00
 // Asia/Tokyo.
 const (
 	smsFirstHour = 9
@@ -10,7 +10,7 @@ const (
 )
 
 // SMSQuietWait returns how long an SMS must wait at the instant now for the
-// quiet hours to end (DOMAIN.md §7): 0 from 09:00 to 20:00 Asia/Tokyo, else
+// quiet hours to end (docs/domain.md §7): 0 from 09:00 to 20:00 Asia/Tokyo, else
 // the time to the next 09:00 there. A retry falling outside the hours waits
 // for 09:00.
 func SMSQuietWait(now time.Time) time.Duration {

@@ -12,7 +12,7 @@ type ResidentState struct {
 	Channel  ChannelPref
 }
 
-// CheckCards applies the rules on a resident's set of cards alone (DOMAIN.md
+// CheckCards applies the rules on a resident's set of cards alone (docs/domain.md
 // §2, §11.12) to the expiry dates in cards (a zero or missing Date: no such
 // card). Errors: a residence card with an integrated card, a My Number card
 // with an integrated card, both on the integrated card's column. Warning: a
@@ -43,7 +43,7 @@ func CheckCards(cards map[CardKind]Date) (errs, warnings []error) {
 }
 
 // CheckResident applies the rules that tie a resident's fields together
-// (DOMAIN.md §2, §11.7, §11.9, §11.12): CheckCards, then the status, the
+// (docs/domain.md §2, §11.7, §11.9, §11.12): CheckCards, then the status, the
 // channel and the consent against the cards and contacts. Errors refuse the
 // change; warnings accept it. Each is an *Error naming the CSV column
 // (Field) to correct.

@@ -1,7 +1,7 @@
 package kigen
 
 // Stale reports whether card c is stale on today: expired too long ago to be
-// messaged, so listed for staff until its date is updated (DOMAIN.md §4,
+// messaged, so listed for staff until its date is updated (docs/domain.md §4,
 // §6, §11.5) — more than 30 days after its expiry or, for a residence or
 // integrated card whose renewal was applied for, after its special period.
 // It is Plan's verdict (CardPlan.Stale) on the card alone, so the staff's
@@ -17,7 +17,7 @@ func Stale(c Card, today Date) bool {
 func StaleBefore(today Date) Date { return today.AddDays(-expiredWindow) }
 
 // renewalOpensMonths is how long before the period of stay ends a renewal is
-// usually accepted (DOMAIN.md §2).
+// usually accepted (docs/domain.md §2).
 const renewalOpensMonths = 3
 
 // RenewalOpens returns the day from which a renewal of the period of stay

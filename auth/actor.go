@@ -15,7 +15,7 @@ import (
 	"kigen"
 )
 
-// Role is what an actor is to Kigen (DESIGN.md, "Who may do what").
+// Role is what an actor is to Kigen (docs/architecture.md, "Who may do what").
 type Role string
 
 // The roles.

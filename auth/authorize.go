@@ -36,7 +36,7 @@ const (
 	all                  // in every municipality, or a global action
 )
 
-// rules are DESIGN.md's "Who may do what": for each action, the roles that
+// rules are docs/architecture.md's "Who may do what": for each action, the roles that
 // may take it and how far. A role not listed may not.
 var rules = map[Action]map[Role]grant{
 	MunicipalityCreate: {Operator: all},

@@ -18,7 +18,7 @@ type FollowupParams struct {
 	Municipality string `json:"municipality,omitempty"`
 }
 
-// FollowupList is what staff must follow up in one municipality (DOMAIN.md
+// FollowupList is what staff must follow up in one municipality (docs/domain.md
 // §4, §7, §11.2, §11.5, §11.18): residents who cannot be reached, cards gone
 // stale, sends whose outcome is unknown, and messages whose delivery the
 // queue gave up on. It names residents by ref only: no addresses, no names.
@@ -158,7 +158,7 @@ func buildFollowup(ctx context.Context, q store.Queries, mu *kigen.Municipality,
 	}
 
 	// A message failed for good on its channel, with no other channel left
-	// (DOMAIN.md §7): the latest such message of each resident not already
+	// (docs/domain.md §7): the latest such message of each resident not already
 	// listed.
 	failed, err := q.ListDeliveriesByState(ctx, mu.ID, kigen.DeliveryFailed)
 	if err != nil {

@@ -221,7 +221,7 @@ type AppliedResult struct {
 }
 
 // RecordApplied records that the resident applied to renew their period of
-// stay (DOMAIN.md §6): residence-card reminders for that expiry stop, and
+// stay (docs/domain.md §6): residence-card reminders for that expiry stop, and
 // one special-period notice follows after it unless a new expiry is
 // entered. Invalid: no residence or integrated card, a date in the future
 // (field "on") or after the card's expiry.

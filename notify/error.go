@@ -24,7 +24,7 @@ type Error struct {
 
 	// ContactFailed says the address itself is bad (an invalid or
 	// unreachable number, an invalid email address): do not use it again
-	// until the resident confirms it anew (DOMAIN.md §11.17).
+	// until the resident confirms it anew (docs/domain.md §11.17).
 	ContactFailed bool
 	// OptOut says the recipient told the provider to stop (Twilio 21610:
 	// they sent STOP): switch the channel off for this resident.

@@ -51,10 +51,10 @@ type Event struct {
 
 	// ContactFailed says the address is bad (a hard bounce, a spam report, an
 	// invalid number): mark the contact failed; it is not used again until
-	// the resident confirms it anew (DOMAIN.md §11.17).
+	// the resident confirms it anew (docs/domain.md §11.17).
 	ContactFailed bool
 	// OptOut says the resident asked the provider to stop: switch the
-	// channel off for them (it wins over staff, DOMAIN.md §11.17).
+	// channel off for them (it wins over staff, docs/domain.md §11.17).
 	OptOut bool
 }
 

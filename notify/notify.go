@@ -68,7 +68,7 @@ type Message struct {
 }
 
 // Record is what the outbox line says of a message beyond what a provider
-// is given (DESIGN.md, "Outbox line"): whose message it is, in which
+// is given (docs/architecture.md, "Outbox line"): whose message it is, in which
 // language, about which notices, planned by which tick. The deliver job
 // hands it only to a RecordSender; a provider never sees it.
 type Record struct {

@@ -19,7 +19,7 @@ import (
 // an e-mail address, a phone number, a name-length text or a run of digits.
 
 // myNumberMessage is the reason given for a cell holding a My Number. It
-// never shows the number (DOMAIN.md §11.11).
+// never shows the number (docs/domain.md §11.11).
 const myNumberMessage = "holds a 12-digit number that is a valid individual number (My Number); " +
 	"Kigen must never receive it — remove it from the file"
 
@@ -198,7 +198,7 @@ func addWord[V comparable](table map[string]V, name string, v V) {
 // or a common name in English, in the language itself or in Japanese
 // (English, 英語, 中文, 한국어, Tiếng Việt, やさしい日本語 …), ignoring case
 // and width. A blank value or any other word is an error: there is no
-// silent fallback (DOMAIN.md §8).
+// silent fallback (docs/domain.md §8).
 func ParseLanguage(s string) (kigen.Language, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -276,7 +276,7 @@ func init() {
 // (留学, 技術・人文知識・国際業務, 特定技能１号, 永住者 …; full-width digits and
 // any middle dot) or its common English name (Student, Permanent Resident
 // …). 永住者 and 高度専門職2号 are permanent, 特別永住者 special_permanent,
-// every other status fixed_period (DOMAIN.md §2). A blank value is
+// every other status fixed_period (docs/domain.md §2). A blank value is
 // fixed_period (§11.9); any other word is an error, never a fallback.
 // 高度専門職 without its number is refused: 1号 and 2号 differ.
 func ParseStatus(s string) (kigen.Status, error) {
@@ -305,7 +305,7 @@ func init() {
 }
 
 // ParseConsent reads consent: yes/no, y/n, true/false, 1/0, はい/いいえ,
-// 有/無, 同意/不同意, 済, ○/×, in any case or width. Blank is no (DOMAIN.md
+// 有/無, 同意/不同意, 済, ○/×, in any case or width. Blank is no (docs/domain.md
 // §11.9).
 func ParseConsent(s string) (bool, error) {
 	s = strings.TrimSpace(s)
@@ -337,7 +337,7 @@ func init() {
 
 // ParseChannel reads the channel preference: email (e-mail, メール), sms
 // (ショートメール), both (両方), or default; blank is the default
-// (DOMAIN.md §11.8). Whether the resident has the contact the channel needs
+// (docs/domain.md §11.8). Whether the resident has the contact the channel needs
 // is the importer's check (§11.7), on the merged result.
 func ParseChannel(s string) (kigen.ChannelPref, error) {
 	s = strings.TrimSpace(s)

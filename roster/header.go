@@ -11,7 +11,7 @@ import (
 )
 
 // columnAliases maps a normalised header (headerKey) to its column: the
-// English names of DESIGN.md, a few obvious English variants and the
+// English names of docs/cli.md, a few obvious English variants and the
 // Japanese names municipal exports use.
 var columnAliases = map[string]Column{}
 
@@ -75,7 +75,7 @@ func LookupColumn(header string) (Column, bool) {
 	return c, ok
 }
 
-// required are the columns every file must have (DOMAIN.md §11.9).
+// required are the columns every file must have (docs/domain.md §11.9).
 var required = []Column{ColRef, ColLanguage}
 
 // HeaderError reports every problem of a file's header row at once. Each

@@ -21,7 +21,7 @@ import (
 // Options configure a Reader.
 type Options struct {
 	// Today is the day of the import (Asia/Tokyo): the plausibility limits
-	// on expiry dates are measured from it (DOMAIN.md §11.14). Required.
+	// on expiry dates are measured from it (docs/domain.md §11.14). Required.
 	Today kigen.Date
 	// Region is the default region of phone numbers written without a
 	// country code, an ISO 3166 code; "JP" when empty.
@@ -363,7 +363,7 @@ func (r *Reader) parseRef(rec *Record, v string) {
 }
 
 // parseCard reads a card's expiry date: blank is the zero Date (no card);
-// otherwise a date in any form of DOMAIN.md §3 that passes the plausibility
+// otherwise a date in any form of docs/domain.md §3 that passes the plausibility
 // rules, an expiry already past being a warning.
 func (r *Reader) parseCard(rec *Record, kind kigen.CardKind, name, v string) {
 	if v == "" {

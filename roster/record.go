@@ -8,7 +8,7 @@ package roster
 
 import "kigen"
 
-// Column is one of Kigen's CSV columns (DESIGN.md, CSV import).
+// Column is one of Kigen's CSV columns (docs/cli.md, resident lists).
 type Column string
 
 // The columns, in the order Kigen writes them.
@@ -37,7 +37,7 @@ func CardColumn(k kigen.CardKind) Column { return Column(k.Field()) }
 // Record is one data row of a resident list, parsed. A field is meaningful
 // only when its column is present in the file (Has): an absent column leaves
 // the stored value alone, a blank cell in a present column clears it
-// (DOMAIN.md §11.8).
+// (docs/domain.md §11.8).
 type Record struct {
 	// Row is the row number as a spreadsheet shows it: the header is row 1,
 	// the first resident row 2.

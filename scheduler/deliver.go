@@ -21,7 +21,7 @@ import (
 
 // DeliverWorker works deliver jobs: it renders a planned message in the
 // resident's language on the day it goes out, hands it to the channel's
-// Sender and records the delivery (DESIGN.md, Queue and Providers).
+// Sender and records the delivery (docs/architecture.md, "From a CSV row to a sent message").
 //
 // A delivery is recorded `sending` and committed before the provider is
 // called. A job that finds its message's last delivery `sending` knows that
@@ -384,7 +384,7 @@ func (a *attempt) failed(ctx context.Context, d *kigen.Delivery, ne *notify.Erro
 
 // retry records a retryable failure and has River retry the job (or
 // snooze it when the provider asked to wait). The last attempt, a day of
-// retries on (Backoff), is a permanent failure (DOMAIN.md §11.18): the
+// retries on (Backoff), is a permanent failure (docs/domain.md §11.18): the
 // message fails, falls back to the other channel, and River discards the
 // job.
 func (a *attempt) retry(ctx context.Context, d *kigen.Delivery, sendErr error, attrs []any) error {

@@ -545,7 +545,7 @@ func TestDeliver_Dropped(t *testing.T) {
 	}{
 		{
 			// A d1 notice for a card that expired yesterday can no longer
-			// go out; the expired notice follows (DOMAIN.md §11.18).
+			// go out; the expired notice follows (docs/domain.md §11.18).
 			name: "ExpiredBeforeExpiryNotice", stage: kigen.D1, exp: yesterday,
 		},
 		{

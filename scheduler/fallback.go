@@ -31,7 +31,7 @@ func (r fallbackResult) attrs() []any {
 }
 
 // fallback sends message m's notices on the resident's other channel after
-// m failed for good on its own (DOMAIN.md §7, §11.18), in tx — the
+// m failed for good on its own (docs/domain.md §7, §11.18), in tx — the
 // transaction that records the failure (and has already marked the contact
 // failed or opted out, if the report said so): it creates a planned message
 // on that channel with m's tick date and notices and enqueues its deliver
@@ -40,7 +40,7 @@ func (r fallbackResult) attrs() []any {
 //   - enqueue is nil (no queue: the message just stays failed);
 //   - the resident is erased;
 //   - the failure was the resident's opt-out: their "stop" is not moved
-//     to another channel (DOMAIN.md §11.17);
+//     to another channel (docs/domain.md §11.17);
 //   - the resident has no usable contact on another channel (they are then
 //     on the staff follow-up list, from m's failed state);
 //   - none of m's notices can go out any more (kigen.NoticesToSend);

@@ -34,7 +34,7 @@ var ErrNoProgress = errors.New("tick made no progress")
 // Planner runs the daily tick: it reads the cards whose next notice is due,
 // runs the domain rules (kigen.Plan) on their residents, and records the
 // notices due, the messages carrying them (one per resident per channel,
-// DOMAIN.md §7) and each card's next due date, then has the messages'
+// docs/domain.md §7) and each card's next due date, then has the messages'
 // delivery jobs enqueued — all of a batch of residents in one transaction.
 type Planner struct {
 	// Store is where cards are read and notices and messages recorded.

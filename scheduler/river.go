@@ -39,7 +39,7 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 // DefaultDelays are the waits between the attempts of a deliver job that
 // failed for a reason that may pass (a provider's 5xx, a timeout): 10
 // retries over 23 h 21 min. After the last attempt the message is failed
-// (DOMAIN.md §11.18: temporary failures are retried for up to 24 hours,
+// (docs/domain.md §11.18: temporary failures are retried for up to 24 hours,
 // then treated as permanent) and River discards the job.
 var DefaultDelays = []time.Duration{
 	time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour,

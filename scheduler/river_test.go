@@ -22,7 +22,7 @@ func TestBackoff(t *testing.T) {
 	if got := def.MaxAttempts(); got != 11 {
 		t.Errorf("default MaxAttempts = %d, want 11", got)
 	}
-	// DOMAIN.md §11.18: temporary failures are retried for up to 24 hours.
+	// docs/domain.md §11.18: temporary failures are retried for up to 24 hours.
 	if total := def.Total(); total > 24*time.Hour || total < 20*time.Hour {
 		t.Errorf("default retries span %s; want just under 24h", total)
 	}

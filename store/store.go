@@ -267,7 +267,7 @@ type Queries interface {
 
 	// ListStaleCards returns the municipality's cards whose ExpiresOn is
 	// before the date, ordered by ExpiresOn then ID: with today − 30 days,
-	// the candidates for the staff's stale list (DOMAIN.md §4, §11.5). It
+	// the candidates for the staff's stale list (docs/domain.md §4, §11.5). It
 	// does not look at RenewalAppliedOn: a residence or integrated card
 	// whose renewal is pending is stale only after its special period
 	// (ExpiresOn + 2 months), which the caller checks. It reads every card

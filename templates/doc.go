@@ -1,7 +1,7 @@
 // Package templates writes every message Kigen sends: the email (subject,
 // HTML and plain text, with the one-click unsubscribe headers) and the SMS
 // that carry one resident's notices of one tick, in the twelve languages of
-// DOMAIN.md §8.
+// docs/domain.md §8.
 //
 // The words live in one catalog per language, catalogs/<lang>.json, with
 // identical dotted keys (a test fails on a missing or extra key). A value is
@@ -11,11 +11,11 @@
 // follow the same library's cardinal rules. Nothing outside this package
 // reads the JSON.
 //
-// The hotlines (DOMAIN.md §9) are data, not text: hotlines.json is embedded
+// The hotlines (docs/domain.md §9) are data, not text: hotlines.json is embedded
 // and an operator may replace it with KIGEN_HOTLINES_FILE (LoadHotlines). A
 // message lists only the lines that answer in the resident's language, and
 // points to the municipality's contact when none does.
 //
 // A message is rendered when it is sent: Params.Today is the sending day, and
-// the days left are counted from it (DOMAIN.md §11.6).
+// the days left are counted from it (docs/domain.md §11.6).
 package templates

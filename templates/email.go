@@ -244,7 +244,7 @@ type shape struct {
 	notes []string // catalog keys
 }
 
-// shapeOf decides what a notice says: DOMAIN.md §2 (who renews what
+// shapeOf decides what a notice says: docs/domain.md §2 (who renews what
 // where), §5 (the gap), §6 (a pending renewal), §9b (the certificate).
 func shapeOf(n notice) shape {
 	expired := n.left < 0 && n.Stage != kigen.SpecialPeriod

@@ -63,7 +63,7 @@ type message struct {
 
 // messages returns every case of Cases as a one-notice message, the
 // renewal gap without a certificate, a notice on its last day and the
-// day after, and messages listing several notices (DOMAIN.md §7, §11.1).
+// day after, and messages listing several notices (docs/domain.md §7, §11.1).
 func messages(t testing.TB, today kigen.Date) []message {
 	t.Helper()
 	var ms []message

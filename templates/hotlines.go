@@ -16,7 +16,7 @@ import (
 //go:embed hotlines.json
 var defaultHotlines []byte
 
-// Hotlines are the national help lines messages list (DOMAIN.md §9): kept as
+// Hotlines are the national help lines messages list (docs/domain.md §9): kept as
 // data so that an operator can correct a number, a language or the hours
 // without a release (KIGEN_HOTLINES_FILE).
 type Hotlines struct {

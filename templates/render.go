@@ -21,11 +21,11 @@ type Params struct {
 	Lang         kigen.Language
 	Municipality kigen.Municipality // Name, NameLatin and the contact fields are read
 	// Today is the day the message is rendered, i.e. sent: the days left
-	// are counted from it, not from the tick (DOMAIN.md §11.6).
+	// are counted from it, not from the tick (docs/domain.md §11.6).
 	Today kigen.Date
 	// Notices are the notices of the message, at least one. A notice's
 	// context is read from its fields: a My Number card notice with
-	// ResidenceExpiresOn set is about an open renewal gap (DOMAIN.md §5);
+	// ResidenceExpiresOn set is about an open renewal gap (docs/domain.md §5);
 	// one with RenewalAppliedOn set is about a pending renewal (§6). A
 	// renewal_gap notice and a stage of the same card and date are written
 	// as one.
@@ -121,8 +121,8 @@ type situation int
 
 const (
 	plain   situation = iota
-	gap               // the residence was renewed, the My Number card was not (DOMAIN.md §5)
-	pending           // a renewal of the period of stay is being decided (DOMAIN.md §6)
+	gap               // the residence was renewed, the My Number card was not (docs/domain.md §5)
+	pending           // a renewal of the period of stay is being decided (docs/domain.md §6)
 )
 
 func contextOf(d kigen.Due) situation {

@@ -11,7 +11,7 @@ const (
 	UCS2 = "UCS-2"
 )
 
-// MaxSMSSegments is the budget of one SMS (DOMAIN.md §7): 2 segments, i.e.
+// MaxSMSSegments is the budget of one SMS (docs/domain.md §7): 2 segments, i.e.
 // 306 GSM-7 characters or 134 UCS-2 code units.
 const MaxSMSSegments = 2
 

@@ -7,7 +7,7 @@ import (
 	"kigen"
 )
 
-// SMS renders the SMS of p: the essentials only (DOMAIN.md §11.16) — the
+// SMS renders the SMS of p: the essentials only (docs/domain.md §11.16) — the
 // most urgent card, its date, the action in a few words, how many more
 // notices the full message holds, and the link to it (p.MessageURL).
 // Latin-script languages name the municipality by its Latin name and are

@@ -49,7 +49,7 @@ func TestSegments(t *testing.T) {
 	}
 }
 
-// gsmLanguages are the languages whose SMS must be GSM-7 (DOMAIN.md §8,
+// gsmLanguages are the languages whose SMS must be GSM-7 (docs/domain.md §8,
 // §11.16); every other language's SMS is UCS-2.
 var gsmLanguages = map[kigen.Language]bool{
 	kigen.English: true, kigen.Spanish: true, kigen.Portuguese: true,

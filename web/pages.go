@@ -18,7 +18,7 @@ import (
 	"kigen/templates"
 )
 
-// Pages are the resident's pages every message links to (DESIGN.md, pages
+// Pages are the resident's pages every message links to (docs/architecture.md, pages
 // in wave 1): no login, the link's token is the capability.
 //
 //	GET  /m/{token}  the message in full, in the resident's language

@@ -15,7 +15,7 @@ import (
 	"syscall"
 )
 
-// Exit codes (DESIGN.md).
+// Exit codes (docs/architecture.md).
 const (
 	exitOK      = 0 // success
 	exitInvalid = 1 // the input was refused; nothing was written

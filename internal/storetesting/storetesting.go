@@ -5,15 +5,13 @@ package storetesting
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river"
 
 	"kigen/store"
 	"kigen/store/postgres/postgrestest"
@@ -82,10 +80,9 @@ func migrateSQLite(ctx context.Context, path string) error {
 	}
 	err = s.Migrate(ctx)
 	if err == nil {
-		var m *rivermigrate.Migrator[*sql.Tx]
-		m, err = rivermigrate.New(riversqlite.New(s.DB()), nil)
-		if err == nil {
-			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		var c store.RiverClient
+		if c, err = s.NewRiverClient(&river.Config{}); err == nil {
+			err = c.Migrate(ctx)
 		}
 	}
 	if cerr := s.Close(); err == nil {

@@ -3,7 +3,7 @@
 // to a file (KIGEN_OUTBOX, default outbox.jsonl). Safe by default: nothing
 // leaves the machine, and nothing is silently dropped.
 //
-// The line is the outbox contract of DESIGN.md:
+// The line is the outbox contract of docs/architecture.md:
 //
 //	{"message_id":1,"municipality":"012033","resident_ref":"A-1","channel":"email",
 //	 "to":"…","lang":"en","notices":[{"card":"residence_card","expires_on":"2027-03-31","stage":"d60"}],

@@ -1,7 +1,7 @@
 // Package importer imports a resident list into the store: all or nothing,
 // in one transaction, streaming in batches. It merges each row with what is
 // stored (an absent column leaves the stored value alone, a blank cell
-// clears it: DOMAIN.md §11.8), applies the cross-field rules to the merged
+// clears it: docs/domain.md §11.8), applies the cross-field rules to the merged
 // result, writes in bulk and re-plans each changed resident's cards.
 package importer
 

@@ -185,7 +185,7 @@ func merge(mid int64, old *store.Holding, rec *roster.Record) *change {
 		// One consent column covers every contact on the row; without it a
 		// stored contact keeps its consent and a new one has none. The
 		// resident's own opt-out (and a failed address) is kept: a staff
-		// import never switches a channel back on (DOMAIN.md §11.17).
+		// import never switches a channel back on (docs/domain.md §11.17).
 		if rec.Has(roster.ColConsent) {
 			c.Consent = rec.Consent
 		}

@@ -277,7 +277,9 @@ func template(ctx context.Context, url string) (*tmpl, error) {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('kigen_test_template'), hashtext($1))`, t.name()); err != nil {
 		return nil, err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('kigen_test_template'), hashtext($1))`, t.name())
+	defer func() { // closing the connection releases the lock anyway
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('kigen_test_template'), hashtext($1))`, t.name())
+	}()
 
 	var comment string
 	err = conn.QueryRow(ctx, `SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1`,

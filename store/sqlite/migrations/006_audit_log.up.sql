@@ -1,4 +1,4 @@
--- The audit log (DESIGN.md, "Who may do what"): every view of a resident's
+-- The audit log (docs/architecture.md, "Who may do what"): every view of a resident's
 -- personal data and every change, with who did it, as what, where, to which
 -- resident (by ref; no foreign key, so that erasing the resident keeps the
 -- entry) and when. Append-only: the triggers refuse to change or remove an
