@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"kigen"
+	"kigen/internal/config"
+	"kigen/internal/providers"
+	"kigen/scheduler"
+	"kigen/store"
+	"kigen/web"
+)
+
+// Serve runs Kigen on an opened, migrated store until ctx ends: the daily
+// tick at KIGEN_SCHEDULE on the elected leader (a tick missed while down
+// is caught up, one whose process died is resumed), the delivery workers,
+// and the HTTP server on addr (health, readiness, metrics, webhooks,
+// resident pages). It then stops taking jobs and lets running sends finish
+// (up to 30 s). A refused setting is a SettingsError.
+func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, logger *slog.Logger) error {
+	now := cfg.Clock(logger)
+	sched, err := cron.ParseStandard(cfg.Schedule)
+	if err != nil {
+		return &SettingsError{fmt.Errorf("KIGEN_SCHEDULE: %w", err)}
+	}
+	reg := prometheus.NewRegistry()
+	metrics := web.NewMetrics(reg)
+	tick := &scheduler.TickWorker{Now: now, Logger: logger,
+		Observe: func(sum scheduler.TickSummary, d time.Duration) {
+			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
+		}}
+	eng, err := New(ctx, cfg, s, now, logger, Options{Tick: tick, Schedule: sched,
+		Observe: func(ch kigen.Channel, result string) {
+			metrics.ObserveMessage(string(ch), cfg.Provider(ch), serveResult(result))
+		}})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if t, err := s.LastTick(ctx); err == nil {
+		metrics.SetLastTick(t.StartedAt)
+	}
+	metrics.SetJobStats(eng.Queue.Stats)
+
+	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
+		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
+	hooks, err := providers.Webhooks(cfg, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.Queue.Enqueue}, logger)
+	if err != nil {
+		return &SettingsError{err}
+	}
+	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
+		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}})
+
+	if err := eng.Queue.Start(ctx); err != nil {
+		return err
+	}
+	if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
+		logger.Error("catch up tick", "err", err)
+	}
+	// A tick whose process died is resumed here (another instance's, or
+	// this one's before a restart).
+	watch := &scheduler.TickWatch{Planner: eng.Planner, LastTick: s.LastTick, Schedule: sched,
+		StaleAfter: cfg.TickStaleAfter, Now: now, Logger: logger, Observe: tick.Observe}
+	go watch.Run(ctx)
+	logger.Info("kigen serving", "addr", addr, "schedule", cfg.Schedule,
+		"email", cfg.EmailProvider(), "sms", cfg.SMSProvider())
+	serveErr := web.Serve(ctx, addr, h, logger)
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := eng.Queue.Stop(stopCtx); err != nil {
+		logger.Error("stop workers", "err", err)
+	}
+	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
+		return serveErr
+	}
+	return nil
+}
+
+// serveResult is the metrics' name of a send's outcome.
+func serveResult(r string) string {
+	switch r {
+	case "sent":
+		return web.ResultSent
+	case "failed":
+		return web.ResultFailed
+	case "unknown":
+		return web.ResultUnknown
+	}
+	return web.ResultSnoozed
+}
