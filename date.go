@@ -88,6 +88,9 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
+// Weekday returns the day of the week of d.
+func (d Date) Weekday() time.Weekday { return d.t().Weekday() }
+
 // AddDays returns d moved n days (n may be negative).
 func (d Date) AddDays(n int) Date { return fromT(d.t().AddDate(0, 0, n)) }
 
