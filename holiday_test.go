@@ -170,7 +170,7 @@ func TestOfficeCalendar_GoBy(t *testing.T) {
 	t.Parallel()
 	d := kigen.MustParseISODate
 	town := kigen.OfficeCalendar{
-		Closed:      []kigen.Date{d("2027-03-05")},                     // a Friday: system changeover
+		Closed:      []kigen.Date{d("2027-03-05")},                  // a Friday: system changeover
 		WeekendOpen: []kigen.Date{d("2027-03-06"), d("2027-03-13")}, // Saturdays: 休日開庁
 	}
 	tests := []struct {
