@@ -283,10 +283,12 @@ func TestReader_Encodings(t *testing.T) {
 			},
 		},
 	}
+	padded, padLines := padRows(sniffSize - 1)
 	tests := []struct {
-		name string
-		file string
-		enc  string
+		name  string
+		file  string
+		enc   string
+		shift int // blank rows before the residents
 	}{
 		{name: "UTF-8", file: japaneseFile, enc: EncodingUTF8},
 		{name: "UTF-8 with BOM", file: "\uFEFF" + japaneseFile, enc: EncodingUTF8BOM},
@@ -294,7 +296,7 @@ func TestReader_Encodings(t *testing.T) {
 		// A long ASCII start puts the first Japanese byte past the sniffed
 		// 64 KiB boundary in the middle of a character: the cut must not
 		// make a valid UTF-8 file look like Shift_JIS.
-		{name: "UTF-8 cut mid-character", file: padHeader(sniffSize - 1), enc: EncodingUTF8},
+		{name: "UTF-8 cut mid-character", file: padded, enc: EncodingUTF8, shift: padLines},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,22 +305,36 @@ func TestReader_Encodings(t *testing.T) {
 			if r.Encoding() != tt.enc {
 				t.Errorf("Encoding = %q, want %q", r.Encoding(), tt.enc)
 			}
-			if diff := cmp.Diff(want, views(recs)); diff != "" {
+			got := views(recs)
+			for i := range got {
+				got[i].Row -= tt.shift
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("records (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-// padHeader returns japaneseFile with resident_ref for its first header,
-// padded with spaces so that the second header (氏名) starts at byte at.
-func padHeader(at int) string {
-	rest := japaneseFile[len("宛名番号"):]
-	f := "resident_ref" + strings.Repeat(" ", at-len("resident_ref")-1) + rest
-	if !strings.HasPrefix(f[at:], "氏名") || utf8.ValidString(f[:sniffSize]) {
-		panic("padHeader: the sniffed start does not end mid-character")
+// padRows returns japaneseFile with lines of spaces (blank rows, skipped)
+// after its header, so many that the byte at offset at is the first of the
+// first resident's full-width reference, and how many lines it added.
+func padRows(at int) (string, int) {
+	header, rows, _ := strings.Cut(japaneseFile, "\r\n")
+	header += "\r\n"
+	var b strings.Builder
+	b.WriteString(header)
+	lines := 0
+	for b.Len() < at {
+		n := min(at-b.Len(), 1000) - 1
+		b.WriteString(strings.Repeat(" ", n) + "\n")
+		lines++
 	}
-	return f
+	f := b.String() + rows
+	if !strings.HasPrefix(f[at:], "Ａ") || utf8.ValidString(f[:sniffSize]) {
+		panic("padRows: the sniffed start does not end mid-character")
+	}
+	return f, lines
 }
 
 // view is a Record with its errors as strings, for comparisons.
