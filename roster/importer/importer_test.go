@@ -245,6 +245,13 @@ func TestImport_RefusedWritesNothing(t *testing.T) {
 			{name: "special permanent with a stored residence card",
 				csv:  "resident_ref,language,residence_status\nA-1,vi,特別永住者\n",
 				want: []string{"row 2: residence_card_expires_on: a special permanent resident has no residence card (the 特別永住者証明書 is not watched): leave it blank"}},
+			{name: "problems of rows and of merged residents, and a syntax error, in row order",
+				csv: "resident_ref,language,channel,mynumber_card_expires_on\nA-1,vi,sms,\nNEW-2,en,,2027-02-30\nNEW-3,en,,\"2027\"x\n",
+				want: []string{
+					"row 2: channel: sms needs a phone number",
+					`row 3: mynumber_card_expires_on: "2027-02-30" is not a date`,
+					`row 4: a quoted cell is not closed, or has text after its closing " (line 4 of the file)`,
+				}},
 			{name: "bad rows anywhere in a long file",
 				csv:  header + manyRows(2500, 1300, 2400),
 				want: []string{"row 1300: mynumber_card_expires_on: \"2027-02-30\" is not a date", "row 2400: mynumber_card_expires_on: \"2027-02-30\" is not a date"}},
@@ -290,6 +297,42 @@ func manyRows(n int, badRows ...int) string {
 		b.WriteString("R-" + strconv.Itoa(i) + ",,en,r" + strconv.Itoa(i) + "@example.jp,,,2028-05-31," + mn + ",,yes,\n")
 	}
 	return b.String()
+}
+
+// TestImport_ListsTheFirstProblems imports files with more bad rows, and
+// more warnings, than an import lists: the first MaxListed are kept, in
+// row order, and the rest counted, so that memory stays flat however many
+// rows are bad.
+func TestImport_ListsTheFirstProblems(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		mu := storetest.MustCreateMunicipality(t, t.Context(), s, "012033")
+		const n = importer.MaxListed + 234
+		bad := make([]int, n)
+		for i := range bad {
+			bad[i] = i + 2
+		}
+		_, err := importCSV(t, s, mu.ID, header+manyRows(n, bad...), importer.Options{BatchSize: 300})
+		var re *importer.RefusedError
+		if !errors.As(err, &re) || re.Total != n || len(re.Rows) != importer.MaxListed ||
+			re.Rows[0].Row != 2 || re.Rows[importer.MaxListed-1].Row != importer.MaxListed+1 {
+			t.Fatalf("refused %v: want the first %d of %d problems listed", err, importer.MaxListed, n)
+		}
+		if got := err.Error(); got != "1234 problems in the file: nothing was imported" {
+			t.Errorf("Error() = %q", got)
+		}
+
+		var b strings.Builder
+		b.WriteString("resident_ref,language,mynumber_card_expires_on\n")
+		for i := range n {
+			b.WriteString("P-" + strconv.Itoa(i) + ",en,2026-01-31\n") // already passed: a warning
+		}
+		sum, err := importCSV(t, s, mu.ID, b.String(), importer.Options{BatchSize: 300})
+		if err != nil || sum.Created != n || sum.WarningsTotal != n || len(sum.Warnings) != importer.MaxListed ||
+			sum.Warnings[importer.MaxListed-1].Row != importer.MaxListed+1 {
+			t.Errorf("warnings: %d listed of %d (%v), want the first %d of %d", len(sum.Warnings), sum.WarningsTotal, err, importer.MaxListed, n)
+		}
+	})
 }
 
 func TestImport_CancelledWritesNothing(t *testing.T) {
