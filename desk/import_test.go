@@ -36,9 +36,26 @@ func TestDesk_Import(t *testing.T) {
 			refused.Rows[0].Error() != `row 3: mynumber_card_expires_on: "2027-02-30" is not a date` || refused.Rows[1].Field != "language" {
 			t.Errorf("bad rows: %v (%+v)", err, refused)
 		}
-		// A file that is no resident list.
-		_, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("")})
-		checkErr(t, err, kigen.EINVALID, "the file is empty: its first row must be the header")
+		// A file that is no resident list: a refusal too, with every
+		// problem of its header.
+		for _, tt := range []struct{ csv, want string }{
+			{"", "the file is empty: its first row must be the header"},
+			{"resident_ref,foo,bar\n", `header: column "foo" is unknown (use --ignore-unknown-columns to skip it)` + "\n" +
+				`header: column "bar" is unknown (use --ignore-unknown-columns to skip it)` + "\n" +
+				"header: required column language is missing"},
+		} {
+			_, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader(tt.csv)})
+			var lines []string
+			if errors.As(err, &refused) {
+				for _, r := range refused.Rows {
+					lines = append(lines, r.Error())
+				}
+			}
+			if got := strings.Join(lines, "\n"); kigen.ErrorCode(err) != kigen.EINVALID || got != tt.want || refused.Total != len(lines) ||
+				!refused.Refused || refused.Municipality != "012033" {
+				t.Errorf("file %q: %v, rows:\n%s\nwant:\n%s", tt.csv, err, got, tt.want)
+			}
+		}
 		// A dry run counts and writes nothing.
 		res, err := b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language\nR-3,en\n"), DryRun: true})
 		if err != nil || !res.DryRun || res.Created != 1 || res.Encoding != "UTF-8" {

@@ -155,6 +155,23 @@ func TestImport_Refused(t *testing.T) {
 		lines[100] != "and 50 more" || !strings.Contains(lines[101], "150 problems: nothing was imported") {
 		t.Errorf("bad file stderr: %d lines, first %q, last two %q", len(lines), lines[0], lines[len(lines)-2:])
 	}
+	// --json prints the refusal as JSON too, every problem listed there.
+	code, out, _ = runKigen(t, env, "import", "--municipality", "012033", "--json", bad)
+	var refusal struct {
+		File    string `json:"file"`
+		Refused bool   `json:"refused"`
+		Errors  []struct {
+			Row     int    `json:"row"`
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"errors"`
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(out), &refusal); err != nil || code != exitInvalid || !refusal.Refused || refusal.File != bad ||
+		refusal.Total != 150 || len(refusal.Errors) != 150 || refusal.Errors[0].Row != 3 || refusal.Errors[0].Field != "mynumber_card_expires_on" {
+		t.Errorf("--json refusal: code %d, %v, stdout %q", code, err, out)
+	}
+
 	code, _, errOut = runKigen(t, env, "resident", "show", "--municipality", "012033", "GOOD")
 	if code != exitInvalid || !strings.Contains(errOut, `no resident "GOOD" in 012033 小樽市`) {
 		t.Errorf("after a refused import GOOD exists: code %d, %q", code, errOut)
