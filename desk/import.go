@@ -26,6 +26,11 @@ type ImportParams struct {
 	// Region is the default region of phone numbers without a country
 	// code (ISO 3166; empty: JP).
 	Region string `json:"region,omitempty"`
+	// FallbackLanguage, when set, is the language of a row whose language
+	// is blank or one Kigen does not write in (ミャンマー語, fr), with a
+	// warning for each such row, instead of refusing the file. A code or a
+	// name, as the language column takes them.
+	FallbackLanguage string `json:"fallback_language,omitempty"`
 }
 
 // ImportResult is what an import did (or, in a dry run, would do).
@@ -104,15 +109,23 @@ func (e *RefusedError) Unwrap() error { return kigen.Errorf(kigen.EINVALID, "%s"
 // Import reads a resident list and applies it to the municipality: every
 // row or none, in one transaction with its audit entry (a dry run is not
 // audited). A file that cannot be read as a list (no header, a My Number
-// column, …) or one with bad rows is a *RefusedError listing the problems.
-// A cancelled ctx writes nothing.
+// column, …) or one with bad rows is a *RefusedError listing the problems;
+// a bad FallbackLanguage is invalid (field "fallback_language"). A
+// cancelled ctx writes nothing.
 func (d *Desk) Import(ctx context.Context, a auth.Actor, p ImportParams) (*ImportResult, error) {
 	mu, err := scope(ctx, d.Store, a, auth.Import, p.Municipality, "")
 	if err != nil {
 		return nil, err
 	}
+	var fallback kigen.Language
+	if p.FallbackLanguage != "" {
+		if fallback, err = roster.ParseLanguage(p.FallbackLanguage); err != nil {
+			return nil, kigen.WithField(err, "fallback_language")
+		}
+	}
 	today := d.today()
-	r, err := roster.NewReader(p.CSV, roster.Options{Today: today, Region: p.Region, IgnoreUnknownColumns: p.IgnoreUnknownColumns})
+	r, err := roster.NewReader(p.CSV, roster.Options{Today: today, Region: p.Region, IgnoreUnknownColumns: p.IgnoreUnknownColumns,
+		FallbackLanguage: fallback})
 	if err != nil {
 		return nil, unreadable(mu, err)
 	}

@@ -56,6 +56,9 @@ func TestDesk_Import(t *testing.T) {
 				t.Errorf("file %q: %v, rows:\n%s\nwant:\n%s", tt.csv, err, got, tt.want)
 			}
 		}
+		// A bad fallback language is a bad parameter.
+		_, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader(residents), FallbackLanguage: "fr"})
+		checkErr(t, err, kigen.EINVALID, `fallback_language: "fr" is not a language Kigen writes in (ja, ja-easy, en, zh, ko, es, pt, th, ne, id, vi, tl)`)
 		// A dry run counts and writes nothing.
 		res, err := b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language\nR-3,en\n"), DryRun: true})
 		if err != nil || !res.DryRun || res.Created != 1 || res.Encoding != "UTF-8" {
@@ -70,9 +73,12 @@ func TestDesk_Import(t *testing.T) {
 			t.Errorf("after refused imports and a dry run: %d audit entries (want %d), %d residents (want 2)", n, before, rs)
 		}
 
-		res, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language,phone\nR-3,en,090-1234-5678\n")})
-		if err != nil || res.Created != 1 || res.Municipality != "012033" || res.MunicipalityName != "小樽市" {
-			t.Errorf("import: %+v, %v", res, err)
+		res, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language,phone\nR-3,ミャンマー語,090-1234-5678\n"),
+			FallbackLanguage: "English"})
+		if err != nil || res.Created != 1 || res.Municipality != "012033" || res.MunicipalityName != "小樽市" || res.WarningsTotal != 1 ||
+			res.Warnings[0] != (desk.RowError{Row: 2, Field: "language",
+				Message: `"ミャンマー語" is not a language Kigen writes in: messages go out in en, the fallback language`}) {
+			t.Errorf("import with a fallback language: %+v, %v", res, err)
 		}
 		b.checkLast(t, before, 1, store.AuditEntry{ActorID: "staff:1", ActorRole: "staff", Action: "import", MunicipalityID: b.aID, Detail: "1 rows"})
 	})

@@ -30,6 +30,10 @@ type Options struct {
 	// refusing the file. Their cells are still scanned for My Numbers, and
 	// a column named for the My Number is refused regardless.
 	IgnoreUnknownColumns bool
+	// FallbackLanguage, when set, is the language of a row whose language
+	// is blank or one Kigen does not write in, with a warning, instead of
+	// an error.
+	FallbackLanguage kigen.Language
 }
 
 // The encodings a Reader detects, as Encoding reports them.
@@ -78,6 +82,9 @@ type Reader struct {
 func NewReader(r io.Reader, opt Options) (*Reader, error) {
 	if !opt.Today.Valid() {
 		return nil, errors.New("roster: Options.Today is not a date")
+	}
+	if opt.FallbackLanguage != "" && !opt.FallbackLanguage.Valid() {
+		return nil, fmt.Errorf("roster: Options.FallbackLanguage %q is not a language", opt.FallbackLanguage)
 	}
 	if opt.Region == "" {
 		opt.Region = "JP"
@@ -370,7 +377,15 @@ func (r *Reader) parse(cells []string) *Record {
 			}
 		case ColLanguage:
 			l, err := ParseLanguage(v)
-			if err != nil {
+			switch fb := r.opt.FallbackLanguage; {
+			case err == nil:
+			case fb != "" && v == "":
+				l = fb
+				rec.Warnings = append(rec.Warnings, kigen.FieldErrorf(name, "is empty: messages go out in %s, the fallback language", fb))
+			case fb != "":
+				l = fb
+				rec.Warnings = append(rec.Warnings, fieldError(refused(v, "is not a language Kigen writes in: messages go out in "+string(fb)+", the fallback language"), name))
+			default:
 				rec.Errs = append(rec.Errs, fieldError(err, name))
 			}
 			rec.Language = l

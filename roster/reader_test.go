@@ -374,6 +374,7 @@ func TestReader_Row(t *testing.T) {
 	tests := []struct {
 		name     string
 		cells    map[Column]string
+		opt      Options
 		errs     []string
 		warnings []string
 		check    func(t *testing.T, r *Record)
@@ -426,6 +427,28 @@ func TestReader_Row(t *testing.T) {
 			errs: []string{`language: "klingon" is not a language Kigen writes in (ja, ja-easy, en, zh, ko, es, pt, th, ne, id, vi, tl)`}},
 		{name: "language holding an email", cells: map[Column]string{ColLanguage: "taro@example.jp"},
 			errs: []string{`language: is not a language Kigen writes in (ja, ja-easy, en, zh, ko, es, pt, th, ne, id, vi, tl)`}},
+		{name: "language unknown, with a fallback", cells: map[Column]string{ColLanguage: "ミャンマー語"}, opt: Options{FallbackLanguage: kigen.English},
+			warnings: []string{`language: "ミャンマー語" is not a language Kigen writes in: messages go out in en, the fallback language`},
+			check: func(t *testing.T, r *Record) {
+				if r.Language != kigen.English {
+					t.Errorf("Language = %q, want the fallback en", r.Language)
+				}
+			}},
+		{name: "language empty, with a fallback", cells: map[Column]string{ColLanguage: " "}, opt: Options{FallbackLanguage: kigen.EasyJapan},
+			warnings: []string{`language: is empty: messages go out in ja-easy, the fallback language`},
+			check: func(t *testing.T, r *Record) {
+				if r.Language != kigen.EasyJapan {
+					t.Errorf("Language = %q, want the fallback ja-easy", r.Language)
+				}
+			}},
+		{name: "language known, with a fallback", cells: map[Column]string{ColLanguage: "Tiếng Việt"}, opt: Options{FallbackLanguage: kigen.English},
+			check: func(t *testing.T, r *Record) {
+				if r.Language != kigen.Vietnamese {
+					t.Errorf("Language = %q, want vi", r.Language)
+				}
+			}},
+		{name: "language holding a My Number, with a fallback", cells: map[Column]string{ColLanguage: mnSpaced}, opt: Options{FallbackLanguage: kigen.English},
+			errs: []string{"language: " + myNumberErr}},
 
 		// residence_status
 		{name: "status unknown", cells: map[Column]string{ColStatus: "foo"}, errs: []string{`residence_status: "foo" is not a status of residence`}},
@@ -517,7 +540,7 @@ func TestReader_Row(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, recs := readAll(t, fullHeader+"\n"+line(tt.cells), Options{})
+			_, recs := readAll(t, fullHeader+"\n"+line(tt.cells), tt.opt)
 			if len(recs) != 1 {
 				t.Fatalf("got %d records, want 1", len(recs))
 			}

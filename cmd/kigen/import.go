@@ -24,6 +24,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	ignore := fs.Bool("ignore-unknown-columns", false, "skip columns Kigen does not know (they are still checked for My Numbers)")
 	region := fs.String("region", "JP", "default region of phone numbers without a country code")
+	fallback := fs.String("fallback-language", "", "language L for rows whose language is blank or one Kigen does not write in (each a warning)")
 	path, err := parseInterleaved(fs, args, "FILE.csv")
 	if err != nil {
 		return err
@@ -49,12 +50,13 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		pr := progressbar.NewReader(f, bar)
 		in = &pr
 	}
-	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region})
+	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region, FallbackLanguage: *fallback})
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(m.Stderr)
 	}
 	var refused *desk.RefusedError
+	var ke *kigen.Error
 	switch {
 	case errors.As(err, &refused):
 		printRowErrors(m.Stderr, "", refused.Rows, refused.Total)
@@ -65,6 +67,8 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 			}{path, refused})
 		}
 		return &exitError{exitInvalid, fmt.Errorf("%s: %v", path, refused)}
+	case errors.As(err, &ke) && ke.Field == "fallback_language":
+		return usageErrorf("--fallback-language: %s", ke.Message)
 	case kigen.ErrorCode(err) == kigen.EINVALID:
 		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
 	case ctx.Err() != nil:

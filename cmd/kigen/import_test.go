@@ -171,6 +171,10 @@ func TestImport_Refused(t *testing.T) {
 		refusal.Total != 150 || len(refusal.Errors) != 150 || refusal.Errors[0].Row != 3 || refusal.Errors[0].Field != "mynumber_card_expires_on" {
 		t.Errorf("--json refusal: code %d, %v, stdout %q", code, err, out)
 	}
+	code, _, errOut = runKigen(t, env, "import", "--municipality", "012033", "--fallback-language", "Klingon", path)
+	if code != exitUsage || !strings.Contains(errOut, `--fallback-language: "Klingon" is not a language Kigen writes in`) {
+		t.Errorf("bad --fallback-language: code %d, stderr %q", code, errOut)
+	}
 
 	code, _, errOut = runKigen(t, env, "resident", "show", "--municipality", "012033", "GOOD")
 	if code != exitInvalid || !strings.Contains(errOut, `no resident "GOOD" in 012033 小樽市`) {

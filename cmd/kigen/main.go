@@ -69,7 +69,7 @@ var commands = []command{
 	{"tick", "kigen tick [--now DATE|TIME] [--json]", "plan today's notices and deliver every job that can run now, then print a summary", runTick},
 	{"migrate", "kigen migrate", "apply the database migrations (DATABASE_URL; default sqlite:kigen.db)", runMigrate},
 	{"municipality", "kigen municipality add|set CODE --name NAME [--name-latin …] [--contact-phone|-email|-url …] | list", "manage municipalities and the contact block messages show", runMunicipality},
-	{"import", "kigen import [--municipality CODE] [--dry-run] [--json] [--ignore-unknown-columns] FILE.csv", "import a resident list: all rows or none", runImport},
+	{"import", "kigen import [--municipality CODE] [--dry-run] [--json] [--ignore-unknown-columns] [--fallback-language L] FILE.csv", "import a resident list: all rows or none", runImport},
 	{"resident", "kigen resident show|applied [--on DATE]|erase [--yes] [--municipality CODE] REF", "counter work: look a resident up, record a renewal applied for, erase a resident", runResident},
 	{"followup", "kigen followup [--municipality CODE] [--json]", "list for staff: residents who cannot be reached, stale cards, unknown sends (refs only)", runFollowup},
 	{"delivery", "kigen delivery resend ID | resolve ID --sent|--not-sent | retry MESSAGE", "settle an unknown send (send it again, or record what the provider says), or retry a send the queue gave up on", runDelivery},
