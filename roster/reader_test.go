@@ -528,6 +528,15 @@ func TestReader_Row(t *testing.T) {
 		{name: "My Numbers everywhere", cells: map[Column]string{ColEmail: mn + "@example.jp", ColLanguage: mn, ColChannel: "sms " + mn},
 			errs: []string{"language: " + myNumberErr, "email: " + myNumberErr, "channel: " + myNumberErr}},
 		{name: "13 digits are not a My Number", cells: map[Column]string{ColName: mn + "0"}},
+		{name: "My Number spelled with dots, slashes, spaced hyphens", cells: map[Column]string{
+			ColName: mn[:4] + "." + mn[4:8] + "." + mn[8:], ColConsent: mn[:4] + "/" + mn[4:8] + "/" + mn[8:],
+			ColChannel: mn[:4] + " - " + mn[4:8] + " - " + mn[8:], ColStatus: mn[:4] + "  " + mn[4:8] + "  " + mn[8:]},
+			errs: []string{"name: " + myNumberErr, "residence_status: " + myNumberErr, "consent: " + myNumberErr, "channel: " + myNumberErr}},
+		{name: "My Number with zero-width spaces, in Devanagari and Arabic-Indic digits", cells: map[Column]string{
+			ColName:   "Taro " + mn[:4] + "\u200b" + mn[4:8] + "\u200b" + mn[8:],
+			ColRef:    strings.Map(func(r rune) rune { return r - '0' + '०' }, mn),
+			ColStatus: strings.Map(func(r rune) rune { return r - '0' + '٠' }, mn)},
+			errs: []string{"resident_ref: " + myNumberErr, "name: " + myNumberErr, "residence_status: " + myNumberErr}},
 
 		{name: "every error of the row", cells: map[Column]string{ColRef: "", ColLanguage: "xx", ColEmail: "no", ColConsent: "peut-être"},
 			errs: []string{

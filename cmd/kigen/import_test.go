@@ -210,9 +210,15 @@ func TestResident_AppliedAndErase(t *testing.T) {
 		!strings.Contains(out, "special-period notice follows on 2027-02-01 (the resident may stay until 2027-03-31)") {
 		t.Errorf("applied: %q", out)
 	}
-	out = mustRun(t, env, "resident", "show", "A-1")
+	out = mustRun(t, env, "resident", "show", "A-1 ")
 	if !strings.Contains(out, "2026-11-20") || !strings.Contains(out, "special_period on 2027-02-01") {
 		t.Errorf("show after applied:\n%s", out)
+	}
+	for _, ref := range []string{"123456789018", "1234.5678.9018"} {
+		code, out, errOut := runKigen(t, env, "resident", "show", ref)
+		if code != exitInvalid || !strings.Contains(errOut, "My Number") || strings.Contains(out+errOut, "9018") {
+			t.Errorf("resident show %s: code %d, stdout %q, stderr %q; want refused, not echoed", ref, code, out, errOut)
+		}
 	}
 
 	code, _, errOut = runKigen(t, env, "resident", "erase", "A-1")
