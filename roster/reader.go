@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -367,11 +366,11 @@ func (r *Reader) parse(cells []string) *Record {
 		case ColRef:
 			r.parseRef(rec, v)
 		case ColName:
-			switch {
+			switch err := kigen.CheckText(v); {
 			case utf8.RuneCountInString(v) > MaxNameLen:
 				fail(name, "is longer than %d characters", MaxNameLen)
-			case hasControl(v):
-				fail(name, "holds a line break or another control character")
+			case err != nil:
+				rec.Errs = append(rec.Errs, fieldError(err, name))
 			default:
 				rec.Name = v
 			}
@@ -444,8 +443,9 @@ func (r *Reader) parseRef(rec *Record, v string) {
 	case utf8.RuneCountInString(ref) > MaxRefLen:
 		rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "is longer than %d characters", MaxRefLen))
 		return
-	case hasControl(ref):
-		rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "holds a line break or another control character"))
+	}
+	if err := kigen.CheckText(ref); err != nil {
+		rec.Errs = append(rec.Errs, fieldError(err, name))
 		return
 	}
 	rec.Ref = ref
@@ -499,17 +499,6 @@ func (r *Reader) encName() string {
 		return EncodingSJIS
 	}
 	return EncodingUTF8
-}
-
-// hasControl reports whether s holds a control character (a line break
-// from a multi-line cell, a tab).
-func hasControl(s string) bool {
-	for _, c := range s {
-		if unicode.IsControl(c) {
-			return true
-		}
-	}
-	return false
 }
 
 // plural returns word, with an s unless n is 1.

@@ -519,6 +519,14 @@ func TestReader_Row(t *testing.T) {
 		}},
 		{name: "channel", cells: map[Column]string{ColChannel: "fax"}, errs: []string{`channel: "fax" is not email, sms or both`}},
 		{name: "name too long", cells: map[Column]string{ColName: strings.Repeat("名", 201)}, errs: []string{"name: is longer than 200 characters"}},
+		{name: "name multi-line", cells: map[Column]string{ColName: "Maria\nSilva"}, errs: []string{"name: holds a line break or another control character"}},
+		{name: "name reading backwards", cells: map[Column]string{ColName: "Maria \u202eavliS"},
+			errs: []string{"name: holds an invisible formatting character (U+202E), which can disguise how it reads"}},
+		{name: "name with a zero-width space", cells: map[Column]string{ColName: "Ma\u200bria"},
+			errs: []string{"name: holds an invisible formatting character (U+200B), which can disguise how it reads"}},
+		{name: "name in Persian with a non-joiner", cells: map[Column]string{ColName: "مهر\u200cآرا"}},
+		{name: "ref with a bidirectional isolate", cells: map[Column]string{ColRef: "\u2067A-1\u2069"},
+			errs: []string{"resident_ref: holds an invisible formatting character (U+2067), which can disguise how it reads"}},
 
 		// My Numbers
 		{name: "My Number as ref", cells: map[Column]string{ColRef: mn}, errs: []string{"resident_ref: " + myNumberErr}},
