@@ -478,6 +478,10 @@ func TestReader_Row(t *testing.T) {
 			}},
 		{name: "date that is a phone number", cells: map[Column]string{ColMyNumberCard: "090-1234-5678"},
 			errs: []string{`mynumber_card_expires_on: is not a date`}},
+		{name: "date with a time, as a spreadsheet writes it", cells: map[Column]string{ColMyNumberCard: "2027/03/31 0:00"},
+			errs: []string{`mynumber_card_expires_on: "2027/03/31 0:00" is not a date form Kigen reads (use 2027-03-31 or 令和9年3月31日)`}},
+		{name: "date that is a name", cells: map[Column]string{ColMyNumberCard: "Maria Silva"},
+			errs: []string{`mynumber_card_expires_on: is not a date`}},
 
 		// cards on one row
 		{name: "residence and integrated", cells: map[Column]string{ColResidenceCard: "2028-01-01", ColIntegratedCard: "2028-01-01"},
