@@ -299,6 +299,45 @@ func manyRows(n int, badRows ...int) string {
 	return b.String()
 }
 
+// TestImport_Landline: a landline is refused where SMS would go to it —
+// the resident would show as reached by SMS and get nothing — whether the
+// number or the channel is in the file or stored; elsewhere it is a
+// warning.
+func TestImport_Landline(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		mu := storetest.MustCreateMunicipality(t, t.Context(), s, "012033")
+		sum := mustImport(t, s, mu.ID, "resident_ref,language,email,phone,consent,channel\n"+
+			"L-1,en,l1@example.jp,03-1234-5678,yes,\n"+ // email by default: a warning
+			"L-2,en,,0134-32-4111,no,\n"+ // no consent: listed for staff
+			"M-1,en,,090-1234-5678,yes,sms\n")
+		if len(sum.Warnings) != 2 || sum.Warnings[0].Error() != "row 2: phone: is not a mobile number: SMS cannot reach it" {
+			t.Errorf("warnings %v, want the two landlines", sum.Warnings)
+		}
+		const landline = "phone: is a landline, not a mobile number: SMS cannot reach it"
+		for _, tt := range []struct{ name, csv, want string }{
+			{"sms", "resident_ref,language,phone,consent,channel\nN-1,en,03-1234-5678,yes,sms\n",
+				"row 2: " + landline + ", and the channel is sms (give a mobile number, or choose email)"},
+			{"both", "resident_ref,language,email,phone,consent,channel\nN-1,en,n@example.jp,03-1234-5678,yes,both\n",
+				"row 2: " + landline + ", and the channel is both (give a mobile number, or choose email)"},
+			{"by default without email", "resident_ref,language,phone,consent\nN-1,en,0134-32-4111,はい\n",
+				"row 2: " + landline + ", and without an email address SMS is the channel (give a mobile number or an email address)"},
+			{"stored landline, sms in the file", "resident_ref,language,channel\nL-1,en,sms\n",
+				"row 2: " + landline + ", and the channel is sms (give a mobile number, or choose email)"},
+			{"stored landline, consent in the file", "resident_ref,language,consent\nL-2,en,yes\n",
+				"row 2: " + landline + ", and without an email address SMS is the channel (give a mobile number or an email address)"},
+			{"stored sms, a landline in the file", "resident_ref,language,phone\nM-1,en,03-1234-5678\n",
+				"row 2: " + landline + ", and the channel is sms (give a mobile number, or choose email)"},
+		} {
+			_, err := importCSV(t, s, mu.ID, tt.csv, importer.Options{})
+			var re *importer.RefusedError
+			if !errors.As(err, &re) || len(re.Rows) != 1 || re.Rows[0].Error() != tt.want {
+				t.Errorf("%s: %v %+v, want refused: %s", tt.name, err, re, tt.want)
+			}
+		}
+	})
+}
+
 // TestImport_ListsTheFirstProblems imports files with more bad rows, and
 // more warnings, than an import lists: the first MaxListed are kept, in
 // row order, and the rest counted, so that memory stays flat however many

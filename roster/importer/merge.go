@@ -96,7 +96,9 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 	var changes []*change
 	for _, rec := range ok {
 		ch := merge(mid, byRef[rec.Ref], rec)
-		errs, warnings := kigen.CheckResident(ch.next.State())
+		st := ch.next.State()
+		st.PhoneLandline = landline(ch.next)
+		errs, warnings := kigen.CheckResident(st)
 		for _, e := range errs {
 			refused = append(refused, RowError{Row: rec.Row, Err: e})
 		}
@@ -113,6 +115,17 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 		return nil // a refused file writes nothing; keep validating
 	}
 	return im.write(ctx, changes)
+}
+
+// landline reports whether the merged resident's phone, from the row or
+// stored, is a fixed line.
+func landline(h *store.Holding) bool {
+	c := h.Contact(kigen.SMS)
+	if c == nil || c.Address == "" {
+		return false
+	}
+	p, err := roster.ParsePhone(c.Address, "JP") // E.164: the region is not read
+	return err == nil && !p.Mobile
 }
 
 // newWarnings returns the merged result's warnings that the row did not
