@@ -187,6 +187,26 @@ func TestNewReader_Header(t *testing.T) {
 			header: "A-0001,Taro Yamada,en,taro@example.com,090-1234-5678",
 			err:    `header: row 1 names none of Kigen's columns (` + fullHeader + `): the first row must be the header`,
 		},
+		{
+			name:   "tab-separated",
+			header: "resident_ref\tname\tlanguage",
+			err:    "header: row 1 names none of Kigen's columns: the file is tab-separated (TSV), not comma-separated: save it as CSV (in Excel: CSV UTF-8, comma-delimited)",
+		},
+		{
+			name:   "tab-separated, Japanese headers, BOM",
+			header: "\uFEFF宛名番号\t氏名\t言語\t在留カード有効期限",
+			err:    "header: row 1 names none of Kigen's columns: the file is tab-separated (TSV), not comma-separated: save it as CSV (in Excel: CSV UTF-8, comma-delimited)",
+		},
+		{
+			name:   "semicolon-separated",
+			header: "resident_ref;language;email",
+			err:    "header: row 1 names none of Kigen's columns: the file is semicolon-separated, not comma-separated: save it as CSV (in Excel: CSV UTF-8, comma-delimited)",
+		},
+		{
+			name:   "tab-separated data without a header: not echoed",
+			header: "A-0001\tTaro Yamada\ten",
+			err:    `header: row 1 names none of Kigen's columns (` + fullHeader + `): the first row must be the header`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
