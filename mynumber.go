@@ -20,7 +20,9 @@ const MyNumberReason = "holds a 12-digit number that is a valid individual numbe
 // With P(n) the n-th digit counted from the right (n = 1..11) and Q(n) = n+1
 // for n ≤ 6 and n−5 for n ≥ 7, r = Σ P(n)·Q(n) mod 11; the check digit is 0
 // when r ≤ 1 and 11 − r otherwise.
-func MyNumberCheckDigit(first11 string) (int, bool) {
+func MyNumberCheckDigit(first11 string) (int, bool) { return checkDigit(first11) }
+
+func checkDigit[S ~string | ~[]byte](first11 S) (int, bool) {
 	if len(first11) != 11 {
 		return 0, false
 	}
@@ -44,11 +46,11 @@ func MyNumberCheckDigit(first11 string) (int, bool) {
 
 // validMyNumber reports whether s is exactly 12 ASCII digits ending in a
 // valid check digit.
-func validMyNumber(s string) bool {
+func validMyNumber[S ~string | ~[]byte](s S) bool {
 	if len(s) != 12 {
 		return false
 	}
-	cd, ok := MyNumberCheckDigit(s[:11])
+	cd, ok := checkDigit(s[:11])
 	return ok && int(s[11])-'0' == cd
 }
 
@@ -98,7 +100,7 @@ func ContainsMyNumber(s string) bool {
 // first digit of a run: 12 digits, or 4, separators, 4, separators, 4, the
 // last run not followed by a digit. It returns where the number ends.
 func myNumberAt(f string, i int) (int, bool) {
-	var digits []byte
+	var digits [12]byte // of the groups, on the stack
 	for group := 0; ; group++ {
 		j := digitsEnd(f, i)
 		switch {
@@ -107,9 +109,9 @@ func myNumberAt(f string, i int) (int, bool) {
 		case j-i != 4:
 			return 0, false
 		}
-		digits = append(digits, f[i:j]...)
+		copy(digits[4*group:], f[i:j])
 		if group == 2 {
-			return j, validMyNumber(string(digits))
+			return j, validMyNumber(digits[:])
 		}
 		seps := 0
 		for j < len(f) && seps <= maxSepRun {

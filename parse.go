@@ -62,8 +62,8 @@ func ParseDate(s string) (Date, error) {
 	if in == "" {
 		return Date{}, Errorf(EINVALID, "is empty")
 	}
-	q, quotable := quoteDateInput(in)
 	fail := func(format string, args ...any) (Date, error) {
+		q, quotable := quoteDateInput(in)
 		if !quotable {
 			return Date{}, Errorf(EINVALID, "is not a date")
 		}
@@ -112,17 +112,22 @@ func quoteDateInput(in string) (string, bool) {
 		return "", false
 	}
 	f := foldNarrow(in)
-	var groups []int // the lengths of the runs of digits
+	// prev are the lengths of the two runs of digits before run, the one
+	// being read: three together must not reach 12.
+	var prev [2]int
 	digits, run, phoneLike := 0, 0, true
 	for i := 0; i < len(f); {
 		r, size := utf8.DecodeRuneInString(f[i:])
 		if '0' <= r && r <= '9' {
 			digits, run = digits+1, run+1
+			if run+prev[0]+prev[1] >= 12 {
+				return "", false
+			}
 			i += size
 			continue
 		}
 		if run > 0 {
-			groups, run = append(groups, run), 0
+			prev, run = [2]int{prev[1], run}, 0
 		}
 		switch {
 		case isASCIILetter(f[i]):
@@ -141,12 +146,6 @@ func quoteDateInput(in string) (string, bool) {
 			return "", false
 		}
 		i += size
-	}
-	groups = append(groups, run)
-	for i := range groups {
-		if sum := groups[i] + sumOf(groups[i+1:min(i+3, len(groups))]); sum >= 12 {
-			return "", false
-		}
 	}
 	if phoneLike && digits >= 10 {
 		return "", false
@@ -167,14 +166,6 @@ func init() {
 		"january february march april june july august september october november december") {
 		dateWords[w] = true
 	}
-}
-
-func sumOf(ns []int) int {
-	s := 0
-	for _, n := range ns {
-		s += n
-	}
-	return s
 }
 
 // dateToken is one part of a date input: a number, a separator (- / .),
