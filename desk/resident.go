@@ -103,12 +103,12 @@ func holding(ctx context.Context, q store.Queries, mu *kigen.Municipality, ref s
 
 // residentRef returns a reference as it was typed, read as Kigen stores
 // references (trimmed, full width folded: roster.NormalizeRef, as an import
-// reads them). One holding a My Number, which no import stores, is refused
-// (field "ref") without being echoed.
+// reads them). One holding a My Number, which no import stores, is invalid,
+// and not echoed.
 func residentRef(ref string) (string, error) {
 	ref = roster.NormalizeRef(ref)
 	if kigen.ContainsMyNumber(ref) {
-		return "", kigen.FieldErrorf("ref", "%s", kigen.MyNumberReason)
+		return "", kigen.Errorf(kigen.EINVALID, "the reference %s", kigen.MyNumberReason)
 	}
 	return ref, nil
 }

@@ -80,7 +80,7 @@ func TestDesk_ShowResident(t *testing.T) {
 		// 12 digits or more is never echoed.
 		for _, ref := range []string{"123456789018", "1234.5678.9018", "１２３４ ５６７８ ９０１８"} {
 			_, err = b.d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: ref})
-			checkErr(t, err, kigen.EINVALID, "ref: "+kigen.MyNumberReason)
+			checkErr(t, err, kigen.EINVALID, "the reference "+kigen.MyNumberReason)
 		}
 		_, err = b.d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: "1234567890123"})
 		checkErr(t, err, kigen.ENOTFOUND, "no resident with that reference (not shown: it has 12 or more digits) in 012033 小樽市")
