@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // Hand-verified My Numbers. With P(n) the n-th digit from the right of the
@@ -79,7 +80,23 @@ func TestIsMyNumber(t *testing.T) {
 		{"Spaces", "1234 5678 9018", true},
 		{"MixedSeparators", "1234-5678 9018", true},
 		{"GroupedWrongCheckDigit", "1234-5678-9010", false},
-		{"DoubleSpace", "1234  5678 9018", false},
+		{"DoubleSpace", "1234  5678  9018", true},
+		{"SpacedHyphens", "1234 - 5678 - 9018", true},
+		{"Dots", "1234.5678.9018", true},
+		{"Slashes", "1234/5678/9018", true},
+		{"MixedSeparatorRuns", "1234 ./ 5678\t9018", true},
+		{"KatakanaMiddleDots", "1234・5678・9018", true},
+		{"FullWidthSlashes", "１２３４／５６７８／９０１８", true},
+		{"ZeroWidthSpaces", "1234\u200b5678\u200b9018", true},
+		{"ZeroWidthSpaceInAGroup", "12\u200b3456789018", true},
+		{"BidiOverride", "\u202e123456789018\u202c", true},
+		{"Devanagari", "१२३४५६७८९०१८", true},
+		{"ArabicIndic", "١٢٣٤ ٥٦٧٨ ٩٠١٨", true},
+		{"ExtendedArabicIndic", "۱۲۳۴۵۶۷۸۹۰۱۸", true},
+		{"MathematicalDigits", "𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎𝟏𝟖", true},
+		{"DevanagariWrongCheckDigit", "१२३४५६७८९०१०", false},
+		{"FiveSeparators", "1234 -- -- 5678 9018", false},
+		{"NoSeparator", "1234a5678a9018", false},
 		{"OtherGrouping", "123-456-789-018", false},
 		{"Grouping363", "123 456789 018", false},
 		{"Trimmed", "  123456789018\n", true},
@@ -89,7 +106,6 @@ func TestIsMyNumber(t *testing.T) {
 		{"FullWidthSpaces", "１２３４\u3000５６７８\u3000９０１８", true},
 		{"Dashes", "1234\u20125678\u22129018", true},
 		{"KatakanaLongVowel", "1234ー5678ー9018", true},
-		{"Slashes", "1234/5678/9018", false},
 		{"Letters", "12345678901a", false},
 		{"InText", "no 123456789018", false},
 		{"Empty", "", false},
@@ -132,6 +148,15 @@ func TestContainsMyNumber(t *testing.T) {
 		{"ThirteenDigitsEndingValid", "id 0123456789018", false},
 		{"GroupedPrecededByDigit", "01234-5678-9018", false},
 		{"GroupedFollowedByDigit", "1234-5678-90180", false},
+		{"DotsInAGreeting", "Dear 1234.5678.9018,", true},
+		{"SlashesInText", "番号 1234/5678/9018 です", true},
+		{"SpacedHyphensInText", "id 1234 - 5678 - 9018.", true},
+		{"ArabicIndicInText", "رقم ١٢٣٤٥٦٧٨٩٠١٨", true},
+		{"ZeroWidthJoinedInText", "x 1234\u200d-5678\u200d-9018 y", true},
+		{"PhoneDomestic", "Tel 0134.32.4111", false},
+		{"PhoneInternational", "+81 90 1234 5678", false},
+		{"DateSlashes", "2027/03/31", false},
+		{"TwoPhones", "0134-32-4111 / 0134-32-4112", false},
 		{"TwoRuns", "2027-03-31 123456789018", true},
 		{"Date", "2027-03-31", false},
 		{"Empty", "", false},
@@ -164,6 +189,8 @@ func TestHasLongDigitRun(t *testing.T) {
 		{"Thirteen", "x1234567890123x", true},
 		{"Eleven", "12345678901", false},
 		{"Grouped", "1234-5678-9018", false},
+		{"Devanagari", "१२३४५६७८९०१२", true},
+		{"ZeroWidthSpaceInside", "123456\u200b789012", true},
 		{"FullWidth", "１２３４５６７８９０１２", true},
 		{"MixedWidth", "123456７８９０１２", true},
 		{"Date", "20270331", false},
@@ -229,6 +256,17 @@ func myNumberOf(n uint64) string {
 	return fmt.Sprintf("%s%d", first, cd)
 }
 
+// asciiDigits counts the ASCII digits of s.
+func asciiDigits(s string) int {
+	n := 0
+	for i := range len(s) {
+		if isASCIIDigit(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
 func FuzzContainsMyNumber(f *testing.F) {
 	for _, s := range []string{"", "123456789018", "1234 5678 9018", "１２３４５６７８９０１８", "+819012345678", "x123456789018y", "2027-03-31"} {
 		f.Add(s, uint64(12345678901))
@@ -237,18 +275,22 @@ func FuzzContainsMyNumber(f *testing.F) {
 		if IsMyNumber(s) && !ContainsMyNumber(s) {
 			t.Fatalf("IsMyNumber(%q) but not ContainsMyNumber", s)
 		}
-		if ContainsMyNumber(s) && !HasLongDigitRun(s) && !strings.ContainsAny(foldNarrow(s), " -") {
-			t.Fatalf("ContainsMyNumber(%q) without 12 digits in a row nor a grouping", s)
+		if ContainsMyNumber(s) && asciiDigits(foldNarrow(s)) < 12 {
+			t.Fatalf("ContainsMyNumber(%q) with fewer than 12 digits", s)
 		}
 		num := myNumberOf(n)
 		if !IsMyNumber(num) {
 			t.Fatalf("IsMyNumber(%q) = false for a computed number", num)
 		}
 		grouped := num[:4] + "-" + num[4:8] + " " + num[8:]
+		spelled := num[:4] + " ./" + num[4:8] + "\u200b・\u200b" + num[8:]
+		devanagari := strings.Map(func(r rune) rune { return r - '0' + '०' }, num)
 		for _, in := range []string{
 			"a" + num + "b",
 			s + "x" + num + "y" + s,
 			s + "x" + grouped + "y" + s,
+			s + "x" + spelled + "y" + s,
+			s + "x" + devanagari + "y" + s,
 			s + "。" + num,
 		} {
 			if !ContainsMyNumber(in) {
@@ -256,4 +298,32 @@ func FuzzContainsMyNumber(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecimalDigit checks what decimalDigit assumes of the Unicode table:
+// every range of decimal digits is whole runs of ten, 0 to 9, so that a
+// digit's value is its distance from the range's start, modulo 10.
+func TestDecimalDigit(t *testing.T) {
+	t.Parallel()
+	check := func(lo, hi, stride uint32) {
+		if stride != 1 || (hi-lo+1)%10 != 0 {
+			t.Errorf("Nd range %U-%U (stride %d) is not whole runs of ten", lo, hi, stride)
+		}
+	}
+	for _, rg := range unicode.Nd.R16 {
+		check(uint32(rg.Lo), uint32(rg.Hi), uint32(rg.Stride))
+	}
+	for _, rg := range unicode.Nd.R32 {
+		check(rg.Lo, rg.Hi, rg.Stride)
+	}
+	for in, want := range map[rune]rune{'7': '7', '७': '7', '٣': '3', '۹': '9', '９': '9', '𝟘': '0', '𝟿': '9', '௬': '6', '໕': '5'} {
+		if got, ok := decimalDigit(in); !ok || got != want {
+			t.Errorf("decimalDigit(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []rune{'a', '²', '①', '〇', '五'} {
+		if got, ok := decimalDigit(in); ok {
+			t.Errorf("decimalDigit(%q) = %q, true; want false (not a decimal digit)", in, got)
+		}
+	}
 }

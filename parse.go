@@ -51,17 +51,19 @@ const dateHint = "(use 2027-03-31 or 令和9年3月31日)"
 // An error is an EINVALID *Error without a Field (callers add it with
 // WithField) whose message quotes the input and says why, such as
 // "2027-02-30" is not a date or "H31.5.1" is outside the Heisei era
-// (1989-01-08 – 2019-04-30). The input is quoted only when it could be a
-// date (a few digits, separators, era names); anything else, and above all
-// a run of 12 or more digits, might be personal data such as a My Number,
-// and the message is then only "is not a date".
+// (1989-01-08 – 2019-04-30). The input is quoted when it reads as an
+// attempt at a date, even one Kigen does not read ("2027/03/31 0:00",
+// "March 31, 2027"): digits, separators, era names, month names. Anything
+// else might be personal data — a name, an e-mail address, a phone number,
+// and above all a My Number (12 digits in up to three groups) — and the
+// message is then only "is not a date".
 func ParseDate(s string) (Date, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
 		return Date{}, Errorf(EINVALID, "is empty")
 	}
-	q, quotable := quoteDateInput(in)
 	fail := func(format string, args ...any) (Date, error) {
+		q, quotable := quoteDateInput(in)
 		if !quotable {
 			return Date{}, Errorf(EINVALID, "is not a date")
 		}
@@ -100,29 +102,70 @@ func ParseDate(s string) (Date, error) {
 }
 
 // quoteDateInput returns in quoted for a message, and false when in must
-// not be echoed: it holds something no date form uses (a name, an e-mail
-// address), more digits than a date has (a phone number, a My Number), or is
-// long. So an error message never carries personal data (docs/domain.md §11.11).
+// not be echoed: it is long, holds something no date or time uses (a name,
+// an e-mail address), or reads as a phone number (10 digits or more, with
+// only hyphens, spaces, parentheses and +) or a My Number (12 digits or
+// more in at most three groups). So an error message never carries
+// personal data (docs/domain.md §11.11).
 func quoteDateInput(in string) (string, bool) {
 	if utf8.RuneCountInString(in) > 32 {
 		return "", false
 	}
-	digits := 0
-	for _, r := range foldNarrow(in) {
+	f := foldNarrow(in)
+	// prev are the lengths of the two runs of digits before run, the one
+	// being read: three together must not reach 12.
+	var prev [2]int
+	digits, run, phoneLike := 0, 0, true
+	for i := 0; i < len(f); {
+		r, size := utf8.DecodeRuneInString(f[i:])
+		if '0' <= r && r <= '9' {
+			digits, run = digits+1, run+1
+			if run+prev[0]+prev[1] >= 12 {
+				return "", false
+			}
+			i += size
+			continue
+		}
+		if run > 0 {
+			prev, run = [2]int{prev[1], run}, 0
+		}
 		switch {
-		case '0' <= r && r <= '9':
-			digits++
-		case strings.ContainsRune(" -/.年月日元令和平成昭rRhHsS", r):
+		case isASCIILetter(f[i]):
+			j := i
+			for j < len(f) && isASCIILetter(f[j]) {
+				j++
+			}
+			if w := strings.ToLower(f[i:j]); !dateWords[w] && strings.Trim(w, "rhs") != "" {
+				return "", false
+			}
+			phoneLike, size = false, j-i
+		case strings.ContainsRune(" -()+", r):
+		case strings.ContainsRune("/.,:年月日元令和平成昭午前後時分秒", r):
+			phoneLike = false
 		default:
 			return "", false
 		}
+		i += size
 	}
-	if digits > 8 {
+	if phoneLike && digits >= 10 {
 		return "", false
 	}
 	// Every rune left is graphic (spaces included), so nothing is escaped
 	// into digits such as \u3000.
 	return strconv.QuoteToGraphic(in), true
+}
+
+// dateWords are the words, in lower case, a date or a time written in
+// Latin letters may hold besides era letters (r, h, s): month names, T
+// and Z of ISO 8601, AM and PM, a few zone names.
+var dateWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields("t z am pm utc gmt jst " +
+		"jan feb mar apr may jun jul aug sep sept oct nov dec " +
+		"january february march april june july august september october november december") {
+		dateWords[w] = true
+	}
 }
 
 // dateToken is one part of a date input: a number, a separator (- / .),

@@ -8,8 +8,10 @@ type ResidentState struct {
 	Cards    map[CardKind]Date // a card is held when its date is not zero
 	HasEmail bool
 	HasPhone bool
-	Consent  bool
-	Channel  ChannelPref
+	// PhoneLandline: the phone is a fixed line, which SMS cannot reach.
+	PhoneLandline bool
+	Consent       bool
+	Channel       ChannelPref
 }
 
 // CheckCards applies the rules on a resident's set of cards alone (docs/domain.md
@@ -63,6 +65,18 @@ func CheckResident(s ResidentState) (errs, warnings []error) {
 	}
 	if s.Consent && !s.HasEmail && !s.HasPhone {
 		errs = append(errs, FieldErrorf("consent", "yes needs an email address or a phone number"))
+	}
+	// A landline SMS would go to is refused: the resident would show as
+	// reached by SMS and get nothing. The default channel takes the phone
+	// only without an email address, and then only with consent.
+	if s.HasPhone && s.PhoneLandline {
+		const landline = "is a landline, not a mobile number: SMS cannot reach it"
+		switch {
+		case s.Channel == PrefSMS || s.Channel == PrefBoth:
+			errs = append(errs, FieldErrorf("phone", "%s, and the channel is %s (give a mobile number, or choose email)", landline, s.Channel))
+		case s.Channel == PrefDefault && !s.HasEmail && s.Consent:
+			errs = append(errs, FieldErrorf("phone", "%s, and without an email address SMS is the channel (give a mobile number or an email address)", landline))
+		}
 	}
 	return errs, warnings
 }

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 
 	"kigen"
 	"kigen/auth"
@@ -148,7 +149,19 @@ func mayTake(a auth.Actor, act auth.Action, ref string) error {
 	return nil
 }
 
+// noResident is the answer for a resident not found. A reference of 12 or
+// more digits is not echoed: it may be a number that is not the
+// municipality's (docs/domain.md §11.11).
 func noResident(ref string, mu *kigen.Municipality) error {
+	digits := 0
+	for _, r := range ref {
+		if unicode.IsDigit(r) {
+			digits++
+		}
+	}
+	if digits >= 12 {
+		return kigen.Errorf(kigen.ENOTFOUND, "no resident with that reference (not shown: it has 12 or more digits) in %s %s", mu.Code, mu.Name)
+	}
 	return kigen.Errorf(kigen.ENOTFOUND, "no resident %q in %s %s", ref, mu.Code, mu.Name)
 }
 

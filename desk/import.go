@@ -26,6 +26,11 @@ type ImportParams struct {
 	// Region is the default region of phone numbers without a country
 	// code (ISO 3166; empty: JP).
 	Region string `json:"region,omitempty"`
+	// FallbackLanguage, when set, is the language of a row whose language
+	// is blank or one Kigen does not write in (ミャンマー語, fr), with a
+	// warning for each such row, instead of refusing the file. A code or a
+	// name, as the language column takes them.
+	FallbackLanguage string `json:"fallback_language,omitempty"`
 }
 
 // ImportResult is what an import did (or, in a dry run, would do).
@@ -34,7 +39,9 @@ type ImportResult struct {
 	MunicipalityName string `json:"municipality_name"`
 	Encoding         string `json:"encoding"` // as detected: UTF-8, UTF-8 with BOM, Shift_JIS
 	importer.Summary
-	Warnings []RowError `json:"warnings"` // accepted rows' problems, in file order
+	// Warnings are accepted rows' problems, in row order: the first
+	// importer.MaxListed of WarningsTotal.
+	Warnings []RowError `json:"warnings"`
 }
 
 // RowError is a problem of one row of an imported file.
@@ -59,25 +66,41 @@ func (e RowError) Error() string {
 func rowErrors(rs []importer.RowError) []RowError {
 	out := make([]RowError, 0, len(rs))
 	for _, r := range rs {
-		e := RowError{Row: r.Row, Message: r.Err.Error()}
-		var ke *kigen.Error
-		if errors.As(r.Err, &ke) {
-			e.Field, e.Message = ke.Field, ke.Message
-		}
-		out = append(out, e)
+		out = append(out, rowError(r.Row, r.Err))
 	}
 	return out
 }
 
-// RefusedError is an import refused for its bad rows: nothing was written.
-// Its code (kigen.ErrorCode) is invalid.
+func rowError(row int, err error) RowError {
+	e := RowError{Row: row, Message: err.Error()}
+	var ke *kigen.Error
+	if errors.As(err, &ke) {
+		e.Field, e.Message = ke.Field, ke.Message
+	}
+	return e
+}
+
+// RefusedError is an import refused: the file is not a resident list
+// Kigen reads (problems of row 0: the file or its header), or some of its
+// rows are bad. Nothing was written. Its code (kigen.ErrorCode) is
+// invalid; its JSON is what `kigen import --json` prints.
 type RefusedError struct {
-	Rows []RowError // every bad row's problems, in file order
+	Municipality string `json:"municipality"`
+	Encoding     string `json:"encoding,omitempty"` // as detected; empty when the file could not be read
+	Refused      bool   `json:"refused"`            // true: tells a refusal from an ImportResult
+	// Rows are the problems in row order: the first importer.MaxListed of
+	// Total.
+	Rows  []RowError `json:"errors"`
+	Total int        `json:"total"`
 }
 
 // Error implements error.
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("%d problems: nothing was imported", len(e.Rows))
+	word := "problems"
+	if e.Total == 1 {
+		word = "problem"
+	}
+	return fmt.Sprintf("%d %s: nothing was imported", e.Total, word)
 }
 
 // Unwrap makes the refusal an invalid *kigen.Error.
@@ -86,20 +109,25 @@ func (e *RefusedError) Unwrap() error { return kigen.Errorf(kigen.EINVALID, "%s"
 // Import reads a resident list and applies it to the municipality: every
 // row or none, in one transaction with its audit entry (a dry run is not
 // audited). A file that cannot be read as a list (no header, a My Number
-// column, …) is invalid; one with bad rows is a *RefusedError listing them
-// all. A cancelled ctx writes nothing.
+// column, …) or one with bad rows is a *RefusedError listing the problems;
+// a bad FallbackLanguage is invalid (field "fallback_language"). A
+// cancelled ctx writes nothing.
 func (d *Desk) Import(ctx context.Context, a auth.Actor, p ImportParams) (*ImportResult, error) {
 	mu, err := scope(ctx, d.Store, a, auth.Import, p.Municipality, "")
 	if err != nil {
 		return nil, err
 	}
+	var fallback kigen.Language
+	if p.FallbackLanguage != "" {
+		if fallback, err = roster.ParseLanguage(p.FallbackLanguage); err != nil {
+			return nil, kigen.WithField(err, "fallback_language")
+		}
+	}
 	today := d.today()
-	r, err := roster.NewReader(p.CSV, roster.Options{Today: today, Region: p.Region, IgnoreUnknownColumns: p.IgnoreUnknownColumns})
-	var ke *kigen.Error
-	if errors.As(err, &ke) {
-		return nil, ke
-	} else if err != nil {
-		return nil, kigen.Errorf(kigen.EINVALID, "%v", err)
+	r, err := roster.NewReader(p.CSV, roster.Options{Today: today, Region: p.Region, IgnoreUnknownColumns: p.IgnoreUnknownColumns,
+		FallbackLanguage: fallback})
+	if err != nil {
+		return nil, unreadable(mu, err)
 	}
 	rows := 0
 	s := auditedStore{Store: d.Store, entry: func() *store.AuditEntry {
@@ -110,12 +138,35 @@ func (d *Desk) Import(ctx context.Context, a auth.Actor, p ImportParams) (*Impor
 		Progress: func(n int) { rows = n }})
 	var refused *importer.RefusedError
 	if errors.As(err, &refused) {
-		return nil, &RefusedError{Rows: rowErrors(refused.Rows)}
+		return nil, &RefusedError{Municipality: mu.Code, Encoding: r.Encoding(), Refused: true, Rows: rowErrors(refused.Rows), Total: refused.Total}
 	} else if err != nil {
 		return nil, err
 	}
 	return &ImportResult{Municipality: mu.Code, MunicipalityName: mu.Name, Encoding: r.Encoding(), Summary: sum,
 		Warnings: rowErrors(sum.Warnings)}, nil
+}
+
+// unreadable returns the refusal of a file roster.NewReader could not
+// read as a resident list: every problem of its header, or what ended the
+// reading.
+func unreadable(mu *kigen.Municipality, err error) error {
+	re := &RefusedError{Municipality: mu.Code, Refused: true}
+	var he *roster.HeaderError
+	var se *roster.SyntaxError
+	switch {
+	case errors.As(err, &he):
+		for _, p := range he.Problems {
+			re.Rows = append(re.Rows, rowError(0, p))
+		}
+	case errors.As(err, &se):
+		re.Rows = []RowError{rowError(se.Row, se.Err)}
+	case kigen.ErrorCode(err) == kigen.EINVALID:
+		re.Rows = []RowError{rowError(0, err)}
+	default: // a read error
+		re.Rows = []RowError{rowError(0, kigen.Errorf(kigen.EINVALID, "%v", err))}
+	}
+	re.Total = len(re.Rows)
+	return re
 }
 
 // auditedStore is a Store whose InTx, once fn succeeds, writes the audit

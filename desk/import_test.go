@@ -36,9 +36,29 @@ func TestDesk_Import(t *testing.T) {
 			refused.Rows[0].Error() != `row 3: mynumber_card_expires_on: "2027-02-30" is not a date` || refused.Rows[1].Field != "language" {
 			t.Errorf("bad rows: %v (%+v)", err, refused)
 		}
-		// A file that is no resident list.
-		_, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("")})
-		checkErr(t, err, kigen.EINVALID, "the file is empty: its first row must be the header")
+		// A file that is no resident list: a refusal too, with every
+		// problem of its header.
+		for _, tt := range []struct{ csv, want string }{
+			{"", "the file is empty: its first row must be the header"},
+			{"resident_ref,foo,bar\n", `header: column "foo" is unknown (use --ignore-unknown-columns to skip it)` + "\n" +
+				`header: column "bar" is unknown (use --ignore-unknown-columns to skip it)` + "\n" +
+				"header: required column language is missing"},
+		} {
+			_, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader(tt.csv)})
+			var lines []string
+			if errors.As(err, &refused) {
+				for _, r := range refused.Rows {
+					lines = append(lines, r.Error())
+				}
+			}
+			if got := strings.Join(lines, "\n"); kigen.ErrorCode(err) != kigen.EINVALID || got != tt.want || refused.Total != len(lines) ||
+				!refused.Refused || refused.Municipality != "012033" {
+				t.Errorf("file %q: %v, rows:\n%s\nwant:\n%s", tt.csv, err, got, tt.want)
+			}
+		}
+		// A bad fallback language is a bad parameter.
+		_, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader(residents), FallbackLanguage: "fr"})
+		checkErr(t, err, kigen.EINVALID, `fallback_language: "fr" is not a language Kigen writes in (ja, ja-easy, en, zh, ko, es, pt, th, ne, id, vi, tl)`)
 		// A dry run counts and writes nothing.
 		res, err := b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language\nR-3,en\n"), DryRun: true})
 		if err != nil || !res.DryRun || res.Created != 1 || res.Encoding != "UTF-8" {
@@ -53,9 +73,12 @@ func TestDesk_Import(t *testing.T) {
 			t.Errorf("after refused imports and a dry run: %d audit entries (want %d), %d residents (want 2)", n, before, rs)
 		}
 
-		res, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language,phone\nR-3,en,090-1234-5678\n")})
-		if err != nil || res.Created != 1 || res.Municipality != "012033" || res.MunicipalityName != "小樽市" {
-			t.Errorf("import: %+v, %v", res, err)
+		res, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language,phone\nR-3,ミャンマー語,090-1234-5678\n"),
+			FallbackLanguage: "English"})
+		if err != nil || res.Created != 1 || res.Municipality != "012033" || res.MunicipalityName != "小樽市" || res.WarningsTotal != 1 ||
+			res.Warnings[0] != (desk.RowError{Row: 2, Field: "language",
+				Message: `"ミャンマー語" is not a language Kigen writes in: messages go out in en, the fallback language`}) {
+			t.Errorf("import with a fallback language: %+v, %v", res, err)
 		}
 		b.checkLast(t, before, 1, store.AuditEntry{ActorID: "staff:1", ActorRole: "staff", Action: "import", MunicipalityID: b.aID, Detail: "1 rows"})
 	})

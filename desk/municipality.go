@@ -44,33 +44,44 @@ type MunicipalityParams struct {
 }
 
 // apply copies the fields p gives onto mu and validates the result,
-// reporting every bad field.
+// reporting every bad field. Every field goes into messages: none may hold
+// a My Number, a line break or an invisible formatting character
+// (kigen.CheckText), and one that does is not echoed.
 func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
+	var errs []error
+	bad := map[string]bool{}
 	for _, f := range []struct {
-		from *string
-		to   *string
-	}{{p.Name, &mu.Name}, {p.NameLatin, &mu.NameLatin}, {p.ContactPhone, &mu.ContactPhone},
-		{p.ContactEmail, &mu.ContactEmail}, {p.ContactURL, &mu.ContactURL}} {
-		if f.from != nil {
-			*f.to = strings.TrimSpace(*f.from)
+		field string
+		from  *string
+		to    *string
+	}{{"name", p.Name, &mu.Name}, {"name_latin", p.NameLatin, &mu.NameLatin}, {"contact_phone", p.ContactPhone, &mu.ContactPhone},
+		{"contact_email", p.ContactEmail, &mu.ContactEmail}, {"contact_url", p.ContactURL, &mu.ContactURL}} {
+		if f.from == nil {
+			continue
+		}
+		*f.to = strings.TrimSpace(*f.from)
+		// A phone number in international form may have 12 digits, as a
+		// mobile in E.164 has (docs/domain.md §11.11).
+		intl := f.field == "contact_phone" && strings.HasPrefix(*f.to, "+") && validPhoneText(*f.to)
+		if err := kigen.CheckText(*f.to); err != nil && !intl {
+			errs, bad[f.field] = append(errs, kigen.WithField(err, f.field)), true
 		}
 	}
 	if mu.NameLatin == "" {
 		mu.NameLatin = mu.Name
 	}
-	var errs []error
 	if mu.Name == "" {
 		errs = append(errs, kigen.FieldErrorf("name", "the Japanese name is required (e.g. 小樽市)"))
 	}
-	if ph := mu.ContactPhone; ph != "" && !validPhoneText(ph) {
+	if ph := mu.ContactPhone; ph != "" && !bad["contact_phone"] && !validPhoneText(ph) {
 		errs = append(errs, kigen.FieldErrorf("contact_phone", "%q is not a phone number (digits, hyphens, parentheses)", ph))
 	}
-	if e := mu.ContactEmail; e != "" {
+	if e := mu.ContactEmail; e != "" && !bad["contact_email"] {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			errs = append(errs, kigen.FieldErrorf("contact_email", "%q is not an email address", e))
 		}
 	}
-	if u := mu.ContactURL; u != "" {
+	if u := mu.ContactURL; u != "" && !bad["contact_url"] {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
 			errs = append(errs, kigen.FieldErrorf("contact_url", "%q is not an http(s) address", u))
 		}

@@ -7,6 +7,7 @@ import (
 
 	"kigen"
 	"kigen/auth"
+	"kigen/roster"
 	"kigen/store"
 )
 
@@ -100,10 +101,26 @@ func holding(ctx context.Context, q store.Queries, mu *kigen.Municipality, ref s
 	return hs[0], nil
 }
 
+// residentRef returns a reference as it was typed, read as Kigen stores
+// references (trimmed, full width folded: roster.NormalizeRef, as an import
+// reads them). One holding a My Number, which no import stores, is invalid,
+// and not echoed.
+func residentRef(ref string) (string, error) {
+	ref = roster.NormalizeRef(ref)
+	if kigen.ContainsMyNumber(ref) {
+		return "", kigen.Errorf(kigen.EINVALID, "the reference %s", kigen.MyNumberReason)
+	}
+	return ref, nil
+}
+
 // residentAction runs act on the resident p names: fn gets them loaded,
 // and the audit entry names them.
 func (d *Desk) residentAction(ctx context.Context, a auth.Actor, act auth.Action, p ResidentParams,
 	fn func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error) error {
+	var err error
+	if p.Ref, err = residentRef(p.Ref); err != nil {
+		return err
+	}
 	return d.do(ctx, a, act, func(tx store.Tx, e *store.AuditEntry) error {
 		mu, err := scope(ctx, tx, a, act, p.Municipality, p.Ref)
 		if err != nil {

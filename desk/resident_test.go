@@ -68,6 +68,24 @@ func TestDesk_ShowResident(t *testing.T) {
 		if n := b.count(t); n != before+3 {
 			t.Errorf("%d audit entries, want %d: refused views are not audited", n, before+3)
 		}
+
+		// A reference is read as an import reads it: trimmed, full width
+		// folded.
+		for _, ref := range []string{"R-1 ", "\tR-1", "Ｒ－１"} {
+			if v, err := b.d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: ref}); err != nil || v.Ref != "R-1" {
+				t.Errorf("ShowResident(%q) = %+v, %v; want R-1", ref, v, err)
+			}
+		}
+		// A My Number typed for a reference is refused, and a reference of
+		// 12 digits or more is never echoed.
+		for _, ref := range []string{"123456789018", "1234.5678.9018", "１２３４ ５６７８ ９０１８"} {
+			_, err = b.d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: ref})
+			checkErr(t, err, kigen.EINVALID, "the reference "+kigen.MyNumberReason)
+		}
+		_, err = b.d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: "1234567890123"})
+		checkErr(t, err, kigen.ENOTFOUND, "no resident with that reference (not shown: it has 12 or more digits) in 012033 小樽市")
+		_, err = b.d.EraseResident(ctx, b.staffA, desk.EraseParams{ResidentParams: desk.ResidentParams{Ref: "R-1234-5678-9012"}})
+		checkErr(t, err, kigen.ENOTFOUND, "no resident with that reference (not shown: it has 12 or more digits) in 012033 小樽市")
 	})
 }
 

@@ -20,8 +20,7 @@ import (
 
 // myNumberMessage is the reason given for a cell holding a My Number. It
 // never shows the number (docs/domain.md §11.11).
-const myNumberMessage = "holds a 12-digit number that is a valid individual number (My Number); " +
-	"Kigen must never receive it — remove it from the file"
+const myNumberMessage = kigen.MyNumberReason + " — remove it from the file"
 
 // MaxRefLen and MaxNameLen are the longest resident_ref and name accepted,
 // in characters.

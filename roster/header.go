@@ -151,6 +151,11 @@ func parseHeader(cells []string, ignoreUnknown bool) (header, error) {
 		}
 	}
 	if known == 0 {
+		if sep := otherSeparator(cells); sep != "" {
+			add("row 1 names none of Kigen's columns: the file is %s, not comma-separated: save it as CSV "+
+				"(in Excel: CSV UTF-8, comma-delimited)", sep)
+			return h, &HeaderError{problems}
+		}
 		// Most likely the file has no header and row 1 is a resident:
 		// listing its cells as unknown columns would echo personal data.
 		add("row 1 names none of Kigen's columns (%s): the first row must be the header", columnList())
@@ -173,6 +178,27 @@ func parseHeader(cells []string, ignoreUnknown bool) (header, error) {
 		return h, &HeaderError{problems}
 	}
 	return h, nil
+}
+
+// otherSeparator describes the separator of a header row that is not
+// comma-separated — tab-separated (TSV), as a spreadsheet's "text" export
+// is, or semicolon-separated, as Excel writes CSV in some locales — when a
+// cell holds Kigen's column names joined by it; else "".
+func otherSeparator(cells []string) string {
+	for _, c := range cells {
+		for _, sep := range []struct{ sep, name string }{{"\t", "tab-separated (TSV)"}, {";", "semicolon-separated"}} {
+			names := 0
+			for part := range strings.SplitSeq(c, sep.sep) {
+				if _, ok := LookupColumn(part); ok {
+					names++
+				}
+			}
+			if names >= 2 {
+				return sep.name
+			}
+		}
+	}
+	return ""
 }
 
 // columnList names every column, for messages.

@@ -2,11 +2,14 @@ package roster
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
+
+	"kigen"
 )
 
 // genReader generates a resident list of n rows as it is read, so that a
@@ -175,5 +178,93 @@ func TestGenRow(t *testing.T) {
 	row := string(genRow(nil, 1))
 	if got := strings.Count(row, ","); got != strings.Count(genHeader, ",") {
 		t.Errorf("genRow has %d commas, the header %d: %s", got, strings.Count(genHeader, ","), row)
+	}
+}
+
+// endless reads as head followed by fill repeated, counting the bytes
+// handed out; it ends after 16 MiB, so that a reader without a bound fails
+// the test rather than the machine.
+type endless struct {
+	head []byte
+	fill byte
+	read int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.read >= 16<<20 {
+		return 0, io.EOF
+	}
+	n := copy(p, e.head)
+	e.head = e.head[n:]
+	for i := n; i < len(p); i++ {
+		p[i] = e.fill
+	}
+	e.read += len(p)
+	return len(p), nil
+}
+
+// TestReader_RecordTooLong feeds rows that never end: an unclosed quote
+// that turns the rest of the file into one cell, and one endless line. The
+// Reader refuses the row, naming it, having read little more than
+// MaxRecordSize: without the bound encoding/csv reads until memory runs
+// out (here, for ever).
+func TestReader_RecordTooLong(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		head string
+		fill byte
+		err  string
+	}{
+		{
+			name: "stray quote",
+			head: "resident_ref,name,language\nA-1,ok,en\n\nA-2,\"Taro,en\nA-3,ok,en\n",
+			fill: 'x',
+			err: `row 4: is longer than 64 KiB (from line 4 of the file): a cell most likely opens a quote (") that is never closed, ` +
+				`and the rest of the file ran into it`,
+		},
+		{
+			name: "stray quote across lines",
+			head: "resident_ref,name,language\nA-1,\"ok,en\n",
+			fill: '\n',
+			err: `row 2: is longer than 64 KiB (from line 2 of the file): a cell most likely opens a quote (") that is never closed, ` +
+				`and the rest of the file ran into it`,
+		},
+		{
+			name: "endless line",
+			head: "resident_ref,name,language\nA-1,ok,en\nA-2,",
+			fill: 'y',
+			err:  "row 3: is longer than 64 KiB (line 3 of the file): no row of a resident list is so long",
+		},
+		{
+			name: "endless header",
+			head: "resident_ref,",
+			fill: 'z',
+			err:  "row 1: is longer than 64 KiB (line 1 of the file): no row of a resident list is so long",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := &endless{head: []byte(tt.head), fill: tt.fill}
+			var end error
+			r, err := NewReader(src, Options{Today: today})
+			if err != nil {
+				end = err
+			} else {
+				for end == nil {
+					_, end = r.Next()
+				}
+			}
+			var se *SyntaxError
+			if end == nil || end.Error() != tt.err || !errors.As(end, &se) || kigen.ErrorCode(end) != kigen.EINVALID {
+				t.Errorf("error %v (%T), want the *SyntaxError %s", end, end, tt.err)
+			}
+			// The sniffed head, the row's bytes and one buffer of look-ahead.
+			if limit := sniffSize + MaxRecordSize + 64<<10; src.read > limit {
+				t.Errorf("read %d bytes of the endless file before refusing it, want at most %d", src.read, limit)
+			}
+			t.Logf("read %d KiB before refusing the row", src.read>>10)
+		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -30,6 +29,10 @@ type Options struct {
 	// refusing the file. Their cells are still scanned for My Numbers, and
 	// a column named for the My Number is refused regardless.
 	IgnoreUnknownColumns bool
+	// FallbackLanguage, when set, is the language of a row whose language
+	// is blank or one Kigen does not write in, with a warning, instead of
+	// an error.
+	FallbackLanguage kigen.Language
 }
 
 // The encodings a Reader detects, as Encoding reports them.
@@ -41,6 +44,14 @@ const (
 
 // sniffSize is how much of the file decides its encoding.
 const sniffSize = 64 << 10
+
+// MaxRecordSize is the longest row a Reader reads, in bytes of text (UTF-8,
+// after decoding), its line breaks included. A real row is a few hundred
+// bytes; a longer one is almost always a cell that opens a quote and never
+// closes it, which would make the rest of the file one cell. The Reader
+// refuses the row as soon as it passes the limit, so its memory stays flat
+// whatever the file holds.
+const MaxRecordSize = 64 << 10
 
 // Reader reads a resident list one record at a time. It holds one row in
 // memory at a time plus, to find duplicate references, each reference seen
@@ -70,6 +81,9 @@ type Reader struct {
 func NewReader(r io.Reader, opt Options) (*Reader, error) {
 	if !opt.Today.Valid() {
 		return nil, errors.New("roster: Options.Today is not a date")
+	}
+	if opt.FallbackLanguage != "" && !opt.FallbackLanguage.Valid() {
+		return nil, fmt.Errorf("roster: Options.FallbackLanguage %q is not a language", opt.FallbackLanguage)
 	}
 	if opt.Region == "" {
 		opt.Region = "JP"
@@ -103,7 +117,7 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 		enc = EncodingSJIS
 	}
 
-	cr := csv.NewReader(src)
+	cr := csv.NewReader(&recordLimit{r: src, max: MaxRecordSize, line: 1, start: 1})
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.TrimLeadingSpace = true
@@ -165,9 +179,10 @@ func (r *Reader) Skipped() int { return r.skipped }
 // Next returns the next resident row, parsed, with its problems in
 // Record.Errs and Record.Warnings; a row with a problem is still returned
 // and the rest of the file can be read. It returns io.EOF at the end of the
-// file. A CSV syntax error (a stray quote) is an EINVALID *kigen.Error
-// naming the row, and ends the reading: Next keeps returning it, as it
-// does a read error of the underlying reader.
+// file. A CSV syntax error (a stray quote) or a row longer than
+// MaxRecordSize is a *SyntaxError naming the row (an EINVALID
+// *kigen.Error), and ends the reading: Next keeps returning it, as it does
+// a read error of the underlying reader.
 func (r *Reader) Next() (*Record, error) {
 	for {
 		cells, err := r.read()
@@ -191,13 +206,21 @@ func (r *Reader) read() ([]string, error) {
 	cells, err := r.cr.Read()
 	if err != nil {
 		var pe *csv.ParseError
+		var long *recordTooLong
+		// The row of a record starting on a line: the rows before it plus
+		// the empty lines between the last record and it.
+		rowAt := func(line int) int { return r.row + 1 + max(0, line-r.endLine-1) }
 		switch {
 		case err == io.EOF:
 			// Not sticky in r.err: Next may be called again after io.EOF.
 			return nil, io.EOF
 		case errors.As(err, &pe):
-			row := r.row + 1 + max(0, pe.StartLine-r.endLine-1)
-			r.err = kigen.Errorf(kigen.EINVALID, "row %d: %s (line %d of the file)", row, syntaxReason(pe.Err), pe.Line)
+			r.err = syntaxErrorf(rowAt(pe.StartLine), "%s (line %d of the file)", syntaxReason(pe.Err), pe.Line)
+		case errors.As(err, &long) && long.quoted:
+			r.err = syntaxErrorf(rowAt(long.line), "is longer than %d KiB (from line %d of the file): "+
+				`a cell most likely opens a quote (") that is never closed, and the rest of the file ran into it`, MaxRecordSize>>10, long.line)
+		case errors.As(err, &long):
+			r.err = syntaxErrorf(rowAt(long.line), "is longer than %d KiB (line %d of the file): no row of a resident list is so long", MaxRecordSize>>10, long.line)
 		default:
 			r.err = fmt.Errorf("roster: read: %w", err)
 		}
@@ -208,6 +231,74 @@ func (r *Reader) read() ([]string, error) {
 	r.row += 1 + max(0, start-r.endLine-1)
 	r.endLine = last + strings.Count(cells[len(cells)-1], "\n")
 	return cells, nil
+}
+
+// SyntaxError is a problem that ends the reading of a file at a row: a CSV
+// syntax error, or a row longer than MaxRecordSize. It unwraps to an
+// EINVALID *kigen.Error without a Field whose message does not name the
+// row.
+type SyntaxError struct {
+	Row int // as a spreadsheet numbers it (the header is 1)
+	Err *kigen.Error
+}
+
+// Error reads "row N: reason".
+func (e *SyntaxError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e.Err.Message) }
+
+// Unwrap returns the reason.
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+func syntaxErrorf(row int, format string, args ...any) *SyntaxError {
+	return &SyntaxError{Row: row, Err: kigen.Errorf(kigen.EINVALID, format, args...)}
+}
+
+// recordLimit passes a CSV text through and fails once one record (a line,
+// or several while a quoted cell is open) passes max bytes: encoding/csv
+// gathers a whole record in memory before it returns, however long, so the
+// bound must come from below it. A '"' toggles whether a quoted cell is
+// open, which is exact for valid CSV (an escaped quote is two); on invalid
+// quoting encoding/csv stops at the bad cell first.
+type recordLimit struct {
+	r      io.Reader
+	max    int
+	n      int  // bytes of the current record so far
+	quoted bool // a quoted cell is open: a line break does not end the record
+	line   int  // line of the file being read, from 1
+	start  int  // line on which the current record began
+	err    error
+}
+
+// recordTooLong is recordLimit's error: the record that began on line is
+// too long, quoted if a quoted cell was open when it passed the limit.
+type recordTooLong struct {
+	line   int
+	quoted bool
+}
+
+func (e *recordTooLong) Error() string { return fmt.Sprintf("record from line %d too long", e.line) }
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		switch c {
+		case '"':
+			l.quoted = !l.quoted
+		case '\n':
+			l.line++
+			if !l.quoted {
+				l.n, l.start = 0, l.line
+				continue
+			}
+		}
+		if l.n++; l.n > l.max {
+			l.err = &recordTooLong{line: l.start, quoted: l.quoted}
+			return i, l.err
+		}
+	}
+	return n, err
 }
 
 // syntaxReason words a CSV syntax error for the staff who will fix it.
@@ -275,17 +366,25 @@ func (r *Reader) parse(cells []string) *Record {
 		case ColRef:
 			r.parseRef(rec, v)
 		case ColName:
-			switch {
+			switch err := kigen.CheckText(v); {
 			case utf8.RuneCountInString(v) > MaxNameLen:
 				fail(name, "is longer than %d characters", MaxNameLen)
-			case hasControl(v):
-				fail(name, "holds a line break or another control character")
+			case err != nil:
+				rec.Errs = append(rec.Errs, fieldError(err, name))
 			default:
 				rec.Name = v
 			}
 		case ColLanguage:
 			l, err := ParseLanguage(v)
-			if err != nil {
+			switch fb := r.opt.FallbackLanguage; {
+			case err == nil:
+			case fb != "" && v == "":
+				l = fb
+				rec.Warnings = append(rec.Warnings, kigen.FieldErrorf(name, "is empty: messages go out in %s, the fallback language", fb))
+			case fb != "":
+				l = fb
+				rec.Warnings = append(rec.Warnings, fieldError(refused(v, "is not a language Kigen writes in: messages go out in "+string(fb)+", the fallback language"), name))
+			default:
 				rec.Errs = append(rec.Errs, fieldError(err, name))
 			}
 			rec.Language = l
@@ -344,8 +443,9 @@ func (r *Reader) parseRef(rec *Record, v string) {
 	case utf8.RuneCountInString(ref) > MaxRefLen:
 		rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "is longer than %d characters", MaxRefLen))
 		return
-	case hasControl(ref):
-		rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "holds a line break or another control character"))
+	}
+	if err := kigen.CheckText(ref); err != nil {
+		rec.Errs = append(rec.Errs, fieldError(err, name))
 		return
 	}
 	rec.Ref = ref
@@ -399,17 +499,6 @@ func (r *Reader) encName() string {
 		return EncodingSJIS
 	}
 	return EncodingUTF8
-}
-
-// hasControl reports whether s holds a control character (a line break
-// from a multi-line cell, a tab).
-func hasControl(s string) bool {
-	for _, c := range s {
-		if unicode.IsControl(c) {
-			return true
-		}
-	}
-	return false
 }
 
 // plural returns word, with an s unless n is 1.

@@ -187,6 +187,26 @@ func TestNewReader_Header(t *testing.T) {
 			header: "A-0001,Taro Yamada,en,taro@example.com,090-1234-5678",
 			err:    `header: row 1 names none of Kigen's columns (` + fullHeader + `): the first row must be the header`,
 		},
+		{
+			name:   "tab-separated",
+			header: "resident_ref\tname\tlanguage",
+			err:    "header: row 1 names none of Kigen's columns: the file is tab-separated (TSV), not comma-separated: save it as CSV (in Excel: CSV UTF-8, comma-delimited)",
+		},
+		{
+			name:   "tab-separated, Japanese headers, BOM",
+			header: "\uFEFF宛名番号\t氏名\t言語\t在留カード有効期限",
+			err:    "header: row 1 names none of Kigen's columns: the file is tab-separated (TSV), not comma-separated: save it as CSV (in Excel: CSV UTF-8, comma-delimited)",
+		},
+		{
+			name:   "semicolon-separated",
+			header: "resident_ref;language;email",
+			err:    "header: row 1 names none of Kigen's columns: the file is semicolon-separated, not comma-separated: save it as CSV (in Excel: CSV UTF-8, comma-delimited)",
+		},
+		{
+			name:   "tab-separated data without a header: not echoed",
+			header: "A-0001\tTaro Yamada\ten",
+			err:    `header: row 1 names none of Kigen's columns (` + fullHeader + `): the first row must be the header`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,10 +303,12 @@ func TestReader_Encodings(t *testing.T) {
 			},
 		},
 	}
+	padded, padLines := padRows(sniffSize - 1)
 	tests := []struct {
-		name string
-		file string
-		enc  string
+		name  string
+		file  string
+		enc   string
+		shift int // blank rows before the residents
 	}{
 		{name: "UTF-8", file: japaneseFile, enc: EncodingUTF8},
 		{name: "UTF-8 with BOM", file: "\uFEFF" + japaneseFile, enc: EncodingUTF8BOM},
@@ -294,7 +316,7 @@ func TestReader_Encodings(t *testing.T) {
 		// A long ASCII start puts the first Japanese byte past the sniffed
 		// 64 KiB boundary in the middle of a character: the cut must not
 		// make a valid UTF-8 file look like Shift_JIS.
-		{name: "UTF-8 cut mid-character", file: padHeader(sniffSize - 1), enc: EncodingUTF8},
+		{name: "UTF-8 cut mid-character", file: padded, enc: EncodingUTF8, shift: padLines},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,22 +325,36 @@ func TestReader_Encodings(t *testing.T) {
 			if r.Encoding() != tt.enc {
 				t.Errorf("Encoding = %q, want %q", r.Encoding(), tt.enc)
 			}
-			if diff := cmp.Diff(want, views(recs)); diff != "" {
+			got := views(recs)
+			for i := range got {
+				got[i].Row -= tt.shift
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("records (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-// padHeader returns japaneseFile with resident_ref for its first header,
-// padded with spaces so that the second header (氏名) starts at byte at.
-func padHeader(at int) string {
-	rest := japaneseFile[len("宛名番号"):]
-	f := "resident_ref" + strings.Repeat(" ", at-len("resident_ref")-1) + rest
-	if !strings.HasPrefix(f[at:], "氏名") || utf8.ValidString(f[:sniffSize]) {
-		panic("padHeader: the sniffed start does not end mid-character")
+// padRows returns japaneseFile with lines of spaces (blank rows, skipped)
+// after its header, so many that the byte at offset at is the first of the
+// first resident's full-width reference, and how many lines it added.
+func padRows(at int) (string, int) {
+	header, rows, _ := strings.Cut(japaneseFile, "\r\n")
+	header += "\r\n"
+	var b strings.Builder
+	b.WriteString(header)
+	lines := 0
+	for b.Len() < at {
+		n := min(at-b.Len(), 1000) - 1
+		b.WriteString(strings.Repeat(" ", n) + "\n")
+		lines++
 	}
-	return f
+	f := b.String() + rows
+	if !strings.HasPrefix(f[at:], "Ａ") || utf8.ValidString(f[:sniffSize]) {
+		panic("padRows: the sniffed start does not end mid-character")
+	}
+	return f, lines
 }
 
 // view is a Record with its errors as strings, for comparisons.
@@ -358,6 +394,7 @@ func TestReader_Row(t *testing.T) {
 	tests := []struct {
 		name     string
 		cells    map[Column]string
+		opt      Options
 		errs     []string
 		warnings []string
 		check    func(t *testing.T, r *Record)
@@ -410,6 +447,28 @@ func TestReader_Row(t *testing.T) {
 			errs: []string{`language: "klingon" is not a language Kigen writes in (ja, ja-easy, en, zh, ko, es, pt, th, ne, id, vi, tl)`}},
 		{name: "language holding an email", cells: map[Column]string{ColLanguage: "taro@example.jp"},
 			errs: []string{`language: is not a language Kigen writes in (ja, ja-easy, en, zh, ko, es, pt, th, ne, id, vi, tl)`}},
+		{name: "language unknown, with a fallback", cells: map[Column]string{ColLanguage: "ミャンマー語"}, opt: Options{FallbackLanguage: kigen.English},
+			warnings: []string{`language: "ミャンマー語" is not a language Kigen writes in: messages go out in en, the fallback language`},
+			check: func(t *testing.T, r *Record) {
+				if r.Language != kigen.English {
+					t.Errorf("Language = %q, want the fallback en", r.Language)
+				}
+			}},
+		{name: "language empty, with a fallback", cells: map[Column]string{ColLanguage: " "}, opt: Options{FallbackLanguage: kigen.EasyJapan},
+			warnings: []string{`language: is empty: messages go out in ja-easy, the fallback language`},
+			check: func(t *testing.T, r *Record) {
+				if r.Language != kigen.EasyJapan {
+					t.Errorf("Language = %q, want the fallback ja-easy", r.Language)
+				}
+			}},
+		{name: "language known, with a fallback", cells: map[Column]string{ColLanguage: "Tiếng Việt"}, opt: Options{FallbackLanguage: kigen.English},
+			check: func(t *testing.T, r *Record) {
+				if r.Language != kigen.Vietnamese {
+					t.Errorf("Language = %q, want vi", r.Language)
+				}
+			}},
+		{name: "language holding a My Number, with a fallback", cells: map[Column]string{ColLanguage: mnSpaced}, opt: Options{FallbackLanguage: kigen.English},
+			errs: []string{"language: " + myNumberErr}},
 
 		// residence_status
 		{name: "status unknown", cells: map[Column]string{ColStatus: "foo"}, errs: []string{`residence_status: "foo" is not a status of residence`}},
@@ -438,6 +497,10 @@ func TestReader_Row(t *testing.T) {
 				}
 			}},
 		{name: "date that is a phone number", cells: map[Column]string{ColMyNumberCard: "090-1234-5678"},
+			errs: []string{`mynumber_card_expires_on: is not a date`}},
+		{name: "date with a time, as a spreadsheet writes it", cells: map[Column]string{ColMyNumberCard: "2027/03/31 0:00"},
+			errs: []string{`mynumber_card_expires_on: "2027/03/31 0:00" is not a date form Kigen reads (use 2027-03-31 or 令和9年3月31日)`}},
+		{name: "date that is a name", cells: map[Column]string{ColMyNumberCard: "Maria Silva"},
 			errs: []string{`mynumber_card_expires_on: is not a date`}},
 
 		// cards on one row
@@ -480,6 +543,14 @@ func TestReader_Row(t *testing.T) {
 		}},
 		{name: "channel", cells: map[Column]string{ColChannel: "fax"}, errs: []string{`channel: "fax" is not email, sms or both`}},
 		{name: "name too long", cells: map[Column]string{ColName: strings.Repeat("名", 201)}, errs: []string{"name: is longer than 200 characters"}},
+		{name: "name multi-line", cells: map[Column]string{ColName: "Maria\nSilva"}, errs: []string{"name: holds a line break or another control character"}},
+		{name: "name reading backwards", cells: map[Column]string{ColName: "Maria \u202eavliS"},
+			errs: []string{"name: holds an invisible formatting character (U+202E), which can disguise how it reads"}},
+		{name: "name with a zero-width space", cells: map[Column]string{ColName: "Ma\u200bria"},
+			errs: []string{"name: holds an invisible formatting character (U+200B), which can disguise how it reads"}},
+		{name: "name in Persian with a non-joiner", cells: map[Column]string{ColName: "مهر\u200cآرا"}},
+		{name: "ref with a bidirectional isolate", cells: map[Column]string{ColRef: "\u2067A-1\u2069"},
+			errs: []string{"resident_ref: holds an invisible formatting character (U+2067), which can disguise how it reads"}},
 
 		// My Numbers
 		{name: "My Number as ref", cells: map[Column]string{ColRef: mn}, errs: []string{"resident_ref: " + myNumberErr}},
@@ -489,6 +560,15 @@ func TestReader_Row(t *testing.T) {
 		{name: "My Numbers everywhere", cells: map[Column]string{ColEmail: mn + "@example.jp", ColLanguage: mn, ColChannel: "sms " + mn},
 			errs: []string{"language: " + myNumberErr, "email: " + myNumberErr, "channel: " + myNumberErr}},
 		{name: "13 digits are not a My Number", cells: map[Column]string{ColName: mn + "0"}},
+		{name: "My Number spelled with dots, slashes, spaced hyphens", cells: map[Column]string{
+			ColName: mn[:4] + "." + mn[4:8] + "." + mn[8:], ColConsent: mn[:4] + "/" + mn[4:8] + "/" + mn[8:],
+			ColChannel: mn[:4] + " - " + mn[4:8] + " - " + mn[8:], ColStatus: mn[:4] + "  " + mn[4:8] + "  " + mn[8:]},
+			errs: []string{"name: " + myNumberErr, "residence_status: " + myNumberErr, "consent: " + myNumberErr, "channel: " + myNumberErr}},
+		{name: "My Number with zero-width spaces, in Devanagari and Arabic-Indic digits", cells: map[Column]string{
+			ColName:   "Taro " + mn[:4] + "\u200b" + mn[4:8] + "\u200b" + mn[8:],
+			ColRef:    strings.Map(func(r rune) rune { return r - '0' + '०' }, mn),
+			ColStatus: strings.Map(func(r rune) rune { return r - '0' + '٠' }, mn)},
+			errs: []string{"resident_ref: " + myNumberErr, "name: " + myNumberErr, "residence_status: " + myNumberErr}},
 
 		{name: "every error of the row", cells: map[Column]string{ColRef: "", ColLanguage: "xx", ColEmail: "no", ColConsent: "peut-être"},
 			errs: []string{
@@ -501,7 +581,7 @@ func TestReader_Row(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, recs := readAll(t, fullHeader+"\n"+line(tt.cells), Options{})
+			_, recs := readAll(t, fullHeader+"\n"+line(tt.cells), tt.opt)
 			if len(recs) != 1 {
 				t.Fatalf("got %d records, want 1", len(recs))
 			}

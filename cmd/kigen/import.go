@@ -11,7 +11,6 @@ import (
 
 	"kigen"
 	"kigen/desk"
-	"kigen/roster/importer"
 )
 
 // maxRowErrors is how many bad-row lines an import prints before "and K
@@ -25,6 +24,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	ignore := fs.Bool("ignore-unknown-columns", false, "skip columns Kigen does not know (they are still checked for My Numbers)")
 	region := fs.String("region", "JP", "default region of phone numbers without a country code")
+	fallback := fs.String("fallback-language", "", "language L for rows whose language is blank or one Kigen does not write in (each a warning)")
 	path, err := parseInterleaved(fs, args, "FILE.csv")
 	if err != nil {
 		return err
@@ -50,16 +50,25 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		pr := progressbar.NewReader(f, bar)
 		in = &pr
 	}
-	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region})
+	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region, FallbackLanguage: *fallback})
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(m.Stderr)
 	}
 	var refused *desk.RefusedError
+	var ke *kigen.Error
 	switch {
 	case errors.As(err, &refused):
-		printRowErrors(m.Stderr, "", refused.Rows)
+		printRowErrors(m.Stderr, "", refused.Rows, refused.Total)
+		if *asJSON {
+			_ = m.printJSON(struct {
+				File string `json:"file"`
+				*desk.RefusedError
+			}{path, refused})
+		}
 		return &exitError{exitInvalid, fmt.Errorf("%s: %v", path, refused)}
+	case errors.As(err, &ke) && ke.Field == "fallback_language":
+		return usageErrorf("--fallback-language: %s", ke.Message)
 	case kigen.ErrorCode(err) == kigen.EINVALID:
 		return &exitError{exitInvalid, fmt.Errorf("%s: nothing was imported:\n%w", path, err)}
 	case ctx.Err() != nil:
@@ -67,17 +76,13 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	case err != nil:
 		return envError(fmt.Errorf("import %s: %w (nothing was imported)", path, err))
 	}
-	printRowErrors(m.Stderr, "warning: ", res.Warnings)
+	printRowErrors(m.Stderr, "warning: ", res.Warnings, res.WarningsTotal)
 	sum := res.Summary
 	if *asJSON {
-		out := struct {
-			Municipality string `json:"municipality"`
-			File         string `json:"file"`
-			Encoding     string `json:"encoding"`
-			importer.Summary
-			Warnings int `json:"warnings"`
-		}{mu.Code, path, res.Encoding, sum, len(res.Warnings)}
-		return m.printJSON(out)
+		return m.printJSON(struct {
+			File string `json:"file"`
+			*desk.ImportResult
+		}{path, res})
 	}
 	verb := "imported"
 	if sum.DryRun {
@@ -88,20 +93,21 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "  renewals seen: %d; renewal gaps now open: %d\n", sum.Renewals, sum.GapsOpen)
 	fmt.Fprintf(m.Stdout, "  stale cards (expired over 30 days, not messaged): %d\n", sum.Stale)
 	fmt.Fprintf(m.Stdout, "  residents who cannot be reached (no consent or contact): %d\n", sum.NoContact)
-	if sum.Skipped > 0 || len(res.Warnings) > 0 {
-		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, len(res.Warnings))
+	if sum.Skipped > 0 || sum.WarningsTotal > 0 {
+		fmt.Fprintf(m.Stdout, "  blank rows skipped: %d; warnings: %d (on stderr)\n", sum.Skipped, sum.WarningsTotal)
 	}
 	return nil
 }
 
-// printRowErrors prints at most maxRowErrors lines, then "and K more".
-func printRowErrors(w io.Writer, prefix string, rows []desk.RowError) {
-	for i, e := range rows {
-		if i == maxRowErrors {
-			fmt.Fprintf(w, "%sand %d more\n", prefix, len(rows)-i)
-			return
-		}
+// printRowErrors prints at most maxRowErrors lines of the total, then
+// "and K more".
+func printRowErrors(w io.Writer, prefix string, rows []desk.RowError, total int) {
+	shown := rows[:min(len(rows), maxRowErrors)]
+	for _, e := range shown {
 		fmt.Fprintf(w, "%s%v\n", prefix, e)
+	}
+	if more := total - len(shown); more > 0 {
+		fmt.Fprintf(w, "%sand %d more\n", prefix, more)
 	}
 }
 

@@ -155,6 +155,27 @@ func TestImport_Refused(t *testing.T) {
 		lines[100] != "and 50 more" || !strings.Contains(lines[101], "150 problems: nothing was imported") {
 		t.Errorf("bad file stderr: %d lines, first %q, last two %q", len(lines), lines[0], lines[len(lines)-2:])
 	}
+	// --json prints the refusal as JSON too, every problem listed there.
+	code, out, _ = runKigen(t, env, "import", "--municipality", "012033", "--json", bad)
+	var refusal struct {
+		File    string `json:"file"`
+		Refused bool   `json:"refused"`
+		Errors  []struct {
+			Row     int    `json:"row"`
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"errors"`
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(out), &refusal); err != nil || code != exitInvalid || !refusal.Refused || refusal.File != bad ||
+		refusal.Total != 150 || len(refusal.Errors) != 150 || refusal.Errors[0].Row != 3 || refusal.Errors[0].Field != "mynumber_card_expires_on" {
+		t.Errorf("--json refusal: code %d, %v, stdout %q", code, err, out)
+	}
+	code, _, errOut = runKigen(t, env, "import", "--municipality", "012033", "--fallback-language", "Klingon", path)
+	if code != exitUsage || !strings.Contains(errOut, `--fallback-language: "Klingon" is not a language Kigen writes in`) {
+		t.Errorf("bad --fallback-language: code %d, stderr %q", code, errOut)
+	}
+
 	code, _, errOut = runKigen(t, env, "resident", "show", "--municipality", "012033", "GOOD")
 	if code != exitInvalid || !strings.Contains(errOut, `no resident "GOOD" in 012033 小樽市`) {
 		t.Errorf("after a refused import GOOD exists: code %d, %q", code, errOut)
@@ -189,9 +210,15 @@ func TestResident_AppliedAndErase(t *testing.T) {
 		!strings.Contains(out, "special-period notice follows on 2027-02-01 (the resident may stay until 2027-03-31)") {
 		t.Errorf("applied: %q", out)
 	}
-	out = mustRun(t, env, "resident", "show", "A-1")
+	out = mustRun(t, env, "resident", "show", "A-1 ")
 	if !strings.Contains(out, "2026-11-20") || !strings.Contains(out, "special_period on 2027-02-01") {
 		t.Errorf("show after applied:\n%s", out)
+	}
+	for _, ref := range []string{"123456789018", "1234.5678.9018"} {
+		code, out, errOut := runKigen(t, env, "resident", "show", ref)
+		if code != exitInvalid || !strings.Contains(errOut, "My Number") || strings.Contains(out+errOut, "9018") {
+			t.Errorf("resident show %s: code %d, stdout %q, stderr %q; want refused, not echoed", ref, code, out, errOut)
+		}
 	}
 
 	code, _, errOut = runKigen(t, env, "resident", "erase", "A-1")

@@ -107,7 +107,7 @@ func TestConfig_RedactsSecrets(t *testing.T) {
 func TestTimeline(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"KIGEN_NOW": "2026-11-25"}
-	code, out, errOut := runKigen(t, env, "timeline", "--residence_card", "令和12年3月31日", "--mynumber_card", "R9.3.31")
+	code, out, errOut := runKigen(t, env, "timeline", "--residence-card", "令和12年3月31日", "--mynumber-card", "R9.3.31")
 	if code != exitOK {
 		t.Fatalf("code %d, stderr %q", code, errOut)
 	}
@@ -129,8 +129,8 @@ func TestTimeline(t *testing.T) {
 		t.Errorf("renewal_gap appears %d times, want once", n)
 	}
 
-	code, _, errOut = runKigen(t, env, "timeline", "--mynumber_card", "2027-02-30")
-	if code != exitUsage || !strings.Contains(errOut, `--mynumber_card: "2027-02-30" is not a date`) {
+	code, _, errOut = runKigen(t, env, "timeline", "--mynumber-card", "2027-02-30")
+	if code != exitUsage || !strings.Contains(errOut, `--mynumber-card: "2027-02-30" is not a date`) {
 		t.Errorf("bad date: code %d, stderr %q", code, errOut)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +23,9 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	applied := fs.String("applied", "", "renewal of the period of stay applied for on this date")
 	dates := map[kigen.CardKind]*string{}
 	for _, k := range kigen.CardKinds {
-		dates[k] = fs.String(string(k), "", "expiry of the "+string(k)+" (any form: 2027-03-31, 令和9年3月31日, R9.3.31 …)")
+		name := strings.ReplaceAll(string(k), "_", "-")
+		dates[k] = fs.String(name, "", "expiry of the "+string(k)+" (any form: 2027-03-31, 令和9年3月31日, R9.3.31 …)")
+		fs.StringVar(dates[k], string(k), "", "the same as --"+name) // the first spelling, kept working
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,9 +38,9 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	var ke *kigen.Error
 	switch {
 	case errors.As(err, &ke) && ke.Field == "cards":
-		return usageErrorf("timeline: give at least one card date, e.g. --residence_card 2027-03-31 --mynumber_card 2027-03-31")
+		return usageErrorf("timeline: give at least one card date, e.g. --residence-card 2027-03-31 --mynumber-card 2027-03-31")
 	case errors.As(err, &ke):
-		return usageErrorf("--%s: %s", ke.Field, ke.Message) // the flags are the fields
+		return usageErrorf("%v", asFlags(ke)) // the flags are the fields
 	case err != nil:
 		return err
 	}

@@ -20,6 +20,11 @@ import (
 // DefaultBatchSize is how many rows are merged and written at once.
 const DefaultBatchSize = 1000
 
+// MaxListed is how many problems, and how many warnings, an import keeps
+// to report; the rest are counted. A file of a million bad rows must not
+// hold a million messages in memory, and nobody reads past the first few.
+const MaxListed = 1000
+
 // Options tune one import.
 type Options struct {
 	MunicipalityID int64
@@ -47,7 +52,10 @@ type Summary struct {
 	NoContact int  `json:"no_contact"` // residents who cannot be reached (no consent or contact)
 	DryRun    bool `json:"dry_run"`
 
-	Warnings []RowError `json:"-"`
+	// Warnings are the first MaxListed warnings, in row order, of
+	// WarningsTotal.
+	Warnings      []RowError `json:"-"`
+	WarningsTotal int        `json:"warnings_total"`
 }
 
 // RowError is a problem of one row.
@@ -67,12 +75,21 @@ func (e RowError) Error() string {
 
 // RefusedError reports that the file was refused: nothing was written.
 type RefusedError struct {
-	Rows []RowError // every bad row's problems, in file order
+	Rows  []RowError // the bad rows' problems, in row order: the first MaxListed
+	Total int        // how many problems there are, listed or not
 }
 
 // Error implements error.
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("%d problems in the file: nothing was imported", len(e.Rows))
+	return fmt.Sprintf("%d %s in the file: nothing was imported", e.Total, plural(e.Total, "problem"))
+}
+
+// plural returns word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // errDryRun rolls back a dry run.
@@ -86,22 +103,26 @@ func Import(ctx context.Context, s store.Store, r *roster.Reader, opt Options) (
 		opt.BatchSize = DefaultBatchSize
 	}
 	var sum Summary
-	var refused []RowError
+	var refused *RefusedError
 	err := s.InTx(ctx, func(tx store.Tx) error {
 		sum, refused = Summary{DryRun: opt.DryRun}, nil
-		im := &run{tx: tx, opt: opt, sum: &sum}
+		im := &run{tx: tx, opt: opt, sum: &sum, refused: &RefusedError{}}
 		batches, stop := readAhead(ctx, r, opt.BatchSize)
 		defer stop()
 		for b := range batches {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if b.err != nil {
-				im.refuse(RowError{Err: b.err}) // the reader names the row
-			}
 			sum.Rows += len(b.recs)
 			if err := im.batch(ctx, b.recs); err != nil {
 				return err
+			}
+			// The reading ended on the row after the batch.
+			var se *roster.SyntaxError
+			if errors.As(b.err, &se) {
+				im.refuse([]RowError{{Row: se.Row, Err: se.Err}})
+			} else if b.err != nil {
+				im.refuse([]RowError{{Err: b.err}})
 			}
 			if opt.Progress != nil {
 				opt.Progress(sum.Rows)
@@ -115,8 +136,8 @@ func Import(ctx context.Context, s store.Store, r *roster.Reader, opt Options) (
 		sum.Skipped = r.Skipped()
 		refused = im.refused
 		switch {
-		case len(refused) > 0:
-			return &RefusedError{Rows: refused}
+		case refused.Total > 0:
+			return refused
 		case opt.DryRun:
 			return errDryRun
 		}

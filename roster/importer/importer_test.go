@@ -245,6 +245,13 @@ func TestImport_RefusedWritesNothing(t *testing.T) {
 			{name: "special permanent with a stored residence card",
 				csv:  "resident_ref,language,residence_status\nA-1,vi,特別永住者\n",
 				want: []string{"row 2: residence_card_expires_on: a special permanent resident has no residence card (the 特別永住者証明書 is not watched): leave it blank"}},
+			{name: "problems of rows and of merged residents, and a syntax error, in row order",
+				csv: "resident_ref,language,channel,mynumber_card_expires_on\nA-1,vi,sms,\nNEW-2,en,,2027-02-30\nNEW-3,en,,\"2027\"x\n",
+				want: []string{
+					"row 2: channel: sms needs a phone number",
+					`row 3: mynumber_card_expires_on: "2027-02-30" is not a date`,
+					`row 4: a quoted cell is not closed, or has text after its closing " (line 4 of the file)`,
+				}},
 			{name: "bad rows anywhere in a long file",
 				csv:  header + manyRows(2500, 1300, 2400),
 				want: []string{"row 1300: mynumber_card_expires_on: \"2027-02-30\" is not a date", "row 2400: mynumber_card_expires_on: \"2027-02-30\" is not a date"}},
@@ -290,6 +297,81 @@ func manyRows(n int, badRows ...int) string {
 		b.WriteString("R-" + strconv.Itoa(i) + ",,en,r" + strconv.Itoa(i) + "@example.jp,,,2028-05-31," + mn + ",,yes,\n")
 	}
 	return b.String()
+}
+
+// TestImport_Landline: a landline is refused where SMS would go to it —
+// the resident would show as reached by SMS and get nothing — whether the
+// number or the channel is in the file or stored; elsewhere it is a
+// warning.
+func TestImport_Landline(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		mu := storetest.MustCreateMunicipality(t, t.Context(), s, "012033")
+		sum := mustImport(t, s, mu.ID, "resident_ref,language,email,phone,consent,channel\n"+
+			"L-1,en,l1@example.jp,03-1234-5678,yes,\n"+ // email by default: a warning
+			"L-2,en,,0134-32-4111,no,\n"+ // no consent: listed for staff
+			"M-1,en,,090-1234-5678,yes,sms\n")
+		if len(sum.Warnings) != 2 || sum.Warnings[0].Error() != "row 2: phone: is not a mobile number: SMS cannot reach it" {
+			t.Errorf("warnings %v, want the two landlines", sum.Warnings)
+		}
+		const landline = "phone: is a landline, not a mobile number: SMS cannot reach it"
+		for _, tt := range []struct{ name, csv, want string }{
+			{"sms", "resident_ref,language,phone,consent,channel\nN-1,en,03-1234-5678,yes,sms\n",
+				"row 2: " + landline + ", and the channel is sms (give a mobile number, or choose email)"},
+			{"both", "resident_ref,language,email,phone,consent,channel\nN-1,en,n@example.jp,03-1234-5678,yes,both\n",
+				"row 2: " + landline + ", and the channel is both (give a mobile number, or choose email)"},
+			{"by default without email", "resident_ref,language,phone,consent\nN-1,en,0134-32-4111,はい\n",
+				"row 2: " + landline + ", and without an email address SMS is the channel (give a mobile number or an email address)"},
+			{"stored landline, sms in the file", "resident_ref,language,channel\nL-1,en,sms\n",
+				"row 2: " + landline + ", and the channel is sms (give a mobile number, or choose email)"},
+			{"stored landline, consent in the file", "resident_ref,language,consent\nL-2,en,yes\n",
+				"row 2: " + landline + ", and without an email address SMS is the channel (give a mobile number or an email address)"},
+			{"stored sms, a landline in the file", "resident_ref,language,phone\nM-1,en,03-1234-5678\n",
+				"row 2: " + landline + ", and the channel is sms (give a mobile number, or choose email)"},
+		} {
+			_, err := importCSV(t, s, mu.ID, tt.csv, importer.Options{})
+			var re *importer.RefusedError
+			if !errors.As(err, &re) || len(re.Rows) != 1 || re.Rows[0].Error() != tt.want {
+				t.Errorf("%s: %v %+v, want refused: %s", tt.name, err, re, tt.want)
+			}
+		}
+	})
+}
+
+// TestImport_ListsTheFirstProblems imports files with more bad rows, and
+// more warnings, than an import lists: the first MaxListed are kept, in
+// row order, and the rest counted, so that memory stays flat however many
+// rows are bad.
+func TestImport_ListsTheFirstProblems(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		mu := storetest.MustCreateMunicipality(t, t.Context(), s, "012033")
+		const n = importer.MaxListed + 234
+		bad := make([]int, n)
+		for i := range bad {
+			bad[i] = i + 2
+		}
+		_, err := importCSV(t, s, mu.ID, header+manyRows(n, bad...), importer.Options{BatchSize: 300})
+		var re *importer.RefusedError
+		if !errors.As(err, &re) || re.Total != n || len(re.Rows) != importer.MaxListed ||
+			re.Rows[0].Row != 2 || re.Rows[importer.MaxListed-1].Row != importer.MaxListed+1 {
+			t.Fatalf("refused %v: want the first %d of %d problems listed", err, importer.MaxListed, n)
+		}
+		if got := err.Error(); got != "1234 problems in the file: nothing was imported" {
+			t.Errorf("Error() = %q", got)
+		}
+
+		var b strings.Builder
+		b.WriteString("resident_ref,language,mynumber_card_expires_on\n")
+		for i := range n {
+			b.WriteString("P-" + strconv.Itoa(i) + ",en,2026-01-31\n") // already passed: a warning
+		}
+		sum, err := importCSV(t, s, mu.ID, b.String(), importer.Options{BatchSize: 300})
+		if err != nil || sum.Created != n || sum.WarningsTotal != n || len(sum.Warnings) != importer.MaxListed ||
+			sum.Warnings[importer.MaxListed-1].Row != importer.MaxListed+1 {
+			t.Errorf("warnings: %d listed of %d (%v), want the first %d of %d", len(sum.Warnings), sum.WarningsTotal, err, importer.MaxListed, n)
+		}
+	})
 }
 
 func TestImport_CancelledWritesNothing(t *testing.T) {

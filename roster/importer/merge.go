@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"kigen"
 	"kigen/roster"
@@ -14,10 +16,29 @@ type run struct {
 	tx      store.Tx
 	opt     Options
 	sum     *Summary
-	refused []RowError
+	refused *RefusedError
 }
 
-func (im *run) refuse(e RowError) { im.refused = append(im.refused, e) }
+// refuse records problems of rows after every row refused so far, in row
+// order: the first MaxListed are kept, the others counted.
+func (im *run) refuse(errs []RowError) {
+	im.refused.Total += len(errs)
+	im.refused.Rows = appendListed(im.refused.Rows, errs)
+}
+
+// warn records warnings of rows after every row warned about so far, as
+// refuse does problems.
+func (im *run) warn(ws []RowError) {
+	im.sum.WarningsTotal += len(ws)
+	im.sum.Warnings = appendListed(im.sum.Warnings, ws)
+}
+
+// appendListed appends to list, in row order (a row's own in their order),
+// as many of more as MaxListed leaves room for.
+func appendListed(list, more []RowError) []RowError {
+	slices.SortStableFunc(more, func(a, b RowError) int { return cmp.Compare(a.Row, b.Row) })
+	return append(list, more[:min(len(more), max(0, MaxListed-len(list)))]...)
+}
 
 // change is what one row does to one resident.
 type change struct {
@@ -33,13 +54,20 @@ type change struct {
 // result and, while the file has no bad row so far, writes the changes.
 func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 	mid := im.opt.MunicipalityID
+	// A row's problems come from the reader, or, once it is merged, from
+	// the cross-field rules: each batch's are put in row order.
+	var refused, warned []RowError
+	defer func() {
+		im.refuse(refused)
+		im.warn(warned)
+	}()
 	var ok []*roster.Record
 	for _, rec := range recs {
 		for _, e := range rec.Errs {
-			im.refuse(RowError{Row: rec.Row, Err: e})
+			refused = append(refused, RowError{Row: rec.Row, Err: e})
 		}
 		for _, w := range rec.Warnings {
-			im.sum.Warnings = append(im.sum.Warnings, RowError{Row: rec.Row, Err: w})
+			warned = append(warned, RowError{Row: rec.Row, Err: w})
 		}
 		if rec.OK() {
 			ok = append(ok, rec)
@@ -68,37 +96,52 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 	var changes []*change
 	for _, rec := range ok {
 		ch := merge(mid, byRef[rec.Ref], rec)
-		errs, warnings := kigen.CheckResident(ch.next.State())
+		st := ch.next.State()
+		st.PhoneLandline = landline(ch.next)
+		errs, warnings := kigen.CheckResident(st)
 		for _, e := range errs {
-			im.refuse(RowError{Row: rec.Row, Err: e})
+			refused = append(refused, RowError{Row: rec.Row, Err: e})
 		}
 		if len(errs) > 0 {
 			continue
 		}
-		im.warn(rec, warnings)
+		warned = append(warned, newWarnings(rec, warnings)...)
 		im.count(ch)
 		if ch.changed() {
 			changes = append(changes, ch)
 		}
 	}
-	if len(im.refused) > 0 || len(changes) == 0 {
+	if im.refused.Total > 0 || len(refused) > 0 || len(changes) == 0 {
 		return nil // a refused file writes nothing; keep validating
 	}
 	return im.write(ctx, changes)
 }
 
-// warn records the merged result's warnings that the row did not already
-// give.
-func (im *run) warn(rec *roster.Record, warnings []error) {
+// landline reports whether the merged resident's phone, from the row or
+// stored, is a fixed line.
+func landline(h *store.Holding) bool {
+	c := h.Contact(kigen.SMS)
+	if c == nil || c.Address == "" {
+		return false
+	}
+	p, err := roster.ParsePhone(c.Address, "JP") // E.164: the region is not read
+	return err == nil && !p.Mobile
+}
+
+// newWarnings returns the merged result's warnings that the row did not
+// already give.
+func newWarnings(rec *roster.Record, warnings []error) []RowError {
 	seen := map[string]bool{}
 	for _, w := range rec.Warnings {
 		seen[w.Error()] = true
 	}
+	var out []RowError
 	for _, w := range warnings {
 		if !seen[w.Error()] {
-			im.sum.Warnings = append(im.sum.Warnings, RowError{Row: rec.Row, Err: w})
+			out = append(out, RowError{Row: rec.Row, Err: w})
 		}
 	}
+	return out
 }
 
 // count adds one merged resident to the summary.
