@@ -27,7 +27,7 @@ const EventPath = "/webhooks/sendgrid/events"
 // Defaults of EventHandlerOpts.
 const (
 	DefaultMaxAge  = 5 * time.Minute // replay window
-	DefaultMaxBody = 4 << 20         // SendGrid posts batches of up to about 768 KB
+	DefaultMaxBody = 1 << 20         // SendGrid posts batches of up to about 768 KB
 )
 
 // EventHandlerOpts are the optional settings of NewEventHandler.
@@ -53,10 +53,13 @@ type eventHandler struct {
 // here, at start-up, rather than a 403 on every event.
 //
 // A request is refused, and the sink never called, when the signature or
-// timestamp header is missing (401), when the signature does not verify
-// for this key and the exact body (403), or when the timestamp is more than
-// MaxAge away from now (403: a replay). The signature is checked with
-// sendgrid-go's helpers/eventwebhook.
+// timestamp header is missing (401), when the timestamp is more than MaxAge
+// away from now (403: a replay), when the body is over MaxBody (413), or
+// when the signature does not verify for this key and the exact body
+// (403). Everything but the signature is checked before the body is read,
+// so that an unsigned request costs no memory, and a body is read up to
+// MaxBody only. The signature is checked with sendgrid-go's
+// helpers/eventwebhook.
 //
 // Each verified event that carries our kigen_message_id and is one of
 // processed, deferred, delivered, bounce (and blocked), dropped, spamreport,
@@ -117,22 +120,11 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		h.reject(w, r, http.StatusBadRequest, "cannot read body")
-		return
-	}
+	// Everything that can be checked without the body is checked first:
+	// an unsigned or stale request costs no read and no memory.
 	sig, ts := r.Header.Get(eventwebhook.VerificationHTTPHeader), r.Header.Get(eventwebhook.TimestampHTTPHeader)
 	if sig == "" || ts == "" {
 		h.reject(w, r, http.StatusUnauthorized, "signature missing")
-		return
-	}
-	if ok, err := eventwebhook.VerifySignature(h.key, body, sig, ts); err != nil || !ok {
-		h.reject(w, r, http.StatusForbidden, "signature invalid")
 		return
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
@@ -142,6 +134,27 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if age := h.now().Sub(time.Unix(sec, 0)); age > h.maxAge || age < -h.maxAge {
 		h.reject(w, r, http.StatusForbidden, "timestamp outside the replay window")
+		return
+	}
+	if !plausibleSignature(sig) {
+		h.reject(w, r, http.StatusForbidden, "signature invalid")
+		return
+	}
+	if r.ContentLength > h.maxBody {
+		h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
+			return
+		}
+		h.reject(w, r, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	if ok, err := eventwebhook.VerifySignature(h.key, body, sig, ts); err != nil || !ok {
+		h.reject(w, r, http.StatusForbidden, "signature invalid")
 		return
 	}
 	var raws []json.RawMessage
@@ -180,6 +193,21 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("provider", Provider), slog.Int("applied", applied),
 		slog.Int("skipped", skipped), slog.Int("unknown_message", unknown))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxSignature bounds the DER encoding of an ECDSA P-256 signature: two
+// integers of at most 33 bytes, with their headers.
+const maxSignature = 72
+
+// plausibleSignature reports whether sig can be SendGrid's signature:
+// base64 of at most maxSignature bytes. Anything else is refused before the
+// body is read.
+func plausibleSignature(sig string) bool {
+	if base64.StdEncoding.DecodedLen(len(sig)) > maxSignature+2 {
+		return false
+	}
+	_, err := base64.StdEncoding.DecodeString(sig)
+	return err == nil
 }
 
 func (h *eventHandler) reject(w http.ResponseWriter, r *http.Request, status int, reason string) {

@@ -97,6 +97,16 @@ func (h *webhook) verify(w http.ResponseWriter, r *http.Request) (url.Values, bo
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return nil, false
 	}
+	// An unsigned request is refused before its body is read.
+	sig := r.Header.Get(SignatureHeader)
+	if sig == "" {
+		h.reject(w, r, http.StatusUnauthorized, "signature missing")
+		return nil, false
+	}
+	if r.ContentLength > h.maxBody {
+		h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -104,11 +114,6 @@ func (h *webhook) verify(w http.ResponseWriter, r *http.Request) (url.Values, bo
 		} else {
 			h.reject(w, r, http.StatusBadRequest, "cannot read body")
 		}
-		return nil, false
-	}
-	sig := r.Header.Get(SignatureHeader)
-	if sig == "" {
-		h.reject(w, r, http.StatusUnauthorized, "signature missing")
 		return nil, false
 	}
 	if !h.validator.ValidateBody(h.signedURL(r), body, sig) {

@@ -4,6 +4,7 @@
 package fakehttp
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -104,4 +105,25 @@ func Play(w http.ResponseWriter, r *http.Request, f Failure) bool {
 	w.WriteHeader(f.Status)
 	_, _ = w.Write([]byte(f.Body))
 	return true
+}
+
+// Body is a request body of N spaces that counts how much of it was read
+// (Consumed): a test checks with it that a handler refused a request
+// before reading its body.
+type Body struct {
+	N        int64
+	Consumed int64
+}
+
+// Read implements io.Reader.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.Consumed >= b.N {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), b.N-b.Consumed)
+	for i := range p[:k] {
+		p[i] = ' '
+	}
+	b.Consumed += k
+	return int(k), nil
 }
