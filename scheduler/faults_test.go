@@ -353,7 +353,7 @@ func TestProviderFaults(t *testing.T) {
 				t.Fatalf("SendGrid request %d without our message id: %v", i, err)
 			}
 			bySeq[id] = append(bySeq[id], sent{messageID: id, at: req.At, answer: sgObs.answerTo(t, req.Header.Get(requestHeader)),
-				providerID: fmt.Sprintf("fake%018d", i+1), to: req.Mail.Personalizations[0].To[0].Address})
+				providerID: req.MessageID, to: req.Mail.Personalizations[0].To[0].Address})
 		}
 		for i, req := range tw.Requests() {
 			cb := req.Form.Get("StatusCallback")
@@ -362,7 +362,7 @@ func TestProviderFaults(t *testing.T) {
 				t.Fatalf("Twilio request %d: StatusCallback %q: %v", i, cb, err)
 			}
 			bySeq[id] = append(bySeq[id], sent{messageID: id, at: req.At, answer: twObs.answerTo(t, req.Header.Get(requestHeader)),
-				providerID: fmt.Sprintf("SM%032d", i+1), callback: cb})
+				providerID: req.SID, callback: cb})
 		}
 		if got, want := len(sg.Requests())+len(tw.Requests()), sgObs.count()+twObs.count(); got != want {
 			t.Errorf("the fakes recorded %d requests, the senders made %d: some were refused as invalid", got, want)
@@ -458,7 +458,7 @@ func TestProviderFaults(t *testing.T) {
 				if r.callback == "" {
 					for _, ev := range []string{"processed", "delivered"} {
 						sgEvents = append(sgEvents, sendgridtest.Event{Email: r.to, Timestamp: r.at.Unix(), Event: ev,
-							SGEventID: "ev-" + strconv.Itoa(len(sgEvents)), SGMessageID: r.providerID + ".filter0001",
+							SGEventID: "ev-" + strconv.Itoa(len(sgEvents)), SGMessageID: sendgridtest.SGMessageID(r.providerID),
 							KigenMessageID: strconv.FormatInt(id, 10)})
 					}
 					continue

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"kigen"
+	"kigen/notify"
 )
 
 // Results of a delivery attempt, the result label of kigen_messages_total.
@@ -42,8 +43,9 @@ var riverJobStates = []string{
 }
 
 var (
-	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-	resultSet = []string{ResultSent, ResultFailed, ResultSnoozed, ResultUnknown, ResultDropped}
+	nameRE         = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	resultSet      = []string{ResultSent, ResultFailed, ResultSnoozed, ResultUnknown, ResultDropped}
+	ignoredReasons = []string{notify.IgnoredOtherDeployment, notify.IgnoredOtherSend, notify.IgnoredUnknownMessage}
 )
 
 // Metrics are Kigen's Prometheus collectors. The scheduler reports ticks and
@@ -55,6 +57,7 @@ type Metrics struct {
 	messages       *prometheus.CounterVec
 	tickDuration   prometheus.Histogram
 	lastTick       *prometheus.GaugeVec // no labels: absent until a tick is known
+	ignored        *prometheus.CounterVec
 	jobs           *jobsCollector
 }
 
@@ -70,6 +73,7 @@ type Metrics struct {
 //	kigen_tick_duration_seconds                       histogram
 //	kigen_last_tick_timestamp_seconds                 gauge (absent until a tick is known)
 //	kigen_jobs{state}                                 gauge, read at each scrape (SetJobStats)
+//	kigen_provider_reports_ignored_total{provider,reason}  counter
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		noticesPlanned: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -90,13 +94,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "kigen_last_tick_timestamp_seconds",
 			Help: "Unix time at which the last tick started.",
 		}, nil),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kigen_provider_reports_ignored_total",
+			Help: "Verified provider reports ignored, by provider and reason (other_deployment, other_send, unknown_message).",
+		}, []string{"provider", "reason"}),
 		jobs: &jobsCollector{desc: prometheus.NewDesc("kigen_jobs",
 			"River jobs by state, read from the database at each scrape.", []string{"state"}, nil)},
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.noticesPlanned, m.messages, m.tickDuration, m.lastTick, m.jobs)
+	reg.MustRegister(m.noticesPlanned, m.messages, m.tickDuration, m.lastTick, m.ignored, m.jobs)
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -163,6 +171,23 @@ func (m *Metrics) ObserveMessage(channel, provider, result string) {
 		result = otherLabel
 	}
 	m.messages.WithLabelValues(channel, provider, result).Inc()
+}
+
+// ObserveIgnoredReport counts one verified provider report that was
+// ignored: provider a short lower-case name, reason one of notify's
+// Ignored* reasons ("other_deployment", "other_send", "unknown_message");
+// any other value is counted under "other".
+func (m *Metrics) ObserveIgnoredReport(provider, reason string) {
+	if m == nil {
+		return
+	}
+	if !nameRE.MatchString(provider) {
+		provider = otherLabel
+	}
+	if !slices.Contains(ignoredReasons, reason) {
+		reason = otherLabel
+	}
+	m.ignored.WithLabelValues(provider, reason).Inc()
 }
 
 // SetJobStats sets the function kigen_jobs reads at each scrape: job counts

@@ -42,6 +42,9 @@ func TestMetrics(t *testing.T) {
 	m.ObserveMessage("sms", "twilio", web.ResultSnoozed)
 	// Values that are not Kigen's own land under "other", never as given.
 	m.ObserveMessage("taro@example.com", "+819012345678", "Bounced: mailbox full")
+	m.ObserveIgnoredReport("sendgrid", "other_send")
+	m.ObserveIgnoredReport("twilio", "unknown_message")
+	m.ObserveIgnoredReport("sendgrid", "mailbox taro@example.com")
 	m.SetJobStats(func(context.Context) (map[string]int, error) {
 		return map[string]int{"available": 5, "retryable": 2, "running": 1}, nil
 	})
@@ -65,6 +68,9 @@ func TestMetrics(t *testing.T) {
 		`kigen_jobs{state="retryable"} 2`,
 		`kigen_jobs{state="running"} 1`,
 		`kigen_jobs{state="discarded"} 0`,
+		`kigen_provider_reports_ignored_total{provider="sendgrid",reason="other_send"} 1`,
+		`kigen_provider_reports_ignored_total{provider="twilio",reason="unknown_message"} 1`,
+		`kigen_provider_reports_ignored_total{provider="sendgrid",reason="other"} 1`,
 		`go_goroutines `,
 		`go_memstats_alloc_bytes `,
 	} {

@@ -329,7 +329,7 @@ func TestDatabaseRestart(t *testing.T) {
 	var events []sendgridtest.Event
 	for i, r := range sg.Requests() {
 		events = append(events, sendgridtest.Event{Email: "x@example.jp", Timestamp: r.At.Unix(), Event: "delivered",
-			SGEventID: "ev-" + strconv.Itoa(i), SGMessageID: fmt.Sprintf("fake%018d.filter0001", i+1),
+			SGEventID: "ev-" + strconv.Itoa(i), SGMessageID: sendgridtest.SGMessageID(r.MessageID),
 			KigenMessageID: r.Mail.CustomArgs[sendgrid.MessageIDArg]})
 	}
 	for len(events) > 0 {
@@ -340,8 +340,8 @@ func TestDatabaseRestart(t *testing.T) {
 			failf("SendGrid events: %d", code)
 		}
 	}
-	for i, r := range tw.Requests() {
-		req := tw.NewWebhookRequest(r.Form.Get("StatusCallback"), tw.StatusForm(fmt.Sprintf("SM%032d", i+1), "delivered", 0))
+	for _, r := range tw.Requests() {
+		req := tw.NewWebhookRequest(r.Form.Get("StatusCallback"), tw.StatusForm(r.SID, "delivered", 0))
 		if code := dbfDo(t, client, req); code != http.StatusNoContent {
 			failf("Twilio status callback: %d", code)
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -16,5 +17,26 @@ func TestParseNow(t *testing.T) {
 	got, err = ParseNow("2027-03-30T23:30:00Z")
 	if err != nil || kigen.DateOf(got) != kigen.MustParseISODate("2027-03-31") {
 		t.Errorf("ParseNow(RFC 3339) = %v, %v; want the Tokyo date 2027-03-31", got, err)
+	}
+}
+
+func TestDeploymentID(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, deployment, publicURL, want string
+	}{
+		{"set", "otaru-prod", "https://kigen.otaru.example", "otaru-prod"},
+		{"the public URL's host", "", "https://kigen.otaru.example/", "kigen.otaru.example"},
+		{"with port and prefix", "", "https://city.example:8443/otaru/", "city.example:8443/otaru"},
+	} {
+		cfg := Default()
+		cfg.Deployment, cfg.PublicURL = tt.deployment, tt.publicURL
+		if got := cfg.DeploymentID(); got != tt.want {
+			t.Errorf("%s: DeploymentID() = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	env := map[string]string{"KIGEN_DEPLOYMENT": "two words"}
+	if _, err := Load(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "KIGEN_DEPLOYMENT") {
+		t.Errorf("Load(KIGEN_DEPLOYMENT=two words) = %v, want an error naming it", err)
 	}
 }

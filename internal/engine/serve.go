@@ -51,7 +51,8 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 
 	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
 		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
-	hooks, err := providers.Webhooks(cfg, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.Queue.Enqueue}, logger)
+	hooks, err := providers.Webhooks(cfg, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.Queue.Enqueue}, logger,
+		metrics.ObserveIgnoredReport)
 	if err != nil {
 		return &SettingsError{err}
 	}

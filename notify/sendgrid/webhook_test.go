@@ -32,11 +32,14 @@ const eventURL = "https://kigen.example" + sendgrid.EventPath
 
 var at = now.Add(-time.Minute).Unix()
 
+// xMessageID is the X-Message-Id of the send the events report on.
+const xMessageID = "W3Kf0jJ5QfiOl5y6vhM_1w"
+
 // batch has one event of each kind Kigen maps, plus two it skips.
 func batch() []sendgridtest.Event {
 	ev := func(kind string, e sendgridtest.Event) sendgridtest.Event {
 		e.Email, e.Timestamp, e.Event = address, at, kind
-		e.SGMessageID = "fake000000000000000001.filter0001"
+		e.SGMessageID = sendgridtest.SGMessageID(xMessageID)
 		e.SGEventID = "ev-" + kind + e.Type
 		if e.KigenMessageID == "" {
 			e.KigenMessageID = "42"
@@ -61,7 +64,7 @@ func batch() []sendgridtest.Event {
 func wantEvents() []notify.Event {
 	base := func(s notify.EventStatus, e notify.Event) notify.Event {
 		e.MessageID, e.Provider, e.Status = 42, "sendgrid", s
-		e.ProviderMessageID = "fake000000000000000001.filter0001"
+		e.ProviderMessageID = xMessageID
 		e.At = time.Unix(at, 0).UTC()
 		return e
 	}
