@@ -2,13 +2,14 @@ package scheduler
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -52,6 +53,13 @@ type DeliverWorker struct {
 	// With it, a message that fails for good is sent on the resident's
 	// other channel (fallback); nil: it just stays failed.
 	Enqueue EnqueueFunc
+	// LinkKey is the secret the links' tokens are derived from
+	// (KIGEN_LINK_SECRET); nil: the database's (store.Queries.LinkSecret),
+	// read at the first job.
+	LinkKey []byte
+
+	keyMu sync.Mutex
+	key   []byte // LinkKey, or the database's, once known
 }
 
 var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
@@ -238,8 +246,9 @@ func (a *attempt) sender() notify.Sender { return a.w.Senders[a.m.Channel] }
 func (a *attempt) provider() string { return a.w.Providers[a.m.Channel] }
 
 // render renders the message in the resident's language on the day it goes
-// out, with links that carry a fresh token, and returns it with its
-// outbox record and the token.
+// out, with links that carry the message's token (the same on every
+// attempt: linkToken), and returns it with its outbox record and the
+// token.
 func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Record, token string, err error) {
 	m, h := a.m, a.h
 	if a.sender() == nil || a.provider() == "" {
@@ -249,7 +258,11 @@ func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Re
 	if err != nil {
 		return out, rec, "", a.errorf("%w", err)
 	}
-	token = newToken()
+	key, err := a.w.linkKey(ctx)
+	if err != nil {
+		return out, rec, "", a.errorf("link secret: %w", err)
+	}
+	token = linkToken(key, m)
 	base := strings.TrimRight(a.w.PublicURL, "/")
 	p := templates.Params{
 		Lang:           h.Resident.Language,
@@ -285,8 +298,9 @@ func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Re
 	return out, rec, token, nil
 }
 
-// record records the attempt `sending`, with the hash of the links' token,
-// and commits it before the provider sees anything.
+// record records the attempt `sending`, with the hash of the links' token
+// (the message's first one stays: SetMessageToken), and commits it before
+// the provider sees anything.
 func (a *attempt) record(ctx context.Context, token string) (*kigen.Delivery, error) {
 	m, provider := a.m, a.provider()
 	d := a.reuse
@@ -453,12 +467,40 @@ func outboxNotices(ds []kigen.Due) []notify.OutboxNotice {
 	return out
 }
 
-// newToken returns a fresh link token: 128 random bits, base64url without
-// padding (22 characters, so that an SMS's link stays short).
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return base64.RawURLEncoding.EncodeToString(b)
+// linkKey returns the secret link tokens are derived from: LinkKey, or the
+// database's, read once.
+func (w *DeliverWorker) linkKey(ctx context.Context) ([]byte, error) {
+	w.keyMu.Lock()
+	defer w.keyMu.Unlock()
+	if w.key != nil {
+		return w.key, nil
+	}
+	if w.LinkKey != nil {
+		w.key = w.LinkKey
+		return w.key, nil
+	}
+	key, err := w.Store.LinkSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.key = key
+	return key, nil
+}
+
+// linkToken returns the token of message m's links (/m/, /u/): 128 bits of
+// HMAC-SHA256 under key of the message's id and creation time, base64url
+// without padding (22 characters, so that an SMS's link stays short).
+//
+// Every attempt of a message, in any process on the database, derives the
+// same token, so that the link of an email sent earlier (its one-click
+// unsubscribe, RFC 8058) keeps working after a retry or a resend; and the
+// store keeps only its hash (TokenHash). The creation time tells apart the
+// messages of two databases that share a KIGEN_LINK_SECRET and number
+// their messages alike.
+func linkToken(key []byte, m *kigen.Message) string {
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "kigen link %d %d", m.ID, m.CreatedAt.Unix())
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // TokenHash returns what the store keeps of a link token (SetMessageToken,

@@ -2,7 +2,11 @@ package scheduler_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -716,4 +720,58 @@ func TestDeliver_MessageGone(t *testing.T) {
 			t.Errorf("jobs (-want +got):\n%s", d)
 		}
 	})
+}
+
+// TestDeliver_OneTokenPerMessage: every attempt of a message carries the
+// same link token (the link of an email sent earlier keeps working), and
+// that token finds the message. With a LinkKey (KIGEN_LINK_SECRET) the
+// token is derived from it instead of the database's secret.
+func TestDeliver_OneTokenPerMessage(t *testing.T) {
+	t.Parallel()
+	tokenOf := func(t *testing.T, m notify.Message) string {
+		t.Helper()
+		l := linkRE.FindStringSubmatch(m.Text)
+		if l == nil {
+			t.Fatalf("no link in %q", m.Text)
+		}
+		return l[2]
+	}
+	for _, key := range [][]byte{nil, []byte("0123456789abcdef0123456789abcdef")} {
+		eachQueue(t, func(w *scheduler.DeliverWorker, cfg *scheduler.QueueConfig) {
+			w.LinkKey = key
+			cfg.Retry = scheduler.Backoff{Delays: []time.Duration{time.Millisecond, time.Millisecond}}
+		}, func(t *testing.T, e *queueEnv) {
+			p := plan(t, e.store, kigen.English, kigen.Email, kigen.D60, cardExpiresOn)
+			e.rec.FailNext(&notify.Error{Provider: "recorder", Code: "503", Reason: "unavailable"})
+			e.enqueue(t, p.message.ID)
+			e.work(t)
+			time.Sleep(10 * time.Millisecond)
+			e.work(t)
+			attempts := e.rec.Attempts()
+			if len(attempts) != 2 {
+				t.Fatalf("%d attempts, want 2", len(attempts))
+			}
+			first, second := tokenOf(t, attempts[0]), tokenOf(t, attempts[1])
+			if first != second {
+				t.Errorf("the retry carries token %s, the first attempt %s: want one token per message", second, first)
+			}
+			m, err := e.store.GetMessageByToken(t.Context(), scheduler.TokenHash(first))
+			if err != nil || m.ID != p.message.ID {
+				t.Errorf("GetMessageByToken(the token) = %v, %v; want message %d", m, err, p.message.ID)
+			}
+			// The derivation is pinned: changing it would break the links
+			// of every message already sent once it is sent again.
+			secret := key
+			if secret == nil {
+				if secret, err = e.store.LinkSecret(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mac := hmac.New(sha256.New, secret)
+			fmt.Fprintf(mac, "kigen link %d %d", p.message.ID, m.CreatedAt.Unix())
+			if want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16]); first != want {
+				t.Errorf("token %s, want %s (HMAC-SHA256 of the message's id and creation time)", first, want)
+			}
+		})
+	}
 }

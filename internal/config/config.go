@@ -63,6 +63,10 @@ type Config struct {
 	// (SendGrid's custom_args), so that two deployments sharing one account
 	// leave each other's reports alone; empty: DeploymentID's default.
 	Deployment string
+	// LinkSecret (KIGEN_LINK_SECRET, a secret) is what the tokens of the
+	// messages' links are derived from; empty: a secret the database keeps
+	// (created on first use).
+	LinkSecret string
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -215,6 +219,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	str(&cfg.InstanceID, "KIGEN_INSTANCE_ID")
 	str(&cfg.Deployment, "KIGEN_DEPLOYMENT")
+	secret(&cfg.LinkSecret, "KIGEN_LINK_SECRET")
+	if cfg.LinkSecret != "" && len(cfg.LinkSecret) < 32 {
+		errs = append(errs, errors.New("KIGEN_LINK_SECRET: shorter than 32 characters (e.g. openssl rand -base64 32)"))
+	}
 	if cfg.Deployment != "" && !deploymentRE.MatchString(cfg.Deployment) {
 		errs = append(errs, fmt.Errorf("KIGEN_DEPLOYMENT: %q is not 1 to 100 letters, digits and . _ : / -", cfg.Deployment))
 	}
@@ -356,6 +364,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_WORKERS", strconv.Itoa(cfg.Workers)},
 		{"KIGEN_INSTANCE_ID", cfg.InstanceID},
 		{"KIGEN_DEPLOYMENT", cfg.DeploymentID()},
+		{"KIGEN_LINK_SECRET", redact(cfg.LinkSecret)},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
 		{"KIGEN_OUTBOX", cfg.Outbox},
