@@ -68,9 +68,18 @@ var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
 // an unbounded one could hold a message past its day.
 const maxSnooze = time.Hour
 
-// recordTimeout bounds the writes that record a send's outcome. They run
-// even when the job's context has ended: the provider already answered.
+// recordTimeout is the least time the writes that record a send's outcome
+// are given, also when the job's context has ended: the provider already
+// answered. Within the job's time (its deadline, JobTimeout) they are
+// retried for as long as it lasts.
 const recordTimeout = 10 * time.Second
+
+// The waits between the attempts of an outcome write: from recordRetryFirst
+// doubling up to recordRetryMax.
+const (
+	recordRetryFirst = 100 * time.Millisecond
+	recordRetryMax   = 2 * time.Second
+)
 
 func (w *DeliverWorker) now() time.Time {
 	if w.Now == nil {
@@ -351,7 +360,10 @@ func (a *attempt) accepted(ctx context.Context, d *kigen.Delivery, rc notify.Rec
 	d.State, d.ProviderMessageID, d.ErrorCode, d.ErrorReason = kigen.DeliveryAccepted, rc.ProviderMessageID, "", ""
 	if err := a.w.finish(ctx, a.m, d, kigen.MessageSent, nil); err != nil {
 		// The provider has it; the next attempt finds `sending` and
-		// records unknown rather than send twice.
+		// records unknown rather than send twice. The provider's id,
+		// logged here, is what settles it (docs/operations.md).
+		a.log.ErrorContext(ctx, "deliver: the provider accepted the message but its outcome could not be recorded; it will be recorded unknown",
+			slog.String("provider_message_id", rc.ProviderMessageID), slog.String("error", err.Error()))
 		return err
 	}
 	a.log.InfoContext(ctx, "deliver: message sent", slog.String("provider_message_id", rc.ProviderMessageID))
@@ -430,32 +442,64 @@ func (a *attempt) retry(ctx context.Context, d *kigen.Delivery, sendErr error, a
 // finish records, in one transaction, the delivery d (if any), the
 // message's new state (unless planned, which it already is) and whatever
 // more does (with finish's context). It runs even if ctx has ended (a
-// send's outcome must not be lost to a job timeout), for up to
-// recordTimeout.
+// send's outcome must not be lost to a job timeout).
+//
+// A write that fails (the database is restarting, a connection was cut)
+// is tried again, with backoff, until the job's deadline, or for
+// recordTimeout if that is later: a short database outage must not turn a
+// send the provider accepted into an unknown one. Only a refusal of the
+// store's own (ErrNotFound, ErrConflict) is not retried.
 func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.Delivery, state kigen.MessageState, more func(ctx context.Context, tx store.Tx) error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	err := w.Store.InTx(ctx, func(tx store.Tx) error {
-		if d != nil {
-			if err := tx.UpdateDelivery(ctx, d); err != nil {
-				return err
-			}
-		}
-		if state != m.State {
-			if err := tx.SetMessageState(ctx, m.ID, state); err != nil {
-				return err
-			}
-		}
-		if more != nil {
-			return more(ctx, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("deliver message %d: record %s: %w", m.ID, state, err)
+	deadline := time.Now().Add(recordTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.After(deadline) {
+		deadline = dl
 	}
-	m.State = state
-	return nil
+	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	write := func() error {
+		return w.Store.InTx(wctx, func(tx store.Tx) error {
+			if d != nil {
+				if err := tx.UpdateDelivery(wctx, d); err != nil {
+					return err
+				}
+			}
+			if state != m.State {
+				if err := tx.SetMessageState(wctx, m.ID, state); err != nil {
+					return err
+				}
+			}
+			if more != nil {
+				return more(wctx, tx)
+			}
+			return nil
+		})
+	}
+	wait := recordRetryFirst
+	var err error
+	for tries := 1; ; tries++ {
+		if err = write(); err == nil {
+			if tries > 1 {
+				w.logger().InfoContext(ctx, "deliver: outcome recorded after the database came back",
+					slog.Int64("message_id", m.ID), slog.String("state", string(state)), slog.Int("tries", tries))
+			}
+			m.State = state
+			return nil
+		}
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || time.Until(deadline) < wait {
+			break
+		}
+		if tries == 1 {
+			w.logger().WarnContext(ctx, "deliver: cannot record the outcome; retrying until the job's time runs out",
+				slog.Int64("message_id", m.ID), slog.String("state", string(state)),
+				slog.Time("until", deadline), slog.String("error", err.Error()))
+		}
+		select {
+		case <-time.After(wait):
+		case <-wctx.Done():
+		}
+		wait = min(2*wait, recordRetryMax)
+	}
+	return fmt.Errorf("deliver message %d: record %s: %w", m.ID, state, err)
 }
 
 // outboxNotices is how the outbox line lists a message's notices.
