@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -188,9 +189,11 @@ func TestDatabaseRestart(t *testing.T) {
 	if err := probe.QueryRow(ctx, `SELECT count(*) > 0 FROM ticks WHERE finished_at IS NULL`).Scan(&planning); err != nil {
 		t.Fatal(err)
 	}
+	dbfMetrics(t, client, addr, "kigen_database_up 1", `kigen_jobs{state="running"} `) // as Prometheus scrapes
 	pg.stop(t)
 	probe.Close(context.Background())
 	down := time.Now()
+	logAtStop := logs.len()
 	// The providers accept the held sends, with the database gone.
 	held := map[int64]string{} // message id → the provider's id
 	for _, r := range sg.Requests() {
@@ -211,6 +214,7 @@ func TestDatabaseRestart(t *testing.T) {
 	// Down longer than River's completer retries (1 s, 2 s, 4 s), shorter
 	// than a deliver job's time: the held sends' outcome writes retry until
 	// the database is back.
+	// /metrics says the database is down and keeps kigen_jobs as last read.
 	for time.Since(down) < dbfOutage {
 		if code := get("/healthz"); code != http.StatusOK {
 			failf("/healthz answered %d with the database down, want 200: the process itself is alive", code)
@@ -220,12 +224,42 @@ func TestDatabaseRestart(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	dbfMetrics(t, client, addr, "kigen_database_up 0", `kigen_jobs{state="running"} `, `kigen_jobs{state="completed"} `)
+	outageLog := logs.since(logAtStop)
 
 	// The database returns; the service recovers by itself.
 	pg.start(t)
 	up := time.Now()
 	ready := within(30*time.Second, "/readyz 200 after the database returned", func() bool { return get("/readyz") == http.StatusOK })
 	t.Logf("/readyz answered 200 %s after the restart", ready.Round(time.Millisecond))
+	dbfMetrics(t, client, addr, "kigen_database_up 1", `kigen_jobs{state="running"} `)
+
+	// While it was down, a failure that repeated was logged once (the
+	// count of its repeats comes at the end of the interval,
+	// engine.LogRepeatsEvery, longer than the outage).
+	errorsByKind := map[string]int{}
+	lines := 0
+	for l := range strings.Lines(outageLog) {
+		lines++
+		var rec map[string]any
+		if json.Unmarshal([]byte(l), &rec) != nil || rec["level"] != "ERROR" {
+			continue
+		}
+		// The same failure, whatever its time and River's count of retries.
+		delete(rec, "time")
+		delete(rec, "attempt")
+		delete(rec, "sleep_duration")
+		kind, _ := json.Marshal(rec)
+		errorsByKind[string(kind)]++
+	}
+	total := 0
+	for kind, n := range errorsByKind {
+		total += n
+		if n > 1 {
+			t.Errorf("logged %d times during the %s outage, want once: %s", n, dbfOutage, kind)
+		}
+	}
+	t.Logf("during the outage: %d log lines, %d of them ERROR (%d kinds)", lines, total, len(errorsByKind))
 
 	db, err := pgxpool.New(ctx, pg.url)
 	if err != nil {
@@ -530,6 +564,20 @@ func (l *dbfLog) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+// len returns how many bytes were written.
+func (l *dbfLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
+}
+
+// since returns what was written after the first n bytes.
+func (l *dbfLog) since(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()[n:]
+}
+
 // tail returns the last n bytes written.
 func (l *dbfLog) tail(n int) string {
 	l.mu.Lock()
@@ -554,4 +602,24 @@ func twMessageID(t *testing.T, r twiliotest.Request) int64 {
 	}
 	id, _ := strconv.ParseInt(u.Query().Get("message_id"), 10, 64)
 	return id
+}
+
+// dbfMetrics scrapes serve's /metrics and fails t unless it holds each of
+// want.
+func dbfMetrics(t *testing.T, client *http.Client, addr string, want ...string) {
+	t.Helper()
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d, %v", resp.StatusCode, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(body), w) {
+			t.Errorf("/metrics lacks %q", w)
+		}
+	}
 }
