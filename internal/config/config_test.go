@@ -40,3 +40,21 @@ func TestDeploymentID(t *testing.T) {
 		t.Errorf("Load(KIGEN_DEPLOYMENT=two words) = %v, want an error naming it", err)
 	}
 }
+
+func TestLinkSecret(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"KIGEN_LINK_SECRET": "s3cr3t-0123456789abcdef0123456789abcdef"}
+	cfg, err := Load(func(k string) string { return env[k] })
+	if err != nil || cfg.LinkSecret != env["KIGEN_LINK_SECRET"] {
+		t.Fatalf("Load = %q, %v", cfg.LinkSecret, err)
+	}
+	var b strings.Builder
+	cfg.Print(&b)
+	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), "KIGEN_LINK_SECRET=REDACTED") {
+		t.Errorf("Print shows the link secret, or not that it is set:\n%s", b.String())
+	}
+	env["KIGEN_LINK_SECRET"] = "short"
+	if _, err := Load(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "KIGEN_LINK_SECRET") {
+		t.Errorf("Load(a short KIGEN_LINK_SECRET) = %v, want an error naming it", err)
+	}
+}
