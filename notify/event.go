@@ -41,7 +41,7 @@ const (
 type Event struct {
 	MessageID         int64  // our message id, from SendGrid's custom_args or Twilio's StatusCallback URL
 	Provider          string // "sendgrid", "twilio"
-	ProviderMessageID string // SendGrid's sg_message_id (it starts with the X-Message-Id of the Receipt), Twilio's Message SID
+	ProviderMessageID string // the provider's id of the send it reports on, as the Receipt gave it: SendGrid's X-Message-Id (the part of sg_message_id before the first dot), Twilio's Message SID
 	ProviderEventID   string // SendGrid's sg_event_id (unique per event; empty for Twilio)
 	Status            EventStatus
 	Permanent         bool   // failed, and sending it again on this channel cannot help (a bounce, a drop, an invalid number); a failure that is not Permanent (the handset was off) may succeed on a later resend
@@ -75,11 +75,41 @@ func (e Event) LogValue() slog.Value {
 // provider retries the whole batch later.
 var ErrUnknownMessage = errors.New("notify: unknown message")
 
+// ErrOtherSend is what an EventSink returns for an event about one of our
+// messages whose ProviderMessageID is not the one the message's send got
+// (a report about an earlier attempt, or a forged or misrouted one). It
+// changes nothing; the handlers count it and answer 2xx, as for
+// ErrUnknownMessage.
+var ErrOtherSend = errors.New("notify: report about another send of the message")
+
+// The reasons a webhook handler ignores a verified report, as its
+// HandlerOpts' Ignored hook is told (the label of
+// kigen_provider_reports_ignored_total).
+const (
+	IgnoredOtherDeployment = "other_deployment" // it carries another deployment's identifier
+	IgnoredUnknownMessage  = "unknown_message"  // ErrUnknownMessage
+	IgnoredOtherSend       = "other_send"       // ErrOtherSend
+)
+
+// IgnoredReason returns the reason a handler ignores an event the sink
+// answered err for, or "" when err is nil or a real failure.
+func IgnoredReason(err error) string {
+	switch {
+	case errors.Is(err, ErrOtherSend):
+		return IgnoredOtherSend
+	case errors.Is(err, ErrUnknownMessage):
+		return IgnoredUnknownMessage
+	}
+	return ""
+}
+
 // EventSink applies verified provider events to Kigen's records.
 //
 // ApplyEvent must be idempotent and must tolerate any order: the same event
 // may come twice, and a late "processed" must not undo "delivered" (see
-// DeliveryState). It is called once per event, from the webhook request's
+// DeliveryState). It applies an event only to the send it is about: one
+// whose ProviderMessageID is another send's changes nothing and returns
+// ErrOtherSend. It is called once per event, from the webhook request's
 // goroutine, possibly concurrently for different requests.
 type EventSink interface {
 	ApplyEvent(ctx context.Context, e Event) error

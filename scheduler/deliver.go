@@ -2,13 +2,14 @@ package scheduler
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -52,6 +53,13 @@ type DeliverWorker struct {
 	// With it, a message that fails for good is sent on the resident's
 	// other channel (fallback); nil: it just stays failed.
 	Enqueue EnqueueFunc
+	// LinkKey is the secret the links' tokens are derived from
+	// (KIGEN_LINK_SECRET); nil: the database's (store.Queries.LinkSecret),
+	// read at the first job.
+	LinkKey []byte
+
+	keyMu sync.Mutex
+	key   []byte // LinkKey, or the database's, once known
 }
 
 var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
@@ -60,9 +68,18 @@ var _ river.Worker[DeliverArgs] = (*DeliverWorker)(nil)
 // an unbounded one could hold a message past its day.
 const maxSnooze = time.Hour
 
-// recordTimeout bounds the writes that record a send's outcome. They run
-// even when the job's context has ended: the provider already answered.
+// recordTimeout is the least time the writes that record a send's outcome
+// are given, also when the job's context has ended: the provider already
+// answered. Within the job's time (its deadline, JobTimeout) they are
+// retried for as long as it lasts.
 const recordTimeout = 10 * time.Second
+
+// The waits between the attempts of an outcome write: from recordRetryFirst
+// doubling up to recordRetryMax.
+const (
+	recordRetryFirst = 100 * time.Millisecond
+	recordRetryMax   = 2 * time.Second
+)
 
 func (w *DeliverWorker) now() time.Time {
 	if w.Now == nil {
@@ -238,8 +255,9 @@ func (a *attempt) sender() notify.Sender { return a.w.Senders[a.m.Channel] }
 func (a *attempt) provider() string { return a.w.Providers[a.m.Channel] }
 
 // render renders the message in the resident's language on the day it goes
-// out, with links that carry a fresh token, and returns it with its
-// outbox record and the token.
+// out, with links that carry the message's token (the same on every
+// attempt: linkToken), and returns it with its outbox record and the
+// token.
 func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Record, token string, err error) {
 	m, h := a.m, a.h
 	if a.sender() == nil || a.provider() == "" {
@@ -249,7 +267,11 @@ func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Re
 	if err != nil {
 		return out, rec, "", a.errorf("%w", err)
 	}
-	token = newToken()
+	key, err := a.w.linkKey(ctx)
+	if err != nil {
+		return out, rec, "", a.errorf("link secret: %w", err)
+	}
+	token = linkToken(key, m)
 	base := strings.TrimRight(a.w.PublicURL, "/")
 	p := templates.Params{
 		Lang:           h.Resident.Language,
@@ -285,8 +307,9 @@ func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Re
 	return out, rec, token, nil
 }
 
-// record records the attempt `sending`, with the hash of the links' token,
-// and commits it before the provider sees anything.
+// record records the attempt `sending`, with the hash of the links' token
+// (the message's first one stays: SetMessageToken), and commits it before
+// the provider sees anything.
 func (a *attempt) record(ctx context.Context, token string) (*kigen.Delivery, error) {
 	m, provider := a.m, a.provider()
 	d := a.reuse
@@ -337,7 +360,10 @@ func (a *attempt) accepted(ctx context.Context, d *kigen.Delivery, rc notify.Rec
 	d.State, d.ProviderMessageID, d.ErrorCode, d.ErrorReason = kigen.DeliveryAccepted, rc.ProviderMessageID, "", ""
 	if err := a.w.finish(ctx, a.m, d, kigen.MessageSent, nil); err != nil {
 		// The provider has it; the next attempt finds `sending` and
-		// records unknown rather than send twice.
+		// records unknown rather than send twice. The provider's id,
+		// logged here, is what settles it (docs/operations.md).
+		a.log.ErrorContext(ctx, "deliver: the provider accepted the message but its outcome could not be recorded; it will be recorded unknown",
+			slog.String("provider_message_id", rc.ProviderMessageID), slog.String("error", err.Error()))
 		return err
 	}
 	a.log.InfoContext(ctx, "deliver: message sent", slog.String("provider_message_id", rc.ProviderMessageID))
@@ -416,32 +442,64 @@ func (a *attempt) retry(ctx context.Context, d *kigen.Delivery, sendErr error, a
 // finish records, in one transaction, the delivery d (if any), the
 // message's new state (unless planned, which it already is) and whatever
 // more does (with finish's context). It runs even if ctx has ended (a
-// send's outcome must not be lost to a job timeout), for up to
-// recordTimeout.
+// send's outcome must not be lost to a job timeout).
+//
+// A write that fails (the database is restarting, a connection was cut)
+// is tried again, with backoff, until the job's deadline, or for
+// recordTimeout if that is later: a short database outage must not turn a
+// send the provider accepted into an unknown one. Only a refusal of the
+// store's own (ErrNotFound, ErrConflict) is not retried.
 func (w *DeliverWorker) finish(ctx context.Context, m *kigen.Message, d *kigen.Delivery, state kigen.MessageState, more func(ctx context.Context, tx store.Tx) error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	err := w.Store.InTx(ctx, func(tx store.Tx) error {
-		if d != nil {
-			if err := tx.UpdateDelivery(ctx, d); err != nil {
-				return err
-			}
-		}
-		if state != m.State {
-			if err := tx.SetMessageState(ctx, m.ID, state); err != nil {
-				return err
-			}
-		}
-		if more != nil {
-			return more(ctx, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("deliver message %d: record %s: %w", m.ID, state, err)
+	deadline := time.Now().Add(recordTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.After(deadline) {
+		deadline = dl
 	}
-	m.State = state
-	return nil
+	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	write := func() error {
+		return w.Store.InTx(wctx, func(tx store.Tx) error {
+			if d != nil {
+				if err := tx.UpdateDelivery(wctx, d); err != nil {
+					return err
+				}
+			}
+			if state != m.State {
+				if err := tx.SetMessageState(wctx, m.ID, state); err != nil {
+					return err
+				}
+			}
+			if more != nil {
+				return more(wctx, tx)
+			}
+			return nil
+		})
+	}
+	wait := recordRetryFirst
+	var err error
+	for tries := 1; ; tries++ {
+		if err = write(); err == nil {
+			if tries > 1 {
+				w.logger().InfoContext(ctx, "deliver: outcome recorded after the database came back",
+					slog.Int64("message_id", m.ID), slog.String("state", string(state)), slog.Int("tries", tries))
+			}
+			m.State = state
+			return nil
+		}
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || time.Until(deadline) < wait {
+			break
+		}
+		if tries == 1 {
+			w.logger().WarnContext(ctx, "deliver: cannot record the outcome; retrying until the job's time runs out",
+				slog.Int64("message_id", m.ID), slog.String("state", string(state)),
+				slog.Time("until", deadline), slog.String("error", err.Error()))
+		}
+		select {
+		case <-time.After(wait):
+		case <-wctx.Done():
+		}
+		wait = min(2*wait, recordRetryMax)
+	}
+	return fmt.Errorf("deliver message %d: record %s: %w", m.ID, state, err)
 }
 
 // outboxNotices is how the outbox line lists a message's notices.
@@ -453,12 +511,40 @@ func outboxNotices(ds []kigen.Due) []notify.OutboxNotice {
 	return out
 }
 
-// newToken returns a fresh link token: 128 random bits, base64url without
-// padding (22 characters, so that an SMS's link stays short).
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return base64.RawURLEncoding.EncodeToString(b)
+// linkKey returns the secret link tokens are derived from: LinkKey, or the
+// database's, read once.
+func (w *DeliverWorker) linkKey(ctx context.Context) ([]byte, error) {
+	w.keyMu.Lock()
+	defer w.keyMu.Unlock()
+	if w.key != nil {
+		return w.key, nil
+	}
+	if w.LinkKey != nil {
+		w.key = w.LinkKey
+		return w.key, nil
+	}
+	key, err := w.Store.LinkSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.key = key
+	return key, nil
+}
+
+// linkToken returns the token of message m's links (/m/, /u/): 128 bits of
+// HMAC-SHA256 under key of the message's id and creation time, base64url
+// without padding (22 characters, so that an SMS's link stays short).
+//
+// Every attempt of a message, in any process on the database, derives the
+// same token, so that the link of an email sent earlier (its one-click
+// unsubscribe, RFC 8058) keeps working after a retry or a resend; and the
+// store keeps only its hash (TokenHash). The creation time tells apart the
+// messages of two databases that share a KIGEN_LINK_SECRET and number
+// their messages alike.
+func linkToken(key []byte, m *kigen.Message) string {
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "kigen link %d %d", m.ID, m.CreatedAt.Unix())
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // TokenHash returns what the store keeps of a link token (SetMessageToken,

@@ -48,7 +48,9 @@ func (s *Sink) logger() *slog.Logger {
 
 // ApplyEvent records one provider event, idempotently and whatever the
 // order events arrive in (notify.DeliveryState): the latest delivery of the
-// message through that provider moves forward, the message takes the
+// message through that provider, if the event is about its send (the
+// provider's id; else notify.ErrOtherSend and nothing changes), moves
+// forward, the message takes the
 // delivery's outcome, and a bounce, spam report or opt-out marks the
 // resident's contact so that it is not used again until the resident
 // confirms it (or the address changes). A permanent failure that fails the
@@ -77,6 +79,9 @@ func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
 		}
 		if d == nil {
 			return fmt.Errorf("message %d has no %s delivery: %w", m.ID, e.Provider, notify.ErrUnknownMessage)
+		}
+		if !sameSend(d, e) {
+			return fmt.Errorf("message %d: delivery %d: %w", m.ID, d.ID, notify.ErrOtherSend)
 		}
 		failed := false
 		if next, ok := notify.DeliveryState(d.State, e); ok {
@@ -110,7 +115,7 @@ func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, notify.ErrUnknownMessage) {
+	if err != nil && notify.IgnoredReason(err) == "" {
 		return fmt.Errorf("apply %s event for message %d: %w", e.Provider, e.MessageID, err)
 	}
 	if fb != nil {
@@ -118,6 +123,17 @@ func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
 			append([]any{slog.Int64("message_id", e.MessageID), slog.String("provider", e.Provider)}, fb.attrs()...)...)
 	}
 	return err
+}
+
+// sameSend reports whether e is about the send d recorded: the provider's
+// id of the send is the event's. A delivery without one (its outcome was
+// never recorded: unknown) takes the first event's, so that the report
+// settles it; an event without one cannot be matched to any send.
+func sameSend(d *kigen.Delivery, e notify.Event) bool {
+	if e.ProviderMessageID == "" {
+		return false
+	}
+	return d.ProviderMessageID == "" || d.ProviderMessageID == e.ProviderMessageID
 }
 
 // messageState is the message state a delivery state gives.

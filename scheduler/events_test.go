@@ -208,7 +208,7 @@ func TestSink_ContactChangedSinceDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 		sink := &scheduler.Sink{Store: s, Now: func() time.Time { return now }}
-		err := sink.ApplyEvent(t.Context(), notify.Event{MessageID: f.tenant.Message.ID, Provider: "sendgrid",
+		err := sink.ApplyEvent(t.Context(), notify.Event{MessageID: f.tenant.Message.ID, Provider: "sendgrid", ProviderMessageID: "pm-1",
 			Status: notify.StatusBounced, Permanent: true, ContactFailed: true})
 		if err != nil {
 			t.Fatal(err)

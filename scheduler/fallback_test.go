@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -213,7 +214,7 @@ func TestFallback_BounceEvent(t *testing.T) {
 				e.rec.Reset()
 
 				ev := tc.event
-				ev.MessageID, ev.Provider = p.message.ID, "recorder"
+				ev.MessageID, ev.Provider, ev.ProviderMessageID = p.message.ID, "recorder", fmt.Sprintf("recorder-%d", p.message.ID)
 				for range tc.times {
 					if err := sink.ApplyEvent(ctx, ev); err != nil {
 						t.Fatalf("ApplyEvent: %v", err)
@@ -246,7 +247,7 @@ func TestFallback_BounceEvent(t *testing.T) {
 				// A late report on the fallback SMS does not come back to
 				// the failed email, nor make a third message.
 				fid := p.message.ID + 1
-				err = sink.ApplyEvent(ctx, notify.Event{MessageID: fid, Provider: "recorder", Status: notify.StatusUndelivered,
+				err = sink.ApplyEvent(ctx, notify.Event{MessageID: fid, Provider: "recorder", ProviderMessageID: fmt.Sprintf("recorder-%d", fid), Status: notify.StatusUndelivered,
 					Permanent: true, Code: "30005", ContactFailed: true})
 				if err != nil {
 					t.Fatalf("ApplyEvent on the fallback: %v", err)

@@ -28,6 +28,9 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// LinkSecretSize is the size of the secret LinkSecret returns.
+const LinkSecretSize = 32
+
 // Store is Kigen's database. It is safe for concurrent use. Methods called
 // on the Store directly each run in their own transaction; InTx groups
 // several into one.
@@ -238,8 +241,15 @@ type Queries interface {
 	SetMessageState(ctx context.Context, id int64, state kigen.MessageState) error
 	// SetMessageToken stores the hash (SHA-256) of the message's link token:
 	// the token itself goes only into the message's links (/m/{token},
-	// /u/{token}) and is never stored. ErrNotFound if absent.
+	// /u/{token}) and is never stored. A message keeps the first hash it is
+	// given: a link once sent keeps working, whatever a later attempt
+	// passes (an empty hash clears it). ErrNotFound if absent.
 	SetMessageToken(ctx context.Context, id int64, tokenHash []byte) error
+	// LinkSecret returns the database's secret for deriving link tokens
+	// (LinkSecretSize random bytes), creating it on the first call. Every
+	// caller, in every process on the database, gets the same secret, also
+	// when several create it at once.
+	LinkSecret(ctx context.Context) ([]byte, error)
 	// GetMessageByToken returns the message whose token hashes to tokenHash,
 	// or ErrNotFound.
 	GetMessageByToken(ctx context.Context, tokenHash []byte) (*kigen.Message, error)

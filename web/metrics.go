@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"kigen"
+	"kigen/notify"
 )
 
 // Results of a delivery attempt, the result label of kigen_messages_total.
@@ -29,9 +30,13 @@ const (
 // no caller can put personal data or unbounded values into a label.
 const otherLabel = "other"
 
-// jobStatsTimeout bounds the query behind kigen_jobs: a scrape has no
-// context of its own, and a slow database must not hold it.
-const jobStatsTimeout = 5 * time.Second
+// jobStatsTimeout bounds the query behind kigen_jobs, and pingTimeout the
+// ping behind kigen_database_up: a scrape has no context of its own, and a
+// slow database must not hold it.
+const (
+	jobStatsTimeout = 5 * time.Second
+	pingTimeout     = 2 * time.Second
+)
 
 // riverJobStates are River's job states, always reported by kigen_jobs (0 if
 // the stats leave one out), so that a query such as
@@ -42,8 +47,9 @@ var riverJobStates = []string{
 }
 
 var (
-	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-	resultSet = []string{ResultSent, ResultFailed, ResultSnoozed, ResultUnknown, ResultDropped}
+	nameRE         = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	resultSet      = []string{ResultSent, ResultFailed, ResultSnoozed, ResultUnknown, ResultDropped}
+	ignoredReasons = []string{notify.IgnoredOtherDeployment, notify.IgnoredOtherSend, notify.IgnoredUnknownMessage}
 )
 
 // Metrics are Kigen's Prometheus collectors. The scheduler reports ticks and
@@ -55,6 +61,7 @@ type Metrics struct {
 	messages       *prometheus.CounterVec
 	tickDuration   prometheus.Histogram
 	lastTick       *prometheus.GaugeVec // no labels: absent until a tick is known
+	ignored        *prometheus.CounterVec
 	jobs           *jobsCollector
 }
 
@@ -69,7 +76,9 @@ type Metrics struct {
 //	kigen_messages_total{channel,provider,result}     counter
 //	kigen_tick_duration_seconds                       histogram
 //	kigen_last_tick_timestamp_seconds                 gauge (absent until a tick is known)
-//	kigen_jobs{state}                                 gauge, read at each scrape (SetJobStats)
+//	kigen_database_up                                 gauge, 1 or 0: the database answered the scrape's ping (SetDatabasePing)
+//	kigen_jobs{state}                                 gauge, read at each scrape (SetJobStats); the last counts read while the database is down
+//	kigen_provider_reports_ignored_total{provider,reason}  counter
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		noticesPlanned: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -90,13 +99,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "kigen_last_tick_timestamp_seconds",
 			Help: "Unix time at which the last tick started.",
 		}, nil),
-		jobs: &jobsCollector{desc: prometheus.NewDesc("kigen_jobs",
-			"River jobs by state, read from the database at each scrape.", []string{"state"}, nil)},
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kigen_provider_reports_ignored_total",
+			Help: "Verified provider reports ignored, by provider and reason (other_deployment, other_send, unknown_message).",
+		}, []string{"provider", "reason"}),
+		jobs: &jobsCollector{
+			desc: prometheus.NewDesc("kigen_jobs",
+				"River jobs by state, read from the database at each scrape; while kigen_database_up is 0, the counts read last.", []string{"state"}, nil),
+			upDesc: prometheus.NewDesc("kigen_database_up",
+				"1 if the database answered this scrape's ping, else 0.", nil, nil),
+		},
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.noticesPlanned, m.messages, m.tickDuration, m.lastTick, m.jobs)
+	reg.MustRegister(m.noticesPlanned, m.messages, m.tickDuration, m.lastTick, m.ignored, m.jobs)
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -165,10 +182,29 @@ func (m *Metrics) ObserveMessage(channel, provider, result string) {
 	m.messages.WithLabelValues(channel, provider, result).Inc()
 }
 
+// ObserveIgnoredReport counts one verified provider report that was
+// ignored: provider a short lower-case name, reason one of notify's
+// Ignored* reasons ("other_deployment", "other_send", "unknown_message");
+// any other value is counted under "other".
+func (m *Metrics) ObserveIgnoredReport(provider, reason string) {
+	if m == nil {
+		return
+	}
+	if !nameRE.MatchString(provider) {
+		provider = otherLabel
+	}
+	if !slices.Contains(ignoredReasons, reason) {
+		reason = otherLabel
+	}
+	m.ignored.WithLabelValues(provider, reason).Inc()
+}
+
 // SetJobStats sets the function kigen_jobs reads at each scrape: job counts
 // by River state (the lead's query on River's job table). Until it is set,
-// kigen_jobs has no series. A failing function costs that scrape the
-// kigen_jobs series only; the error is logged by /metrics.
+// kigen_jobs has no series. When the database is down (SetDatabasePing) or
+// the function fails, kigen_jobs keeps the counts it read last (none, if
+// it never read any); a failure while the database answers is also logged
+// by /metrics.
 func (m *Metrics) SetJobStats(fn func(ctx context.Context) (map[string]int, error)) {
 	if m == nil {
 		return
@@ -178,33 +214,79 @@ func (m *Metrics) SetJobStats(fn func(ctx context.Context) (map[string]int, erro
 	m.jobs.mu.Unlock()
 }
 
-// jobsCollector reports kigen_jobs from a function called at scrape time,
-// like a GaugeFunc with a label.
-type jobsCollector struct {
-	desc *prometheus.Desc
+// SetDatabasePing sets the function kigen_database_up asks at each scrape
+// (store.Store.Ping): 1 if it returns nil within two seconds, else 0. Until
+// it is set, kigen_database_up has no series. While the database is down,
+// kigen_jobs is not read: it keeps the counts read last.
+func (m *Metrics) SetDatabasePing(fn func(ctx context.Context) error) {
+	if m == nil {
+		return
+	}
+	m.jobs.mu.Lock()
+	m.jobs.ping = fn
+	m.jobs.mu.Unlock()
+}
 
-	mu sync.Mutex
-	fn func(ctx context.Context) (map[string]int, error)
+// jobsCollector reports kigen_database_up and kigen_jobs from functions
+// called at scrape time, like GaugeFuncs (one with a label).
+type jobsCollector struct {
+	desc, upDesc *prometheus.Desc
+
+	mu   sync.Mutex
+	fn   func(ctx context.Context) (map[string]int, error)
+	ping func(ctx context.Context) error
+	last map[string]int // the counts read last; nil until a read succeeds
 }
 
 // Describe implements prometheus.Collector.
-func (c *jobsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *jobsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.desc
+	ch <- c.upDesc
+}
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. Scrapes may run at once; each
+// pings and reads on its own.
 func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	fn := c.fn
+	fn, ping := c.fn, c.ping
 	c.mu.Unlock()
+	up := true
+	if ping != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+		up = ping(ctx) == nil
+		cancel()
+		ch <- prometheus.MustNewConstMetric(c.upDesc, prometheus.GaugeValue, map[bool]float64{true: 1, false: 0}[up])
+	}
 	if fn == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), jobStatsTimeout)
-	defer cancel()
-	stats, err := fn(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("kigen_jobs: %w", err))
-		return
+	var counts map[string]int
+	if up {
+		ctx, cancel := context.WithTimeout(context.Background(), jobStatsTimeout)
+		stats, err := fn(ctx)
+		cancel()
+		if err != nil {
+			// Logged by /metrics; the series keep their last counts.
+			ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("kigen_jobs: %w", err))
+		} else {
+			counts = jobCounts(stats)
+		}
 	}
+	c.mu.Lock()
+	if counts != nil {
+		c.last = counts
+	} else {
+		counts = c.last
+	}
+	c.mu.Unlock()
+	for _, s := range slices.Sorted(maps.Keys(counts)) {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), s)
+	}
+}
+
+// jobCounts are the series of kigen_jobs: every River state (0 if stats
+// leave it out), any other under a safe label.
+func jobCounts(stats map[string]int) map[string]int {
 	counts := make(map[string]int, len(riverJobStates))
 	for _, s := range riverJobStates {
 		counts[s] = 0
@@ -215,7 +297,5 @@ func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counts[s] += n
 	}
-	for _, s := range slices.Sorted(maps.Keys(counts)) {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), s)
-	}
+	return counts
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,9 @@ func TestMetrics(t *testing.T) {
 	m.ObserveMessage("sms", "twilio", web.ResultSnoozed)
 	// Values that are not Kigen's own land under "other", never as given.
 	m.ObserveMessage("taro@example.com", "+819012345678", "Bounced: mailbox full")
+	m.ObserveIgnoredReport("sendgrid", "other_send")
+	m.ObserveIgnoredReport("twilio", "unknown_message")
+	m.ObserveIgnoredReport("sendgrid", "mailbox taro@example.com")
 	m.SetJobStats(func(context.Context) (map[string]int, error) {
 		return map[string]int{"available": 5, "retryable": 2, "running": 1}, nil
 	})
@@ -65,6 +69,9 @@ func TestMetrics(t *testing.T) {
 		`kigen_jobs{state="retryable"} 2`,
 		`kigen_jobs{state="running"} 1`,
 		`kigen_jobs{state="discarded"} 0`,
+		`kigen_provider_reports_ignored_total{provider="sendgrid",reason="other_send"} 1`,
+		`kigen_provider_reports_ignored_total{provider="twilio",reason="unknown_message"} 1`,
+		`kigen_provider_reports_ignored_total{provider="sendgrid",reason="other"} 1`,
 		`go_goroutines `,
 		`go_memstats_alloc_bytes `,
 	} {
@@ -119,6 +126,74 @@ func TestMetrics_JobStatsError(t *testing.T) {
 	}
 }
 
+// TestMetrics_DatabaseDown: while the database does not answer,
+// kigen_database_up is 0 and kigen_jobs keeps the counts read last (it does
+// not vanish), and a scrape logs nothing: the gauge says it. A failing
+// query while the database answers is logged, and the counts stay too.
+func TestMetrics_DatabaseDown(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := web.NewMetrics(reg)
+	var (
+		mu      sync.Mutex
+		pingErr error
+		jobsErr error
+		pending = 3
+	)
+	m.SetDatabasePing(func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return pingErr
+	})
+	m.SetJobStats(func(context.Context) (map[string]int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if pingErr != nil {
+			t.Error("kigen_jobs read with the database down")
+		}
+		return map[string]int{"available": pending}, jobsErr
+	})
+	logger, logs := newLogger(t)
+	srv := httptest.NewServer(web.NewHandler(web.Deps{Registry: reg, Logger: logger}))
+	t.Cleanup(srv.Close)
+	scrape := func(want ...string) {
+		t.Helper()
+		resp, body := mustDo(t, srv, http.MethodGet, "/metrics")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+		for _, w := range want {
+			if !strings.Contains(body, w+"\n") {
+				t.Errorf("/metrics lacks %q", w)
+			}
+		}
+	}
+	scrape("kigen_database_up 1", `kigen_jobs{state="available"} 3`)
+
+	mu.Lock()
+	pingErr, pending = errors.New("connection refused"), 9
+	mu.Unlock()
+	for range 3 {
+		scrape("kigen_database_up 0", `kigen_jobs{state="available"} 3`, `kigen_jobs{state="retryable"} 0`)
+	}
+	if l := logs.String(); strings.Contains(l, "ERROR") {
+		t.Errorf("a scrape with the database down logged an error:\n%s", l)
+	}
+
+	mu.Lock()
+	pingErr, jobsErr = nil, errors.New("relation river_job does not exist")
+	mu.Unlock()
+	scrape("kigen_database_up 1", `kigen_jobs{state="available"} 3`)
+	if !strings.Contains(logs.String(), "river_job does not exist") {
+		t.Error("a failing jobs query with the database up was not logged")
+	}
+
+	mu.Lock()
+	jobsErr = nil
+	mu.Unlock()
+	scrape("kigen_database_up 1", `kigen_jobs{state="available"} 9`)
+}
+
 func TestMetrics_Nil(t *testing.T) {
 	t.Parallel()
 	var m *web.Metrics // kigen tick runs without metrics
@@ -126,6 +201,7 @@ func TestMetrics_Nil(t *testing.T) {
 	m.ObserveMessage("email", "outbox", web.ResultSent)
 	m.SetLastTick(time.Now())
 	m.SetJobStats(nil)
+	m.SetDatabasePing(nil)
 
 	// Metrics without a registry work but are served nowhere.
 	web.NewMetrics(nil).ObserveMessage("sms", "outbox", web.ResultDropped)

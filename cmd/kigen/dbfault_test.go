@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -36,21 +37,30 @@ const (
 	dbfWorkers   = 10 // River's MaxWorkers default: at most this many sends in flight
 
 	dbfOutage = 10 * time.Second // how long PostgreSQL stays down
+
+	// dbfProviderTimeout and dbfRescueAfter give a deliver job 22.5 s
+	// (engine.JobTimeout): time for the sends held at the stop to record
+	// their outcome once the database is back.
+	dbfProviderTimeout = "5s"
+	dbfRescueAfter     = "40s"
 )
 
 // TestDatabaseRestart stops PostgreSQL under `kigen serve` as the first
 // messages of the day go out — the tick still planning its second batch,
-// sends in flight — and starts it again ten seconds later. The cluster is
-// the test's own (initdb into a temporary folder, its own port), so that no
-// other test is disturbed.
+// every worker's send held by the providers — and starts it again ten
+// seconds later. The providers accept the held sends once the database is
+// gone, so that the sends are in flight at the stop every time, not by
+// luck. The cluster is the test's own (initdb into a temporary folder, its
+// own port), so that no other test is disturbed.
 //
 // It proves that the service reports not-ready (/readyz 503, /healthz still
 // 200) while the database is gone, becomes ready again by itself when the
 // database returns, and loses nothing: every due card got its notice, every
-// message went out exactly once — the few whose send was in flight when
-// the database vanished are recorded unknown, never sent again — and the
-// providers' reports, posted to the restarted service's webhooks, settle
-// every message as delivered.
+// message went out exactly once, the sends the providers accepted during
+// the outage are recorded sent with the providers' ids (their outcome
+// writes wait for the database, within the job's time) rather than
+// unknown, and the providers' reports, posted to the restarted service's
+// webhooks, settle every message as delivered.
 func TestDatabaseRestart(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -59,15 +69,18 @@ func TestDatabaseRestart(t *testing.T) {
 	pg := dbfStartCluster(t)
 	ctx := t.Context()
 
-	// The providers answer after some latency: sends are in flight when
-	// the database goes.
+	// The providers hold every send until release is closed, after the
+	// database has stopped: those sends are in flight at the stop.
 	sg := sendgridtest.NewServer()
 	t.Cleanup(sg.Close)
 	tw := twiliotest.NewServer()
 	t.Cleanup(tw.Close)
-	latency := func() sendgridtest.Failure { return sendgridtest.Failure{Delay: 40 * time.Millisecond} }
-	sg.FailRandomly(latency)
-	tw.FailRandomly(latency)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	hold := func() sendgridtest.Failure { return sendgridtest.Failure{Until: release} }
+	sg.FailRandomly(hold)
+	tw.FailRandomly(hold)
 
 	addr := dbfFreeAddr(t)
 	dir := t.TempDir()
@@ -79,8 +92,8 @@ func TestDatabaseRestart(t *testing.T) {
 		"KIGEN_OUTBOX":                      filepath.Join(dir, "outbox.jsonl"),
 		"KIGEN_RATE_EMAIL":                  "500",
 		"KIGEN_RATE_SMS":                    "100",
-		"KIGEN_PROVIDER_TIMEOUT":            "2s",
-		"KIGEN_RESCUE_AFTER":                "5s",
+		"KIGEN_PROVIDER_TIMEOUT":            dbfProviderTimeout,
+		"KIGEN_RESCUE_AFTER":                dbfRescueAfter,
 		"KIGEN_TICK_STALE_AFTER":            "5s",
 		"KIGEN_RETRY_DELAYS":                "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
 		"SENDGRID_API_KEY":                  sg.APIKey,
@@ -157,7 +170,9 @@ func TestDatabaseRestart(t *testing.T) {
 	within(20*time.Second, "serve ready", func() bool { return get("/readyz") == http.StatusOK })
 
 	// As the first sends arrive (the tick's first batch committed, its
-	// second being planned), the database goes away.
+	// second being planned) and are held, the database goes away: once
+	// every worker's send is held, or two seconds after the first (well
+	// within the provider timeout).
 	probe, err := pgx.Connect(ctx, pg.url)
 	if err != nil {
 		t.Fatal(err)
@@ -167,25 +182,39 @@ func TestDatabaseRestart(t *testing.T) {
 			failf("no send within 20 s")
 		}
 	}
+	for first := time.Now(); sends() < dbfWorkers && time.Since(first) < 2*time.Second; {
+		time.Sleep(2 * time.Millisecond)
+	}
 	var planning bool
 	if err := probe.QueryRow(ctx, `SELECT count(*) > 0 FROM ticks WHERE finished_at IS NULL`).Scan(&planning); err != nil {
 		t.Fatal(err)
 	}
+	dbfMetrics(t, client, addr, "kigen_database_up 1", `kigen_jobs{state="running"} `) // as Prometheus scrapes
 	pg.stop(t)
 	probe.Close(context.Background())
 	down := time.Now()
-	sentAtStop := sends()
+	logAtStop := logs.len()
+	// The providers accept the held sends, with the database gone.
+	held := map[int64]string{} // message id → the provider's id
+	for _, r := range sg.Requests() {
+		held[sgMessageID(r)] = r.MessageID
+	}
+	for _, r := range tw.Requests() {
+		held[twMessageID(t, r)] = r.SID
+	}
+	releaseOnce.Do(func() { close(release) })
 	// Mid-tick is likely, not certain (the second batch plans in a
 	// fraction of a second); mid-delivery is certain.
-	t.Logf("PostgreSQL stopped after %d of %d sends; the tick was still planning: %t", sentAtStop, wantMessages, planning)
-	if sentAtStop >= wantMessages {
-		t.Fatal("every message went out before the database stopped: nothing was tested")
+	t.Logf("PostgreSQL stopped with %d of %d sends held by the providers; the tick was still planning: %t", len(held), wantMessages, planning)
+	if len(held) == 0 || len(held) >= wantMessages {
+		failf("%d sends in flight at the stop, want some and not all: nothing was tested", len(held))
 	}
 	notReady := within(5*time.Second, "/readyz 503 with the database down", func() bool { return get("/readyz") == http.StatusServiceUnavailable })
 	t.Logf("/readyz answered 503 %s after the stop", notReady.Round(time.Millisecond))
-	// Down longer than River's completer retries (1 s, 2 s, 4 s): the jobs
-	// whose outcome it could not record stay "running" until the rescuer
-	// of the re-elected leader takes them.
+	// Down longer than River's completer retries (1 s, 2 s, 4 s), shorter
+	// than a deliver job's time: the held sends' outcome writes retry until
+	// the database is back.
+	// /metrics says the database is down and keeps kigen_jobs as last read.
 	for time.Since(down) < dbfOutage {
 		if code := get("/healthz"); code != http.StatusOK {
 			failf("/healthz answered %d with the database down, want 200: the process itself is alive", code)
@@ -195,12 +224,42 @@ func TestDatabaseRestart(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	dbfMetrics(t, client, addr, "kigen_database_up 0", `kigen_jobs{state="running"} `, `kigen_jobs{state="completed"} `)
+	outageLog := logs.since(logAtStop)
 
 	// The database returns; the service recovers by itself.
 	pg.start(t)
 	up := time.Now()
 	ready := within(30*time.Second, "/readyz 200 after the database returned", func() bool { return get("/readyz") == http.StatusOK })
 	t.Logf("/readyz answered 200 %s after the restart", ready.Round(time.Millisecond))
+	dbfMetrics(t, client, addr, "kigen_database_up 1", `kigen_jobs{state="running"} `)
+
+	// While it was down, a failure that repeated was logged once (the
+	// count of its repeats comes at the end of the interval,
+	// engine.LogRepeatsEvery, longer than the outage).
+	errorsByKind := map[string]int{}
+	lines := 0
+	for l := range strings.Lines(outageLog) {
+		lines++
+		var rec map[string]any
+		if json.Unmarshal([]byte(l), &rec) != nil || rec["level"] != "ERROR" {
+			continue
+		}
+		// The same failure, whatever its time and River's count of retries.
+		delete(rec, "time")
+		delete(rec, "attempt")
+		delete(rec, "sleep_duration")
+		kind, _ := json.Marshal(rec)
+		errorsByKind[string(kind)]++
+	}
+	total := 0
+	for kind, n := range errorsByKind {
+		total += n
+		if n > 1 {
+			t.Errorf("logged %d times during the %s outage, want once: %s", n, dbfOutage, kind)
+		}
+	}
+	t.Logf("during the outage: %d log lines, %d of them ERROR (%d kinds)", lines, total, len(errorsByKind))
 
 	db, err := pgxpool.New(ctx, pg.url)
 	if err != nil {
@@ -217,8 +276,10 @@ func TestDatabaseRestart(t *testing.T) {
 	}
 	// An interrupted tick is resumed by the tick watch (StaleAfter after
 	// the database returns); its River job retries later still (a minute),
-	// and then plans nothing: only the deliveries are waited for.
-	settled := within(40*time.Second, "the day planned and every message settled", func() bool {
+	// and then plans nothing: only the deliveries are waited for. A deliver
+	// job whose end River could not record stays running until the rescuer
+	// takes it (KIGEN_RESCUE_AFTER, then River's 30-second round).
+	settled := within(90*time.Second, "the day planned and every message settled", func() bool {
 		return count(`SELECT count(*) FROM ticks WHERE tick_date = '2026-11-25' AND finished_at IS NOT NULL`) > 0 &&
 			count(`SELECT count(*) FROM messages`) == wantMessages &&
 			count(`SELECT count(*) FROM messages WHERE state = 'planned'`) == 0 &&
@@ -255,17 +316,10 @@ func TestDatabaseRestart(t *testing.T) {
 		}
 	}
 	for _, r := range sg.Requests() {
-		id, _ := strconv.ParseInt(r.Mail.CustomArgs[sendgrid.MessageIDArg], 10, 64)
-		note(id, r.At)
+		note(sgMessageID(r), r.At)
 	}
 	for _, r := range tw.Requests() {
-		cb := r.Form.Get("StatusCallback")
-		u, err := url.Parse(cb)
-		if err != nil {
-			t.Fatalf("StatusCallback %q: %v", cb, err)
-		}
-		id, _ := strconv.ParseInt(u.Query().Get("message_id"), 10, 64)
-		note(id, r.At)
+		note(twMessageID(t, r), r.At)
 	}
 	for id, n := range reqs {
 		if n > 1 {
@@ -305,9 +359,6 @@ func TestDatabaseRestart(t *testing.T) {
 	if len(unknown) > dbfWorkers {
 		t.Errorf("%d messages unknown, more than the %d sends that can be in flight at once", len(unknown), dbfWorkers)
 	}
-	if len(unknown) == 0 {
-		t.Error("no message unknown: no send was in flight when the database stopped, so that path was not exercised")
-	}
 	for _, id := range unknown {
 		switch {
 		case reqs[id] == 0:
@@ -315,9 +366,22 @@ func TestDatabaseRestart(t *testing.T) {
 			// lost with the connection: safe (nothing sent twice), and
 			// followup lists it for staff.
 			t.Logf("message %d is unknown and never reached its provider", id)
-		case !arrived[id].Before(up):
-			t.Errorf("message %d is unknown but was sent %s after the database returned: not a send in flight at the stop",
-				id, arrived[id].Sub(up))
+		default:
+			t.Errorf("message %d reached its provider %s before the database returned, and is unknown", id, up.Sub(arrived[id]).Round(time.Millisecond))
+		}
+	}
+	// The sends the providers accepted while the database was down are
+	// sent, with the providers' ids: their outcome was written once it
+	// came back.
+	for id, providerID := range held {
+		var state, stored string
+		if err := db.QueryRow(ctx, `SELECT m.state, COALESCE(d.provider_message_id, '') FROM messages m
+			JOIN deliveries d ON d.message_id = m.id WHERE m.id = $1 ORDER BY d.id DESC LIMIT 1`, id).Scan(&state, &stored); err != nil {
+			t.Fatalf("message %d: %v", id, err)
+		}
+		if state != "sent" || stored != providerID {
+			t.Errorf("message %d, accepted as %s while the database was down: %s with provider id %q, want sent with its id",
+				id, providerID, state, stored)
 		}
 	}
 	if len(reqs) > wantMessages {
@@ -329,7 +393,7 @@ func TestDatabaseRestart(t *testing.T) {
 	var events []sendgridtest.Event
 	for i, r := range sg.Requests() {
 		events = append(events, sendgridtest.Event{Email: "x@example.jp", Timestamp: r.At.Unix(), Event: "delivered",
-			SGEventID: "ev-" + strconv.Itoa(i), SGMessageID: fmt.Sprintf("fake%018d.filter0001", i+1),
+			SGEventID: "ev-" + strconv.Itoa(i), SGMessageID: sendgridtest.SGMessageID(r.MessageID),
 			KigenMessageID: r.Mail.CustomArgs[sendgrid.MessageIDArg]})
 	}
 	for len(events) > 0 {
@@ -340,8 +404,8 @@ func TestDatabaseRestart(t *testing.T) {
 			failf("SendGrid events: %d", code)
 		}
 	}
-	for i, r := range tw.Requests() {
-		req := tw.NewWebhookRequest(r.Form.Get("StatusCallback"), tw.StatusForm(fmt.Sprintf("SM%032d", i+1), "delivered", 0))
+	for _, r := range tw.Requests() {
+		req := tw.NewWebhookRequest(r.Form.Get("StatusCallback"), tw.StatusForm(r.SID, "delivered", 0))
 		if code := dbfDo(t, client, req); code != http.StatusNoContent {
 			failf("Twilio status callback: %d", code)
 		}
@@ -500,10 +564,62 @@ func (l *dbfLog) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+// len returns how many bytes were written.
+func (l *dbfLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
+}
+
+// since returns what was written after the first n bytes.
+func (l *dbfLog) since(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()[n:]
+}
+
 // tail returns the last n bytes written.
 func (l *dbfLog) tail(n int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buf.Bytes()
 	return string(b[max(0, len(b)-n):])
+}
+
+// sgMessageID is the message id of a SendGrid request (its custom arg).
+func sgMessageID(r sendgridtest.Request) int64 {
+	id, _ := strconv.ParseInt(r.Mail.CustomArgs[sendgrid.MessageIDArg], 10, 64)
+	return id
+}
+
+// twMessageID is the message id of a Twilio request (its StatusCallback).
+func twMessageID(t *testing.T, r twiliotest.Request) int64 {
+	t.Helper()
+	cb := r.Form.Get("StatusCallback")
+	u, err := url.Parse(cb)
+	if err != nil {
+		t.Fatalf("StatusCallback %q: %v", cb, err)
+	}
+	id, _ := strconv.ParseInt(u.Query().Get("message_id"), 10, 64)
+	return id
+}
+
+// dbfMetrics scrapes serve's /metrics and fails t unless it holds each of
+// want.
+func dbfMetrics(t *testing.T, client *http.Client, addr string, want ...string) {
+	t.Helper()
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d, %v", resp.StatusCode, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(body), w) {
+			t.Errorf("/metrics lacks %q", w)
+		}
+	}
 }

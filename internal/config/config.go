@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,14 @@ type Config struct {
 	// InstanceID (KIGEN_INSTANCE_ID) names this process among the instances
 	// sharing one database (River's client ID); empty: host and start time.
 	InstanceID string
+	// Deployment (KIGEN_DEPLOYMENT) names this deployment to the providers
+	// (SendGrid's custom_args), so that two deployments sharing one account
+	// leave each other's reports alone; empty: DeploymentID's default.
+	Deployment string
+	// LinkSecret (KIGEN_LINK_SECRET, a secret) is what the tokens of the
+	// messages' links are derived from; empty: a secret the database keeps
+	// (created on first use).
+	LinkSecret string
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -87,6 +96,21 @@ func Default() Config {
 		TickStaleAfter:  scheduler.DefaultTickStaleAfter,
 		Workers:         10,
 	}
+}
+
+var deploymentRE = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,100}$`)
+
+// DeploymentID is KIGEN_DEPLOYMENT, or by default KIGEN_PUBLIC_URL without
+// its scheme (host, port and path prefix): what tells the deployment's
+// webhooks apart tells the deployment apart.
+func (cfg Config) DeploymentID() string {
+	if cfg.Deployment != "" {
+		return cfg.Deployment
+	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
+		return strings.TrimSuffix(u.Host+u.Path, "/")
+	}
+	return cfg.PublicURL
 }
 
 // EmailProvider names the provider email goes through: "sendgrid" with
@@ -194,6 +218,14 @@ func Load(getenv func(string) string) (Config, error) {
 		cfg.Workers = n
 	}
 	str(&cfg.InstanceID, "KIGEN_INSTANCE_ID")
+	str(&cfg.Deployment, "KIGEN_DEPLOYMENT")
+	secret(&cfg.LinkSecret, "KIGEN_LINK_SECRET")
+	if cfg.LinkSecret != "" && len(cfg.LinkSecret) < 32 {
+		errs = append(errs, errors.New("KIGEN_LINK_SECRET: shorter than 32 characters (e.g. openssl rand -base64 32)"))
+	}
+	if cfg.Deployment != "" && !deploymentRE.MatchString(cfg.Deployment) {
+		errs = append(errs, fmt.Errorf("KIGEN_DEPLOYMENT: %q is not 1 to 100 letters, digits and . _ : / -", cfg.Deployment))
+	}
 	str(&cfg.Schedule, "KIGEN_SCHEDULE")
 	if _, err := cron.ParseStandard(cfg.Schedule); err != nil {
 		errs = append(errs, fmt.Errorf("KIGEN_SCHEDULE: %q: %v", cfg.Schedule, err))
@@ -331,6 +363,8 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_RETRY_DELAYS", retryDelays(cfg.RetryDelays)},
 		{"KIGEN_WORKERS", strconv.Itoa(cfg.Workers)},
 		{"KIGEN_INSTANCE_ID", cfg.InstanceID},
+		{"KIGEN_DEPLOYMENT", cfg.DeploymentID()},
+		{"KIGEN_LINK_SECRET", redact(cfg.LinkSecret)},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
 		{"KIGEN_OUTBOX", cfg.Outbox},

@@ -87,6 +87,9 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 		PublicURL: cfg.PublicURL, Now: now, Logger: logger,
 		Interrupted: func(ch kigen.Channel) { counts.Add(ch, scheduler.OutcomeUnknown) },
 	}
+	if cfg.LinkSecret != "" {
+		worker.LinkKey = []byte(cfg.LinkSecret) // else the database's
+	}
 	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: opts.Tick, TickSchedule: opts.Schedule,
 		Logger: logger, JobTimeout: JobTimeout(cfg), RescueStuckJobsAfter: cfg.RescueAfter,
 		Retry: scheduler.Backoff{Delays: cfg.RetryDelays}, ID: cfg.InstanceID,

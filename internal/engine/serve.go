@@ -12,11 +12,17 @@ import (
 
 	"kigen"
 	"kigen/internal/config"
+	"kigen/internal/logthrottle"
 	"kigen/internal/providers"
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/web"
 )
+
+// LogRepeatsEvery is how often `kigen serve` logs a WARN or ERROR record
+// that repeats identically (logthrottle): the first at once, then one line
+// an interval with how many were held back.
+const LogRepeatsEvery = 30 * time.Second
 
 // Serve runs Kigen on an opened, migrated store until ctx ends: the daily
 // tick at KIGEN_SCHEDULE on the elected leader (a tick missed while down
@@ -25,6 +31,12 @@ import (
 // resident pages). It then stops taking jobs and lets running sends finish
 // (up to 30 s). A refused setting is a SettingsError.
 func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, logger *slog.Logger) error {
+	// While the database is down, River and the workers report the same
+	// failure several times a second: once per interval is enough
+	// (kigen_database_up says the rest).
+	throttle := logthrottle.New(logger.Handler(), LogRepeatsEvery)
+	defer throttle.Flush()
+	logger = slog.New(throttle)
 	now := cfg.Clock(logger)
 	sched, err := cron.ParseStandard(cfg.Schedule)
 	if err != nil {
@@ -48,10 +60,12 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		metrics.SetLastTick(t.StartedAt)
 	}
 	metrics.SetJobStats(eng.Queue.Stats)
+	metrics.SetDatabasePing(s.Ping)
 
 	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
 		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
-	hooks, err := providers.Webhooks(cfg, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.Queue.Enqueue}, logger)
+	hooks, err := providers.Webhooks(cfg, &scheduler.Sink{Store: s, Logger: logger, Now: now, Enqueue: eng.Queue.Enqueue}, logger,
+		metrics.ObserveIgnoredReport)
 	if err != nil {
 		return &SettingsError{err}
 	}

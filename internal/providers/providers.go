@@ -54,7 +54,8 @@ func NewSenders(cfg config.Config, logger *slog.Logger, now func() time.Time) (*
 		return nil
 	}
 	if cfg.EmailProvider() == "sendgrid" {
-		sg, err := sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, From: cfg.EmailFrom, BaseURL: cfg.SendGridBaseURL, Timeout: cfg.ProviderTimeout, Logger: logger})
+		sg, err := sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, From: cfg.EmailFrom, Deployment: cfg.DeploymentID(),
+			BaseURL: cfg.SendGridBaseURL, Timeout: cfg.ProviderTimeout, Logger: logger})
 		if err != nil {
 			return nil, &SettingsError{err}
 		}
@@ -82,18 +83,25 @@ func burst(perSecond float64) int { return max(1, int(perSecond)) }
 // Webhooks returns the webhook handlers of the configured providers, by
 // path: SendGrid's event webhook with its verification key, Twilio's status
 // callbacks and inbound SMS with its keys; each applies what it hears to
-// sink. Its errors are *SettingsError.
-func Webhooks(cfg config.Config, sink *scheduler.Sink, logger *slog.Logger) (map[string]http.Handler, error) {
+// sink, and tells ignored (if not nil) of each verified report it ignores
+// (another deployment's, another send's, an unknown message's). Its errors
+// are *SettingsError.
+func Webhooks(cfg config.Config, sink *scheduler.Sink, logger *slog.Logger, ignored func(provider, reason string)) (map[string]http.Handler, error) {
+	if ignored == nil {
+		ignored = func(string, string) {}
+	}
 	hooks := map[string]http.Handler{}
 	if cfg.SendGridWebhookKey != "" {
-		h, err := sendgrid.NewEventHandler(cfg.SendGridWebhookKey, sink, &sendgrid.EventHandlerOpts{Logger: logger})
+		h, err := sendgrid.NewEventHandler(cfg.SendGridWebhookKey, sink, &sendgrid.EventHandlerOpts{Logger: logger,
+			Deployment: cfg.DeploymentID(), Ignored: func(reason string) { ignored(sendgrid.Provider, reason) }})
 		if err != nil {
 			return nil, &SettingsError{fmt.Errorf("SENDGRID_WEBHOOK_VERIFICATION_KEY: %w", err)}
 		}
 		hooks[sendgrid.EventPath] = h
 	}
 	if cfg.SMSProvider() == "twilio" {
-		st, err := twilio.NewStatusHandler(cfg.TwilioAuthToken, cfg.PublicURL, sink, &twilio.HandlerOpts{Logger: logger})
+		st, err := twilio.NewStatusHandler(cfg.TwilioAuthToken, cfg.PublicURL, sink, &twilio.HandlerOpts{Logger: logger,
+			Ignored: func(reason string) { ignored(twilio.Provider, reason) }})
 		if err != nil {
 			return nil, &SettingsError{err}
 		}

@@ -42,12 +42,12 @@ func TestNewSenders(t *testing.T) {
 func TestWebhooks(t *testing.T) {
 	t.Parallel()
 	cfg := config.Default()
-	if hooks, err := Webhooks(cfg, nil, nil); err != nil || len(hooks) != 0 {
+	if hooks, err := Webhooks(cfg, nil, nil, nil); err != nil || len(hooks) != 0 {
 		t.Errorf("without keys: %v, %v", hooks, err)
 	}
 	cfg.SendGridWebhookKey = "not a key"
 	var se *SettingsError
-	if _, err := Webhooks(cfg, nil, nil); !errors.As(err, &se) {
+	if _, err := Webhooks(cfg, nil, nil, nil); !errors.As(err, &se) {
 		t.Errorf("a bad verification key: %v, want a *SettingsError", err)
 	}
 }

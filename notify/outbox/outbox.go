@@ -45,9 +45,10 @@ type Opts struct {
 
 // Sender appends messages to an outbox file. It is safe for concurrent use,
 // and several processes may append to the same file: each line is written
-// with one write(2) on a file opened with O_APPEND, so lines never
-// interleave, and the file is synced before Send reports the message
-// accepted.
+// under an exclusive lock of the file (flock), so lines never interleave,
+// and the file is synced before Send reports the message accepted. An
+// append that fails (a full disk) is undone, so that every message
+// reported accepted has exactly one whole line.
 type Sender struct {
 	path   string
 	logger *slog.Logger
@@ -66,7 +67,9 @@ func Open(path string, opts *Opts) (*Sender, error) {
 	if perm == 0 {
 		perm = 0o600
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+	// Read as well as append: a fragment at the end is found by reading
+	// (endOfLines).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: open: %w", err)
 	}
@@ -157,20 +160,79 @@ func (s *Sender) SendRecord(ctx context.Context, m notify.Message, r notify.Reco
 	return rc, nil
 }
 
+// write appends b, one whole line, and syncs it. An append that fails,
+// in its write or its sync, leaves the file exactly as it was: a full disk
+// can cut a write in the middle of a line, and the retry of that message
+// must not land after the fragment (docs/operations.md, "The outbox").
 func (s *Sender) write(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
 		return os.ErrClosed
 	}
-	// One Write is one write(2) for a regular file (the runtime loops only
-	// on a short write, which a local file does not do): with O_APPEND the
-	// kernel places the whole line at the end, even with other processes
-	// appending to the same file.
-	if _, err := s.f.Write(b); err != nil {
+	// Other processes append to the same file: the size read, the append
+	// and its undoing must not interleave with theirs.
+	unlock, err := lock(s.f)
+	if err != nil {
 		return err
 	}
-	return s.f.Sync()
+	defer unlock()
+	size, err := s.endOfLines()
+	if err != nil {
+		return err
+	}
+	// With O_APPEND the kernel places what is written at the end, which is
+	// size: the lock keeps everyone else out.
+	if _, err := s.f.Write(b); err != nil {
+		return s.undo(size, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return s.undo(size, err)
+	}
+	return nil
+}
+
+// undo cuts the file back to size after the append that failed with err.
+func (s *Sender) undo(size int64, err error) error {
+	if terr := s.f.Truncate(size); terr != nil {
+		// The next append finds the fragment and removes it (endOfLines).
+		return errors.Join(err, fmt.Errorf("truncate back to %d bytes: %w", size, terr))
+	}
+	return errors.Join(err, s.f.Sync())
+}
+
+// endOfLines returns the file's size once it ends with a whole line. A
+// fragment at the end (an append that failed and could not be undone, or
+// a process that died in the middle of one) is no message's line: the
+// message was never reported accepted. It is cut off, so that the next
+// line starts on a line of its own.
+func (s *Sender) endOfLines() (int64, error) {
+	fi, err := s.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := fi.Size()
+	end := size
+	buf := make([]byte, 4096)
+	for end > 0 {
+		n := min(end, int64(len(buf)))
+		if _, err := s.f.ReadAt(buf[:n], end-n); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	if end == size {
+		return size, nil
+	}
+	s.logger.Warn("outbox: a partial line left by a failed append removed", slog.Int64("bytes", size-end))
+	if err := s.f.Truncate(end); err != nil {
+		return 0, fmt.Errorf("remove a partial line: %w", err)
+	}
+	return end, nil
 }
 
 func toLine(m notify.Message, r notify.Record, now time.Time) line {

@@ -4,8 +4,11 @@
 //
 // Everything Kigen knows about SendGrid lives here: the request shape, the
 // classification of its answers, the event names. A message carries our
-// message id in custom_args (kigen_message_id), which every event echoes:
-// that is how events find their message.
+// message id (kigen_message_id) and the deployment's identifier
+// (kigen_deployment) in custom_args, which every event echoes: that is how
+// events find their message, and how two deployments sharing one SendGrid
+// account leave each other's events alone. An event applies only to the
+// send whose X-Message-Id starts its sg_message_id.
 package sendgrid
 
 import (
@@ -40,9 +43,13 @@ const DefaultBaseURL = "https://api.sendgrid.com"
 // DefaultTimeout bounds one mail send request.
 const DefaultTimeout = 10 * time.Second
 
-// MessageIDArg is the custom_args key that carries our message id; SendGrid
-// echoes it in every event.
-const MessageIDArg = "kigen_message_id"
+// The custom_args keys Kigen sets on every email; SendGrid echoes them in
+// every event: our message id, and the deployment's identifier
+// (KIGEN_DEPLOYMENT).
+const (
+	MessageIDArg  = "kigen_message_id"
+	DeploymentArg = "kigen_deployment"
+)
 
 var _ notify.Sender = (*Sender)(nil)
 
@@ -50,6 +57,7 @@ var _ notify.Sender = (*Sender)(nil)
 type Config struct {
 	APIKey     string           // SENDGRID_API_KEY (required)
 	From       string           // KIGEN_EMAIL_FROM: "Name <address>" or "address" (required)
+	Deployment string           // KIGEN_DEPLOYMENT, sent in custom_args (DeploymentArg); empty: none
 	BaseURL    string           // KIGEN_SENDGRID_BASE_URL; default DefaultBaseURL
 	Timeout    time.Duration    // per request; default DefaultTimeout
 	HTTPClient *http.Client     // default: a client without a timeout of its own (Timeout applies through the context)
@@ -61,6 +69,7 @@ type Config struct {
 type Sender struct {
 	key     string
 	from    *sgmail.Email
+	deploy  string
 	baseURL string
 	timeout time.Duration
 	client  *rest.Client
@@ -93,6 +102,7 @@ func New(cfg Config) (*Sender, error) {
 	s := &Sender{
 		key:     cfg.APIKey,
 		from:    sgmail.NewEmail(from.Name, from.Address),
+		deploy:  cfg.Deployment,
 		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
 		timeout: cfg.Timeout,
 		client:  &rest.Client{HTTPClient: cfg.HTTPClient},
@@ -115,7 +125,8 @@ func New(cfg Config) (*Sender, error) {
 }
 
 // Send sends one email: a text/plain and a text/html part, m.Headers (the
-// List-Unsubscribe pair), m.Categories, and our message id in custom_args.
+// List-Unsubscribe pair), m.Categories, and our message id and deployment
+// in custom_args.
 //
 // Outcomes: a 2xx answer is accepted, with SendGrid's X-Message-Id as the
 // provider id; 429 (with Retry-After, or X-RateLimit-Reset) and 5xx are
@@ -179,6 +190,9 @@ func (s *Sender) mail(m notify.Message) *sgmail.SGMailV3 {
 		v.AddCategories(m.Categories...)
 	}
 	v.SetCustomArg(MessageIDArg, strconv.FormatInt(m.ID, 10))
+	if s.deploy != "" {
+		v.SetCustomArg(DeploymentArg, s.deploy)
+	}
 	return v
 }
 

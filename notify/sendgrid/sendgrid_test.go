@@ -90,7 +90,7 @@ func TestSender_Send_OK(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests, want 1", len(reqs))
 	}
-	if want := (notify.Receipt{Provider: "sendgrid", ProviderMessageID: "fake000000000000000001"}); rc != want {
+	if want := (notify.Receipt{Provider: "sendgrid", ProviderMessageID: reqs[0].MessageID}); rc != want || len(rc.ProviderMessageID) != 22 {
 		t.Errorf("receipt = %+v, want %+v", rc, want)
 	}
 	r := reqs[0]

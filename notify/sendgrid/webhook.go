@@ -27,7 +27,7 @@ const EventPath = "/webhooks/sendgrid/events"
 // Defaults of EventHandlerOpts.
 const (
 	DefaultMaxAge  = 5 * time.Minute // replay window
-	DefaultMaxBody = 4 << 20         // SendGrid posts batches of up to about 768 KB
+	DefaultMaxBody = 1 << 20         // SendGrid posts batches of up to about 768 KB
 )
 
 // EventHandlerOpts are the optional settings of NewEventHandler.
@@ -36,6 +36,14 @@ type EventHandlerOpts struct {
 	MaxAge  time.Duration    // how old (or how far in the future) a timestamp may be; default DefaultMaxAge
 	MaxBody int64            // largest body read; default DefaultMaxBody
 	Logger  *slog.Logger     // default: discard
+	// Deployment is KIGEN_DEPLOYMENT: an event that carries another
+	// deployment's identifier is ignored. One that carries none (sent by
+	// an earlier version) is matched by its sg_message_id alone.
+	Deployment string
+	// Ignored, if set, is told the reason of every verified event that is
+	// ignored (notify.IgnoredOtherDeployment, IgnoredUnknownMessage,
+	// IgnoredOtherSend).
+	Ignored func(reason string)
 }
 
 type eventHandler struct {
@@ -45,6 +53,8 @@ type eventHandler struct {
 	maxAge  time.Duration
 	maxBody int64
 	logger  *slog.Logger
+	deploy  string
+	ignored func(reason string)
 }
 
 // NewEventHandler returns the handler of SendGrid's signed event webhook.
@@ -53,15 +63,23 @@ type eventHandler struct {
 // here, at start-up, rather than a 403 on every event.
 //
 // A request is refused, and the sink never called, when the signature or
-// timestamp header is missing (401), when the signature does not verify
-// for this key and the exact body (403), or when the timestamp is more than
-// MaxAge away from now (403: a replay). The signature is checked with
-// sendgrid-go's helpers/eventwebhook.
+// timestamp header is missing (401), when the timestamp is more than MaxAge
+// away from now (403: a replay), when the body is over MaxBody (413), or
+// when the signature does not verify for this key and the exact body
+// (403). Everything but the signature is checked before the body is read,
+// so that an unsigned request costs no memory, and a body is read up to
+// MaxBody only. The signature is checked with sendgrid-go's
+// helpers/eventwebhook.
 //
 // Each verified event that carries our kigen_message_id and is one of
 // processed, deferred, delivered, bounce (and blocked), dropped, spamreport,
 // unsubscribe (and group_unsubscribe) goes to the sink, in the order of the
-// batch; other events (open, click, …) and mail sent by others are skipped.
+// batch, with the X-Message-Id of its send (the part of sg_message_id
+// before the first dot) as ProviderMessageID; other events (open, click,
+// …) and mail sent by others are skipped. An event of another deployment
+// (its kigen_deployment is not opts.Deployment) is ignored, and so is one
+// the sink answers notify.ErrUnknownMessage or notify.ErrOtherSend for:
+// each is counted (opts.Ignored) and logged, and the batch answered 204.
 // Duplicates and out-of-order events are passed on as they come: a replay
 // within the window, or SendGrid retrying a batch, reaches the sink again,
 // and the sink's idempotence makes that harmless. A sink error other than
@@ -77,7 +95,8 @@ func NewEventHandler(publicKeyBase64 string, sink notify.EventSink, opts *EventH
 	if opts == nil {
 		opts = &EventHandlerOpts{}
 	}
-	h := &eventHandler{key: key, sink: sink, now: opts.Now, maxAge: opts.MaxAge, maxBody: opts.MaxBody, logger: opts.Logger}
+	h := &eventHandler{key: key, sink: sink, now: opts.Now, maxAge: opts.MaxAge, maxBody: opts.MaxBody, logger: opts.Logger,
+		deploy: opts.Deployment, ignored: opts.Ignored}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -89,6 +108,9 @@ func NewEventHandler(publicKeyBase64 string, sink notify.EventSink, opts *EventH
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if h.ignored == nil {
+		h.ignored = func(string) {}
 	}
 	return h, nil
 }
@@ -117,22 +139,11 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		h.reject(w, r, http.StatusBadRequest, "cannot read body")
-		return
-	}
+	// Everything that can be checked without the body is checked first:
+	// an unsigned or stale request costs no read and no memory.
 	sig, ts := r.Header.Get(eventwebhook.VerificationHTTPHeader), r.Header.Get(eventwebhook.TimestampHTTPHeader)
 	if sig == "" || ts == "" {
 		h.reject(w, r, http.StatusUnauthorized, "signature missing")
-		return
-	}
-	if ok, err := eventwebhook.VerifySignature(h.key, body, sig, ts); err != nil || !ok {
-		h.reject(w, r, http.StatusForbidden, "signature invalid")
 		return
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
@@ -144,12 +155,34 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusForbidden, "timestamp outside the replay window")
 		return
 	}
+	if !plausibleSignature(sig) {
+		h.reject(w, r, http.StatusForbidden, "signature invalid")
+		return
+	}
+	if r.ContentLength > h.maxBody {
+		h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
+			return
+		}
+		h.reject(w, r, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	if ok, err := eventwebhook.VerifySignature(h.key, body, sig, ts); err != nil || !ok {
+		h.reject(w, r, http.StatusForbidden, "signature invalid")
+		return
+	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
 		h.reject(w, r, http.StatusBadRequest, "body is not a JSON array")
 		return
 	}
-	var applied, skipped, unknown int
+	var applied, skipped int
+	ignored := map[string]int{}
 	for _, b := range raws {
 		// One malformed event must not make SendGrid retry the whole batch
 		// for ever: skip it.
@@ -163,23 +196,46 @@ func (h *eventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			skipped++
 			continue
 		}
+		if raw.Deployment != "" && raw.Deployment != h.deploy {
+			ignored[notify.IgnoredOtherDeployment]++
+			h.ignored(notify.IgnoredOtherDeployment)
+			continue
+		}
 		err := h.sink.ApplyEvent(r.Context(), e)
-		switch {
-		case errors.Is(err, notify.ErrUnknownMessage):
-			unknown++
-		case err != nil:
+		if reason := notify.IgnoredReason(err); reason != "" {
+			ignored[reason]++
+			h.ignored(reason)
+			continue
+		}
+		if err != nil {
 			h.logger.LogAttrs(r.Context(), slog.LevelError, "webhook event not applied",
 				slog.String("provider", Provider), slog.Any("event", e), slog.String("error", err.Error()))
 			http.Error(w, "cannot apply event", http.StatusInternalServerError)
 			return
-		default:
-			applied++
 		}
+		applied++
 	}
 	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "webhook events applied",
-		slog.String("provider", Provider), slog.Int("applied", applied),
-		slog.Int("skipped", skipped), slog.Int("unknown_message", unknown))
+		slog.String("provider", Provider), slog.Int("applied", applied), slog.Int("skipped", skipped),
+		slog.Int(notify.IgnoredUnknownMessage, ignored[notify.IgnoredUnknownMessage]),
+		slog.Int(notify.IgnoredOtherSend, ignored[notify.IgnoredOtherSend]),
+		slog.Int(notify.IgnoredOtherDeployment, ignored[notify.IgnoredOtherDeployment]))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxSignature bounds the DER encoding of an ECDSA P-256 signature: two
+// integers of at most 33 bytes, with their headers.
+const maxSignature = 72
+
+// plausibleSignature reports whether sig can be SendGrid's signature:
+// base64 of at most maxSignature bytes. Anything else is refused before the
+// body is read.
+func plausibleSignature(sig string) bool {
+	if base64.StdEncoding.DecodedLen(len(sig)) > maxSignature+2 {
+		return false
+	}
+	_, err := base64.StdEncoding.DecodeString(sig)
+	return err == nil
 }
 
 func (h *eventHandler) reject(w http.ResponseWriter, r *http.Request, status int, reason string) {
@@ -200,6 +256,7 @@ type rawEvent struct {
 	Response    string          `json:"response"`
 	Type        string          `json:"type"`
 	MessageID   json.RawMessage `json:"kigen_message_id"` // custom args arrive as strings; accept a number too
+	Deployment  string          `json:"kigen_deployment"`
 }
 
 // event maps a SendGrid event to a notify.Event; false for events Kigen
@@ -209,7 +266,10 @@ func (raw rawEvent) event() (notify.Event, bool) {
 	if err != nil || id <= 0 {
 		return notify.Event{}, false
 	}
-	e := notify.Event{MessageID: id, Provider: Provider, ProviderMessageID: raw.SGMessageID, ProviderEventID: raw.SGEventID}
+	// sg_message_id is the X-Message-Id of the send, a dot, and the name of
+	// the SendGrid server that handled it: the send is the first part.
+	xid, _, _ := strings.Cut(raw.SGMessageID, ".")
+	e := notify.Event{MessageID: id, Provider: Provider, ProviderMessageID: xid, ProviderEventID: raw.SGEventID}
 	if sec, err := raw.Timestamp.Int64(); err == nil {
 		e.At = time.Unix(sec, 0).UTC()
 	}

@@ -98,12 +98,12 @@ func TestSender_Send_OK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := (notify.Receipt{Provider: "twilio", ProviderMessageID: "SM00000000000000000000000000000001"}); rc != want {
-				t.Errorf("receipt = %+v, want %+v", rc, want)
-			}
 			reqs := b.fake.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests, want 1", len(reqs))
+			}
+			if want := (notify.Receipt{Provider: "twilio", ProviderMessageID: reqs[0].SID}); rc != want || len(rc.ProviderMessageID) != 34 {
+				t.Errorf("receipt = %+v, want %+v", rc, want)
 			}
 			if want := "/2010-04-01/Accounts/" + b.fake.AccountSID + "/Messages.json"; reqs[0].Path != want {
 				t.Errorf("path = %s, want %s", reqs[0].Path, want)

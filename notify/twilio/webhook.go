@@ -35,6 +35,10 @@ type HandlerOpts struct {
 	MaxBody int64            // default DefaultMaxBody
 	Logger  *slog.Logger     // default: discard
 	Now     func() time.Time // stamps status events (Twilio sends no time); default time.Now
+	// Ignored, if set, is told the reason of every verified status
+	// callback that is ignored (notify.IgnoredUnknownMessage,
+	// IgnoredOtherSend).
+	Ignored func(reason string)
 }
 
 // webhook verifies Twilio's signature on a request.
@@ -44,6 +48,7 @@ type webhook struct {
 	maxBody   int64
 	logger    *slog.Logger
 	now       func() time.Time
+	ignored   func(reason string)
 }
 
 func newWebhook(authToken, publicURL string, opts *HandlerOpts) (*webhook, error) {
@@ -61,7 +66,7 @@ func newWebhook(authToken, publicURL string, opts *HandlerOpts) (*webhook, error
 	if opts == nil {
 		opts = &HandlerOpts{}
 	}
-	h := &webhook{validator: client.NewRequestValidator(authToken), public: u, maxBody: opts.MaxBody, logger: opts.Logger, now: opts.Now}
+	h := &webhook{validator: client.NewRequestValidator(authToken), public: u, maxBody: opts.MaxBody, logger: opts.Logger, now: opts.Now, ignored: opts.Ignored}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
@@ -70,6 +75,9 @@ func newWebhook(authToken, publicURL string, opts *HandlerOpts) (*webhook, error
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.ignored == nil {
+		h.ignored = func(string) {}
 	}
 	return h, nil
 }
@@ -97,6 +105,16 @@ func (h *webhook) verify(w http.ResponseWriter, r *http.Request) (url.Values, bo
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return nil, false
 	}
+	// An unsigned request is refused before its body is read.
+	sig := r.Header.Get(SignatureHeader)
+	if sig == "" {
+		h.reject(w, r, http.StatusUnauthorized, "signature missing")
+		return nil, false
+	}
+	if r.ContentLength > h.maxBody {
+		h.reject(w, r, http.StatusRequestEntityTooLarge, "body too large")
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -104,11 +122,6 @@ func (h *webhook) verify(w http.ResponseWriter, r *http.Request) (url.Values, bo
 		} else {
 			h.reject(w, r, http.StatusBadRequest, "cannot read body")
 		}
-		return nil, false
-	}
-	sig := r.Header.Get(SignatureHeader)
-	if sig == "" {
-		h.reject(w, r, http.StatusUnauthorized, "signature missing")
 		return nil, false
 	}
 	if !h.validator.ValidateBody(h.signedURL(r), body, sig) {
@@ -146,8 +159,11 @@ type statusHandler struct {
 //
 // queued (and accepted, scheduled, sending), sent, delivered (and read),
 // undelivered and failed (and canceled) become an Event for the message_id
-// of the callback URL, with Twilio's ErrorCode. A sink error other than
-// notify.ErrUnknownMessage answers 500.
+// of the callback URL, with Twilio's ErrorCode and the MessageSid as
+// ProviderMessageID: it applies only to the send that got that SID. A
+// callback the sink answers notify.ErrUnknownMessage or notify.ErrOtherSend
+// for is ignored, counted (opts.Ignored) and answered 204; any other sink
+// error answers 500.
 func NewStatusHandler(authToken, publicURL string, sink notify.EventSink, opts *HandlerOpts) (http.Handler, error) {
 	if sink == nil {
 		return nil, errors.New("twilio: status handler: nil sink")
@@ -175,9 +191,10 @@ func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.MessageID, e.At = id, h.now().UTC()
 	err = h.sink.ApplyEvent(r.Context(), e)
-	switch {
-	case errors.Is(err, notify.ErrUnknownMessage):
-		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook event for an unknown message", slog.Any("event", e))
+	switch reason := notify.IgnoredReason(err); {
+	case reason != "":
+		h.ignored(reason)
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook event ignored", slog.Any("event", e), slog.String("reason", reason))
 	case err != nil:
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "webhook event not applied", slog.Any("event", e), slog.String("error", err.Error()))
 		http.Error(w, "cannot apply event", http.StatusInternalServerError)

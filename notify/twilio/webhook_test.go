@@ -18,6 +18,7 @@ import (
 
 	"kigen"
 	"kigen/notify"
+	"kigen/notify/internal/fakehttp"
 	"kigen/notify/internal/logtest"
 	"kigen/notify/notifytest"
 	"kigen/notify/twilio"
@@ -399,5 +400,33 @@ func TestNewHandlers_BadConfig(t *testing.T) {
 	}
 	if _, err := twilio.NewInboundHandler("token", publicURL, nil, nil); err == nil {
 		t.Error("nil sink: want an error")
+	}
+}
+
+// TestWebhooks_UnsignedNotRead: a request without a signature, or that
+// announces a body over the cap, is refused before its body is read.
+func TestWebhooks_UnsignedNotRead(t *testing.T) {
+	t.Parallel()
+	b := setupHandlers(t, publicURL)
+	for _, tt := range []struct {
+		name   string
+		sig    string
+		status int
+	}{
+		{"unsigned", "", http.StatusUnauthorized},
+		{"announced over the cap", "bm90IGEgc2lnbmF0dXJlIGF0IGFsbA==", http.StatusRequestEntityTooLarge},
+	} {
+		for _, h := range []http.Handler{b.status, b.inbound} {
+			body := &fakehttp.Body{N: 1 << 20}
+			r := httptest.NewRequest(http.MethodPost, statusURL, body)
+			r.ContentLength = body.N
+			if tt.sig != "" {
+				r.Header.Set(twiliotest.SignatureHeader, tt.sig)
+			}
+			w := httptest.NewRecorder()
+			if h.ServeHTTP(w, r); w.Code != tt.status || body.Consumed != 0 {
+				t.Errorf("%s: status %d after reading %d bytes, want %d before reading any", tt.name, w.Code, body.Consumed, tt.status)
+			}
+		}
 	}
 }

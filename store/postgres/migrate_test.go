@@ -53,7 +53,7 @@ func TestStore_Migrate(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 11 { // ten tables (ticks since 004, audit_log since 008) and kigen_migrations
-		t.Errorf("%d tables in the schema, want 11", tables)
+	if tables != 12 { // eleven tables (ticks since 004, audit_log since 008, secrets since 009) and kigen_migrations
+		t.Errorf("%d tables in the schema, want 12", tables)
 	}
 }

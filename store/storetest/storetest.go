@@ -100,6 +100,8 @@ var suite = []testCase{
 	{"SetMessageToken/OK", testSetMessageTokenOK},
 	{"SetMessageToken/ErrNotFound", testSetMessageTokenErrNotFound},
 	{"GetMessageByToken/ErrNotFound", testGetMessageByTokenErrNotFound},
+	{"LinkSecret/OK", testLinkSecretOK},
+	{"LinkSecret/Concurrent", testLinkSecretConcurrent},
 
 	// delivery.go
 	{"CreateDelivery/OK", testCreateDeliveryOK},

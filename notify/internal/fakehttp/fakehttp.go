@@ -4,6 +4,7 @@
 package fakehttp
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -19,7 +20,11 @@ type Failure struct {
 	RetryAfter  string        // the Retry-After header, e.g. "30" or an HTTP date
 	Header      http.Header   // more headers, e.g. X-RateLimit-Reset
 	Delay       time.Duration // wait this long before answering or dropping (less if the client goes away)
-	Drop        bool          // close the connection without answering
+	// Until, if set, holds the request until it is closed (or the client
+	// goes away), then plays the rest: a test decides when a send that is
+	// in flight gets its answer.
+	Until <-chan struct{}
+	Drop  bool // close the connection without answering
 }
 
 // Script is a queue of failures; the zero value is empty and ready to use.
@@ -64,6 +69,13 @@ func (s *Script) Next() Failure {
 // Play plays f on the request and reports whether it answered (or dropped
 // the connection); when it returns false the caller answers normally.
 func Play(w http.ResponseWriter, r *http.Request, f Failure) bool {
+	if f.Until != nil {
+		select {
+		case <-f.Until:
+		case <-r.Context().Done():
+			return true
+		}
+	}
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
@@ -104,4 +116,25 @@ func Play(w http.ResponseWriter, r *http.Request, f Failure) bool {
 	w.WriteHeader(f.Status)
 	_, _ = w.Write([]byte(f.Body))
 	return true
+}
+
+// Body is a request body of N spaces that counts how much of it was read
+// (Consumed): a test checks with it that a handler refused a request
+// before reading its body.
+type Body struct {
+	N        int64
+	Consumed int64
+}
+
+// Read implements io.Reader.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.Consumed >= b.N {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), b.N-b.Consumed)
+	for i := range p[:k] {
+		p[i] = ' '
+	}
+	b.Consumed += k
+	return int(k), nil
 }

@@ -3,8 +3,10 @@
 //
 // The fake accepts the requests sendgrid-go really makes (POST /v3/mail/send,
 // "Authorization: Bearer <APIKey>", a JSON body validated like SendGrid
-// does), records them, answers 202 with an X-Message-Id, and can be
-// scripted to fail (FailNext). It also signs event webhooks as SendGrid
+// does), records them, answers 202 with an X-Message-Id shaped like
+// SendGrid's (22 characters of base64url, a new one per request), and can
+// be scripted to fail (FailNext). Events about a message carry an
+// sg_message_id that starts with its X-Message-Id and a dot (SGMessageID). It also signs event webhooks as SendGrid
 // does: ECDSA P-256 over the timestamp followed by the payload, so that a
 // handler checks them with the public key from PublicKeyBase64.
 package sendgridtest
@@ -42,6 +44,10 @@ type Request struct {
 	Body   []byte
 	Mail   mail.SGMailV3 // Body, decoded
 	At     time.Time     // when it arrived
+	// MessageID is the X-Message-Id the fake gave the request, sent with
+	// its 202 unless a failure was scripted for it (a request that timed
+	// out on the client's side may still have been taken, as with SendGrid).
+	MessageID string
 }
 
 // Server is a running fake. URL (from the embedded httptest.Server) is the
@@ -55,7 +61,6 @@ type Server struct {
 
 	mu   sync.Mutex
 	reqs []Request
-	n    int
 }
 
 // NewServer starts a fake with a fresh API key and a fresh webhook key
@@ -120,17 +125,31 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusBadRequest, ErrorBody(msg, field))
 		return
 	}
+	id := NewMessageID()
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Body: body, Mail: m, At: time.Now()})
-	s.n++
-	n := s.n
+	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Body: body, Mail: m, At: time.Now(), MessageID: id})
 	s.mu.Unlock()
 
 	if fakehttp.Play(w, r, s.script.Next()) {
 		return
 	}
-	w.Header().Set("X-Message-Id", fmt.Sprintf("fake%018d", n))
+	w.Header().Set("X-Message-Id", id)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// NewMessageID returns a fresh X-Message-Id as SendGrid makes them: 22
+// characters of base64url, no dot.
+func NewMessageID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SGMessageID returns an sg_message_id as SendGrid's events carry it for
+// the message it accepted with xMessageID: the X-Message-Id, a dot, and the
+// name of the SendGrid server that handled it.
+func SGMessageID(xMessageID string) string {
+	return xMessageID + ".filterdrecv-5bd8b9c7d7-xk2pq-1-6753A1F2-1B.0"
 }
 
 // validate checks what SendGrid checks of the requests Kigen makes.
@@ -225,20 +244,21 @@ func (s *Server) NewEventRequest(url string, payload []byte, ts time.Time) *http
 
 // Event is one event of SendGrid's event webhook (the fields Kigen reads).
 // Custom args arrive as top-level fields: KigenMessageID is our
-// kigen_message_id.
+// kigen_message_id, KigenDeployment our kigen_deployment.
 type Event struct {
-	Email          string   `json:"email"`
-	Timestamp      int64    `json:"timestamp"`
-	Event          string   `json:"event"`
-	SGEventID      string   `json:"sg_event_id,omitempty"`
-	SGMessageID    string   `json:"sg_message_id,omitempty"`
-	Reason         string   `json:"reason,omitempty"`
-	Status         string   `json:"status,omitempty"`
-	Response       string   `json:"response,omitempty"`
-	Type           string   `json:"type,omitempty"`
-	Attempt        string   `json:"attempt,omitempty"`
-	Category       []string `json:"category,omitempty"`
-	KigenMessageID string   `json:"kigen_message_id,omitempty"`
+	Email           string   `json:"email"`
+	Timestamp       int64    `json:"timestamp"`
+	Event           string   `json:"event"`
+	SGEventID       string   `json:"sg_event_id,omitempty"`
+	SGMessageID     string   `json:"sg_message_id,omitempty"`
+	Reason          string   `json:"reason,omitempty"`
+	Status          string   `json:"status,omitempty"`
+	Response        string   `json:"response,omitempty"`
+	Type            string   `json:"type,omitempty"`
+	Attempt         string   `json:"attempt,omitempty"`
+	Category        []string `json:"category,omitempty"`
+	KigenMessageID  string   `json:"kigen_message_id,omitempty"`
+	KigenDeployment string   `json:"kigen_deployment,omitempty"`
 }
 
 // Events encodes events as the JSON array SendGrid posts.

@@ -4,8 +4,9 @@
 // The fake accepts the requests twilio-go really makes (POST
 // /2010-04-01/Accounts/{AccountSID}/Messages.json, HTTP basic auth with
 // AccountSID and AuthToken, a form body with To, Body and From or
-// MessagingServiceSid), records them, answers 201 with a Message resource,
-// and can be scripted to fail (FailNext). It also signs webhooks with
+// MessagingServiceSid), records them, answers 201 with a Message resource
+// whose sid is shaped like Twilio's ("SM" and 32 hex digits, a new one per
+// request), and can be scripted to fail (FailNext). It also signs webhooks with
 // X-Twilio-Signature as Twilio does (HMAC-SHA1 with the auth token over the
 // URL followed by the sorted POST parameters), for status callbacks and
 // inbound messages.
@@ -42,6 +43,10 @@ type Request struct {
 	Path   string
 	Form   url.Values // To, Body, From or MessagingServiceSid, StatusCallback
 	At     time.Time  // when it arrived
+	// SID is the Message SID the fake gave the request, sent with its 201
+	// unless a failure was scripted for it (a request that timed out on
+	// the client's side may still have been taken, as with Twilio).
+	SID string
 }
 
 // Server is a running fake. URL (from the embedded httptest.Server) is the
@@ -55,7 +60,6 @@ type Server struct {
 	script fakehttp.Script
 	mu     sync.Mutex
 	reqs   []Request
-	n      int
 }
 
 // SignatureHeader is the header Twilio signs its webhooks with.
@@ -69,6 +73,10 @@ func NewServer() *Server {
 	s.Server = httptest.NewServer(mux)
 	return s
 }
+
+// NewSID returns a fresh Message SID as Twilio makes them: "SM" and 32
+// hex digits.
+func NewSID() string { return "SM" + randomHex(16) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -140,16 +148,14 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusBadRequest, ErrorBody(21603, 400, "A 'From' or 'MessagingServiceSid' parameter is required to send a message."))
 		return
 	}
+	sid := NewSID()
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Path: r.URL.Path, Form: f, At: time.Now()})
-	s.n++
-	n := s.n
+	s.reqs = append(s.reqs, Request{Header: r.Header.Clone(), Path: r.URL.Path, Form: f, At: time.Now(), SID: sid})
 	s.mu.Unlock()
 
 	if fakehttp.Play(w, r, s.script.Next()) {
 		return
 	}
-	sid := fmt.Sprintf("SM%032d", n)
 	msg := map[string]any{
 		"sid": sid, "account_sid": s.AccountSID, "to": f.Get("To"), "body": f.Get("Body"),
 		"from": nilIfEmpty(f.Get("From")), "messaging_service_sid": nilIfEmpty(f.Get("MessagingServiceSid")),
