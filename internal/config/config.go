@@ -293,17 +293,39 @@ func ParseDatabaseURL(u string) (backend, target string, err error) {
 	return "", "", errors.New("must start with postgres://, postgresql:// or sqlite: (then a path)")
 }
 
-// redactURL hides the password of a database URL.
+// redactURL hides the passwords of a database URL: the one after the user
+// name and the values of the query parameters password and sslpassword
+// (which pgx reads too), however their names are spelled (case,
+// percent-encoding). Everything else is printed as given.
 func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
-				return u[:i+3] + rest[:colon] + ":REDACTED" + rest[at:]
-			}
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	head, rest, query := u[:i+3], u[i+3:], ""
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest, query = rest[:q], rest[q+1:]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+			rest = rest[:colon] + ":REDACTED" + rest[at:]
 		}
 	}
-	return u
+	if query == "" {
+		return head + rest
+	}
+	pairs := strings.Split(query, "&")
+	for j, pair := range pairs {
+		key, _, hasValue := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			name = key
+		}
+		if name = strings.ToLower(strings.TrimSpace(name)); hasValue && (name == "password" || name == "sslpassword") {
+			pairs[j] = key + "=REDACTED"
+		}
+	}
+	return head + rest + "?" + strings.Join(pairs, "&")
 }
 
 func redact(secret string) string {
