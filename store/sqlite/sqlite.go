@@ -15,7 +15,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -67,17 +70,44 @@ type Store struct {
 // single connection the writers queue inside database/sql (honouring each
 // caller's context) instead of racing for the file lock. The price: while a
 // transaction is open, any call not made through it waits for it.
+//
+// A new database file is created readable and writable by its owner only
+// (0600), and so are the -wal and -shm files SQLite keeps beside it, which
+// take the database file's permissions. An error names the path.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := createFile(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return New(db), nil
+}
+
+// createFile creates the database file at path, empty and with mode 0600,
+// unless it exists: SQLite would create it with the process's umask
+// (world-readable under the usual 022). An empty file is an empty
+// database.
+func createFile(path string) error {
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("sqlite: cannot create the database file %s: the directory %s does not exist", path, filepath.Dir(path))
+	}
+	return fmt.Errorf("sqlite: cannot create the database file: %w", err)
 }
 
 // dsnParams are the connection settings Open explains.
