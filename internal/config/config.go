@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -335,7 +336,41 @@ func redact(secret string) string {
 	return "REDACTED"
 }
 
-// Print writes the configuration with secrets redacted.
+// Warning is a setting that is allowed but probably a mistake.
+type Warning struct {
+	Setting string // the variable, e.g. KIGEN_PUBLIC_URL
+	Text    string // why, and what to do
+}
+
+// Warnings returns the settings kigen serve warns about at start (and kigen
+// config prints): a KIGEN_PUBLIC_URL in plain http to another machine, and
+// a SQLite database that other users may read.
+func (cfg Config) Warnings() []Warning {
+	var ws []Warning
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		ws = append(ws, Warning{"KIGEN_PUBLIC_URL", fmt.Sprintf("plain http:// to %s: the links in messages carry "+
+			"residents' tokens and the providers' webhooks their reports, unencrypted on the way; use https://", u.Host)})
+	}
+	if backend, path, err := ParseDatabaseURL(cfg.DatabaseURL); err == nil && backend == "sqlite" {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			ws = append(ws, Warning{"DATABASE_URL", fmt.Sprintf("the SQLite database %s has mode %04o: other users of "+
+				"this machine may read residents' data; chmod 600 it and its -wal and -shm files", path, fi.Mode().Perm())})
+		}
+	}
+	return ws
+}
+
+// isLoopback reports whether host is this machine: localhost or a
+// loopback address.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Print writes the configuration with secrets redacted, then its warnings.
 func (cfg Config) Print(w io.Writer) {
 	now := ""
 	if !cfg.Now.IsZero() {
@@ -370,6 +405,9 @@ func (cfg Config) Print(w io.Writer) {
 		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
 	}
 	fmt.Fprintf(w, "# email goes to: %s; SMS goes to: %s\n", cfg.EmailProvider(), cfg.SMSProvider())
+	for _, wn := range cfg.Warnings() {
+		fmt.Fprintf(w, "# warning: %s: %s\n", wn.Setting, wn.Text)
+	}
 }
 
 // retryDelays prints delays as KIGEN_RETRY_DELAYS takes them.

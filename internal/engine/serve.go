@@ -23,8 +23,12 @@ import (
 // is caught up, one whose process died is resumed), the delivery workers,
 // and the HTTP server on addr (health, readiness, metrics, webhooks,
 // resident pages). It then stops taking jobs and lets running sends finish
-// (up to 30 s). A refused setting is a SettingsError.
+// (up to 30 s). A refused setting is a SettingsError; a setting that is
+// probably a mistake (config.Warnings) is logged at start.
 func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, logger *slog.Logger) error {
+	for _, w := range cfg.Warnings() {
+		logger.Warn("configuration", slog.String("setting", w.Setting), slog.String("warning", w.Text))
+	}
 	now := cfg.Clock(logger)
 	sched, err := cron.ParseStandard(cfg.Schedule)
 	if err != nil {
