@@ -19,6 +19,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"kigen"
+	"kigen/localgov"
 	"kigen/scheduler"
 )
 
@@ -37,6 +38,7 @@ type Config struct {
 	Outbox       string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
 	EmailFrom    string  // KIGEN_EMAIL_FROM
 	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+	LocalGovFile string  // KIGEN_LOCALGOV_FILE: a newer list of Japan's local governments
 	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
 	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
 	// ProviderTimeout (KIGEN_PROVIDER_TIMEOUT) bounds one request to
@@ -59,6 +61,9 @@ type Config struct {
 	// InstanceID (KIGEN_INSTANCE_ID) names this process among the instances
 	// sharing one database (River's client ID); empty: host and start time.
 	InstanceID string
+	// LocalGov is the list of local governments of KIGEN_LOCALGOV_FILE,
+	// loaded and checked by Load; nil without it (LocalGovList).
+	LocalGov *localgov.List
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -204,6 +209,13 @@ func Load(getenv func(string) string) (Config, error) {
 	str(&cfg.Outbox, "KIGEN_OUTBOX")
 	str(&cfg.EmailFrom, "KIGEN_EMAIL_FROM")
 	str(&cfg.HotlinesFile, "KIGEN_HOTLINES_FILE")
+	if str(&cfg.LocalGovFile, "KIGEN_LOCALGOV_FILE"); cfg.LocalGovFile != "" {
+		l, err := localgov.Load(cfg.LocalGovFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KIGEN_LOCALGOV_FILE: %w", err))
+		}
+		cfg.LocalGov = l
+	}
 	secret(&cfg.SendGridAPIKey, "SENDGRID_API_KEY")
 	str(&cfg.SendGridWebhookKey, "SENDGRID_WEBHOOK_VERIFICATION_KEY")
 	str(&cfg.SendGridBaseURL, "KIGEN_SENDGRID_BASE_URL")
@@ -247,6 +259,15 @@ func (cfg Config) Clock(logger *slog.Logger) func() time.Time {
 	}
 	at := cfg.Now
 	return func() time.Time { return at }
+}
+
+// LocalGovList returns the list of local governments: KIGEN_LOCALGOV_FILE's,
+// or the built-in one.
+func (cfg Config) LocalGovList() *localgov.List {
+	if cfg.LocalGov != nil {
+		return cfg.LocalGov
+	}
+	return localgov.Default()
 }
 
 // Provider names the provider a channel's messages go through
@@ -393,6 +414,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_OUTBOX", cfg.Outbox},
 		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
 		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},
+		{"KIGEN_LOCALGOV_FILE", cfg.LocalGovFile},
 		{"SENDGRID_API_KEY", redact(cfg.SendGridAPIKey)},
 		{"SENDGRID_WEBHOOK_VERIFICATION_KEY", cfg.SendGridWebhookKey},
 		{"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL},
