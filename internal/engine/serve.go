@@ -15,6 +15,7 @@ import (
 	"kigen/internal/providers"
 	"kigen/scheduler"
 	"kigen/store"
+	"kigen/store/sqlite"
 	"kigen/web"
 )
 
@@ -62,11 +63,22 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}})
 
-	if err := eng.Queue.Start(ctx); err != nil {
-		return err
+	start := func(ctx context.Context) error {
+		if err := eng.Queue.Start(ctx); err != nil {
+			return err
+		}
+		if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
+			logger.Error("catch up tick", "err", err)
+		}
+		return nil
 	}
-	if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
-		logger.Error("catch up tick", "err", err)
+	queueDone, err := runQueue(ctx, s, start, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, JobTimeout(cfg)+10*time.Second) // running jobs end within their timeout
+		defer cancel()
+		return eng.Queue.Stop(ctx)
+	}, logger)
+	if err != nil {
+		return err
 	}
 	// A tick whose process died is resumed here (another instance's, or
 	// this one's before a restart).
@@ -76,6 +88,7 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	logger.Info("kigen serving", "addr", addr, "schedule", cfg.Schedule,
 		"email", cfg.EmailProvider(), "sms", cfg.SMSProvider())
 	serveErr := web.Serve(ctx, addr, h, logger)
+	<-queueDone
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := eng.Queue.Stop(stopCtx); err != nil {
@@ -98,4 +111,46 @@ func serveResult(r string) string {
 		return web.ResultUnknown
 	}
 	return web.ResultSnoozed
+}
+
+// runQueue starts the job queue with start. On a SQLite file it hands the
+// database's writer over to a kigen command that writes for long
+// (sqlite.Handover): the queue stops (stop) while the command writes, and
+// starts again after. done is closed once nothing will start the queue
+// again (ctx has ended).
+func runQueue(ctx context.Context, s store.Store, start, stop func(context.Context) error, logger *slog.Logger) (done <-chan struct{}, err error) {
+	ss, ok := s.(*sqlite.Store)
+	if !ok {
+		ch := make(chan struct{})
+		close(ch)
+		return ch, start(ctx)
+	}
+	h, err := ss.Handover()
+	if err != nil {
+		logger.Warn("no hand-over of the SQLite writer", slog.String("reason", err.Error()))
+		ch := make(chan struct{})
+		close(ch)
+		return ch, start(ctx)
+	}
+	first := true // Serve returns the first start's error; the others are logged here
+	return h.Serve(ctx, func(ctx context.Context) error {
+		if first {
+			first = false
+			return start(ctx)
+		}
+		err := start(ctx)
+		if err != nil {
+			logger.Error("job queue: start again after a command's write", slog.String("err", err.Error()))
+		} else {
+			logger.Info("job queue: started again; the command that wrote to the SQLite database is done")
+		}
+		return err
+	}, func(ctx context.Context) error {
+		logger.Info("job queue: stopping while another kigen command writes to the SQLite database (its running jobs finish first)")
+		err := stop(ctx)
+		if err != nil {
+			logger.Error("job queue: stop for a command's write", slog.String("err", err.Error()))
+		}
+		return err
+	})
 }

@@ -40,7 +40,8 @@ type Store struct {
 	// with it (in UTC). New sets it to time.Now; tests may set a fake clock.
 	Now func() time.Time
 
-	db *sql.DB
+	db   *sql.DB
+	path string // the file Open opened; empty for New
 	queries
 }
 
@@ -51,8 +52,12 @@ type Store struct {
 // without SQLITE_BUSY errors, and what Kigen's data needs:
 //   - journal_mode(WAL): readers never block the writer nor the writer
 //     readers, and a commit is one append to the log;
-//   - busy_timeout(5000): a second process (kigen migrate while kigen serve
-//     runs) waits up to 5 s for the write lock instead of failing at once;
+//   - busy_timeout(60000): a second process (a kigen command while kigen
+//     serve runs) waits up to a minute for the write lock instead of
+//     failing at once. Every caller's context bounds the wait sooner (River
+//     gives its calls deadlines of seconds, a request its own): the minute
+//     is for serve's requests and ticks while a command writes for long
+//     (Handover), and for a command behind another;
 //   - synchronous(NORMAL): in WAL mode a commit survives a process crash;
 //     only a power cut can lose the last commits, never corrupt the file;
 //   - foreign_keys(1): SQLite ignores REFERENCES (and so ON DELETE CASCADE,
@@ -87,7 +92,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return New(db), nil
+	s := New(db)
+	s.path = path
+	return s, nil
 }
 
 // createFile creates the database file at path, empty and with mode 0600,
@@ -111,7 +118,7 @@ func createFile(path string) error {
 }
 
 // dsnParams are the connection settings Open explains.
-const dsnParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)" +
+const dsnParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)" +
 	"&_pragma=foreign_keys(1)&_txlock=immediate&_pragma=cache_size(-32768)"
 
 // dsn returns the URI that opens path with dsnParams.
@@ -181,6 +188,16 @@ func (s *Store) inTx(ctx context.Context, fn func(q queries) error) error {
 }
 
 func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	if store.IsLongWrite(ctx) {
+		// Other processes' job queues stand aside first (Handover).
+		if h, herr := s.Handover(); herr == nil {
+			release, err := h.acquireWriter(ctx)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin transaction: %w", err)
