@@ -111,3 +111,15 @@ func waitLeader(t *testing.T, d *procDB, id string, timeout time.Duration) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestSQLite_MissingDirectory checks that a database file that cannot be
+// created is an environment failure that names the path.
+func TestSQLite_MissingDirectory(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "nonexistent", "dir", "k.db")
+	code, _, errOut := runKigen(t, map[string]string{"DATABASE_URL": "sqlite:" + path}, "migrate")
+	want := "sqlite: cannot create the database file " + path + ": the directory " + filepath.Dir(path) + " does not exist"
+	if code != exitEnv || !strings.Contains(errOut, want) {
+		t.Errorf("migrate: code %d, stderr %q; want %d and %q", code, errOut, exitEnv, want)
+	}
+}
