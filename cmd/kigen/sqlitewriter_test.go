@@ -27,9 +27,10 @@ const importBesideServeRows = 200_000
 // a deadline), and serve leading again once the import is done.
 func TestImportBesideServe_SQLite(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a process-level test of about a minute")
+		t.Skip("a process-level test of about half a minute")
 	}
-	t.Parallel()
+	// Not parallel: the import keeps a core busy for its whole run, and
+	// would starve the timed process-level tests beside it.
 	d := newProcDB(t, "sqlite")
 	day := kigen.MustParseISODate("2026-11-25")
 	env := map[string]string{"DATABASE_URL": d.url, "KIGEN_NOW": day.String(), "KIGEN_INSTANCE_ID": "serve",

@@ -63,7 +63,7 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}})
 
-	start := func(ctx context.Context) error {
+	start := func(context.Context) error { // on serve's ctx, whatever the hand-over's
 		if err := eng.Queue.Start(ctx); err != nil {
 			return err
 		}
@@ -72,7 +72,10 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		}
 		return nil
 	}
-	queueDone, err := runQueue(ctx, s, start, func(ctx context.Context) error {
+	// The hand-over ends with the HTTP server, whatever ended it.
+	handoverCtx, endHandover := context.WithCancel(ctx)
+	defer endHandover()
+	queueDone, err := runQueue(handoverCtx, s, start, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, JobTimeout(cfg)+10*time.Second) // running jobs end within their timeout
 		defer cancel()
 		return eng.Queue.Stop(ctx)
@@ -88,6 +91,7 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	logger.Info("kigen serving", "addr", addr, "schedule", cfg.Schedule,
 		"email", cfg.EmailProvider(), "sms", cfg.SMSProvider())
 	serveErr := web.Serve(ctx, addr, h, logger)
+	endHandover()
 	<-queueDone
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

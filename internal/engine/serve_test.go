@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,5 +44,30 @@ func TestServe_WarnsAtStart(t *testing.T) {
 	out := logged()
 	if !strings.Contains(out, `level=WARN msg=configuration setting=KIGEN_PUBLIC_URL warning="plain http:// to kigen.city.example`) {
 		t.Errorf("serve did not warn about the plain http public URL:\n%s", out)
+	}
+}
+
+// TestServe_AddrInUse checks that serve on SQLite returns when its HTTP
+// server cannot start, rather than wait for its job queue's hand-over.
+func TestServe_AddrInUse(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := config.Default()
+	cfg.Outbox = filepath.Join(t.TempDir(), "outbox.jsonl")
+	done := make(chan error, 1)
+	go func() {
+		done <- engine.Serve(context.Background(), cfg, storetesting.SQLite(t), l.Addr().String(), slog.New(slog.DiscardHandler))
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Serve on an address in use returned nil")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Serve on an address in use did not return")
 	}
 }
