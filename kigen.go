@@ -177,6 +177,7 @@ type Municipality struct {
 	ID           int64
 	Code         string // the local government code (全国地方公共団体コード), e.g. "012033"
 	Name         string // Japanese name, e.g. 小樽市
+	NameKana     string // the name's reading in hiragana, e.g. おたるし (may be empty)
 	NameLatin    string // the name Latin-script messages use, e.g. Otaru City
 	ContactPhone string
 	ContactEmail string

@@ -32,6 +32,7 @@ import (
 
 	"kigen"
 	"kigen/auth"
+	"kigen/localgov"
 	"kigen/store"
 )
 
@@ -58,6 +59,9 @@ type Desk struct {
 	// Logger receives one Info line for each delivery action and follow-up
 	// list, with IDs only. Nil: nothing is logged.
 	Logger *slog.Logger
+	// LocalGov is the list of local governments a new municipality's code
+	// is checked against. Nil: the built-in one (localgov.Default).
+	LocalGov *localgov.List
 }
 
 func (d *Desk) today() kigen.Date {

@@ -184,8 +184,8 @@ func TestDesk_Municipality(t *testing.T) {
 	t.Parallel()
 	each(t, func(t *testing.T, b *bundle) {
 		ctx := t.Context()
-		if b.a.NameLatin != "Otaru City" || b.b.NameLatin != "千代田区" {
-			t.Errorf("created %+v and %+v; want the Latin name to default to the name", b.a, b.b)
+		if b.a.NameLatin != "Otaru City" || b.b.NameLatin != "Chiyoda City" || b.b.NameKana != "ちよだく" {
+			t.Errorf("created %+v and %+v; want the reading and the Latin name from the list of local governments", b.a, b.b)
 		}
 		es := b.entries(t, store.AuditFilter{Action: "municipality.create"})
 		if len(es) != 2 || es[0].ActorID != "cli:ops" || es[0].ActorRole != "operator" || es[0].MunicipalityID != b.bID || es[0].Detail != "131016" {
@@ -198,8 +198,8 @@ func TestDesk_Municipality(t *testing.T) {
 		_, err = b.d.CreateMunicipality(ctx, b.operator, desk.MunicipalityParams{Code: "012033", Name: ptr("小樽市")})
 		checkErr(t, err, kigen.ECONFLICT, "municipality 012033 already exists")
 		_, err = b.d.CreateMunicipality(ctx, b.operator, desk.MunicipalityParams{Code: "012034", Name: ptr("x")})
-		checkErr(t, err, kigen.EINVALID, `code: "012034": the check digit should be 3 (012033)`)
-		_, err = b.d.CreateMunicipality(ctx, b.operator, desk.MunicipalityParams{Code: "011002", ContactEmail: ptr("nope"),
+		checkErr(t, err, kigen.EINVALID, `code: "012034" has a wrong check digit (4): did you mean 012033 小樽市 (北海道)?`)
+		_, err = b.d.CreateMunicipality(ctx, b.operator, desk.MunicipalityParams{Code: "011002", Name: ptr(" "), ContactEmail: ptr("nope"),
 			ContactURL: ptr("ftp://x"), ContactPhone: ptr("call us")})
 		var fields []string
 		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {

@@ -134,7 +134,7 @@ func (d *Desk) Import(ctx context.Context, a auth.Actor, p ImportParams) (*Impor
 		return &store.AuditEntry{ActorID: a.ID, ActorRole: string(a.Role), Action: string(auth.Import),
 			MunicipalityID: mu.ID, Detail: fmt.Sprintf("%d rows", rows)}
 	}}
-	sum, err := importer.Import(ctx, s, r, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: p.DryRun,
+	sum, err := importer.Import(store.LongWrite(ctx), s, r, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: p.DryRun,
 		Progress: func(n int) { rows = n }})
 	var refused *importer.RefusedError
 	if errors.As(err, &refused) {

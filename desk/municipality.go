@@ -3,12 +3,14 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"net/url"
 	"strings"
 
 	"kigen"
 	"kigen/auth"
+	"kigen/localgov"
 	"kigen/store"
 )
 
@@ -17,26 +19,60 @@ import (
 type Municipality struct {
 	Code         string `json:"code"`
 	Name         string `json:"name"`
+	NameKana     string `json:"name_kana"`
 	NameLatin    string `json:"name_latin"`
 	ContactPhone string `json:"contact_phone"`
 	ContactEmail string `json:"contact_email"`
 	ContactURL   string `json:"contact_url"`
+	// Warnings, after an addition or a change, are what was accepted but
+	// should be fixed: no contact block, no reading.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func municipalityOf(mu *kigen.Municipality) *Municipality {
-	return &Municipality{Code: mu.Code, Name: mu.Name, NameLatin: mu.NameLatin,
+	return &Municipality{Code: mu.Code, Name: mu.Name, NameKana: mu.NameKana, NameLatin: mu.NameLatin,
 		ContactPhone: mu.ContactPhone, ContactEmail: mu.ContactEmail, ContactURL: mu.ContactURL}
 }
 
+// withWarnings returns mu as the desk shows it, with what an addition or a
+// change should have filled in: a contact block (or messages tell
+// residents to contact the municipality and give no way to), a reading.
+func (d *Desk) withWarnings(mu *kigen.Municipality) *Municipality {
+	out := municipalityOf(mu)
+	if mu.ContactPhone == "" && mu.ContactEmail == "" && mu.ContactURL == "" {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("the contact block is empty: messages will tell residents to contact %s "+
+			"and give no phone number, email address or web page; add at least one", mu.Name))
+	}
+	if mu.NameKana == "" {
+		w := "the name has no reading (name_kana)"
+		if e, ok := d.localGov().Get(mu.Code); ok {
+			w += fmt.Sprintf("; the list of local governments reads %s as %s", e.Name, e.Kana)
+		}
+		out.Warnings = append(out.Warnings, w)
+	}
+	return out
+}
+
+// localGov returns the list of local governments municipality codes are
+// checked against.
+func (d *Desk) localGov() *localgov.List {
+	if d.LocalGov == nil {
+		return localgov.Default()
+	}
+	return d.LocalGov
+}
+
 // MunicipalityParams are the fields of a municipality to create, or to
-// change: a nil field is left as it is (empty, on creation). NameLatin
-// defaults to Name.
+// change: a nil field is left as it is. On creation the name, its reading
+// and the Latin name default to the list of local governments' (Desk.LocalGov);
+// an empty NameLatin is Name.
 type MunicipalityParams struct {
 	// Code is the 6-digit local government code, check digit included
 	// (012033 = 小樽市). On an update it names the municipality (an admin's
 	// own: may be empty).
 	Code         string  `json:"code"`
-	Name         *string `json:"name,omitempty"` // the Japanese name, e.g. 小樽市; required
+	Name         *string `json:"name,omitempty"`      // the Japanese name, e.g. 小樽市; required
+	NameKana     *string `json:"name_kana,omitempty"` // its reading in hiragana, e.g. おたるし
 	NameLatin    *string `json:"name_latin,omitempty"`
 	ContactPhone *string `json:"contact_phone,omitempty"`
 	ContactEmail *string `json:"contact_email,omitempty"`
@@ -54,7 +90,7 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
 		field string
 		from  *string
 		to    *string
-	}{{"name", p.Name, &mu.Name}, {"name_latin", p.NameLatin, &mu.NameLatin}, {"contact_phone", p.ContactPhone, &mu.ContactPhone},
+	}{{"name", p.Name, &mu.Name}, {"name_kana", p.NameKana, &mu.NameKana}, {"name_latin", p.NameLatin, &mu.NameLatin}, {"contact_phone", p.ContactPhone, &mu.ContactPhone},
 		{"contact_email", p.ContactEmail, &mu.ContactEmail}, {"contact_url", p.ContactURL, &mu.ContactURL}} {
 		if f.from == nil {
 			continue
@@ -73,6 +109,9 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
 	if mu.Name == "" {
 		errs = append(errs, kigen.FieldErrorf("name", "the Japanese name is required (e.g. 小樽市)"))
 	}
+	if k := mu.NameKana; !bad["name_kana"] && strings.TrimFunc(k, isKana) != "" {
+		errs = append(errs, kigen.FieldErrorf("name_kana", "%q is not a reading in hiragana (e.g. おたるし)", k))
+	}
 	if ph := mu.ContactPhone; ph != "" && !bad["contact_phone"] && !validPhoneText(ph) {
 		errs = append(errs, kigen.FieldErrorf("contact_phone", "%q is not a phone number (digits, hyphens, parentheses)", ph))
 	}
@@ -87,6 +126,12 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isKana reports whether r may be part of a reading: hiragana, the long
+// vowel mark, a space (between a designated city and its ward).
+func isKana(r rune) bool {
+	return (r >= 'ぁ' && r <= 'ゖ') || r == 'ー' || r == ' '
 }
 
 // validPhoneText reports whether p reads as a phone number written for
@@ -105,20 +150,25 @@ func validPhoneText(p string) bool {
 	return digits >= 6 && digits <= 15
 }
 
-// CreateMunicipality adds a municipality (operators). Invalid: a bad code
-// (field "code", alone) or bad fields; conflict: the code is taken.
+// CreateMunicipality adds a municipality (operators). Its code must be a
+// city's, town's, village's or ward's in the list of local governments
+// (Desk.LocalGov), whose name, reading and Latin name are the defaults.
+// Invalid: a code that is not (field "code", alone: localgov.List.Lookup
+// says why, and which code may be meant) or bad fields; conflict: the code
+// is taken. An empty contact block is accepted with a warning.
 func (d *Desk) CreateMunicipality(ctx context.Context, a auth.Actor, p MunicipalityParams) (*Municipality, error) {
 	if err := auth.Authorize(a, auth.MunicipalityCreate, 0); err != nil {
 		return nil, err
 	}
-	if err := kigen.CheckMunicipalityCode(p.Code); err != nil {
+	lg, err := d.localGov().Lookup(p.Code)
+	if err != nil {
 		return nil, err
 	}
-	mu := &kigen.Municipality{Code: p.Code}
+	mu := &kigen.Municipality{Code: lg.Code, Name: lg.Name, NameKana: lg.Kana, NameLatin: lg.Latin}
 	if err := p.apply(mu); err != nil {
 		return nil, err
 	}
-	err := d.do(ctx, a, auth.MunicipalityCreate, func(tx store.Tx, e *store.AuditEntry) error {
+	err = d.do(ctx, a, auth.MunicipalityCreate, func(tx store.Tx, e *store.AuditEntry) error {
 		if err := tx.CreateMunicipality(ctx, mu); errors.Is(err, store.ErrConflict) {
 			return kigen.Errorf(kigen.ECONFLICT, "municipality %s already exists", mu.Code)
 		} else if err != nil {
@@ -130,12 +180,12 @@ func (d *Desk) CreateMunicipality(ctx context.Context, a auth.Actor, p Municipal
 	if err != nil {
 		return nil, err
 	}
-	return municipalityOf(mu), nil
+	return d.withWarnings(mu), nil
 }
 
 // UpdateMunicipality changes the fields p gives of a municipality (its
 // admin). Not found: no such municipality, or another one than the
-// admin's.
+// admin's. An empty contact block is accepted with a warning.
 func (d *Desk) UpdateMunicipality(ctx context.Context, a auth.Actor, p MunicipalityParams) (*Municipality, error) {
 	var mu *kigen.Municipality
 	err := d.do(ctx, a, auth.MunicipalityUpdate, func(tx store.Tx, e *store.AuditEntry) error {
@@ -152,7 +202,7 @@ func (d *Desk) UpdateMunicipality(ctx context.Context, a auth.Actor, p Municipal
 	if err != nil {
 		return nil, err
 	}
-	return municipalityOf(mu), nil
+	return d.withWarnings(mu), nil
 }
 
 // ListMunicipalities returns every municipality, ordered by code

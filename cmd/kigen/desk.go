@@ -21,7 +21,7 @@ func (m *Main) openDesk(ctx context.Context, logger *slog.Logger, withQueue bool
 	if err != nil {
 		return nil, err
 	}
-	d := &desk.Desk{Store: s, Logger: logger, Now: m.Config.Clock(nil)}
+	d := &desk.Desk{Store: s, Logger: logger, Now: m.Config.Clock(nil), LocalGov: m.Config.LocalGov}
 	if withQueue {
 		if d.Queue, err = queueFor(ctx, s, scheduler.QueueConfig{Logger: m.logger()}); err != nil {
 			return nil, err

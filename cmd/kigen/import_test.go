@@ -41,7 +41,7 @@ func TestMunicipality(t *testing.T) {
 	env := newEnv(t)
 	out := mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City",
 		"--contact-phone", "0134-32-4111", "--contact-url", "https://www.city.otaru.lg.jp/")
-	if !strings.Contains(out, "added municipality 012033 小樽市 (Otaru City)") {
+	if !strings.Contains(out, "added municipality 012033 小樽市 おたるし (Otaru City)") {
 		t.Errorf("add: %q", out)
 	}
 	tests := []struct {
@@ -53,10 +53,10 @@ func TestMunicipality(t *testing.T) {
 		{name: "existing code", args: []string{"municipality", "add", "012033", "--name", "小樽市"}, wantCode: exitInvalid,
 			wantErr: "municipality 012033 already exists"},
 		{name: "bad check digit", args: []string{"municipality", "add", "012034", "--name", "x"}, wantCode: exitUsage,
-			wantErr: `CODE "012034": the check digit should be 3 (012033)`},
+			wantErr: `CODE "012034" has a wrong check digit (4): did you mean 012033 小樽市 (北海道)?`},
 		{name: "not a code", args: []string{"municipality", "add", "Otaru", "--name", "x"}, wantCode: exitUsage,
 			wantErr: "must be the 6-digit local government code"},
-		{name: "no name, bad email and url at once", args: []string{"municipality", "add", "011002", "--contact-email", "nope", "--contact-url", "ftp://x"},
+		{name: "no name, bad email and url at once", args: []string{"municipality", "add", "011002", "--name", " ", "--contact-email", "nope", "--contact-url", "ftp://x"},
 			wantCode: exitInvalid, wantErr: "--name: the Japanese name is required (e.g. 小樽市)\n--contact-email: \"nope\" is not an email address\n--contact-url: \"ftp://x\" is not an http(s) address"},
 		{name: "set unknown", args: []string{"municipality", "set", "011002", "--name", "札幌市"}, wantCode: exitUsage,
 			wantErr: `unknown municipality "011002"; known: 012033 小樽市`},

@@ -68,7 +68,7 @@ var commands = []command{
 	{"demo", "kigen demo [--days N] [--full] [--keep]", "seed a municipality and a dozen residents into a temporary store and fast-forward through their reminders", runDemo},
 	{"tick", "kigen tick [--now DATE|TIME] [--json]", "plan today's notices and deliver every job that can run now, then print a summary", runTick},
 	{"migrate", "kigen migrate", "apply the database migrations (DATABASE_URL; default sqlite:kigen.db)", runMigrate},
-	{"municipality", "kigen municipality add|set CODE --name NAME [--name-latin …] [--contact-phone|-email|-url …] | list", "manage municipalities and the contact block messages show", runMunicipality},
+	{"municipality", "kigen municipality add|set CODE [--name NAME] [--name-kana …] [--name-latin …] [--contact-phone|-email|-url …] | list", "manage municipalities and the contact block messages show", runMunicipality},
 	{"import", "kigen import [--municipality CODE] [--dry-run] [--json] [--ignore-unknown-columns] [--fallback-language L] FILE.csv", "import a resident list: all rows or none", runImport},
 	{"resident", "kigen resident show|applied [--on DATE]|erase [--yes] [--municipality CODE] REF", "counter work: look a resident up, record a renewal applied for, erase a resident", runResident},
 	{"followup", "kigen followup [--municipality CODE] [--json]", "list for staff: residents who cannot be reached, stale cards, unknown sends (refs only)", runFollowup},

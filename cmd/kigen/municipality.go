@@ -33,8 +33,10 @@ func runMunicipality(ctx context.Context, m *Main, args []string) error {
 		return usageErrorf("municipality: unknown subcommand %q (add, set or list)", sub)
 	}
 	var ke *kigen.Error
-	if sub == "add" && errors.As(kigen.CheckMunicipalityCode(p.Code), &ke) {
-		return usageErrorf("CODE %s", ke.Message)
+	if sub == "add" {
+		if _, err := m.Config.LocalGovList().Lookup(p.Code); errors.As(err, &ke) {
+			return usageErrorf("CODE %s", ke.Message)
+		}
 	}
 	var (
 		d   *desk.Desk
@@ -72,7 +74,10 @@ func runMunicipality(ctx context.Context, m *Main, args []string) error {
 	if sub == "set" {
 		verb = "updated"
 	}
-	fmt.Fprintf(m.Stdout, "%s municipality %s %s (%s)\n", verb, mu.Code, mu.Name, mu.NameLatin)
+	fmt.Fprintf(m.Stdout, "%s municipality %s %s %s (%s)\n", verb, mu.Code, mu.Name, mu.NameKana, mu.NameLatin)
+	for _, w := range mu.Warnings {
+		fmt.Fprintf(m.Stderr, "kigen: warning: %s\n", w)
+	}
 	return nil
 }
 
@@ -81,10 +86,11 @@ func runMunicipality(ctx context.Context, m *Main, args []string) error {
 func municipalityParams(m *Main, cmd string, args []string) (desk.MunicipalityParams, error) {
 	fs := m.flagSet("municipality " + cmd)
 	var p desk.MunicipalityParams
-	fields := map[string]**string{"name": &p.Name, "name-latin": &p.NameLatin, "contact-phone": &p.ContactPhone,
+	fields := map[string]**string{"name": &p.Name, "name-kana": &p.NameKana, "name-latin": &p.NameLatin, "contact-phone": &p.ContactPhone,
 		"contact-email": &p.ContactEmail, "contact-url": &p.ContactURL}
-	fs.String("name", "", "the Japanese name, e.g. 小樽市")
-	fs.String("name-latin", "", "the name Latin-script messages use, e.g. Otaru City (default: --name)")
+	fs.String("name", "", "the Japanese name, e.g. 小樽市 (default: the list of local governments')")
+	fs.String("name-kana", "", "its reading in hiragana, e.g. おたるし (default: the list's)")
+	fs.String("name-latin", "", "the name Latin-script messages use, e.g. Otaru City (default: the list's)")
 	fs.String("contact-phone", "", "the phone number residents call, e.g. 0134-32-4111")
 	fs.String("contact-email", "", "the email address residents write to")
 	fs.String("contact-url", "", "the web page about the procedures (https://…)")
@@ -103,9 +109,9 @@ func printMunicipalities(m *Main, ms []*desk.Municipality) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "code\tname\tname (Latin)\tphone\temail\tweb")
+	fmt.Fprintln(tw, "code\tname\treading\tname (Latin)\tphone\temail\tweb")
 	for _, mu := range ms {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mu.Code, mu.Name, mu.NameLatin, mu.ContactPhone, mu.ContactEmail, mu.ContactURL)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mu.Code, mu.Name, mu.NameKana, mu.NameLatin, mu.ContactPhone, mu.ContactEmail, mu.ContactURL)
 	}
 	return tw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"kigen"
+	"kigen/localgov"
 	"kigen/scheduler"
 )
 
@@ -37,6 +39,7 @@ type Config struct {
 	Outbox       string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
 	EmailFrom    string  // KIGEN_EMAIL_FROM
 	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+	LocalGovFile string  // KIGEN_LOCALGOV_FILE: a newer list of Japan's local governments
 	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
 	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
 	// ProviderTimeout (KIGEN_PROVIDER_TIMEOUT) bounds one request to
@@ -67,6 +70,9 @@ type Config struct {
 	// messages' links are derived from; empty: a secret the database keeps
 	// (created on first use).
 	LinkSecret string
+	// LocalGov is the list of local governments of KIGEN_LOCALGOV_FILE,
+	// loaded and checked by Load; nil without it (LocalGovList).
+	LocalGov *localgov.List
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -235,6 +241,13 @@ func Load(getenv func(string) string) (Config, error) {
 	str(&cfg.Outbox, "KIGEN_OUTBOX")
 	str(&cfg.EmailFrom, "KIGEN_EMAIL_FROM")
 	str(&cfg.HotlinesFile, "KIGEN_HOTLINES_FILE")
+	if str(&cfg.LocalGovFile, "KIGEN_LOCALGOV_FILE"); cfg.LocalGovFile != "" {
+		l, err := localgov.Load(cfg.LocalGovFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KIGEN_LOCALGOV_FILE: %w", err))
+		}
+		cfg.LocalGov = l
+	}
 	secret(&cfg.SendGridAPIKey, "SENDGRID_API_KEY")
 	str(&cfg.SendGridWebhookKey, "SENDGRID_WEBHOOK_VERIFICATION_KEY")
 	str(&cfg.SendGridBaseURL, "KIGEN_SENDGRID_BASE_URL")
@@ -278,6 +291,15 @@ func (cfg Config) Clock(logger *slog.Logger) func() time.Time {
 	}
 	at := cfg.Now
 	return func() time.Time { return at }
+}
+
+// LocalGovList returns the list of local governments: KIGEN_LOCALGOV_FILE's,
+// or the built-in one.
+func (cfg Config) LocalGovList() *localgov.List {
+	if cfg.LocalGov != nil {
+		return cfg.LocalGov
+	}
+	return localgov.Default()
 }
 
 // Provider names the provider a channel's messages go through
@@ -325,17 +347,39 @@ func ParseDatabaseURL(u string) (backend, target string, err error) {
 	return "", "", errors.New("must start with postgres://, postgresql:// or sqlite: (then a path)")
 }
 
-// redactURL hides the password of a database URL.
+// redactURL hides the passwords of a database URL: the one after the user
+// name and the values of the query parameters password and sslpassword
+// (which pgx reads too), however their names are spelled (case,
+// percent-encoding). Everything else is printed as given.
 func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
-				return u[:i+3] + rest[:colon] + ":REDACTED" + rest[at:]
-			}
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	head, rest, query := u[:i+3], u[i+3:], ""
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest, query = rest[:q], rest[q+1:]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+			rest = rest[:colon] + ":REDACTED" + rest[at:]
 		}
 	}
-	return u
+	if query == "" {
+		return head + rest
+	}
+	pairs := strings.Split(query, "&")
+	for j, pair := range pairs {
+		key, _, hasValue := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			name = key
+		}
+		if name = strings.ToLower(strings.TrimSpace(name)); hasValue && (name == "password" || name == "sslpassword") {
+			pairs[j] = key + "=REDACTED"
+		}
+	}
+	return head + rest + "?" + strings.Join(pairs, "&")
 }
 
 func redact(secret string) string {
@@ -345,7 +389,41 @@ func redact(secret string) string {
 	return "REDACTED"
 }
 
-// Print writes the configuration with secrets redacted.
+// Warning is a setting that is allowed but probably a mistake.
+type Warning struct {
+	Setting string // the variable, e.g. KIGEN_PUBLIC_URL
+	Text    string // why, and what to do
+}
+
+// Warnings returns the settings kigen serve warns about at start (and kigen
+// config prints): a KIGEN_PUBLIC_URL in plain http to another machine, and
+// a SQLite database that other users may read.
+func (cfg Config) Warnings() []Warning {
+	var ws []Warning
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		ws = append(ws, Warning{"KIGEN_PUBLIC_URL", fmt.Sprintf("plain http:// to %s: the links in messages carry "+
+			"residents' tokens and the providers' webhooks their reports, unencrypted on the way; use https://", u.Host)})
+	}
+	if backend, path, err := ParseDatabaseURL(cfg.DatabaseURL); err == nil && backend == "sqlite" {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			ws = append(ws, Warning{"DATABASE_URL", fmt.Sprintf("the SQLite database %s has mode %04o: other users of "+
+				"this machine may read residents' data; chmod 600 it and its -wal and -shm files", path, fi.Mode().Perm())})
+		}
+	}
+	return ws
+}
+
+// isLoopback reports whether host is this machine: localhost or a
+// loopback address.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Print writes the configuration with secrets redacted, then its warnings.
 func (cfg Config) Print(w io.Writer) {
 	now := ""
 	if !cfg.Now.IsZero() {
@@ -370,6 +448,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_OUTBOX", cfg.Outbox},
 		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
 		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},
+		{"KIGEN_LOCALGOV_FILE", cfg.LocalGovFile},
 		{"SENDGRID_API_KEY", redact(cfg.SendGridAPIKey)},
 		{"SENDGRID_WEBHOOK_VERIFICATION_KEY", cfg.SendGridWebhookKey},
 		{"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL},
@@ -382,6 +461,9 @@ func (cfg Config) Print(w io.Writer) {
 		fmt.Fprintf(w, "%s=%s\n", kv[0], kv[1])
 	}
 	fmt.Fprintf(w, "# email goes to: %s; SMS goes to: %s\n", cfg.EmailProvider(), cfg.SMSProvider())
+	for _, wn := range cfg.Warnings() {
+		fmt.Fprintf(w, "# warning: %s: %s\n", wn.Setting, wn.Text)
+	}
 }
 
 // retryDelays prints delays as KIGEN_RETRY_DELAYS takes them.

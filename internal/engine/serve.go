@@ -16,6 +16,7 @@ import (
 	"kigen/internal/providers"
 	"kigen/scheduler"
 	"kigen/store"
+	"kigen/store/sqlite"
 	"kigen/web"
 )
 
@@ -29,7 +30,8 @@ const LogRepeatsEvery = 30 * time.Second
 // is caught up, one whose process died is resumed), the delivery workers,
 // and the HTTP server on addr (health, readiness, metrics, webhooks,
 // resident pages). It then stops taking jobs and lets running sends finish
-// (up to 30 s). A refused setting is a SettingsError.
+// (up to 30 s). A refused setting is a SettingsError; a setting that is
+// probably a mistake (config.Warnings) is logged at start.
 func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, logger *slog.Logger) error {
 	// While the database is down, River and the workers report the same
 	// failure several times a second: once per interval is enough
@@ -37,6 +39,9 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	throttle := logthrottle.New(logger.Handler(), LogRepeatsEvery)
 	defer throttle.Flush()
 	logger = slog.New(throttle)
+	for _, w := range cfg.Warnings() {
+		logger.Warn("configuration", slog.String("setting", w.Setting), slog.String("warning", w.Text))
+	}
 	now := cfg.Clock(logger)
 	sched, err := cron.ParseStandard(cfg.Schedule)
 	if err != nil {
@@ -72,11 +77,25 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}})
 
-	if err := eng.Queue.Start(ctx); err != nil {
-		return err
+	start := func(context.Context) error { // on serve's ctx, whatever the hand-over's
+		if err := eng.Queue.Start(ctx); err != nil {
+			return err
+		}
+		if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
+			logger.Error("catch up tick", "err", err)
+		}
+		return nil
 	}
-	if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
-		logger.Error("catch up tick", "err", err)
+	// The hand-over ends with the HTTP server, whatever ended it.
+	handoverCtx, endHandover := context.WithCancel(ctx)
+	defer endHandover()
+	queueDone, err := runQueue(handoverCtx, s, start, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, JobTimeout(cfg)+10*time.Second) // running jobs end within their timeout
+		defer cancel()
+		return eng.Queue.Stop(ctx)
+	}, logger)
+	if err != nil {
+		return err
 	}
 	// A tick whose process died is resumed here (another instance's, or
 	// this one's before a restart).
@@ -86,6 +105,8 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	logger.Info("kigen serving", "addr", addr, "schedule", cfg.Schedule,
 		"email", cfg.EmailProvider(), "sms", cfg.SMSProvider())
 	serveErr := web.Serve(ctx, addr, h, logger)
+	endHandover()
+	<-queueDone
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := eng.Queue.Stop(stopCtx); err != nil {
@@ -108,4 +129,46 @@ func serveResult(r string) string {
 		return web.ResultUnknown
 	}
 	return web.ResultSnoozed
+}
+
+// runQueue starts the job queue with start. On a SQLite file it hands the
+// database's writer over to a kigen command that writes for long
+// (sqlite.Handover): the queue stops (stop) while the command writes, and
+// starts again after. done is closed once nothing will start the queue
+// again (ctx has ended).
+func runQueue(ctx context.Context, s store.Store, start, stop func(context.Context) error, logger *slog.Logger) (done <-chan struct{}, err error) {
+	ss, ok := s.(*sqlite.Store)
+	if !ok {
+		ch := make(chan struct{})
+		close(ch)
+		return ch, start(ctx)
+	}
+	h, err := ss.Handover()
+	if err != nil {
+		logger.Warn("no hand-over of the SQLite writer", slog.String("reason", err.Error()))
+		ch := make(chan struct{})
+		close(ch)
+		return ch, start(ctx)
+	}
+	first := true // Serve returns the first start's error; the others are logged here
+	return h.Serve(ctx, func(ctx context.Context) error {
+		if first {
+			first = false
+			return start(ctx)
+		}
+		err := start(ctx)
+		if err != nil {
+			logger.Error("job queue: start again after a command's write", slog.String("err", err.Error()))
+		} else {
+			logger.Info("job queue: started again; the command that wrote to the SQLite database is done")
+		}
+		return err
+	}, func(ctx context.Context) error {
+		logger.Info("job queue: stopping while another kigen command writes to the SQLite database (its running jobs finish first)")
+		err := stop(ctx)
+		if err != nil {
+			logger.Error("job queue: stop for a command's write", slog.String("err", err.Error()))
+		}
+		return err
+	})
 }

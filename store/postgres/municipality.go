@@ -10,13 +10,13 @@ import (
 	"kigen/store"
 )
 
-const municipalityColumns = `id, code, name, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at`
+const municipalityColumns = `id, code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at`
 
 // createMunicipalitySQL does nothing on a taken code rather than fail, so
 // that a duplicate does not abort the caller's transaction.
 const createMunicipalitySQL = `
-INSERT INTO municipalities (code, name, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+INSERT INTO municipalities (code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
 ON CONFLICT (code) DO NOTHING
 RETURNING id`
 
@@ -25,7 +25,7 @@ func (q queries) CreateMunicipality(ctx context.Context, m *kigen.Municipality) 
 	now := q.now()
 	var id int64
 	err = q.db.QueryRow(ctx, createMunicipalitySQL,
-		m.Code, m.Name, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now).Scan(&id)
+		m.Code, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrConflict
 	} else if err != nil {
@@ -37,7 +37,7 @@ func (q queries) CreateMunicipality(ctx context.Context, m *kigen.Municipality) 
 
 const updateMunicipalitySQL = `
 UPDATE municipalities
-SET name = $2, name_latin = $3, contact_phone = $4, contact_email = $5, contact_url = $6, updated_at = $7
+SET name = $2, name_kana = $3, name_latin = $4, contact_phone = $5, contact_email = $6, contact_url = $7, updated_at = $8
 WHERE id = $1
 RETURNING code, created_at`
 
@@ -49,7 +49,7 @@ func (q queries) UpdateMunicipality(ctx context.Context, m *kigen.Municipality) 
 		createdAt = m.CreatedAt
 	)
 	err = q.db.QueryRow(ctx, updateMunicipalitySQL,
-		m.ID, m.Name, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now).Scan(&code, &createdAt)
+		m.ID, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now).Scan(&code, &createdAt)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (q queries) ListMunicipalities(ctx context.Context) (_ []*kigen.Municipalit
 
 func scanMunicipality(row pgx.CollectableRow) (*kigen.Municipality, error) {
 	var m kigen.Municipality
-	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.NameLatin, &m.ContactPhone, &m.ContactEmail, &m.ContactURL,
+	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.NameKana, &m.NameLatin, &m.ContactPhone, &m.ContactEmail, &m.ContactURL,
 		&m.CreatedAt, &m.UpdatedAt)
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 	return &m, err

@@ -7,11 +7,11 @@ import (
 	"kigen"
 )
 
-const municipalityColumns = `id, code, name, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at`
+const municipalityColumns = `id, code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at`
 
 func scanMunicipality(row rowScanner) (*kigen.Municipality, error) {
 	var m kigen.Municipality
-	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.NameLatin, &m.ContactPhone, &m.ContactEmail, &m.ContactURL,
+	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.NameKana, &m.NameLatin, &m.ContactPhone, &m.ContactEmail, &m.ContactURL,
 		timeScanner{&m.CreatedAt}, timeScanner{&m.UpdatedAt})
 	if err != nil {
 		return nil, err
@@ -25,10 +25,10 @@ func (q queries) CreateMunicipality(ctx context.Context, m *kigen.Municipality) 
 	now := q.now()
 	var id int64
 	err = q.db.QueryRowContext(ctx, `
-		INSERT INTO municipalities (code, name, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO municipalities (code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		m.Code, m.Name, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now), formatTime(now),
+		m.Code, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now), formatTime(now),
 	).Scan(&id)
 	if err != nil {
 		return err
@@ -45,10 +45,10 @@ func (q queries) UpdateMunicipality(ctx context.Context, m *kigen.Municipality) 
 	var created time.Time
 	err = q.db.QueryRowContext(ctx, `
 		UPDATE municipalities
-		SET name = ?, name_latin = ?, contact_phone = ?, contact_email = ?, contact_url = ?, updated_at = ?
+		SET name = ?, name_kana = ?, name_latin = ?, contact_phone = ?, contact_email = ?, contact_url = ?, updated_at = ?
 		WHERE id = ?
 		RETURNING created_at`,
-		m.Name, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now), m.ID,
+		m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now), m.ID,
 	).Scan(timeScanner{&created})
 	if err != nil {
 		return err

@@ -15,7 +15,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +40,8 @@ type Store struct {
 	// with it (in UTC). New sets it to time.Now; tests may set a fake clock.
 	Now func() time.Time
 
-	db *sql.DB
+	db   *sql.DB
+	path string // the file Open opened; empty for New
 	queries
 }
 
@@ -48,8 +52,12 @@ type Store struct {
 // without SQLITE_BUSY errors, and what Kigen's data needs:
 //   - journal_mode(WAL): readers never block the writer nor the writer
 //     readers, and a commit is one append to the log;
-//   - busy_timeout(5000): a second process (kigen migrate while kigen serve
-//     runs) waits up to 5 s for the write lock instead of failing at once;
+//   - busy_timeout(60000): a second process (a kigen command while kigen
+//     serve runs) waits up to a minute for the write lock instead of
+//     failing at once. Every caller's context bounds the wait sooner (River
+//     gives its calls deadlines of seconds, a request its own): the minute
+//     is for serve's requests and ticks while a command writes for long
+//     (Handover), and for a command behind another;
 //   - synchronous(NORMAL): in WAL mode a commit survives a process crash;
 //     only a power cut can lose the last commits, never corrupt the file;
 //   - foreign_keys(1): SQLite ignores REFERENCES (and so ON DELETE CASCADE,
@@ -67,21 +75,50 @@ type Store struct {
 // single connection the writers queue inside database/sql (honouring each
 // caller's context) instead of racing for the file lock. The price: while a
 // transaction is open, any call not made through it waits for it.
+//
+// A new database file is created readable and writable by its owner only
+// (0600), and so are the -wal and -shm files SQLite keeps beside it, which
+// take the database file's permissions. An error names the path.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := createFile(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return New(db), nil
+	s := New(db)
+	s.path = path
+	return s, nil
+}
+
+// createFile creates the database file at path, empty and with mode 0600,
+// unless it exists: SQLite would create it with the process's umask
+// (world-readable under the usual 022). An empty file is an empty
+// database.
+func createFile(path string) error {
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("sqlite: cannot create the database file %s: the directory %s does not exist", path, filepath.Dir(path))
+	}
+	return fmt.Errorf("sqlite: cannot create the database file: %w", err)
 }
 
 // dsnParams are the connection settings Open explains.
-const dsnParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)" +
+const dsnParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)" +
 	"&_pragma=foreign_keys(1)&_txlock=immediate&_pragma=cache_size(-32768)"
 
 // dsn returns the URI that opens path with dsnParams.
@@ -151,6 +188,16 @@ func (s *Store) inTx(ctx context.Context, fn func(q queries) error) error {
 }
 
 func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	if store.IsLongWrite(ctx) {
+		// Other processes' job queues stand aside first (Handover).
+		if h, herr := s.Handover(); herr == nil {
+			release, err := h.acquireWriter(ctx)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin transaction: %w", err)

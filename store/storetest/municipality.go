@@ -14,6 +14,7 @@ func testCreateMunicipalityOK(t *testing.T, s store.Store) {
 	m := &kigen.Municipality{
 		Code:         "012033",
 		Name:         "小樽市",
+		NameKana:     "おたるし",
 		NameLatin:    "Otaru City",
 		ContactPhone: "+81-134-00-0000",
 		ContactEmail: "kigen@city.otaru.example",
@@ -93,6 +94,7 @@ func testUpdateMunicipalityOK(t *testing.T, s store.Store) {
 		ID:           old.ID,
 		Code:         "999999", // ignored: the code never changes
 		Name:         "小樽市",
+		NameKana:     "おたるし",
 		NameLatin:    "Otaru City",
 		ContactPhone: "+81-134-11-1111",
 		ContactEmail: "new@city.otaru.example",
