@@ -245,7 +245,9 @@ type Queries interface {
 	GetMessageByToken(ctx context.Context, tokenHash []byte) (*kigen.Message, error)
 
 	// CreateTick records the start of a tick for a day and sets t.ID; a
-	// zero StartedAt is stamped with the store's clock.
+	// zero StartedAt is stamped with the store's clock. It sets and records
+	// t.TimeTravel: whether t.Date is not the date of StartedAt in
+	// Asia/Tokyo.
 	CreateTick(ctx context.Context, t *Tick) error
 	// FinishTick records the end of a tick with what it planned (a zero
 	// FinishedAt is stamped with the store's clock). ErrNotFound if absent.
@@ -296,6 +298,10 @@ type Tick struct {
 	FinishedAt time.Time // zero while it runs (or if it died)
 	Notices    int       // notices recorded
 	Messages   int       // messages planned
+	// TimeTravel: Date was not today in Asia/Tokyo when the tick started
+	// (kigen tick --now, KIGEN_NOW): it planned another day than the real
+	// one. Set by CreateTick.
+	TimeTravel bool
 }
 
 // ResidentKey names a resident with their municipality.

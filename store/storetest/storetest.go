@@ -107,6 +107,7 @@ var suite = []testCase{
 	{"UpdateDelivery/OK", testUpdateDeliveryOK},
 	{"UpdateDelivery/ErrNotFound", testUpdateDeliveryErrNotFound},
 	{"GetDelivery/ErrNotFound", testGetDeliveryErrNotFound},
+
 	{"ListDeliveries/OldestFirst", testListDeliveriesOldestFirst},
 
 	// tx.go
@@ -156,6 +157,7 @@ var suite = []testCase{
 	{"CreateTick/FinishTick/LastTick", testCreateFinishLastTick},
 	{"FinishTick/ErrNotFound", testFinishTickErrNotFound},
 	{"LastTick/ErrNotFound", testLastTickErrNotFound},
+	{"CreateTick/TimeTravel", testCreateTickTimeTravel},
 	{"ListResidents/IDs", testListResidentsIDs},
 
 	// tickbulk.go
