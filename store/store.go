@@ -244,6 +244,20 @@ type Queries interface {
 	// or ErrNotFound.
 	GetMessageByToken(ctx context.Context, tokenHash []byte) (*kigen.Message, error)
 
+	// ListResidentMessages returns the messages of the resident of the
+	// municipality, oldest first (by ID), each with its NoticeIDs and its
+	// last delivery: what became of each notice (kigen resident show).
+	ListResidentMessages(ctx context.Context, municipalityID, residentID int64) ([]MessageStatus, error)
+	// CountMessagesOn counts the messages of tick date day, in every
+	// municipality, by channel, state and the state of their last
+	// delivery ("" for none), in that order.
+	CountMessagesOn(ctx context.Context, day kigen.Date) ([]MessageCount, error)
+	// ListPlannedMessagesOn returns up to limit (> 0) messages of tick date
+	// day still planned, in every municipality, with an ID above afterID,
+	// by ID (keyset paging), each with its last delivery but without its
+	// NoticeIDs.
+	ListPlannedMessagesOn(ctx context.Context, day kigen.Date, afterID int64, limit int) ([]MessageStatus, error)
+
 	// CreateTick records the start of a tick for a day and sets t.ID; a
 	// zero StartedAt is stamped with the store's clock. It sets and records
 	// t.TimeTravel: whether t.Date is not the date of StartedAt in
@@ -302,6 +316,22 @@ type Tick struct {
 	// (kigen tick --now, KIGEN_NOW): it planned another day than the real
 	// one. Set by CreateTick.
 	TimeTravel bool
+}
+
+// MessageStatus is a message with its last delivery: nil while none was
+// recorded (the message was never tried).
+type MessageStatus struct {
+	Message  *kigen.Message
+	Delivery *kigen.Delivery
+}
+
+// MessageCount is how many messages of a day are in a state on a channel,
+// by the state of their last delivery ("" for none).
+type MessageCount struct {
+	Channel  kigen.Channel
+	State    kigen.MessageState
+	Delivery kigen.DeliveryState
+	N        int
 }
 
 // ResidentKey names a resident with their municipality.

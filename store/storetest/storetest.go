@@ -108,6 +108,10 @@ var suite = []testCase{
 	{"UpdateDelivery/ErrNotFound", testUpdateDeliveryErrNotFound},
 	{"GetDelivery/ErrNotFound", testGetDeliveryErrNotFound},
 
+	// messagestatus.go
+	{"ListResidentMessages/OK", testListResidentMessages},
+	{"CountMessagesOn/OK", testCountMessagesOn},
+	{"ListPlannedMessagesOn/OK", testListPlannedMessagesOn},
 	{"ListDeliveries/OldestFirst", testListDeliveriesOldestFirst},
 
 	// tx.go

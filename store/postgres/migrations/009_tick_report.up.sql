@@ -2,3 +2,8 @@
 -- (kigen tick --now, KIGEN_NOW) is recorded as time-travelled, so that no
 -- one mistakes it for the day's tick (docs/operations.md, "The tick").
 ALTER TABLE ticks ADD COLUMN time_travel boolean NOT NULL DEFAULT false;
+
+-- kigen tick reports every message of its day (CountMessagesOn) and why
+-- each one still planned waits (ListPlannedMessagesOn), through this index
+-- rather than a scan of every message ever sent.
+CREATE INDEX messages_tick_date ON messages (tick_date, state, id);
