@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -112,9 +113,13 @@ func printResident(out io.Writer, v *desk.ResidentView) {
 	if v.GapOpen {
 		fmt.Fprintln(w, "  RENEWAL GAP: the My Number card still has the old expiry; the resident must have it changed at the municipal office")
 	}
-	fmt.Fprintln(w, "\nnotices sent:")
+	fmt.Fprintln(w, "\nnotices and their messages (planned, waiting, sent, delivered, failed, unknown, dropped):")
 	for _, n := range v.Notices {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage)
+		var ms []string
+		for _, msg := range n.Messages {
+			ms = append(ms, string(msg.Channel)+" "+msg.State)
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage, cmp.Or(strings.Join(ms, ", "), "no message"))
 	}
 	none(w, len(v.Notices))
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,6 +304,14 @@ func TestTick_Summary(t *testing.T) {
 		for _, line := range []string{"this run sent 0 email, 0 sms", "sent           2  email 2", "waiting        2  sms 2  (SMS go out 09:00–20:00 Asia/Tokyo)", "retrying       0"} {
 			if !strings.Contains(out, line) {
 				t.Errorf("summary lacks %q:\n%s", line, out)
+			}
+		}
+		// At the counter, each notice says where its messages stand: the
+		// SMS waits, it was not sent (issue 17, item 14).
+		for ref, want := range map[string]string{"A-1": "email sent", "A-2": "sms waiting", "A-3": "email sent, sms waiting"} {
+			out := mustRun(t, env, "resident", "show", ref)
+			if !strings.Contains(out, "notices and their messages") || strings.Contains(out, "notices sent") || !regexp.MustCompile(`d60 +`+want+"\n").MatchString(out) {
+				t.Errorf("resident show %s; want its notice with %q:\n%s", ref, want, out)
 			}
 		}
 	})
