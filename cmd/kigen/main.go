@@ -70,7 +70,7 @@ var commands = []command{
 	{"migrate", "kigen migrate", "apply the database migrations (DATABASE_URL; default sqlite:kigen.db)", runMigrate},
 	{"municipality", "kigen municipality add|set CODE --name NAME [--name-latin …] [--contact-phone|-email|-url …] | list", "manage municipalities and the contact block messages show", runMunicipality},
 	{"import", "kigen import [--municipality CODE] [--dry-run] [--json] [--ignore-unknown-columns] FILE.csv", "import a resident list: all rows or none", runImport},
-	{"resident", "kigen resident show|applied [--on DATE]|erase [--yes] [--municipality CODE] REF", "counter work: look a resident up, record a renewal applied for, erase a resident", runResident},
+	{"resident", "kigen resident show|applied [--on DATE]|erase [--yes]|resubscribe --channel email|sms [--municipality CODE] REF", "counter work: look a resident up, record a renewal applied for, erase a resident, switch a channel they opted out of back on (they asked in person)", runResident},
 	{"followup", "kigen followup [--municipality CODE] [--json]", "list for staff: residents who cannot be reached, stale cards, unknown sends (refs only)", runFollowup},
 	{"delivery", "kigen delivery resend ID | resolve ID --sent|--not-sent | retry MESSAGE", "settle an unknown send (send it again, or record what the provider says), or retry a send the queue gave up on", runDelivery},
 	{"preview", "kigen preview --lang L --card KIND --stage STAGE [--context gap|pending] [--channel email|sms] [--now DATE] [--html] | --all --out DIR", "print one message with sample data, or write an HTML gallery of every message", runPreview},
