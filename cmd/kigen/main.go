@@ -71,7 +71,7 @@ var commands = []command{
 	{"municipality", "kigen municipality add|set CODE --name NAME [--name-latin …] [--contact-phone|-email|-url …] | list", "manage municipalities and the contact block messages show", runMunicipality},
 	{"import", "kigen import [--municipality CODE] [--dry-run] [--json] [--ignore-unknown-columns] FILE.csv", "import a resident list: all rows or none", runImport},
 	{"resident", "kigen resident show|applied [--on DATE]|erase [--yes]|resubscribe --channel email|sms [--municipality CODE] REF", "counter work: look a resident up, record a renewal applied for, erase a resident, switch a channel they opted out of back on (they asked in person)", runResident},
-	{"followup", "kigen followup [--municipality CODE] [--json]", "list for staff: residents who cannot be reached, stale cards, unknown sends (refs only)", runFollowup},
+	{"followup", "kigen followup [--municipality CODE | --all] [--json]", "list for staff (or, with --all, an operator): residents who cannot be reached, stale cards, unknown sends (refs only), streamed a page at a time", runFollowup},
 	{"delivery", "kigen delivery resend ID | resolve ID --sent|--not-sent | retry MESSAGE", "settle an unknown send (send it again, or record what the provider says), or retry a send the queue gave up on", runDelivery},
 	{"preview", "kigen preview --lang L --card KIND --stage STAGE [--context gap|pending] [--channel email|sms] [--now DATE] [--html] | --all --out DIR", "print one message with sample data, or write an HTML gallery of every message", runPreview},
 	{"timeline", "kigen timeline --residence_card DATE --mynumber_card DATE …", "show every reminder Kigen would send for these card dates, and when (no database)", runTimeline},

@@ -180,6 +180,9 @@ var suite = []testCase{
 
 	// followup.go
 	{"ListStaleCards/OK", testListStaleCards},
+	{"ListUnreachableCandidates/OK", testListUnreachableCandidates},
+	{"ListFailedMessages/OK", testListFailedMessages},
+	{"ListUnknownSends/OK", testListUnknownSends},
 	{"ListDeliveriesByState/OK", testListDeliveriesByState},
 
 	// audit.go
