@@ -18,7 +18,10 @@ const (
 	ResidentViewRef Action = "resident.view_ref"
 	ResidentApplied Action = "resident.applied"
 	ResidentErase   Action = "resident.erase"
-	Import          Action = "import"
+	// ResidentResubscribe switches a channel the resident opted out of
+	// back on, because they asked in person (docs/domain.md §11.17).
+	ResidentResubscribe Action = "resident.resubscribe"
+	Import              Action = "import"
 	// FollowupView lists residents by reference only, never addresses.
 	FollowupView Action = "followup.view"
 	// DeliverySettle settles an unknown send (resend, resolve).
@@ -39,23 +42,24 @@ const (
 // rules are docs/architecture.md's "Who may do what": for each action, the roles that
 // may take it and how far. A role not listed may not.
 var rules = map[Action]map[Role]grant{
-	MunicipalityCreate: {Operator: all},
-	MunicipalityUpdate: {Admin: own},
-	MunicipalityList:   {Operator: all},
-	ResidentView:       {Staff: own, Admin: own, Resident: own},
-	ResidentViewRef:    {Staff: own, Admin: own, Operator: all, Resident: own},
-	ResidentApplied:    {Staff: own, Admin: own, Resident: own},
-	ResidentErase:      {Staff: own, Admin: own, Resident: own},
-	Import:             {Staff: own, Admin: own},
-	FollowupView:       {Staff: own, Admin: own, Operator: all},
-	DeliverySettle:     {Staff: own, Admin: own, Operator: all},
-	DeliveryRetry:      {Staff: own, Admin: own, Operator: all},
-	AuditView:          {Admin: own},
+	MunicipalityCreate:  {Operator: all},
+	MunicipalityUpdate:  {Admin: own},
+	MunicipalityList:    {Operator: all},
+	ResidentView:        {Staff: own, Admin: own, Resident: own},
+	ResidentViewRef:     {Staff: own, Admin: own, Operator: all, Resident: own},
+	ResidentApplied:     {Staff: own, Admin: own, Resident: own},
+	ResidentErase:       {Staff: own, Admin: own, Resident: own},
+	ResidentResubscribe: {Staff: own, Admin: own},
+	Import:              {Staff: own, Admin: own},
+	FollowupView:        {Staff: own, Admin: own, Operator: all},
+	DeliverySettle:      {Staff: own, Admin: own, Operator: all},
+	DeliveryRetry:       {Staff: own, Admin: own, Operator: all},
+	AuditView:           {Admin: own},
 }
 
 // Actions lists every action, in the order of the constants.
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
-	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, Import,
+	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView}
 
 // Authorize reports whether actor a may take action act in the

@@ -38,6 +38,7 @@ func TestAuthorize(t *testing.T) {
 		{ResidentViewRef, "ok nf", "ok nf", "ok ok", "ok nf nf"},
 		{ResidentApplied, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{ResidentErase, "ok nf", "ok nf", "no no", "ok nf nf"},
+		{ResidentResubscribe, "ok nf", "ok nf", "no no", "no no no"},
 		{Import, "ok nf", "ok nf", "no no", "no no no"},
 		{FollowupView, "ok nf", "ok nf", "ok ok", "no no no"},
 		{DeliverySettle, "ok nf", "ok nf", "ok ok", "no no no"},

@@ -64,11 +64,13 @@ type Desk struct {
 	LocalGov *localgov.List
 }
 
-func (d *Desk) today() kigen.Date {
+func (d *Desk) today() kigen.Date { return kigen.DateOf(d.now()) }
+
+func (d *Desk) now() time.Time {
 	if d.Now == nil {
-		return kigen.DateOf(time.Now())
+		return time.Now()
 	}
-	return kigen.DateOf(d.Now())
+	return d.Now()
 }
 
 // queue returns the Queue, or an internal error for a desk built without

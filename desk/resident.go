@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"kigen"
 	"kigen/auth"
@@ -39,8 +40,10 @@ type ResidentView struct {
 	Cards     []CardView      `json:"cards"`
 	// GapOpen: the My Number card still has the old expiry after a renewal
 	// of the period of stay; the resident must have it changed.
-	GapOpen bool         `json:"gap_open"`
-	Notices []NoticeView `json:"notices"` // sent, oldest first
+	GapOpen bool `json:"gap_open"`
+	// Notices are the notices recorded for the resident's cards, oldest
+	// first, each with what became of the messages that carry it.
+	Notices []NoticeView `json:"notices"`
 }
 
 // ContactView is one of a resident's contacts.
@@ -77,12 +80,52 @@ const (
 	NoneDone        = "done"        // every notice of the card went out
 )
 
-// NoticeView is a notice recorded for one of the resident's cards.
+// NoticeView is a notice recorded for one of the resident's cards, and
+// the messages that carry it (none: it never went in a message, as for a
+// channel switched off before the tick sent it).
 type NoticeView struct {
-	TickDate  kigen.Date     `json:"tick_date"`
-	Card      kigen.CardKind `json:"card"`
-	ExpiresOn kigen.Date     `json:"expires_on"`
-	Stage     kigen.Stage    `json:"stage"`
+	TickDate  kigen.Date      `json:"tick_date"`
+	Card      kigen.CardKind  `json:"card"`
+	ExpiresOn kigen.Date      `json:"expires_on"`
+	Stage     kigen.Stage     `json:"stage"`
+	Messages  []MessageStatus `json:"messages"`
+}
+
+// MessageStatus is a message carrying a notice, and where it stands (one
+// of the Message constants).
+type MessageStatus struct {
+	ID      int64         `json:"id"`
+	Channel kigen.Channel `json:"channel"`
+	State   string        `json:"state"`
+}
+
+// Where a message stands, as the counter says it.
+const (
+	MessagePlanned   = "planned"   // to be sent: not tried yet
+	MessageWaiting   = "waiting"   // an attempt failed and it is tried again, or an SMS waits for 09:00
+	MessageSent      = "sent"      // the provider took it
+	MessageDelivered = "delivered" // the provider reported it delivered
+	MessageFailed    = "failed"    // refused for good on its channel
+	MessageUnknown   = "unknown"   // may have left: an operator settles it
+	MessageDropped   = "dropped"   // not sent on purpose (no usable contact, too late)
+)
+
+// messageStatus says where message ms stands at now.
+func messageStatus(ms store.MessageStatus, now time.Time) string {
+	d := ms.Delivery
+	switch ms.Message.State {
+	case kigen.MessagePlanned:
+		if d != nil && d.State == kigen.DeliveryFailed || d == nil && ms.Message.Channel == kigen.SMS && kigen.SMSQuietWait(now) > 0 {
+			return MessageWaiting
+		}
+		return MessagePlanned
+	case kigen.MessageSent:
+		if d != nil && d.State == kigen.DeliveryDelivered {
+			return MessageDelivered
+		}
+		return MessageSent
+	}
+	return string(ms.Message.State)
 }
 
 // holding finds the resident p names and loads them with their contacts,
@@ -145,7 +188,21 @@ func (d *Desk) ShowResident(ctx context.Context, a auth.Actor, p ResidentParams)
 	}
 	var v *ResidentView
 	err := d.residentAction(ctx, a, act, p, func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error {
+		ms, err := tx.ListResidentMessages(ctx, mu.ID, h.Resident.ID)
+		if err != nil {
+			return err
+		}
 		v = view(mu, h, d.today(), act == auth.ResidentViewRef)
+		carried := map[int64][]MessageStatus{} // by notice
+		for _, m := range ms {
+			st := MessageStatus{ID: m.Message.ID, Channel: m.Message.Channel, State: messageStatus(m, d.now())}
+			for _, id := range m.Message.NoticeIDs {
+				carried[id] = append(carried[id], st)
+			}
+		}
+		for i, n := range h.Notices {
+			v.Notices[i].Messages = append([]MessageStatus{}, carried[n.ID]...)
+		}
 		return nil
 	})
 	return v, err

@@ -3,8 +3,10 @@ package desk_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"kigen"
 	"kigen/auth"
@@ -160,6 +162,81 @@ func TestDesk_EraseResident(t *testing.T) {
 		// The log still says who erased R-1.
 		if es := b.entries(t, store.AuditFilter{MunicipalityID: b.aID, ResidentRef: "R-1", Action: "resident.erase"}); len(es) != 1 {
 			t.Errorf("erase entries for R-1: %+v", es)
+		}
+	})
+}
+
+// TestDesk_ShowResident_Messages: each notice shows the real state of the
+// messages carrying it — planned, waiting (a failed attempt, or an SMS
+// before 09:00), sent, delivered, failed, unknown, dropped — never "sent"
+// for a message still planned.
+func TestDesk_ShowResident_Messages(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := t.Context()
+		r, err := b.s.GetResidentByRef(ctx, b.aID, "R-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards, err := b.s.ListCards(ctx, b.aID, r.ID)
+		if err != nil || len(cards) != 1 {
+			t.Fatalf("cards of R-1: %v, %v", cards, err)
+		}
+		var notices []int64
+		for _, st := range []kigen.Stage{kigen.D90, kigen.D60, kigen.D30, kigen.D14, kigen.D7, kigen.D3, kigen.D1} {
+			n := &kigen.Notice{CardID: cards[0].ID, ExpiresOn: cards[0].ExpiresOn, Stage: st, TickDate: today}
+			if err := b.s.CreateNotice(ctx, b.aID, n); err != nil {
+				t.Fatal(err)
+			}
+			notices = append(notices, n.ID)
+		}
+		// message makes a message on ch carrying notice i, in state st,
+		// with deliveries in these states.
+		message := func(i int, ch kigen.Channel, st kigen.MessageState, deliveries ...kigen.DeliveryState) {
+			m := &kigen.Message{MunicipalityID: b.aID, ResidentID: r.ID, Channel: ch, TickDate: today, State: st, NoticeIDs: []int64{notices[i]}}
+			if err := b.s.CreateMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			for _, ds := range deliveries {
+				if err := b.s.CreateDelivery(ctx, &kigen.Delivery{MessageID: m.ID, Provider: "outbox", State: ds}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		message(0, kigen.Email, kigen.MessagePlanned)
+		message(0, kigen.SMS, kigen.MessagePlanned)
+		message(1, kigen.Email, kigen.MessagePlanned, kigen.DeliveryFailed)
+		message(2, kigen.Email, kigen.MessageSent, kigen.DeliveryFailed, kigen.DeliveryAccepted)
+		message(3, kigen.Email, kigen.MessageSent, kigen.DeliveryDelivered)
+		message(4, kigen.Email, kigen.MessageFailed, kigen.DeliveryBounced)
+		message(5, kigen.Email, kigen.MessageUnknown, kigen.DeliveryUnknown)
+		message(6, kigen.Email, kigen.MessageDropped)
+
+		show := func(at time.Time) []string {
+			d := *b.d
+			d.Now = func() time.Time { return at }
+			v, err := d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: "R-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range v.Notices {
+				var ms []string
+				for _, m := range n.Messages {
+					ms = append(ms, string(m.Channel)+" "+m.State)
+				}
+				got = append(got, string(n.Stage)+": "+strings.Join(ms, ", "))
+			}
+			return got
+		}
+		want := []string{"d90: email planned, sms planned", "d60: email waiting", "d30: email sent", "d14: email delivered",
+			"d7: email failed", "d3: email unknown", "d1: email dropped"}
+		if got := show(time.Date(2026, 11, 25, 10, 0, 0, 0, kigen.Tokyo)); !slices.Equal(got, want) {
+			t.Errorf("at 10:00:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		want[0] = "d90: email planned, sms waiting" // for 09:00
+		if got := show(time.Date(2026, 11, 25, 6, 25, 0, 0, kigen.Tokyo)); !slices.Equal(got, want) {
+			t.Errorf("at 06:25:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
 }

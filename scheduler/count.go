@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"kigen"
@@ -86,43 +85,6 @@ func (s *countingSender) count(r notify.Receipt, err error) (notify.Receipt, err
 		s.counts.Add(s.channel, OutcomeRetrying)
 	}
 	return r, err
-}
-
-// TickReport is what a tick run in the foreground did: what it planned
-// and how the sends it worked went (`kigen tick`, the demo).
-type TickReport struct {
-	Date      string         `json:"date"`
-	Residents int            `json:"residents"`
-	Notices   int            `json:"notices"`
-	Messages  int            `json:"messages"`
-	Sent      map[string]int `json:"sent"` // per channel
-	Failed    int            `json:"failed"`
-	Retrying  int            `json:"retrying"` // will be retried with backoff (snoozed)
-	Unknown   int            `json:"unknown"`  // may have reached the provider: not resent
-}
-
-// RunTick plans today's notices with p, then works every job q can run
-// now — this tick's and any left by earlier ticks or crashes — and
-// reports. c must count the sends of q's workers.
-func RunTick(ctx context.Context, p *Planner, q *Queue, c *SendCounts, today kigen.Date) (TickReport, error) {
-	ps, err := p.Tick(ctx, today)
-	if err != nil {
-		return TickReport{}, fmt.Errorf("plan %s: %w", today, err)
-	}
-	before := c.snapshot()
-	if err := q.WorkUntilIdle(ctx); err != nil {
-		return TickReport{}, fmt.Errorf("deliver: %w", err)
-	}
-	after := c.snapshot()
-	r := TickReport{Date: today.String(), Residents: ps.Residents, Notices: ps.Notices, Messages: ps.Messages, Sent: map[string]int{}}
-	for _, ch := range kigen.Channels {
-		d := func(outcome string) int { return after[ch][outcome] - before[ch][outcome] }
-		r.Sent[string(ch)] = d(OutcomeSent)
-		r.Failed += d(OutcomeFailed)
-		r.Retrying += d(OutcomeRetrying)
-		r.Unknown += d(OutcomeUnknown)
-	}
-	return r, nil
 }
 
 // snapshot copies the counts.

@@ -60,9 +60,6 @@ type Planner struct {
 	// Logger receives one line per batch and one per tick: counts and IDs
 	// only, never personal data. Nil means slog.Default().
 	Logger *slog.Logger
-	// Now returns the current time; it stamps the tick record. Nil means
-	// time.Now.
-	Now func() time.Time
 
 	active atomic.Int32 // ticks running in this process
 }
@@ -136,7 +133,10 @@ func (p *Planner) Tick(ctx context.Context, today kigen.Date) (TickSummary, erro
 		ByStage:   map[kigen.CardKind]map[kigen.Stage]int{},
 		ByChannel: map[kigen.Channel]int{},
 	}
-	rec := &store.Tick{Date: today, StartedAt: p.now()}
+	// Stamped with the store's clock, the real one, never KIGEN_NOW's: a
+	// tick planning another day says so (store.Tick.TimeTravel) and never
+	// shows a start later than the real time (docs/operations.md).
+	rec := &store.Tick{Date: today}
 	if err := p.Store.CreateTick(ctx, rec); err != nil {
 		return sum, fmt.Errorf("tick %s: %w", today, err)
 	}
@@ -555,13 +555,6 @@ func (p *Planner) batchSize() int {
 		return DefaultBatchSize
 	}
 	return p.BatchSize
-}
-
-func (p *Planner) now() time.Time {
-	if p.Now == nil {
-		return time.Now()
-	}
-	return p.Now()
 }
 
 func (p *Planner) logger() *slog.Logger {

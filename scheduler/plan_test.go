@@ -25,9 +25,6 @@ import (
 	"kigen/store/storetest"
 )
 
-// planClock is the time the planners of these tests stamp their ticks with.
-var planClock = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-
 // planWorld is one municipality in a fresh store, with the residents and
 // cards a test made, and the messages its planners enqueued.
 type planWorld struct {
@@ -119,7 +116,6 @@ func (w *planWorld) planner() *scheduler.Planner {
 		Store:   w.s,
 		Enqueue: w.enqueue,
 		Logger:  slog.New(slog.NewTextHandler(w.t.Output(), nil)),
-		Now:     func() time.Time { return planClock },
 	}
 }
 
@@ -390,6 +386,7 @@ func TestPlanner_SummaryAndLastTick(t *testing.T) {
 		p := w.planner()
 		p.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 		today := kigen.MustParseISODate(day(expiry, -30))
+		before := time.Now()
 		got, err := p.Tick(ctx, today)
 		if err != nil {
 			t.Fatal(err)
@@ -417,9 +414,14 @@ func TestPlanner_SummaryAndLastTick(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantTick := &store.Tick{ID: got.TickID, Date: today, StartedAt: planClock, Notices: 3, Messages: 3}
-		if d := cmp.Diff(wantTick, last, cmpopts.IgnoreFields(store.Tick{}, "FinishedAt")); d != "" {
+		// Stamped with the real clock, never the day planned: a tick
+		// for another day is recorded time-travelled.
+		wantTick := &store.Tick{ID: got.TickID, Date: today, Notices: 3, Messages: 3, TimeTravel: today != kigen.DateOf(before)}
+		if d := cmp.Diff(wantTick, last, cmpopts.IgnoreFields(store.Tick{}, "StartedAt", "FinishedAt")); d != "" {
 			t.Errorf("LastTick (-want +got):\n%s", d)
+		}
+		if last.StartedAt.Before(before.Truncate(time.Millisecond)) || last.StartedAt.After(time.Now()) {
+			t.Errorf("LastTick: StartedAt %v, want the real time of the tick (after %v)", last.StartedAt, before)
 		}
 		if last.FinishedAt.Before(last.StartedAt) || last.FinishedAt.IsZero() {
 			t.Errorf("LastTick: FinishedAt %v, want set, not before StartedAt %v", last.FinishedAt, last.StartedAt)

@@ -341,9 +341,13 @@ func (q *Queue) stop(ctx context.Context) error {
 
 // idlePoll is how often WorkUntilIdle counts the jobs left, and idleAhead
 // how far ahead of the database's clock it counts a job as able to run now.
+// idleCountFor is how long the count may keep failing (the database
+// refusing connections a while, on a loaded server) before WorkUntilIdle
+// gives up.
 const (
-	idlePoll  = 50 * time.Millisecond
-	idleAhead = 200 * time.Millisecond
+	idlePoll     = 50 * time.Millisecond
+	idleAhead    = 200 * time.Millisecond
+	idleCountFor = 30 * time.Second
 )
 
 // WorkUntilIdle works jobs until none can run now: none available or
@@ -353,6 +357,10 @@ const (
 // worked too: a job left running by a dead process is rescued after
 // RescueStuckJobsAfter, so WorkUntilIdle then waits up to about that long
 // plus 30 s.
+//
+// A count that fails (the database refusing a connection on a loaded
+// server) is tried again at the next poll, for up to 30 s (idleCountFor):
+// the work goes on rather than end with jobs left that could run.
 //
 // It starts the queue if Start has not, and stops it again before it
 // returns.
@@ -376,13 +384,19 @@ func (q *Queue) WorkUntilIdle(ctx context.Context) (err error) {
 	// milliseconds), and an idle check must not end before it ran.
 	t := time.NewTicker(idlePoll)
 	defer t.Stop()
+	var failing time.Time // since when the count fails
 	for {
 		n, err := q.client.CountRunnableJobs(ctx, idleAhead)
-		if err != nil {
+		switch {
+		case err != nil && failing.IsZero():
+			failing = time.Now()
+			q.cfg.Logger.WarnContext(ctx, "queue: cannot count the jobs left; trying again", slog.String("err", err.Error()))
+		case err != nil && time.Since(failing) > idleCountFor:
 			return fmt.Errorf("scheduler: count runnable jobs: %w", err)
-		}
-		if n == 0 {
+		case err == nil && n == 0:
 			return nil
+		case err == nil:
+			failing = time.Time{}
 		}
 		select {
 		case <-ctx.Done():

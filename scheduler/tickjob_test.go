@@ -50,7 +50,7 @@ func tickQueue(t *testing.T, s store.Store, pool *pgxpool.Pool, clock time.Time,
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := scheduler.QueueConfig{
 		Tick: &scheduler.TickWorker{
-			Planner: &scheduler.Planner{Store: s, Logger: logger, Now: func() time.Time { return clock }},
+			Planner: &scheduler.Planner{Store: s, Logger: logger},
 			Now:     func() time.Time { return clock },
 			Logger:  logger,
 		},

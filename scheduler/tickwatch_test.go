@@ -23,7 +23,7 @@ func TestTickWatch_ResumesAStaleTick(t *testing.T) {
 		if err := s.CreateTick(ctx, dead); err != nil {
 			t.Fatal(err)
 		}
-		p := &scheduler.Planner{Store: s, Now: func() time.Time { return clock }}
+		p := &scheduler.Planner{Store: s}
 		var observed int
 		w := &scheduler.TickWatch{Planner: p, LastTick: s.LastTick, Schedule: dailyAt9{}, StaleAfter: 50 * time.Millisecond,
 			Now: func() time.Time { return clock }, Observe: func(scheduler.TickSummary, time.Duration) { observed++ }}

@@ -60,7 +60,23 @@ type RiverClient interface {
 	// running, waiting for a retry or completed: the work River gave up on
 	// and nothing else will do.
 	ListDiscardedJobArgs(ctx context.Context, kind, arg string) ([]int64, error)
+	// ListJobs returns the jobs of kind in these states (River's names:
+	// "available", "retryable" …), by ID, each with the value of its
+	// integer argument arg (a key of the jobs' JSON args), when it is
+	// scheduled and the text of its last error: where the work stands, for
+	// a report. An argument that is not an integer is an error.
+	ListJobs(ctx context.Context, kind, arg string, states []string) ([]Job, error)
 	// DeleteJobs deletes every job, whatever its kind and state: for
 	// benchmarks that work the same jobs again.
 	DeleteJobs(ctx context.Context) error
+}
+
+// Job is a River job as RiverClient.ListJobs reads it.
+type Job struct {
+	ID          int64
+	Arg         int64  // the integer argument asked for
+	State       string // River's: "available", "running", "retryable" …
+	Attempt     int    // attempts made
+	ScheduledAt time.Time
+	LastError   string // the text of its last error, "" if none
 }

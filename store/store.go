@@ -254,8 +254,24 @@ type Queries interface {
 	// or ErrNotFound.
 	GetMessageByToken(ctx context.Context, tokenHash []byte) (*kigen.Message, error)
 
+	// ListResidentMessages returns the messages of the resident of the
+	// municipality, oldest first (by ID), each with its NoticeIDs and its
+	// last delivery: what became of each notice (kigen resident show).
+	ListResidentMessages(ctx context.Context, municipalityID, residentID int64) ([]MessageStatus, error)
+	// CountMessagesOn counts the messages of tick date day, in every
+	// municipality, by channel, state and the state of their last
+	// delivery ("" for none), in that order.
+	CountMessagesOn(ctx context.Context, day kigen.Date) ([]MessageCount, error)
+	// ListPlannedMessagesOn returns up to limit (> 0) messages of tick date
+	// day still planned, in every municipality, with an ID above afterID,
+	// by ID (keyset paging), each with its last delivery but without its
+	// NoticeIDs.
+	ListPlannedMessagesOn(ctx context.Context, day kigen.Date, afterID int64, limit int) ([]MessageStatus, error)
+
 	// CreateTick records the start of a tick for a day and sets t.ID; a
-	// zero StartedAt is stamped with the store's clock.
+	// zero StartedAt is stamped with the store's clock. It sets and records
+	// t.TimeTravel: whether t.Date is not the date of StartedAt in
+	// Asia/Tokyo.
 	CreateTick(ctx context.Context, t *Tick) error
 	// FinishTick records the end of a tick with what it planned (a zero
 	// FinishedAt is stamped with the store's clock). ErrNotFound if absent.
@@ -275,19 +291,66 @@ type Queries interface {
 	// ListDeliveries returns the deliveries of a message, oldest first.
 	ListDeliveries(ctx context.Context, messageID int64) ([]*kigen.Delivery, error)
 
-	// ListStaleCards returns the municipality's cards whose ExpiresOn is
-	// before the date, ordered by ExpiresOn then ID: with today − 30 days,
-	// the candidates for the staff's stale list (docs/domain.md §4, §11.5). It
-	// does not look at RenewalAppliedOn: a residence or integrated card
-	// whose renewal is pending is stale only after its special period
-	// (ExpiresOn + 2 months), which the caller checks. It reads every card
-	// of the municipality, not of the others: an operator's query, not the
-	// tick's.
-	ListStaleCards(ctx context.Context, municipalityID int64, before kigen.Date) ([]*kigen.Card, error)
+	// ListStaleCards returns a page of the municipality's cards whose
+	// ExpiresOn is before f.Before, by ExpiresOn then ID from after
+	// (f.AfterDate, f.AfterID), each with its resident's ref: with today −
+	// 30 days, the candidates for the staff's stale list (docs/domain.md
+	// §4, §11.5). It does not look at RenewalAppliedOn: a residence or
+	// integrated card whose renewal is pending is stale only after its
+	// special period (ExpiresOn + 2 months), which the caller checks. It
+	// reads through an index on (municipality, expiry): a page costs
+	// O(page), not O(cards).
+	ListStaleCards(ctx context.Context, f FollowupFilter) ([]StaleCard, error)
+	// ListUnreachableCandidates returns a page of the municipality's
+	// residents, by ID above f.AfterID, who may be unreachable: none of
+	// their contacts is usable (an address, consent, not opted out, not
+	// failed), or one is opted out. Every resident kigen.SendChannels
+	// finds no channel for is among them; the caller decides with it.
+	ListUnreachableCandidates(ctx context.Context, f FollowupFilter) ([]*kigen.Resident, error)
+	// ListFailedMessages returns a page of the residents of the
+	// municipality with a failed message, by resident ID above f.AfterID:
+	// the latest failed message of each (without NoticeIDs), with the
+	// resident's ref. Messages of erased residents are left out.
+	ListFailedMessages(ctx context.Context, f FollowupFilter) ([]FailedMessage, error)
+	// ListUnknownSends returns a page of the deliveries in state unknown of
+	// the municipality's messages, by ID above f.AfterID, each with its
+	// message (without NoticeIDs) and the resident's ref ("" if erased).
+	ListUnknownSends(ctx context.Context, f FollowupFilter) ([]UnknownSend, error)
 	// ListDeliveriesByState returns the deliveries in this state of the
 	// municipality's messages, oldest first (by ID): with DeliveryUnknown,
 	// the sends an operator must settle.
 	ListDeliveriesByState(ctx context.Context, municipalityID int64, state kigen.DeliveryState) ([]*kigen.Delivery, error)
+}
+
+// FollowupFilter selects a page of one municipality's rows for the
+// follow-up list: those whose key is above AfterID (ListStaleCards: whose
+// (ExpiresOn, ID) is above (AfterDate, AfterID)), at most Limit (> 0).
+type FollowupFilter struct {
+	MunicipalityID int64
+	Before         kigen.Date // ListStaleCards: cards expiring before this date
+	AfterDate      kigen.Date // ListStaleCards: the expiry of the last card of the previous page
+	AfterID        int64
+	Limit          int
+}
+
+// StaleCard is a card of the stale list with its resident's ref.
+type StaleCard struct {
+	Card *kigen.Card
+	Ref  string
+}
+
+// FailedMessage is a resident's latest failed message with their ref.
+type FailedMessage struct {
+	Message *kigen.Message
+	Ref     string
+}
+
+// UnknownSend is a delivery whose outcome is unknown, with its message and
+// the resident's ref ("" if erased).
+type UnknownSend struct {
+	Delivery *kigen.Delivery
+	Message  *kigen.Message
+	Ref      string
 }
 
 // ResidentFilter selects a page of one municipality's residents.
@@ -306,6 +369,26 @@ type Tick struct {
 	FinishedAt time.Time // zero while it runs (or if it died)
 	Notices    int       // notices recorded
 	Messages   int       // messages planned
+	// TimeTravel: Date was not today in Asia/Tokyo when the tick started
+	// (kigen tick --now, KIGEN_NOW): it planned another day than the real
+	// one. Set by CreateTick.
+	TimeTravel bool
+}
+
+// MessageStatus is a message with its last delivery: nil while none was
+// recorded (the message was never tried).
+type MessageStatus struct {
+	Message  *kigen.Message
+	Delivery *kigen.Delivery
+}
+
+// MessageCount is how many messages of a day are in a state on a channel,
+// by the state of their last delivery ("" for none).
+type MessageCount struct {
+	Channel  kigen.Channel
+	State    kigen.MessageState
+	Delivery kigen.DeliveryState
+	N        int
 }
 
 // ResidentKey names a resident with their municipality.

@@ -154,10 +154,15 @@ func (m *Metrics) ObserveTick(d time.Duration, at time.Time, byStage map[kigen.C
 
 // SetLastTick sets kigen_last_tick_timestamp_seconds, without a tick:
 // `kigen serve` seeds it at start from store.Store.LastTick, so that a
-// restart does not make the series vanish until the next tick.
+// restart does not make the series vanish until the next tick. A time
+// later than the real clock (a tick recorded by a time-travelling run) is
+// reported as now: the series never says a tick ran in the future.
 func (m *Metrics) SetLastTick(at time.Time) {
 	if m == nil || at.IsZero() {
 		return
+	}
+	if now := time.Now(); at.After(now) {
+		at = now
 	}
 	m.lastTick.WithLabelValues().Set(float64(at.UnixNano()) / 1e9)
 }

@@ -86,6 +86,29 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestMetrics_LastTickNeverAhead: a tick recorded in the future (a
+// time-travelling run) is reported no later than the real clock.
+func TestMetrics_LastTickNeverAhead(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := web.NewMetrics(reg)
+	m.SetLastTick(time.Now().Add(14 * 24 * time.Hour))
+	after := time.Now()
+	gauges, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gauges {
+		if g.GetName() == "kigen_last_tick_timestamp_seconds" {
+			if v := g.GetMetric()[0].GetGauge().GetValue(); v > float64(after.UnixNano())/1e9 {
+				t.Errorf("kigen_last_tick_timestamp_seconds = %v, later than now (%v)", v, float64(after.Unix()))
+			}
+			return
+		}
+	}
+	t.Error("no kigen_last_tick_timestamp_seconds series")
+}
+
 func TestMetrics_Empty(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()

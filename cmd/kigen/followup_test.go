@@ -118,8 +118,8 @@ func TestFollowup(t *testing.T) {
 			id := func(ref string) string { return strconv.FormatInt(ids[ref], 10) }
 
 			out := mustRun(t, env, "followup")
-			for _, want := range []string{"cannot be reached (1)", "F-2  no consent", "stale cards (1)",
-				"F-3  residence_card  2026-09-30", "unknown sends (3)", " F-4  sms "} {
+			for _, want := range []string{"cannot be reached: ", "F-2  no consent\n  (1 in all)", "stale cards: ",
+				"F-3  residence_card  2026-09-30\n  (1 in all)", "unknown sends: ", " F-4  sms ", "(3 in all)"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("followup lacks %q:\n%s", want, out)
 				}
@@ -254,7 +254,7 @@ func TestFollowup_GivenUp(t *testing.T) {
 				t.Fatalf("given up = %+v, want G-1's email", got.GivenUp)
 			}
 			msgID := strconv.FormatInt(got.GivenUp[0].MessageID, 10)
-			if out := mustRun(t, env, "followup"); !strings.Contains(out, "sends given up (1)") || !strings.Contains(out, " G-1 ") {
+			if out := mustRun(t, env, "followup"); !strings.Contains(out, "sends given up: ") || !strings.Contains(out, " G-1 ") || !strings.Contains(out, "(1 in all)") {
 				t.Errorf("followup lacks the given-up send:\n%s", out)
 			}
 
@@ -289,5 +289,36 @@ func TestFollowup_GivenUp(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFollowup_All: with several municipalities, an operator's --all lists
+// each, refs only, in code order; without it, --municipality is needed.
+func TestFollowup_All(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City")
+	mustRun(t, env, "municipality", "add", "131016", "--name", "千代田区", "--name-latin", "Chiyoda City")
+	list := "resident_ref,language,email,residence_card_expires_on,consent\nA-1,en,a1@example.jp,2027-01-31,no\n"
+	mustRun(t, env, "import", "--municipality", "012033", writeFile(t, "a.csv", []byte(list)))
+	mustRun(t, env, "import", "--municipality", "131016", writeFile(t, "b.csv", []byte(strings.ReplaceAll(list, "A-1", "B-1"))))
+
+	if code, _, errOut := runKigen(t, env, "followup"); code != exitUsage || !strings.Contains(errOut, "several municipalities") {
+		t.Errorf("followup with two municipalities: code %d, %q; want a usage error", code, errOut)
+	}
+	if code, _, _ := runKigen(t, env, "followup", "--all", "--municipality", "012033"); code != exitUsage {
+		t.Errorf("--all with --municipality: code %d, want %d", code, exitUsage)
+	}
+	out := mustRun(t, env, "followup", "--all")
+	a, b := strings.Index(out, "follow-up for 012033 小樽市"), strings.Index(out, "follow-up for 131016 千代田区")
+	if a < 0 || b < a || !strings.Contains(out[a:b], "A-1  no consent") || !strings.Contains(out[b:], "B-1  no consent") || strings.Contains(out, "@") {
+		t.Errorf("followup --all:\n%s\nwant 012033 with A-1, then 131016 with B-1, no address", out)
+	}
+	var lists []desk.FollowupList
+	if err := json.Unmarshal([]byte(mustRun(t, env, "followup", "--all", "--json")), &lists); err != nil {
+		t.Fatal(err)
+	}
+	if len(lists) != 2 || lists[0].Municipality != "012033" || lists[1].Unreachable[0].Ref != "B-1" {
+		t.Errorf("followup --all --json: %+v", lists)
 	}
 }

@@ -75,7 +75,7 @@ func TestRun_Usage(t *testing.T) {
 		{name: "bad DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, args: []string{"migrate"},
 			wantCode: exitUsage, wantErr: "DATABASE_URL: must start with"},
 		{name: "bad KIGEN_NOW and DATABASE_URL reported together", env: map[string]string{"DATABASE_URL": "sqlite:", "KIGEN_NOW": "tomorrow"},
-			args: []string{"config"}, wantCode: exitUsage, wantErr: "KIGEN_NOW: \"tomorrow\" is neither"},
+			args: []string{"config"}, wantCode: exitUsage, wantErr: "KIGEN_NOW: is not a date"},
 		{name: "migrate takes no arguments", args: []string{"migrate", "x"}, wantCode: exitUsage, wantErr: "takes no arguments"},
 	}
 	for _, tt := range tests {

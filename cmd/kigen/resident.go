@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -13,15 +14,16 @@ import (
 )
 
 // runResident is counter work, as the municipality's admin: show a
-// resident, record a renewal applied for, erase a resident.
+// resident, record a renewal applied for, erase a resident, switch a
+// channel they opted out of back on.
 func runResident(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
-		return usageErrorf("resident: show, applied or erase")
+		return usageErrorf("resident: show, applied, erase or resubscribe")
 	}
 	sub := args[0]
 	fs := m.flagSet("resident " + sub)
 	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
-	var on string
+	var on, channel string
 	var yes bool
 	switch sub {
 	case "show":
@@ -29,8 +31,10 @@ func runResident(ctx context.Context, m *Main, args []string) error {
 		fs.StringVar(&on, "on", "", "the day the renewal was applied for (default: today)")
 	case "erase":
 		fs.BoolVar(&yes, "yes", false, "erase for good (without it, only say what would be erased)")
+	case "resubscribe":
+		fs.StringVar(&channel, "channel", "", "email or sms: the channel the resident opted out of and asks, in person, to have back")
 	default:
-		return usageErrorf("resident: unknown subcommand %q (show, applied or erase)", sub)
+		return usageErrorf("resident: unknown subcommand %q (show, applied, erase or resubscribe)", sub)
 	}
 	ref, err := parseInterleaved(fs, args[1:], "REF (the resident's reference)")
 	if err != nil {
@@ -49,6 +53,11 @@ func runResident(ctx context.Context, m *Main, args []string) error {
 		}
 	case "applied":
 		return residentApplied(ctx, m, d, a, desk.AppliedParams{ResidentParams: p}, on)
+	case "resubscribe":
+		var res *desk.ResubscribeResult
+		if res, err = d.Resubscribe(ctx, a, desk.ResubscribeParams{ResidentParams: p, Channel: kigen.Channel(channel)}); err == nil {
+			fmt.Fprintf(m.Stdout, "%s: %s back on, as the resident asked in person; reminders resume with the next tick (reached by %v)\n%s", res.Ref, res.Channel, res.ReachedBy, res.Note)
+		}
 	case "erase":
 		var res *desk.EraseResult
 		if res, err = d.EraseResident(ctx, a, desk.EraseParams{ResidentParams: p, DryRun: !yes}); err == nil {
@@ -112,9 +121,13 @@ func printResident(out io.Writer, v *desk.ResidentView) {
 	if v.GapOpen {
 		fmt.Fprintln(w, "  RENEWAL GAP: the My Number card still has the old expiry; the resident must have it changed at the municipal office")
 	}
-	fmt.Fprintln(w, "\nnotices sent:")
+	fmt.Fprintln(w, "\nnotices and their messages (planned, waiting, sent, delivered, failed, unknown, dropped):")
 	for _, n := range v.Notices {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage)
+		var ms []string
+		for _, msg := range n.Messages {
+			ms = append(ms, string(msg.Channel)+" "+msg.State)
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", n.TickDate, n.Card, n.ExpiresOn, n.Stage, cmp.Or(strings.Join(ms, ", "), "no message"))
 	}
 	none(w, len(v.Notices))
 }

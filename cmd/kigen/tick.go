@@ -12,7 +12,7 @@ import (
 
 func runTick(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("tick")
-	nowFlag := fs.String("now", "", "act as if it were this date (09:00 Asia/Tokyo) or RFC 3339 time")
+	nowFlag := fs.String("now", "", "act as if it were this date (any form --on takes: 2026/12/10, 令和8年12月10日 …; 09:00 Asia/Tokyo) or RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -34,13 +34,18 @@ func runTick(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return envError(err)
 	}
-	if *asJSON {
-		return m.printJSON(sum)
+	if sum.TimeTravel {
+		fmt.Fprintf(m.Stderr, "kigen: TIME TRAVEL: tick %s planned while today in Tokyo is %s; recorded as time-travelled\n", sum.Date, sum.Today)
 	}
-	fmt.Fprintf(m.Stdout, "tick %s: %d notices for %d residents in %d messages\n", sum.Date, sum.Notices, sum.Residents, sum.Messages)
-	fmt.Fprintf(m.Stdout, "  sent: %d email, %d sms; failed %d; retrying later %d; unknown %d\n",
-		sum.Sent["email"], sum.Sent["sms"], sum.Failed, sum.Retrying, sum.Unknown)
-	return nil
+	if *asJSON {
+		err = m.printJSON(sum)
+	} else {
+		err = sum.WriteSummary(m.Stdout)
+	}
+	if err == nil && sum.Blocked != "" {
+		err = envError(fmt.Errorf("nothing could be delivered: %s; fix it, then run kigen tick again", sum.Blocked))
+	}
+	return err
 }
 
 // logger returns the command's logger: text on stderr, warnings and up, so

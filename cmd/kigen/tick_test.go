@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,8 +18,10 @@ import (
 	"time"
 	"unicode"
 
+	"kigen"
 	"kigen/scheduler"
 	"kigen/store/postgres/postgrestest"
+	"kigen/store/sqlite"
 )
 
 func TestDemo(t *testing.T) {
@@ -251,5 +254,154 @@ func TestTick_TwoAtOnce(t *testing.T) {
 	}
 	if len(lines) != 300 {
 		t.Errorf("%d messages went out, want 300 (one per resident)", len(lines))
+	}
+}
+
+// summaryEnv returns a fresh SQLite store with one municipality and three
+// residents due on 2026-12-04: one by email, one by SMS, one by both.
+func summaryEnv(t *testing.T) map[string]string {
+	t.Helper()
+	env := newEnv(t)
+	env["KIGEN_NOW"] = "2026-12-04"
+	env["KIGEN_OUTBOX"] = filepath.Join(t.TempDir(), "outbox.jsonl")
+	mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City")
+	mustRun(t, env, "import", writeFile(t, "r.csv", []byte("resident_ref,language,email,phone,residence_card_expires_on,consent,channel\n"+
+		"A-1,en,a1@example.jp,,2027-01-31,yes,\nA-2,en,,090-1234-5678,2027-01-31,yes,sms\nA-3,vi,a3@example.jp,090-1234-5679,2027-01-31,yes,both\n")))
+	return env
+}
+
+// tickJSON runs kigen tick --json and returns its exit code and report.
+func tickJSON(t *testing.T, env map[string]string, args ...string) (int, scheduler.TickReport, string) {
+	t.Helper()
+	code, out, errOut := runKigen(t, env, append([]string{"tick", "--json"}, args...)...)
+	var r scheduler.TickReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("tick --json: code %d, %v\n%s\n%s", code, err, out, errOut)
+	}
+	return code, r, errOut
+}
+
+// TestTick_Summary: the summary counts every message of the day, those
+// waiting for the SMS window and those retrying (with the reason) too, on
+// every tick of the day; and a tick that could deliver nothing because the
+// outbox cannot be written exits 3 and says why.
+func TestTick_Summary(t *testing.T) {
+	t.Parallel()
+	t.Run("SMS window", func(t *testing.T) {
+		t.Parallel()
+		env := summaryEnv(t)
+		env["KIGEN_NOW"] = "2026-12-04T06:25:00+09:00"
+		code, r, _ := tickJSON(t, env)
+		want := map[string]map[string]int{scheduler.DaySent: {"email": 2}, scheduler.DayWaiting: {"sms": 2}}
+		if code != exitOK || !dayIs(r, want) {
+			t.Errorf("tick at 06:25: code %d, day %v; want 0 and %v", code, r.Day, want)
+		}
+		// A second tick the same morning plans nothing but still counts them.
+		if code, r, _ = tickJSON(t, env); code != exitOK || r.Messages != 0 || !dayIs(r, want) {
+			t.Errorf("second tick at 06:25: code %d, %d messages, day %v; want 0, none, and %v", code, r.Messages, r.Day, want)
+		}
+		out := mustRun(t, env, "tick")
+		for _, line := range []string{"this run sent 0 email, 0 sms", "sent           2  email 2", "waiting        2  sms 2  (SMS go out 09:00–20:00 Asia/Tokyo)", "retrying       0"} {
+			if !strings.Contains(out, line) {
+				t.Errorf("summary lacks %q:\n%s", line, out)
+			}
+		}
+		// At the counter, each notice says where its messages stand: the
+		// SMS waits, it was not sent (issue 17, item 14).
+		for ref, want := range map[string]string{"A-1": "email sent", "A-2": "sms waiting", "A-3": "email sent, sms waiting"} {
+			out := mustRun(t, env, "resident", "show", ref)
+			if !strings.Contains(out, "notices and their messages") || strings.Contains(out, "notices sent") || !regexp.MustCompile(`d60 +`+want+"\n").MatchString(out) {
+				t.Errorf("resident show %s; want its notice with %q:\n%s", ref, want, out)
+			}
+		}
+	})
+	t.Run("outbox cannot be written", func(t *testing.T) {
+		t.Parallel()
+		if _, err := os.Stat("/dev/full"); err != nil {
+			t.Skip("no /dev/full: ", err)
+		}
+		env := summaryEnv(t)
+		env["KIGEN_OUTBOX"] = "/dev/full" // opens, but every write fails (ENOSPC)
+		code, r, errOut := tickJSON(t, env)
+		want := map[string]map[string]int{scheduler.DayRetrying: {"email": 2, "sms": 2}}
+		if code != exitEnv || !dayIs(r, want) || r.Blocked == "" || !strings.Contains(errOut, "nothing could be delivered: the outbox file cannot be written") {
+			t.Errorf("tick with an unwritable outbox: code %d, day %v, blocked %q, stderr %q; want %d, %v and why", code, r.Day, r.Blocked, errOut, exitEnv, want)
+		}
+		var n int
+		for _, rs := range r.Reasons {
+			n += rs.Messages
+			if rs.Status != scheduler.DayRetrying || !strings.Contains(rs.Reason, "cannot append to the outbox file") {
+				t.Errorf("reason %+v; want retrying, the outbox cannot be written", rs)
+			}
+		}
+		if n != 4 {
+			t.Errorf("reasons %+v cover %d messages, want 4", r.Reasons, n)
+		}
+		// The next tick tries nothing yet (the retries are a minute away)
+		// and says the four still wait, and why.
+		code, r, _ = tickJSON(t, env)
+		if code != exitOK || !dayIs(r, want) || len(r.Reasons) == 0 {
+			t.Errorf("next tick: code %d, day %v, reasons %v; want 0, %v, and why", code, r.Day, r.Reasons, want)
+		}
+	})
+}
+
+// dayIs reports whether the report's day holds exactly the non-zero counts
+// of want (every status present).
+func dayIs(r scheduler.TickReport, want map[string]map[string]int) bool {
+	for _, st := range scheduler.DayStatuses {
+		by, ok := r.Day[st]
+		if !ok {
+			return false
+		}
+		for ch, n := range by {
+			if n != want[st][ch] {
+				return false
+			}
+		}
+		for ch, n := range want[st] {
+			if by[ch] != n {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestTick_TimeTravel: a tick two weeks ahead, --now given as 令和, says so
+// on stderr and in its summary, and is recorded time-travelled with a
+// start no later than the real clock.
+func TestTick_TimeTravel(t *testing.T) {
+	t.Parallel()
+	env := summaryEnv(t)
+	delete(env, "KIGEN_NOW")
+	today := kigen.DateOf(time.Now())
+	ahead := today.AddDays(14)
+	reiwa := fmt.Sprintf("令和%d年%d月%d日", ahead.Year-2018, ahead.Month, ahead.Day)
+	code, r, errOut := tickJSON(t, env, "--now", reiwa)
+	if code != exitOK || !r.TimeTravel || r.Date != ahead.String() || r.Today != today.String() {
+		t.Errorf("tick --now %s: code %d, %+v; want 0, time travel to %s from %s", reiwa, code, r, ahead, today)
+	}
+	if !strings.Contains(errOut, "TIME TRAVEL: tick "+ahead.String()) {
+		t.Errorf("stderr does not say so: %q", errOut)
+	}
+	if out := mustRun(t, env, "tick", "--now", reiwa); !strings.HasPrefix(out, "TIME TRAVEL: this tick planned "+ahead.String()) {
+		t.Errorf("the summary does not begin with the time travel:\n%s", out)
+	}
+	s, err := sqlite.Open(context.Background(), strings.TrimPrefix(env["DATABASE_URL"], "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	last, err := s.LastTick(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now := time.Now(); !last.TimeTravel || last.StartedAt.After(now) || last.FinishedAt.After(now) {
+		t.Errorf("last tick %+v; want time-travelled, started and finished no later than now (%v)", last, now)
+	}
+	// Today's own tick is not.
+	if code, r, _ := tickJSON(t, env, "--now", time.Now().Format(time.RFC3339)); code != exitOK || r.TimeTravel {
+		t.Errorf("today's tick: code %d, time travel %t; want 0, false", code, r.TimeTravel)
 	}
 }

@@ -67,7 +67,7 @@ func Deliver(ctx context.Context, env Env, opts DeliverOptions) error {
 		mu  sync.Mutex
 		ids []int64
 	)
-	planner := &scheduler.Planner{Store: b.store, Now: clock, Logger: logger,
+	planner := &scheduler.Planner{Store: b.store, Logger: logger,
 		Enqueue: func(_ context.Context, _ store.Tx, messageIDs []int64) error {
 			mu.Lock()
 			defer mu.Unlock()

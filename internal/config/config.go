@@ -319,15 +319,17 @@ func (cfg Config) Today(clock func() time.Time) kigen.Date {
 	return kigen.DateOf(clock())
 }
 
-// ParseNow reads a --now value: a date (09:00 Asia/Tokyo that day, the
-// default tick time) or an RFC 3339 time.
+// ParseNow reads a --now value (and KIGEN_NOW): an RFC 3339 time, or a
+// date in any form kigen.ParseDate reads, as --on takes it (2026-12-10,
+// 2026/12/10, 令和8年12月10日, R8.12.10 …), meaning 09:00 Asia/Tokyo that
+// day, the default tick time.
 func ParseNow(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(s)); err == nil {
 		return t, nil
 	}
-	d, err := kigen.ParseISODate(s)
+	d, err := kigen.ParseDate(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a date (YYYY-MM-DD) nor an RFC 3339 time", s)
+		return time.Time{}, fmt.Errorf("%s: give a date (2026-12-10, 2026/12/10, 令和8年12月10日 …) or an RFC 3339 time", kigen.ErrorMessage(err))
 	}
 	return time.Date(d.Year, d.Month, d.Day, 9, 0, 0, 0, kigen.Tokyo), nil
 }

@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 	}
 	worker.Enqueue = q.Enqueue // a permanent failure falls back to the other channel
 	// The tick's messages are new: their jobs go in by bulk insert.
-	planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Now: now, Concurrency: TickConcurrency(s)}
+	planner := &scheduler.Planner{Store: s, Enqueue: q.EnqueueNew, Logger: logger, Concurrency: TickConcurrency(s)}
 	if opts.Tick != nil {
 		opts.Tick.Planner = planner // before the queue starts
 	}

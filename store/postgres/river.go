@@ -76,6 +76,19 @@ func (c *riverClient) ListDiscardedJobArgs(ctx context.Context, kind, arg string
 	return riverclient.ParseArgs(arg, values)
 }
 
+func (c *riverClient) ListJobs(ctx context.Context, kind, arg string, states []string) (_ []store.Job, err error) {
+	defer wrap(&err, "ListJobs(%s, %s)", kind, arg)
+	rows, _ := c.pool.Query(ctx, `SELECT id, (args->>$2::text)::bigint, state::text, attempt, scheduled_at,
+		coalesce(errors[array_length(errors, 1)]->>'error', '')
+		FROM `+c.table+` WHERE kind = $1 AND state::text = ANY($3::text[]) ORDER BY id`, kind, arg, states)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Job, error) {
+		var j store.Job
+		err := row.Scan(&j.ID, &j.Arg, &j.State, &j.Attempt, &j.ScheduledAt, &j.LastError)
+		j.ScheduledAt = j.ScheduledAt.UTC()
+		return j, err
+	})
+}
+
 func (c *riverClient) DeleteJobs(ctx context.Context) (err error) {
 	defer wrap(&err, "DeleteJobs")
 	_, err = c.pool.Exec(ctx, `DELETE FROM `+c.table)

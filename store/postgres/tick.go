@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"kigen"
 	"kigen/store"
 )
 
@@ -18,14 +19,15 @@ func (q queries) CreateTick(ctx context.Context, t *store.Tick) (err error) {
 	if t.StartedAt.IsZero() {
 		started = q.now()
 	}
+	travel := t.Date != kigen.DateOf(started)
 	err = q.db.QueryRow(ctx,
-		`INSERT INTO ticks (tick_date, started_at, notices, messages) VALUES ($1, $2, $3, $4) RETURNING id`,
-		dateArg(t.Date), started, t.Notices, t.Messages,
+		`INSERT INTO ticks (tick_date, started_at, notices, messages, time_travel) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		dateArg(t.Date), started, t.Notices, t.Messages, travel,
 	).Scan(&t.ID)
 	if err != nil {
 		return err
 	}
-	t.StartedAt = started
+	t.StartedAt, t.TimeTravel = started, travel
 	return nil
 }
 
@@ -57,9 +59,9 @@ func (q queries) LastTick(ctx context.Context) (_ *store.Tick, err error) {
 		t        store.Tick
 		finished pgtype.Timestamptz
 	)
-	err = q.db.QueryRow(ctx, `SELECT id, tick_date, started_at, finished_at, notices, messages
+	err = q.db.QueryRow(ctx, `SELECT id, tick_date, started_at, finished_at, notices, messages, time_travel
 FROM ticks ORDER BY started_at DESC, id DESC LIMIT 1`,
-	).Scan(&t.ID, &t.Date, &t.StartedAt, &finished, &t.Notices, &t.Messages)
+	).Scan(&t.ID, &t.Date, &t.StartedAt, &finished, &t.Notices, &t.Messages, &t.TimeTravel)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -76,6 +78,25 @@ func (c *riverClient) ListDiscardedJobArgs(ctx context.Context, kind, arg string
 		return nil, err
 	}
 	return riverclient.ParseArgs(arg, values)
+}
+
+func (c *riverClient) ListJobs(ctx context.Context, kind, arg string, states []string) (_ []store.Job, err error) {
+	defer wrap(&err, "ListJobs(%s, %s)", kind, arg)
+	list, err := json.Marshal(states)
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, c.db, func(r rowScanner) (j store.Job, err error) {
+		var value string
+		if err := r.Scan(&j.ID, &value, &j.State, &j.Attempt, timeScanner{&j.ScheduledAt}, &j.LastError); err != nil {
+			return j, err
+		}
+		j.Arg, err = strconv.ParseInt(value, 10, 64)
+		return j, err
+	}, `SELECT id, COALESCE(CAST(json_extract(args, ?2) AS TEXT), ''), state, attempt, scheduled_at,
+		COALESCE(json_extract(errors, '$[#-1].error'), '')
+		FROM river_job WHERE kind = ?1 AND state IN (SELECT value FROM json_each(?3)) ORDER BY id`,
+		kind, "$."+arg, string(list))
 }
 
 func (c *riverClient) DeleteJobs(ctx context.Context) (err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"kigen"
 	"kigen/store"
 )
 
@@ -16,15 +17,16 @@ func (q queries) CreateTick(ctx context.Context, t *store.Tick) (err error) {
 		started = q.now()
 	}
 	var id int64
+	travel := t.Date != kigen.DateOf(started)
 	err = q.db.QueryRowContext(ctx, `
-		INSERT INTO ticks (tick_date, started_at, notices, messages) VALUES (?, ?, ?, ?)
+		INSERT INTO ticks (tick_date, started_at, notices, messages, time_travel) VALUES (?, ?, ?, ?, ?)
 		RETURNING id`,
-		t.Date, formatTime(started), t.Notices, t.Messages,
+		t.Date, formatTime(started), t.Notices, t.Messages, travel,
 	).Scan(&id)
 	if err != nil {
 		return err
 	}
-	t.ID, t.StartedAt = id, started
+	t.ID, t.StartedAt, t.TimeTravel = id, started, travel
 	return nil
 }
 
@@ -54,11 +56,11 @@ func (q queries) LastTick(ctx context.Context) (_ *store.Tick, err error) {
 		finished sql.NullString
 	)
 	err = q.db.QueryRowContext(ctx, `
-		SELECT id, tick_date, started_at, finished_at, notices, messages
+		SELECT id, tick_date, started_at, finished_at, notices, messages, time_travel
 		FROM ticks
 		ORDER BY started_at DESC, id DESC
 		LIMIT 1`,
-	).Scan(&t.ID, &t.Date, timeScanner{&t.StartedAt}, &finished, &t.Notices, &t.Messages)
+	).Scan(&t.ID, &t.Date, timeScanner{&t.StartedAt}, &finished, &t.Notices, &t.Messages, &t.TimeTravel)
 	if err != nil {
 		return nil, err
 	}

@@ -176,6 +176,32 @@ func testRiverJobReads(t *testing.T, s store.Store) {
 		t.Error("ListDiscardedJobArgs of a text argument: no error")
 	}
 
+	jobs, err := c.ListJobs(ctx, riverJobArgs{}.Kind(), "item", []string{"discarded", "scheduled", "pending"})
+	must(t, err, "ListJobs")
+	type job struct {
+		Item      int64
+		State     string
+		Attempt   int
+		Later     bool
+		LastError string
+	}
+	var gotJobs []job
+	for _, j := range jobs {
+		gotJobs = append(gotJobs, job{j.Arg, j.State, j.Attempt, j.ScheduledAt.After(time.Now().Add(30 * time.Minute)), j.LastError})
+	}
+	failed := "storetest: failed on purpose"
+	wantJobs := []job{{1, "discarded", 1, false, failed}, {1, "discarded", 1, false, failed}, {4, "discarded", 1, false, failed},
+		{5, "scheduled", 0, true, ""}, {6, "discarded", 1, false, failed}, {6, "scheduled", 0, true, ""}}
+	if d := diff(wantJobs, gotJobs); d != "" {
+		t.Errorf("ListJobs (-want +got):\n%s", d)
+	}
+	if jobs, err := c.ListJobs(ctx, "other_kind", "item", []string{"discarded"}); err != nil || len(jobs) != 0 {
+		t.Errorf("ListJobs of another kind = %v, %v; want none", jobs, err)
+	}
+	if _, err := c.ListJobs(ctx, riverJobArgs{}.Kind(), "outcome", []string{"discarded"}); err == nil {
+		t.Error("ListJobs of a text argument: no error")
+	}
+
 	must(t, c.DeleteJobs(ctx), "DeleteJobs")
 	counts, err = c.CountJobsByState(ctx)
 	must(t, err, "CountJobsByState")

@@ -109,6 +109,11 @@ var suite = []testCase{
 	{"UpdateDelivery/OK", testUpdateDeliveryOK},
 	{"UpdateDelivery/ErrNotFound", testUpdateDeliveryErrNotFound},
 	{"GetDelivery/ErrNotFound", testGetDeliveryErrNotFound},
+
+	// messagestatus.go
+	{"ListResidentMessages/OK", testListResidentMessages},
+	{"CountMessagesOn/OK", testCountMessagesOn},
+	{"ListPlannedMessagesOn/OK", testListPlannedMessagesOn},
 	{"ListDeliveries/OldestFirst", testListDeliveriesOldestFirst},
 
 	// tx.go
@@ -158,6 +163,7 @@ var suite = []testCase{
 	{"CreateTick/FinishTick/LastTick", testCreateFinishLastTick},
 	{"FinishTick/ErrNotFound", testFinishTickErrNotFound},
 	{"LastTick/ErrNotFound", testLastTickErrNotFound},
+	{"CreateTick/TimeTravel", testCreateTickTimeTravel},
 	{"ListResidents/IDs", testListResidentsIDs},
 
 	// tickbulk.go
@@ -176,6 +182,9 @@ var suite = []testCase{
 
 	// followup.go
 	{"ListStaleCards/OK", testListStaleCards},
+	{"ListUnreachableCandidates/OK", testListUnreachableCandidates},
+	{"ListFailedMessages/OK", testListFailedMessages},
+	{"ListUnknownSends/OK", testListUnknownSends},
 	{"ListDeliveriesByState/OK", testListDeliveriesByState},
 
 	// audit.go

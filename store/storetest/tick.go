@@ -67,6 +67,35 @@ func testFinishTickErrNotFound(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound, "FinishTick(unknown)")
 }
 
+// testCreateTickTimeTravel: a tick whose date is not the date in
+// Asia/Tokyo of its start is recorded time-travelled, and LastTick says so;
+// the Tokyo date decides, not the UTC one.
+func testCreateTickTimeTravel(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tests := []struct {
+		name    string
+		date    kigen.Date
+		started time.Time
+		want    bool
+	}{
+		{"today in Tokyo, yesterday in UTC", date("2026-12-04"), time.Date(2026, 12, 3, 15, 30, 0, 0, time.UTC), false},
+		{"two weeks ahead", date("2026-12-18"), time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC), true},
+		{"today in UTC, tomorrow in Tokyo", date("2026-12-04"), time.Date(2026, 12, 4, 15, 30, 0, 0, time.UTC), true},
+	}
+	for _, tt := range tests { // each started after the one before
+		tk := &store.Tick{Date: tt.date, StartedAt: tt.started}
+		must(t, s.CreateTick(ctx, tk), "CreateTick("+tt.name+")")
+		if tk.TimeTravel != tt.want {
+			t.Errorf("CreateTick(%s): TimeTravel = %t, want %t", tt.name, tk.TimeTravel, tt.want)
+		}
+		got, err := s.LastTick(ctx)
+		must(t, err, "LastTick")
+		if got.ID != tk.ID || got.TimeTravel != tt.want {
+			t.Errorf("LastTick after CreateTick(%s) = tick %d time travel %t; want tick %d, %t", tt.name, got.ID, got.TimeTravel, tk.ID, tt.want)
+		}
+	}
+}
+
 // testLastTickErrNotFound: a fresh store has no last tick.
 func testLastTickErrNotFound(t *testing.T, s store.Store) {
 	_, err := s.LastTick(t.Context())
