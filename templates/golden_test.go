@@ -57,7 +57,6 @@ func sentOn(day, expires string) func(p *Params) {
 // code.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	r := mustRenderer(t)
 	for _, l := range kigen.Languages {
 		t.Run(string(l), func(t *testing.T) {
 			t.Parallel()
@@ -71,14 +70,7 @@ func TestGolden(t *testing.T) {
 				if gc.edit != nil {
 					gc.edit(&p)
 				}
-				e, err := r.Email(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := r.SMS(p)
-				if err != nil {
-					t.Fatal(err)
-				}
+				e, s := mustMessage(t, p)
 				n, enc := Segments(s)
 				fmt.Fprintf(&b, "=== %s\n--- subject\n%s\n--- sms (%d segments, %s, %d characters)\n%s\n--- text\n%s\n", gc.name, e.Subject, n, enc, smsSize(s), s, e.Text)
 			}

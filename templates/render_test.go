@@ -168,7 +168,7 @@ func TestRender_Dates(t *testing.T) {
 		{kigen.Spanish, "31 de marzo de 2027", "31 mar. 2027"},
 		{kigen.Portuguese, "31 de março de 2027", "31 de mar. de 2027"},
 		{kigen.Thai, "31 มีนาคม ค.ศ. 2027", "31/3/2027"},
-		{kigen.Nepali, "2027 मार्च 31", "2027/03/31"},
+		{kigen.Nepali, "2027 मार्च 31", "2027/3/31"},
 		{kigen.Indonesian, "31 Maret 2027", "31 Mar 2027"},
 		{kigen.Vietnamese, "31 tháng 3, 2027", "31/03/2027"}, // review vi
 		{kigen.Tagalog, "Marso 31, 2027", "Mar 31, 2027"},
