@@ -184,19 +184,8 @@ func TestSMS_Keeps(t *testing.T) {
 
 // smsSize is the length Segments counts: septets or UTF-16 code units.
 func smsSize(s string) int {
-	n := 0
 	_, enc := Segments(s)
-	for _, r := range s {
-		switch {
-		case enc == UCS2 && r > 0xFFFF:
-			n += 2
-		case enc == GSM7 && strings.ContainsRune(gsmExtension, r):
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
+	return smsUnits(s, enc)
 }
 
 func budget(l kigen.Language) int {
