@@ -294,3 +294,19 @@ func TestLoadHotlines(t *testing.T) {
 		t.Errorf("LoadHotlines differs from DefaultHotlines (-want +got):\n%s", diff)
 	}
 }
+
+// TestEmail_WhereCapital: the "Where" line is a heading-like line and starts
+// with a capital (review defect 8: "municipalidad de …").
+func TestEmail_WhereCapital(t *testing.T) {
+	t.Parallel()
+	r := mustRenderer(t)
+	for _, l := range kigen.Languages {
+		v, err := r.view(params(l, otaru, []kigen.Due{mustDue(t, Case{kigen.MyNumberCard, kigen.D30, ContextNone}, today)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := v.Notices[0].Where; upperFirst(w) != w {
+			t.Errorf("%s: %q", l, w)
+		}
+	}
+}

@@ -182,7 +182,7 @@ func (v *emailView) resolve(g glossary) {
 		seen[n.term] = true
 		fix(&n.Status, &n.Lead, &n.Situation, &n.GoBy)
 		fixAll(n.Do)
-		n.Where = g.resolve(n.Where, seen, true)
+		n.Where = upperFirst(g.resolve(n.Where, seen, true))
 		fixAll(n.Bring)
 		fixAll(n.Notes)
 	}
@@ -366,9 +366,9 @@ func (r *Renderer) noticeView(pr *printer, base args, p Params, n notice, ns []n
 	}
 	switch s.where {
 	case "immigration":
-		nv.Where = upperFirst(a["immigration"])
+		nv.Where = a["immigration"]
 	case "office":
-		nv.Where = upperFirst(a["office"])
+		nv.Where = a["office"]
 	}
 	for _, k := range s.bring {
 		nv.Bring = append(nv.Bring, pr.T("item."+k, a))
