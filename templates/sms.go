@@ -17,11 +17,13 @@ import (
 // without diacritics, as Vietnamese banks and carriers write SMS); the
 // others use its Japanese name.
 //
-// The text fits MaxSMSSegments for every message of one or two cards with
-// the municipality names and URLs of the package's tests. Should a longer
-// name or URL push it over, SMS drops first what to bring, then the
-// action, and returns the shortest text even if it is still over: a
-// reminder that costs one more segment is better than none.
+// The text fits MaxSMSSegments with a message URL of SMSURLBudget
+// characters. When it cannot hold everything, SMS leaves out, in this
+// order, what to bring, the day to go by where it is the card's date, the
+// day to go by, the action; the cards and their dates always stay
+// (docs/messages.md says what each language keeps). Should a longer URL
+// push even that over, it returns the shortest text: a reminder that costs
+// one more segment is better than none.
 func (r *Renderer) SMS(p Params) (string, error) {
 	text, _, err := r.sms(p)
 	return text, err
