@@ -182,8 +182,12 @@ type Municipality struct {
 	ContactPhone string
 	ContactEmail string
 	ContactURL   string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Calendar is the days its office is open (docs/domain.md §12): the
+	// date a reminder tells residents to go by is read from it. The zero
+	// value is the national calendar. It is not stored yet.
+	Calendar  OfficeCalendar
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // LogValue implements slog.LogValuer: only the code, never contact data.

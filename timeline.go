@@ -4,6 +4,10 @@ package kigen
 type Scheduled struct {
 	On Date
 	Due
+	// GoBy is the date its reminder names to go by, on the national
+	// calendar (OfficeCalendar.GoByFor); zero for a notice that asks for
+	// no visit by a date.
+	GoBy Date
 }
 
 // Timeline returns every notice Plan would send h from the day from on, in
@@ -16,7 +20,8 @@ func Timeline(h Holder, from Date) []Scheduled {
 	for day, last := from, from.AddYears(11); !day.After(last); day = day.AddDays(1) {
 		o := Plan(h, day)
 		for _, d := range o.Due {
-			out = append(out, Scheduled{On: day, Due: d})
+			goBy, _ := OfficeCalendar{}.GoByFor(d)
+			out = append(out, Scheduled{On: day, Due: d, GoBy: goBy})
 			h.Sent = append(h.Sent, d.NoticeKey)
 		}
 		next := Date{}

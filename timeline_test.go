@@ -16,14 +16,21 @@ func TestTimeline(t *testing.T) {
 	got := Timeline(h, MustParseISODate("2026-11-25"))
 	var lines []string
 	for _, s := range got {
-		lines = append(lines, fmt.Sprintf("%s %d %s", s.On, s.CardID, s.Stage))
+		line := fmt.Sprintf("%s %d %s", s.On, s.CardID, s.Stage)
+		if !s.GoBy.IsZero() {
+			line += " by " + s.GoBy.String()
+		}
+		lines = append(lines, line)
 	}
+	// The My Number card expires on a Wednesday, the residence card on a
+	// Sunday: its reminders name the Friday before (docs/domain.md §12).
+	byM, byR := " by 2027-03-31", " by 2030-03-29"
 	want := []string{
-		"2026-11-25 2 renewal_gap", // at once
-		"2026-12-31 2 d90", "2027-01-30 2 d60", "2027-03-01 2 d30", "2027-03-17 2 d14",
-		"2027-03-24 2 d7", "2027-03-28 2 d3", "2027-03-30 2 d1", "2027-04-01 2 expired",
-		"2029-12-31 1 d90", "2030-01-30 1 d60", "2030-03-01 1 d30", "2030-03-17 1 d14",
-		"2030-03-24 1 d7", "2030-03-28 1 d3", "2030-03-30 1 d1", "2030-04-01 1 expired",
+		"2026-11-25 2 renewal_gap" + byM, // at once
+		"2026-12-31 2 d90" + byM, "2027-01-30 2 d60" + byM, "2027-03-01 2 d30" + byM, "2027-03-17 2 d14" + byM,
+		"2027-03-24 2 d7" + byM, "2027-03-28 2 d3" + byM, "2027-03-30 2 d1" + byM, "2027-04-01 2 expired",
+		"2029-12-31 1 d90" + byR, "2030-01-30 1 d60" + byR, "2030-03-01 1 d30" + byR, "2030-03-17 1 d14" + byR,
+		"2030-03-24 1 d7" + byR, "2030-03-28 1 d3" + byR, "2030-03-30 1 d1" + byR, "2030-04-01 1 expired",
 	}
 	if fmt.Sprint(lines) != fmt.Sprint(want) {
 		t.Errorf("Timeline:\n got %q\nwant %q", lines, want)

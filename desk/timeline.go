@@ -32,6 +32,9 @@ type TimelineNotice struct {
 	CertExpiresOn      kigen.Date     `json:"cert_expires_on,omitzero"`
 	RenewalAppliedOn   kigen.Date     `json:"renewal_applied_on,omitzero"`
 	SpecialPeriodEnds  kigen.Date     `json:"special_period_ends,omitzero"`
+	// GoBy is the date the reminder names to go by, on the national
+	// calendar (docs/domain.md §12); zero when it asks for no visit by a date.
+	GoBy kigen.Date `json:"go_by,omitzero"`
 }
 
 // Timeline answers "what will this resident get?" for card dates typed
@@ -75,7 +78,7 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 	v := &TimelineView{Notices: []TimelineNotice{}, Stale: []int64{}}
 	for _, s := range kigen.Timeline(h, today) {
 		v.Notices = append(v.Notices, TimelineNotice{On: s.On, Card: s.Kind, ExpiresOn: s.ExpiresOn, Stage: s.Stage, DaysLeft: s.DaysLeft,
-			ResidenceExpiresOn: s.ResidenceExpiresOn, CertExpiresOn: s.CertExpiresOn, RenewalAppliedOn: s.RenewalAppliedOn, SpecialPeriodEnds: s.SpecialPeriodEnds})
+			ResidenceExpiresOn: s.ResidenceExpiresOn, CertExpiresOn: s.CertExpiresOn, RenewalAppliedOn: s.RenewalAppliedOn, SpecialPeriodEnds: s.SpecialPeriodEnds, GoBy: s.GoBy})
 	}
 	for _, c := range h.Cards {
 		if kigen.Stale(c, today) {

@@ -19,6 +19,10 @@ func TestTimeline(t *testing.T) {
 		first.ResidenceExpiresOn != kigen.MustParseISODate("2030-03-31") || len(v.Stale) != 1 || v.Stale[0] != 4 {
 		t.Errorf("first notice %+v, stale %v; want the renewal gap at once and the certificate (card 4) stale", first, v.Stale)
 	}
+	// 2027-03-31 is a Wednesday; 2030-03-31 a Sunday (docs/domain.md §12).
+	if first.GoBy != kigen.MustParseISODate("2027-03-31") || v.Notices[len(v.Notices)-2].GoBy != kigen.MustParseISODate("2030-03-29") {
+		t.Errorf("go by %v and %v, want 2027-03-31 and 2030-03-29", first.GoBy, v.Notices[len(v.Notices)-2].GoBy)
+	}
 	for _, tt := range []struct {
 		name string
 		p    desk.TimelineParams

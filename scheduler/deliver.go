@@ -276,6 +276,7 @@ func (a *attempt) render(ctx context.Context) (out notify.Message, rec notify.Re
 	p := templates.Params{
 		Lang:           h.Resident.Language,
 		Municipality:   *muni,
+		Status:         h.Resident.Status,
 		Today:          a.today,
 		Notices:        a.notices,
 		MessageURL:     base + "/m/" + token,

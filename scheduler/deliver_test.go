@@ -228,7 +228,7 @@ func TestDeliver_Sends(t *testing.T) {
 		want    string // in the subject (email) or the SMS
 	}{
 		{name: "EmailSpanish", lang: kigen.Spanish, channel: kigen.Email, want: "24 de enero de 2027"},
-		{name: "SMSJapanese", lang: kigen.Japanese, channel: kigen.SMS, want: "2027/01/24"},
+		{name: "SMSJapanese", lang: kigen.Japanese, channel: kigen.SMS, want: "2027年1月24日"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -223,6 +223,37 @@ func (p *printer) LongDate(d kigen.Date) string { return p.cat.loc.FmtDateLong(c
 // 2027/03/31, 31 de mar. de 2027): shorter, for SMS.
 func (p *printer) MediumDate(d kigen.Date) string { return p.cat.loc.FmtDateMedium(civil(d)) }
 
+// FullDate returns d with its weekday, the date an email names to go by
+// ("Friday, January 8, 2027", "2027年1月8日（金）"): CLDR's weekday names and
+// long date, arranged by the catalog's date.weekday.
+func (p *printer) FullDate(d kigen.Date) string {
+	t := civil(d)
+	return p.T("date.weekday", args{"weekday": p.cat.loc.WeekdayWide(t.Weekday()),
+		"wd": p.cat.loc.WeekdayAbbreviated(t.Weekday()), "date": p.LongDate(d)})
+}
+
+// SMSDate returns d as an SMS writes it, arranged by the catalog's
+// sms.date from CLDR's forms ({medium}: Mar 31, 2027; {long}: 2027年3月31日)
+// or its numbers ({year}, {mm}, {dd}, {m}, {day}): Japanese writes the long
+// date, as on the card; Vietnamese 31/03/2027; Thai and Nepali numbers,
+// where a month's name would cost a tenth of the SMS.
+func (p *printer) SMSDate(d kigen.Date) string {
+	t := civil(d)
+	return p.T("sms.date", args{"medium": p.MediumDate(d), "long": p.LongDate(d), "short": p.cat.loc.FmtDateShort(t),
+		"year": strconv.Itoa(d.Year), "m": strconv.Itoa(int(d.Month)), "day": strconv.Itoa(d.Day),
+		"mm": fmt.Sprintf("%02d", int(d.Month)), "dd": fmt.Sprintf("%02d", d.Day)})
+}
+
+// SMSDay returns d as an SMS names the day to go by: its weekday, day and
+// month without the year, which the SMS states with the card's date
+// ("Fri, Jan 8", "1月8日（金）"), arranged by the catalog's sms.date.goby.
+func (p *printer) SMSDay(d kigen.Date) string {
+	t := civil(d)
+	return p.T("sms.date.goby", args{"wd": p.cat.loc.WeekdayAbbreviated(t.Weekday()), "weekday": p.cat.loc.WeekdayWide(t.Weekday()),
+		"month": p.cat.loc.MonthAbbreviated(t.Month()), "day": strconv.Itoa(d.Day), "m": strconv.Itoa(int(d.Month)),
+		"dd": fmt.Sprintf("%02d", d.Day), "mm": fmt.Sprintf("%02d", int(d.Month))})
+}
+
 // List joins items as the language writes a list ("A, B and C").
 func (p *printer) List(items []string) string {
 	switch len(items) {

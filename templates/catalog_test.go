@@ -92,10 +92,15 @@ func TestCatalogs_Placeholders(t *testing.T) {
 		t.Fatal(err)
 	}
 	free := []string{"muni", "office_ja", "office_kind"}
+	// A date's arrangement may use any form or number of the date.
+	dates := []string{"weekday", "wd", "date", "medium", "long", "short", "year", "month", "m", "mm", "day", "dd"}
 	ref := cats[referenceLanguage]
 	for _, l := range kigen.Languages {
 		for key, e := range cats[l].entries {
 			allowed := append(slices.Clone(free), texts(ref.entries[key])...)
+			if key == "date.weekday" || strings.HasPrefix(key, "sms.date") {
+				allowed = append(allowed, dates...)
+			}
 			for _, s := range texts(e) {
 				names, _ := placeholders(s)
 				for _, n := range names {

@@ -123,7 +123,7 @@ func TestEmail_Chromium(t *testing.T) {
 func visibleTexts(v *emailView) []string {
 	texts := []string{v.Title, v.Greeting, v.Intro, v.Contact.Heading, v.Contact.Email, v.Contact.URL, v.Hotlines.Heading, v.Why}
 	for _, n := range v.Notices {
-		texts = append(texts, n.Heading, n.Status, n.Where)
+		texts = append(texts, n.Heading, n.Status, n.GoBy, n.Where)
 		texts = append(texts, n.Do...)
 		texts = append(texts, n.Bring...)
 		texts = append(texts, n.Notes...)

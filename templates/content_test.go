@@ -56,7 +56,7 @@ func TestEmail_JapaneseTerms(t *testing.T) {
 func TestEmail_TownOffice(t *testing.T) {
 	t.Parallel()
 	e := mustEmail(t, kigen.English, town, mustDue(t, Case{kigen.MyNumberCard, kigen.D30, ContextNone}, today))
-	if !strings.Contains(e.Text, "Yoichi Town office (余市町役場)") {
+	if !strings.Contains(e.Text, "Yoichi Town Office (余市町役場)") {
 		t.Errorf("the office of a town is not 余市町役場:\n%s", e.Text)
 	}
 	if strings.Contains(e.Text, "市役所") {
@@ -78,24 +78,24 @@ func TestEmail_WhatEachNoticeSays(t *testing.T) {
 				return []kigen.Due{mustDue(t, Case{kigen.ResidenceCard, kigen.D90, ContextNone}, today)}
 			},
 			want: []string{"Regional Immigration Services Bureau (出入国在留管理局)", "your passport", "one photo, 4 cm high and 3 cm wide",
-				"take both cards to the Otaru City office (小樽市役所)", "You can start preparing now."},
+				"take it with your My Number card to Otaru City Hall (小樽市役所)", "You can apply for the renewal now."},
 		},
 		{
 			name: "integrated card needs no visit to the office",
 			notices: func() []kigen.Due {
 				return []kigen.Due{mustDue(t, Case{kigen.IntegratedCard, kigen.D30, ContextNone}, today)}
 			},
-			want: []string{"also updates the My Number side", "no visit to the Otaru City office (小樽市役所) is needed"},
+			want: []string{"also updates the My Number side", "no visit to Otaru City Hall (小樽市役所) is needed"},
 		},
 		{
 			name: "gap: new residence card, weekday, certificate at the same visit, insurance",
 			notices: func() []kigen.Due {
 				return []kigen.Due{mustDue(t, Case{kigen.MyNumberCard, kigen.RenewalGap, ContextGap}, today)}
 			},
-			want: []string{"Your period of stay was renewed until March 1, 2030, but your My Number card still expires on April 15, 2027.",
-				"your NEW residence card (在留カード)", "the card's PIN (暗証番号)", "Go on an ordinary weekday",
+			want: []string{"Your period of stay was renewed until March 1, 2030, but your My Number card still expires on April 15, 2027: it is not extended when your period of stay is renewed.",
+				"your NEW residence card (在留カード)", "the card's 4-digit PIN (暗証番号)", "Go on an ordinary weekday",
 				"also renew the electronic certificate (電子証明書): it expires on April 15, 2027.",
-				"also as your My Number insurance card (マイナ保険証)", "qualification certificate (資格確認書)"},
+				"it stops working, including as your health insurance card (マイナ保険証).", "qualification certificate (資格確認書)"},
 		},
 		{
 			name: "gap without the certificate",
@@ -113,7 +113,7 @@ func TestEmail_WhatEachNoticeSays(t *testing.T) {
 				return []kigen.Due{mustDue(t, Case{kigen.MyNumberCard, kigen.D7, ContextPending}, today)}
 			},
 			want: []string{"You applied to extend your period of stay on February 8, 2027.",
-				"can extend your My Number card once, until May 8, 2027", "before March 8, 2027",
+				"can extend your My Number card once, until May 8, 2027", "This has to be done before the card expires.",
 				"stamped “application pending” (申請中), or the receipt email of your online application"},
 		},
 		{
@@ -121,7 +121,7 @@ func TestEmail_WhatEachNoticeSays(t *testing.T) {
 			notices: func() []kigen.Due {
 				return []kigen.Due{mustDue(t, Case{kigen.ResidenceCard, kigen.SpecialPeriod, ContextPending}, today)}
 			},
-			want: []string{"Your period of stay ended on February 25, 2027.", "until April 25, 2027 at the latest",
+			want: []string{"Your period of stay ended on February 25, 2027.", "until the decision, April 25, 2027 at the latest",
 				"You applied to extend your period of stay on January 6, 2027."},
 		},
 		{
@@ -203,7 +203,8 @@ func TestEmail_Hotlines(t *testing.T) {
 		{kigen.English, []string{"0120-0178-26", "0120-0178-27", "Every day 8:30–20:00", "en-otoiawase"}, []string{"0120-95-0178", "9:00–18:00"}},
 		{kigen.Thai, []string{"0120-0178-26", "0120-0178-27", "ทุกวัน 9:00–18:00 น.", "en-link"}, []string{"0120-95-0178", "8:30", "en-otoiawase"}},
 		{kigen.Japanese, []string{"0120-95-0178", "en-otoiawase"}, []string{"0120-0178-26", "0120-0178-27", "en-link"}},
-		{kigen.EasyJapan, []string{"0120-95-0178"}, []string{"0120-0178-26"}},
+		// Easy Japanese readers also get the multilingual line.
+		{kigen.EasyJapan, []string{"0120-95-0178", "0120-0178-26", "英語・中国語"}, []string{"0120-0178-27"}},
 	}
 	for _, tt := range tests {
 		e := mustEmail(t, tt.lang, otaru, d)
@@ -291,5 +292,21 @@ func TestLoadHotlines(t *testing.T) {
 	}
 	if diff := cmp.Diff(DefaultHotlines(), h); diff != "" {
 		t.Errorf("LoadHotlines differs from DefaultHotlines (-want +got):\n%s", diff)
+	}
+}
+
+// TestEmail_WhereCapital: the "Where" line is a heading-like line and starts
+// with a capital (review defect 8: "municipalidad de …").
+func TestEmail_WhereCapital(t *testing.T) {
+	t.Parallel()
+	r := mustRenderer(t)
+	for _, l := range kigen.Languages {
+		v, err := r.view(params(l, otaru, []kigen.Due{mustDue(t, Case{kigen.MyNumberCard, kigen.D30, ContextNone}, today)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := v.Notices[0].Where; upperFirst(w) != w {
+			t.Errorf("%s: %q", l, w)
+		}
 	}
 }

@@ -6,8 +6,9 @@
 // The words live in one catalog per language, catalogs/<lang>.json, with
 // identical dotted keys (a test fails on a missing or extra key). A value is
 // a string with {placeholders}, or an object of CLDR plural forms ("one",
-// "other", …) for texts that hold a number. Dates are CLDR long dates (email)
-// and medium dates (SMS) from github.com/go-playground/locales; plural forms
+// "other", …) for texts that hold a number. Dates and weekdays come from
+// CLDR (github.com/go-playground/locales), arranged per language by the
+// catalog (date.weekday, sms.date, sms.date.goby); plural forms
 // follow the same library's cardinal rules. Nothing outside this package
 // reads the JSON.
 //
@@ -17,5 +18,9 @@
 // points to the municipality's contact when none does.
 //
 // A message is rendered when it is sent: Params.Today is the sending day, and
-// the days left are counted from it (docs/domain.md §11.6).
+// the days left are counted from it (docs/domain.md §11.6). A notice that
+// asks for a visit names the last open day before its deadline, read from
+// the municipality's calendar (§12); what every message must say is §14,
+// pinned by rules_test.go. docs/messages.md describes the SMS's budget and
+// what it leaves out when a language cannot hold everything.
 package templates

@@ -2,6 +2,7 @@ package templates
 
 import (
 	htmltemplate "html/template"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,12 +30,14 @@ type emailView struct {
 // noticeView is one card's part of the message.
 type noticeView struct {
 	Heading, Status string
+	GoBy            string // the date to go by (docs/domain.md §12), or that none is left
 	Tone            string // info, soon, urgent or expired
 	Color, Tint     string // the tone, as a border and a background colour
 	Lead, Situation string
 	Do              []string
 	Where           string
 	Bring, Notes    []string
+	term            string // the glossary term of the card: its heading introduces it
 }
 
 type contactView struct {
@@ -93,11 +96,14 @@ func (r *Renderer) view(p Params) (*emailView, error) {
 		return nil, err
 	}
 	pr := &printer{cat: r.cats[p.Lang]}
-	base := r.common(pr, p.Municipality)
 	m := p.Municipality
+	base := args{"muni": muniName(p.Lang, m), "office_ja": officeJA(m.Name)}
+	base["office_kind"] = pr.T("office."+officeKind(m.Name), nil)
+	g, marks := r.glossary(pr, base)
+	base = base.with(marks)
 	muniFull := base["muni"]
 	if !readsKanji(p.Lang) && m.Name != "" && m.NameLatin != "" {
-		muniFull = pr.pair(m.NameLatin, m.Name)
+		muniFull = pr.firstUse(m.NameLatin, "", m.Name)
 	}
 	v := &emailView{
 		Lang:           htmlLang(p.Lang),
@@ -114,17 +120,21 @@ func (r *Renderer) view(p Params) (*emailView, error) {
 		v.Labels[strings.ReplaceAll(k, ".", "_")] = pr.T(k, nil)
 	}
 	for _, n := range ns {
-		v.Notices = append(v.Notices, r.noticeView(pr, base, n))
+		v.Notices = append(v.Notices, r.noticeView(pr, base, p, n, ns))
 	}
-	v.Title = upperFirst(r.title(pr, base, ns))
+	// A title names cards, not terms: any term in it is written by name.
+	named := map[string]bool{}
+	for _, t := range terms {
+		named[t] = true
+	}
+	v.Title = upperFirst(g.resolve(r.title(pr, base, ns), named, false))
 	// A header holds one line, whatever a municipality's name holds.
 	v.Subject = oneLine.Replace(pr.T("subject.prefix", args{"muni": base["muni"], "text": v.Title}))
 	v.From = pr.T("email.from", args{"muni": muniFull})
-	v.Preheader = v.Notices[0].Status
 	if p.ResidentName != "" {
 		v.Greeting = pr.T("email.greeting", args{"name": p.ResidentName})
-	} else {
-		v.Greeting = pr.T("email.greeting_anon", nil)
+	} else if s := pr.T("email.greeting_anon", nil); s != noText {
+		v.Greeting = s
 	}
 	v.Intro = pr.T("email.intro", base)
 	v.Contact = contactView{
@@ -139,10 +149,127 @@ func (r *Renderer) view(p Params) (*emailView, error) {
 	if pr.err != nil {
 		return nil, pr.err
 	}
+	v.resolve(g)
+	if p.Lang == kigen.EasyJapan {
+		v.readingsOnce()
+	}
+	v.Preheader = v.Notices[0].Status
 	return v, nil
 }
 
+// noText is a catalog's way to say nothing where a text is optional (a
+// greeting without the resident's name): a catalog holds no empty text.
+const noText = "-"
+
+// resolve writes the terms of the email in reading order: in full at
+// their first use and on every "Where" line, by name after (docs/domain.md
+// §14.8). A card's heading introduces its term.
+func (v *emailView) resolve(g glossary) {
+	seen := map[string]bool{}
+	fix := func(ss ...*string) {
+		for _, s := range ss {
+			*s = g.resolve(*s, seen, false)
+		}
+	}
+	fixAll := func(ss []string) {
+		for i := range ss {
+			fix(&ss[i])
+		}
+	}
+	fix(&v.Intro)
+	for i := range v.Notices {
+		n := &v.Notices[i]
+		seen[n.term] = true
+		fix(&n.Status, &n.Lead, &n.Situation, &n.GoBy)
+		fixAll(n.Do)
+		n.Where = upperFirst(g.resolve(n.Where, seen, true))
+		fixAll(n.Bring)
+		fixAll(n.Notes)
+	}
+	fix(&v.Contact.Heading, &v.Hotlines.None, &v.Hotlines.Insurer, &v.Why)
+}
+
+// reading is a word in kanji or katakana with its reading in brackets, as
+// Easy Japanese writes harder words: 期限（きげん）.
+var reading = regexp.MustCompile(`[\p{Han}\p{Katakana}ー々・]+（[\p{Hiragana}\p{Katakana}ー ]+）`)
+
+// readingsOnce keeps each reading of an Easy Japanese email at its first
+// use only (docs/domain.md §14.9): 期限（きげん） once, then 期限.
+func (v *emailView) readingsOnce() {
+	seen := map[string]bool{}
+	fix := func(s *string) {
+		*s = reading.ReplaceAllStringFunc(*s, func(w string) string {
+			if seen[w] {
+				return w[:strings.Index(w, "（")]
+			}
+			seen[w] = true
+			return w
+		})
+	}
+	fix(&v.Intro)
+	for i := range v.Notices {
+		n := &v.Notices[i]
+		for _, s := range []*string{&n.Heading, &n.Status, &n.Lead, &n.Situation, &n.GoBy} {
+			fix(s)
+		}
+		for _, ss := range [][]string{n.Do, n.Bring, n.Notes} {
+			for j := range ss {
+				fix(&ss[j])
+			}
+		}
+		// The "Where" line keeps its reading: it is what to look for.
+	}
+	for _, s := range []*string{&v.Contact.Heading, &v.Hotlines.None, &v.Hotlines.Insurer, &v.Why} {
+		fix(s)
+	}
+}
+
+// noticeArgs adds a notice's dates to the common arguments. Dates a notice
+// does not have are left out, so a text that needs one fails to render.
+func noticeArgs(p *printer, base args, n notice, date func(kigen.Date) string) args {
+	a := base.with(args{
+		"card": p.T("card."+string(n.Kind)+".name", nil),
+		"date": date(n.ExpiresOn),
+	})
+	if n.left < 0 {
+		a["days"] = p.N("days", -n.left, nil)
+	} else {
+		a["days"] = p.N("days", n.left, nil)
+	}
+	opt := map[string]kigen.Date{
+		"residence": n.ResidenceExpiresOn, "cert_date": n.CertExpiresOn,
+		"applied": n.RenewalAppliedOn, "ends": n.SpecialPeriodEnds,
+	}
+	for k, d := range opt {
+		if !d.IsZero() {
+			a[k] = date(d)
+		}
+	}
+	if n.Kind == kigen.MyNumberCert {
+		a["grace"] = date(kigen.InsuranceGraceEnds(n.ExpiresOn))
+	}
+	if n.Kind.IsResidence() && n.SpecialPeriodEnds.IsZero() {
+		// An expired card states the limit of a stay on an application
+		// made in time (docs/domain.md §14.3).
+		a["ends"] = date(kigen.SpecialPeriodEnds(n.ExpiresOn))
+	}
+	return a
+}
+
+// with returns a copy of a with more arguments.
+func (a args) with(more args) args {
+	b := make(args, len(a)+len(more))
+	for k, v := range a {
+		b[k] = v
+	}
+	for k, v := range more {
+		b[k] = v
+	}
+	return b
+}
+
 // title is the subject without the municipality: what the message is about.
+// A card is named once (docs/domain.md §14.2): notices are one per card.
 func (r *Renderer) title(pr *printer, base args, ns []notice) string {
 	if len(ns) > 1 {
 		var names []string
@@ -162,6 +289,8 @@ func (r *Renderer) title(pr *printer, base args, ns []notice) string {
 		return pr.T("subject.gap", a)
 	case n.left == 0:
 		return pr.T("subject.today", a)
+	case n.left == 1:
+		return pr.T("subject.tomorrow", a)
 	}
 	return pr.T("subject.before", a)
 }
@@ -175,13 +304,18 @@ var tones = map[string][2]string{
 	"expired": {"#991b1b", "#fef2f2"},
 }
 
-// noticeView writes one card's part: its state, what to do, where and with
-// what, and what follows if nothing is done.
-func (r *Renderer) noticeView(pr *printer, base args, n notice) noticeView {
+// noticeView writes one card's part: its state, the date to go by, what to
+// do, where and with what, and what follows if nothing is done.
+func (r *Renderer) noticeView(pr *printer, base args, p Params, n notice, ns []notice) noticeView {
 	a := noticeArgs(pr, base, n, pr.LongDate)
 	kind := string(n.Kind)
+	// The heading is the card's title with its term's gloss and the
+	// Japanese title: "Cartão de residência (zairyu card, 在留カード)".
+	_, gloss := splitTerm(pr.T("term."+cardTerm(n.Kind), base))
+	ja := (&printer{cat: r.cats[kigen.Japanese]}).T("card."+kind+".title", nil)
 	nv := noticeView{
-		Heading: pr.pair(pr.T("card."+kind+".title", nil), (&printer{cat: r.cats[kigen.Japanese]}).T("card."+kind+".title", nil)),
+		Heading: pr.firstUse(pr.T("card."+kind+".title", nil), gloss, ja),
+		term:    cardTerm(n.Kind),
 	}
 	switch {
 	case n.Stage == kigen.SpecialPeriod:
@@ -195,6 +329,7 @@ func (r *Renderer) noticeView(pr *printer, base args, n notice) noticeView {
 	default:
 		nv.Status = pr.T("status.expired", a)
 	}
+	nv.GoBy = goByText(pr, n, p.Today)
 	tone := "info"
 	switch {
 	case n.left < 0 && n.Stage != kigen.SpecialPeriod:
@@ -206,9 +341,17 @@ func (r *Renderer) noticeView(pr *printer, base args, n notice) noticeView {
 	}
 	nv.Color, nv.Tint = tones[tone][0], tones[tone][1]
 	nv.Tone = tone
-	if _, before := n.Stage.LeadDays(); before && n.left >= 0 {
+	switch _, before := n.Stage.LeadDays(); {
+	case n.Stage == kigen.D30 && !n.Kind.IsResidence():
+		// Only immigration takes weeks (docs/domain.md §14.4).
+		nv.Lead = pr.T("stage.d30.lead_office", a)
+	case n.Stage == kigen.D90 && (!n.Kind.IsResidence() || p.permanent()):
+		// A renewal of the period of stay can be applied for now; a card
+		// of its own from two or three months before it expires.
+		nv.Lead = pr.T("stage.d90.lead_office", a)
+	case before && n.left >= 0:
 		nv.Lead = pr.T("stage."+string(n.Stage)+".lead", a)
-	} else if n.Stage == kigen.RenewalGap && n.left <= 3 && n.left >= 0 {
+	case n.Stage == kigen.RenewalGap && n.left <= 3 && n.left >= 0:
 		nv.Lead = pr.T("stage.d3.lead", a)
 	}
 	switch {
@@ -217,7 +360,7 @@ func (r *Renderer) noticeView(pr *printer, base args, n notice) noticeView {
 	case n.ctx == pending && !n.RenewalAppliedOn.IsZero():
 		nv.Situation = pr.T("situation.pending", a)
 	}
-	s := shapeOf(n)
+	s := shapeOf(n, p.permanent(), withMyNumber(n, ns))
 	for _, k := range s.do {
 		nv.Do = append(nv.Do, pr.T(k, a))
 	}
@@ -236,6 +379,25 @@ func (r *Renderer) noticeView(pr *printer, base args, n notice) noticeView {
 	return nv
 }
 
+// goByText names the date to go by (docs/domain.md §12, §14.6), or says
+// that no open day is left before the deadline and when the office opens
+// again.
+func goByText(pr *printer, n notice, today kigen.Date) string {
+	a := args{"goby": pr.FullDate(n.goBy), "deadline": pr.LongDate(n.deadline)}
+	switch n.goByCase(today) {
+	case goByDay:
+		return pr.T("goby.by", a)
+	case goByEarly:
+		return pr.T("goby.early", a)
+	case goByToday:
+		return pr.T("goby.today", a)
+	case goByNone:
+		a["next"] = pr.FullDate(n.next)
+		return pr.T("goby.none", a)
+	}
+	return ""
+}
+
 // shape is which texts a notice is made of.
 type shape struct {
 	do    []string // catalog keys
@@ -245,30 +407,46 @@ type shape struct {
 }
 
 // shapeOf decides what a notice says: docs/domain.md §2 (who renews what
-// where), §5 (the gap), §6 (a pending renewal), §9b (the certificate).
-func shapeOf(n notice) shape {
+// where), §5 (the gap), §6 (a pending renewal), §9b (the certificate),
+// §14.5 (a text for one residence category is shown to it alone). A
+// residence card that expires with a My Number card of the same message
+// leaves that card to its own part.
+func shapeOf(n notice, permanent, withMyNumber bool) shape {
 	expired := n.left < 0 && n.Stage != kigen.SpecialPeriod
 	switch {
-	case n.Kind.IsResidence() && n.Stage == kigen.SpecialPeriod && n.Kind == kigen.IntegratedCard:
+	case n.Kind == kigen.IntegratedCard && n.Stage == kigen.SpecialPeriod:
 		return shape{do: []string{"do.integrated.special"}}
 	case n.Kind.IsResidence() && n.Stage == kigen.SpecialPeriod:
 		return shape{do: []string{"do.residence.special", "do.residence.special_mynumber"}, where: "office",
 			bring: []string{"mynumber_card", "pending_card", "pin"}, notes: []string{"note.weekday"}}
+	case n.Kind.IsResidence() && expired && permanent:
+		return shape{do: []string{"do.residence.expired_permanent"}, where: "immigration",
+			bring: []string{"passport", string(n.Kind), "photo"}}
 	case n.Kind.IsResidence() && expired:
 		return shape{do: []string{"do.residence.expired"}, where: "immigration",
 			bring: []string{"passport", string(n.Kind)}}
+	case n.Kind == kigen.IntegratedCard && permanent:
+		return shape{do: []string{"do.integrated.before_permanent"}, where: "immigration",
+			bring: []string{"passport", "integrated_card", "photo"}}
 	case n.Kind == kigen.IntegratedCard:
 		return shape{do: []string{"do.integrated.before"}, where: "immigration",
 			bring: []string{"passport", "integrated_card", "photo", "documents"}}
+	case n.Kind == kigen.ResidenceCard && permanent:
+		return shape{do: []string{"do.residence.before_permanent"}, where: "immigration",
+			bring: []string{"passport", "residence_card", "photo"}}
 	case n.Kind == kigen.ResidenceCard:
-		return shape{do: []string{"do.residence.before", "do.residence.then_mynumber"}, where: "immigration",
+		s := shape{do: []string{"do.residence.before"}, where: "immigration",
 			bring: []string{"passport", "residence_card", "photo", "documents"}}
+		if !withMyNumber {
+			s.do = append(s.do, "do.residence.then_mynumber")
+		}
+		return s
 	case n.Kind == kigen.MyNumberCert && expired:
 		return shape{do: []string{"do.cert.expired"}, where: "office",
-			bring: []string{"mynumber_card", "pin"}, notes: []string{"note.qualification"}}
+			bring: []string{"mynumber_card", "pins"}, notes: []string{"note.qualification"}}
 	case n.Kind == kigen.MyNumberCert:
 		return shape{do: []string{"do.cert.before"}, where: "office",
-			bring: []string{"mynumber_card", "pin"}, notes: []string{"note.cert_insurance"}}
+			bring: []string{"mynumber_card", "pins"}, notes: []string{"note.cert_insurance"}}
 	}
 	// The My Number card.
 	var s shape
@@ -297,10 +475,14 @@ func shapeOf(n notice) shape {
 		s.do = []string{"do.mynumber.pending", "do.mynumber.pending_after"}
 		s.bring = []string{"mynumber_card", "pending_card", "pin"}
 		s.notes = []string{"note.weekday", "note.insurance"}
+	case permanent:
+		s.do = []string{"do.mynumber.before_permanent"}
+		s.bring = []string{"mynumber_card", "residence_card"}
+		s.notes = []string{"note.insurance"}
 	default:
 		s.do = []string{"do.mynumber.before"}
 		s.bring = []string{"new_residence_card", "mynumber_card", "pin"}
-		s.notes = []string{"note.permanent", "note.insurance"}
+		s.notes = []string{"note.weekday", "note.insurance"}
 	}
 	return s
 }

@@ -18,8 +18,8 @@ type Preview struct {
 	// Text is the email's subject, headers (sorted) and plain text, or its
 	// HTML, or the SMS.
 	Text string
-	// Note says, for an SMS, how many segments it takes and in which
-	// encoding.
+	// Note says, for an SMS, how many segments it takes, in which
+	// encoding, what it left out to fit, and the days to go by.
 	Note string
 }
 
@@ -74,9 +74,16 @@ func (r *Renderer) RenderPreview(l kigen.Language, cases []Case, situation strin
 		}
 		return Preview{Text: b.String() + "\n" + e.Text}, nil
 	case kigen.SMS:
-		s, err := r.SMS(p)
+		s, dropped, err := r.sms(p)
 		n, enc := Segments(s)
-		return Preview{Text: s + "\n", Note: fmt.Sprintf("(%d of %d segments, %s)", n, MaxSMSSegments, enc)}, err
+		note := fmt.Sprintf("(%d of %d segments, %s, %d characters", n, MaxSMSSegments, enc, smsUnits(s, enc))
+		if dropped > 0 {
+			note += fmt.Sprintf(", %d part(s) left out to fit", dropped)
+		}
+		for _, g := range goByList(p) {
+			note += "; " + g
+		}
+		return Preview{Text: s + "\n", Note: note + ")"}, err
 	}
 	return Preview{}, kigen.FieldErrorf("channel", "%q is not email or sms", ch)
 }

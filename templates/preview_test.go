@@ -45,7 +45,7 @@ func TestRenderPreview(t *testing.T) {
 		t.Errorf("email: %+v, %v", pv, err)
 	}
 	pv, err = r.RenderPreview(kigen.Japanese, []Case{{Card: kigen.MyNumberCard, Stage: kigen.D14}}, ContextGap, kigen.SMS, false, today)
-	if err != nil || !strings.HasSuffix(pv.Text, "\n") || pv.Note != "(2 of 2 segments, UCS-2)" {
+	if err != nil || !strings.HasSuffix(pv.Text, "\n") || !strings.HasPrefix(pv.Note, "(2 of 2 segments, UCS-2, ") || !strings.HasSuffix(pv.Note, "mynumber_card: go by 2027-03-15 Mon)") {
 		t.Errorf("sms: %+v, %v", pv, err)
 	}
 	var ce *CaseError

@@ -18,8 +18,14 @@ var layoutFS embed.FS
 // Params is what one message is about: one resident, one municipality, the
 // notices of one tick, rendered on the day it is sent.
 type Params struct {
-	Lang         kigen.Language
-	Municipality kigen.Municipality // Name, NameLatin and the contact fields are read
+	Lang kigen.Language
+	// Municipality: Name, NameLatin, the contact fields and Calendar (the
+	// days its office is open, for the date to go by) are read.
+	Municipality kigen.Municipality
+	// Status is the resident's residence category: some texts are for one
+	// category only (docs/domain.md §14.5). The zero value is fixed_period,
+	// the default category.
+	Status kigen.Status
 	// Today is the day the message is rendered, i.e. sent: the days left
 	// are counted from it, not from the tick (docs/domain.md §11.6).
 	Today kigen.Date
@@ -27,8 +33,8 @@ type Params struct {
 	// context is read from its fields: a My Number card notice with
 	// ResidenceExpiresOn set is about an open renewal gap (docs/domain.md §5);
 	// one with RenewalAppliedOn set is about a pending renewal (§6). A
-	// renewal_gap notice and a stage of the same card and date are written
-	// as one.
+	// renewal_gap notice and a stage of the same card are written as one
+	// (§14.2).
 	Notices []kigen.Due
 	// MessageURL is KIGEN_PUBLIC_URL + "/m/" + token: the full message, the
 	// link an SMS carries.
@@ -38,6 +44,12 @@ type Params struct {
 	UnsubscribeURL string
 	// ResidentName is the name for the greeting; empty for a neutral one.
 	ResidentName string
+}
+
+// permanent reports whether the resident's card dates follow no period of
+// stay: permanent and special permanent residents.
+func (p Params) permanent() bool {
+	return p.Status == kigen.Permanent || p.Status == kigen.SpecialPermanent
 }
 
 // Email is a rendered email.
@@ -114,6 +126,13 @@ type notice struct {
 	kigen.Due
 	left int       // days left on the sending day: ExpiresOn − Today
 	ctx  situation // gap, pending or neither
+	// deadline is the day by which the notice asks for a visit, goBy the
+	// last open day on or before it (docs/domain.md §12); both zero when
+	// it asks for no visit by a date, or the deadline has passed.
+	deadline, goBy kigen.Date
+	// next is the first day the office opens again, set when no open day
+	// is left before the deadline (goBy is before the sending day).
+	next kigen.Date
 }
 
 // situation is what a My Number card notice is written for: an open gap or a pending renewal.
@@ -137,9 +156,34 @@ func contextOf(d kigen.Due) situation {
 	return plain
 }
 
+// goByCase is how a notice names its date to go by.
+type goByCase int
+
+const (
+	noGoBy    goByCase = iota // the notice asks for no visit by a date
+	goByDay                   // the deadline itself is an open day
+	goByEarly                 // the last open day is before the deadline
+	goByToday                 // today is the last open day
+	goByNone                  // no open day is left before the deadline
+)
+
+func (n notice) goByCase(today kigen.Date) goByCase {
+	switch {
+	case n.goBy.IsZero():
+		return noGoBy
+	case n.goBy.Before(today):
+		return goByNone
+	case n.goBy == today:
+		return goByToday
+	case n.goBy == n.deadline:
+		return goByDay
+	}
+	return goByEarly
+}
+
 // notices checks p's notices and returns them as they are written: a
-// renewal_gap folded into a stage of the same card and date, the most
-// urgent first.
+// renewal_gap folded into a stage of the same card, the most urgent first,
+// each with its date to go by.
 func notices(p Params) ([]notice, error) {
 	if !p.Lang.Valid() {
 		return nil, fmt.Errorf("templates: unknown language %q", p.Lang)
@@ -156,12 +200,15 @@ func notices(p Params) ([]notice, error) {
 			return nil, fmt.Errorf("templates: notice %d: bad card kind %q, stage %q or date", i, d.Kind, d.Stage)
 		}
 	}
+	// One card, one part (docs/domain.md §14.2): Plan gives the gap and a
+	// stage of a card the same date; a preview may not, and then the
+	// stage's date is the one written.
 	for i := 0; i < len(ds); i++ {
 		if ds[i].Stage != kigen.RenewalGap {
 			continue
 		}
 		for j := range ds {
-			if j != i && ds[j].Kind == ds[i].Kind && ds[j].ExpiresOn == ds[i].ExpiresOn {
+			if j != i && ds[j].Kind == ds[i].Kind {
 				ds[j].CertExpiresOn = ds[i].CertExpiresOn
 				if ds[j].ResidenceExpiresOn.IsZero() {
 					ds[j].ResidenceExpiresOn = ds[i].ResidenceExpiresOn
@@ -172,9 +219,17 @@ func notices(p Params) ([]notice, error) {
 			}
 		}
 	}
+	cal := p.Municipality.Calendar
 	ns := make([]notice, len(ds))
 	for i, d := range ds {
-		ns[i] = notice{Due: d, left: d.ExpiresOn.Sub(p.Today), ctx: contextOf(d)}
+		n := notice{Due: d, left: d.ExpiresOn.Sub(p.Today), ctx: contextOf(d)}
+		if deadline, ok := d.Deadline(); ok && !deadline.Before(p.Today) {
+			n.deadline, n.goBy = deadline, cal.GoBy(deadline, d.Kind.Visit())
+			if n.goBy.Before(p.Today) {
+				n.next = cal.NextOpen(p.Today, d.Kind.Visit())
+			}
+		}
+		ns[i] = n
 	}
 	slices.SortStableFunc(ns, func(a, b notice) int {
 		if c := a.ExpiresOn.Compare(b.ExpiresOn); c != 0 {
@@ -183,6 +238,21 @@ func notices(p Params) ([]notice, error) {
 		return slices.Index(kigen.CardKinds, a.Kind) - slices.Index(kigen.CardKinds, b.Kind)
 	})
 	return ns, nil
+}
+
+// withMyNumber reports whether ns holds a notice of the My Number card that
+// expires with the residence card n and is not about a gap: the card that
+// needs its own visit to the office after the renewal (docs/domain.md §14.1).
+func withMyNumber(n notice, ns []notice) bool {
+	if n.Kind != kigen.ResidenceCard {
+		return false
+	}
+	for _, m := range ns {
+		if m.Kind == kigen.MyNumberCard && m.ExpiresOn == n.ExpiresOn && m.ctx != gap {
+			return true
+		}
+	}
+	return false
 }
 
 // latinScript reports whether a language is written in the Latin script:
@@ -233,76 +303,4 @@ func officeKind(name string) string {
 		return "town"
 	}
 	return "city"
-}
-
-// terms are the words a resident shows or hears at a counter: each is
-// written in the resident's language with the Japanese next to it.
-var terms = []string{"residence_card", "integrated_card", "mynumber_card", "cert", "immigration",
-	"office", "pin", "pending_stamp", "qualification_cert", "validity_change", "extension", "insurance"}
-
-// pair writes a term with its Japanese original next to it, unless the
-// translation already holds it (Japanese, a translator's choice).
-func (p *printer) pair(tr, ja string) string {
-	if tr == ja || strings.Contains(tr, ja) {
-		return tr
-	}
-	return p.T("term.pair", args{"term": tr, "ja": ja})
-}
-
-// common returns the arguments every text of a message may use: the
-// municipality and the terms in pairs.
-func (r *Renderer) common(p *printer, m kigen.Municipality) args {
-	muni := muniName(p.cat.lang, m)
-	a := args{"muni": muni, "office_ja": officeJA(m.Name)}
-	a["office_kind"] = p.T("office."+officeKind(m.Name), nil)
-	jp := &printer{cat: r.cats[kigen.Japanese]}
-	for _, t := range terms {
-		a[t] = p.pair(p.T("term."+t, a), jp.T("term."+t, a))
-	}
-	if jp.err != nil {
-		p.fail(jp.err)
-	}
-	return a
-}
-
-// with returns a copy of a with more arguments.
-func (a args) with(more args) args {
-	b := make(args, len(a)+len(more))
-	for k, v := range a {
-		b[k] = v
-	}
-	for k, v := range more {
-		b[k] = v
-	}
-	return b
-}
-
-// noticeArgs adds a notice's dates to the common arguments. Dates a notice
-// does not have are left out, so a text that needs one fails to render.
-func noticeArgs(p *printer, base args, n notice, date func(kigen.Date) string) args {
-	a := base.with(args{
-		"card": p.T("card."+string(n.Kind)+".name", nil),
-		"date": date(n.ExpiresOn),
-	})
-	if n.left < 0 {
-		a["days"] = p.N("days", -n.left, nil)
-	} else {
-		a["days"] = p.N("days", n.left, nil)
-	}
-	opt := map[string]kigen.Date{
-		"residence": n.ResidenceExpiresOn, "cert_date": n.CertExpiresOn,
-		"applied": n.RenewalAppliedOn, "ends": n.SpecialPeriodEnds,
-	}
-	for k, d := range opt {
-		if !d.IsZero() {
-			a[k] = date(d)
-		}
-	}
-	if n.Kind == kigen.MyNumberCert {
-		a["grace"] = date(kigen.InsuranceGraceEnds(n.ExpiresOn))
-	}
-	if n.ctx == pending && n.SpecialPeriodEnds.IsZero() && n.Stage == kigen.SpecialPeriod {
-		a["ends"] = date(kigen.SpecialPeriodEnds(n.ExpiresOn))
-	}
-	return a
 }

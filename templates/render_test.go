@@ -61,8 +61,9 @@ func japaneseTerms(r *Renderer, m kigen.Municipality) []string {
 	var out []string
 	for k, e := range ja.entries {
 		if strings.HasPrefix(k, "term.") || strings.HasPrefix(k, "card.") {
-			s, _ := expand(e.text, args{"office_ja": officeJA(m.Name), "term": "", "ja": ""})
-			out = append(out, s)
+			s, _ := expand(e.text, args{"office_ja": officeJA(m.Name), "term": "", "ja": "", "short": ""})
+			name, gloss := splitTerm(s)
+			out = append(out, s, name, gloss)
 		}
 	}
 	out = append(out, officeJA(m.Name), m.Name, "マイナポータル")
@@ -156,20 +157,20 @@ func TestRender_Dates(t *testing.T) {
 	t.Parallel()
 	r := mustRenderer(t)
 	tests := []struct {
-		lang         kigen.Language
-		long, medium string
+		lang      kigen.Language
+		long, sms string
 	}{
-		{kigen.Japanese, "2027年3月31日", "2027/03/31"},
-		{kigen.EasyJapan, "2027年3月31日", "2027/03/31"},
+		{kigen.Japanese, "2027年3月31日", "2027年3月31日"}, // as on the card (review ja)
+		{kigen.EasyJapan, "2027年3月31日", "2027年3月31日"},
 		{kigen.English, "March 31, 2027", "Mar 31, 2027"},
 		{kigen.Chinese, "2027年3月31日", "2027年3月31日"},
-		{kigen.Korean, "2027년 3월 31일", "2027. 3. 31."},
+		{kigen.Korean, "2027년 3월 31일", "2027.3.31."},
 		{kigen.Spanish, "31 de marzo de 2027", "31 mar. 2027"},
 		{kigen.Portuguese, "31 de março de 2027", "31 de mar. de 2027"},
-		{kigen.Thai, "31 มีนาคม ค.ศ. 2027", "31 มี.ค. 2027"},
-		{kigen.Nepali, "2027 मार्च 31", "2027 मार्च 31"},
+		{kigen.Thai, "31 มีนาคม ค.ศ. 2027", "31/3/2027"},
+		{kigen.Nepali, "2027 मार्च 31", "2027/3/31"},
 		{kigen.Indonesian, "31 Maret 2027", "31 Mar 2027"},
-		{kigen.Vietnamese, "31 tháng 3, 2027", "31 thg 3, 2027"},
+		{kigen.Vietnamese, "31 tháng 3, 2027", "31/03/2027"}, // review vi
 		{kigen.Tagalog, "Marso 31, 2027", "Mar 31, 2027"},
 	}
 	d := mustDue(t, Case{kigen.ResidenceCard, kigen.D30, ContextNone}, today)
@@ -189,8 +190,8 @@ func TestRender_Dates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(s, tt.medium) {
-				t.Errorf("SMS %q does not hold the medium date %q", s, tt.medium)
+			if !strings.Contains(s, tt.sms) {
+				t.Errorf("SMS %q does not hold the date %q", s, tt.sms)
 			}
 		})
 	}
@@ -206,7 +207,7 @@ func TestRender_DaysLeftOnSendingDay(t *testing.T) {
 	}{
 		{name: "planned day", today: "2027-03-17", want: "It expires on March 31, 2027, in 14 days."},
 		{name: "held a day by quiet hours", today: "2027-03-18", want: "It expires on March 31, 2027, in 13 days."},
-		{name: "tomorrow", today: "2027-03-30", want: "It expires on March 31, 2027, tomorrow."},
+		{name: "tomorrow", today: "2027-03-30", want: "It expires tomorrow, March 31, 2027."},
 		{name: "last day", today: "2027-03-31", want: "It expires today, March 31, 2027. Today is the last day it is valid."},
 		{name: "one day late", today: "2027-04-01", want: "It expired on March 31, 2027, 1 day ago."},
 	}

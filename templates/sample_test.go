@@ -90,7 +90,16 @@ func TestGallery(t *testing.T) {
 			t.Errorf("%s: page holds %q", l, bad)
 		}
 	}
-	if strings.Contains(index, `class="over"`) {
-		t.Error("an SMS of the gallery is over 2 segments")
+	if strings.Contains(index, `class="over"`) || !strings.Contains(index, "<h2>Warnings</h2>\n<p class=\"meta\">None.</p>") {
+		t.Error("the gallery has warnings (an SMS over 2 segments)")
+	}
+	// Beside each message: its SMS's segments and the days to go by.
+	en := string(files["en.html"])
+	for _, w := range []string{"SMS: 1 segment(s), GSM-7", "mynumber_card: go by 2027-01-08 Fri",
+		"mynumber_card: go by 2026-12-28 Mon", "residence_card: go by 2027-01-08 Fri",
+		"mynumber_card: no open day left before 2027-01-09; opens 2027-01-12 Tue"} {
+		if !strings.Contains(en, w) {
+			t.Errorf("the English page does not show %q", w)
+		}
 	}
 }

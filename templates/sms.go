@@ -7,18 +7,23 @@ import (
 	"kigen"
 )
 
-// SMS renders the SMS of p: the essentials only (docs/domain.md §11.16) — the
-// most urgent card, its date, the action in a few words, how many more
-// notices the full message holds, and the link to it (p.MessageURL).
-// Latin-script languages name the municipality by its Latin name and are
-// written to stay within GSM-7 (Vietnamese without diacritics, as
-// Vietnamese banks and carriers write SMS); the others use its Japanese name.
+// SMS renders the SMS of p: the essentials only (docs/domain.md §11.16,
+// §14.1) — every card it concerns with its date ("tomorrow", "today is the
+// last day" on the last days), what to do for the most urgent in a few
+// words with the day to go by, that a My Number card expiring with the
+// residence card needs its own visit after the renewal, and the link to
+// the full message (p.MessageURL). Latin-script languages name the
+// municipality by its Latin name and are written in GSM-7 (Vietnamese
+// without diacritics, as Vietnamese banks and carriers write SMS); the
+// others use its Japanese name.
 //
-// The text fits MaxSMSSegments for every notice with the municipality names
-// and URLs of the package's tests. Should a longer name or URL push it over,
-// SMS drops first the count of further notices, then the action, and returns
-// the shortest text even if it is still over: a reminder that costs one more
-// segment is better than none.
+// The text fits MaxSMSSegments with a message URL of SMSURLBudget
+// characters. When it cannot hold everything, SMS leaves out, in this
+// order, what to bring, the day to go by where it is the card's date, the
+// day to go by, the action; the cards and their dates always stay
+// (docs/messages.md says what each language keeps). Should a longer URL
+// push even that over, it returns the shortest text: a reminder that costs
+// one more segment is better than none.
 func (r *Renderer) SMS(p Params) (string, error) {
 	text, _, err := r.sms(p)
 	return text, err
@@ -39,8 +44,9 @@ func (r *Renderer) sms(p Params) (text string, dropped int, err error) {
 	return text, dropped, nil
 }
 
-// smsCandidates returns the SMS in full, then without the count of further
-// notices, then without the action too.
+// smsCandidates returns the SMS in full, then without what to bring, then
+// without the day to go by where it is the card's date, then without it at
+// all, then without the action: every card is always named.
 func (r *Renderer) smsCandidates(p Params) ([]string, error) {
 	if p.MessageURL == "" {
 		return nil, fmt.Errorf("templates: SMS without a message URL")
@@ -50,32 +56,26 @@ func (r *Renderer) smsCandidates(p Params) ([]string, error) {
 		return nil, err
 	}
 	pr := &printer{cat: r.cats[p.Lang]}
-	n := ns[0]
-	a := noticeArgs(pr, args{}, n, pr.MediumDate)
-	a["card"] = pr.T("sms.card."+string(n.Kind), nil)
-	a["muni"] = smsMuniName(p.Lang, p.Municipality)
-	a["office_ja"] = officeJA(p.Municipality.Name)
-	a["office_kind"] = pr.T("office."+officeKind(p.Municipality.Name), nil)
-	a["url"] = p.MessageURL
-	var status string
-	switch {
-	case n.Stage == kigen.SpecialPeriod:
-		status = pr.T("sms.special", a)
-	case n.left < 0:
-		status = pr.T("sms.expired", a)
-	case n.left == 0:
-		status = pr.T("sms.today", a)
-	default:
-		status = pr.T("sms.before", a)
-	}
-	action := pr.T(smsAction(n), a)
-	more := ""
-	if len(ns) > 1 {
-		more = pr.T("sms.more", args{"n": fmt.Sprint(len(ns) - 1)})
-	}
+	base := r.smsTerms(pr, p.Municipality)
+	status := smsStatuses(pr, base, ns)
+	action, bring := smsAction(pr, base, p, ns, dayAlways)
+	same, _ := smsAction(pr, base, p, ns, dayIfEarlier)
+	bare, _ := smsAction(pr, base, p, ns, dayNever)
 	var cands []string
-	for _, c := range [][2]string{{action, more}, {action, ""}, {"", ""}} {
-		cands = append(cands, tidy(pr.T("sms.message", args{"muni": a["muni"], "status": status, "action": c[0], "more": c[1], "url": p.MessageURL})))
+	for _, parts := range [][]string{{status, action, bring}, {status, action}, {status, same}, {status, bare}, {status}} {
+		body := tidy(strings.Join(parts, " "))
+		c := tidy(pr.T("sms.message", args{"muni": base["muni"], "body": body, "url": p.MessageURL}))
+		switch {
+		case p.Lang == kigen.Vietnamese:
+			// Vietnamese SMS go without diacritics, as Vietnamese banks
+			// and carriers write them (docs/domain.md §8).
+			c = asciiFold(c)
+		case gsmLanguage(p.Lang):
+			// Catalogs write their language with its accents; the SMS
+			// goes without those GSM-7 lacks (docs/domain.md §8).
+			c = gsmFold(c)
+		}
+		cands = append(cands, c)
 	}
 	if pr.err != nil {
 		return nil, pr.err
@@ -83,14 +83,144 @@ func (r *Renderer) smsCandidates(p Params) ([]string, error) {
 	return cands, nil
 }
 
-// smsAction is the catalog key of what to do, in a few words.
-func smsAction(n notice) string {
+// smsTerms returns the words an SMS names places and cards with: the
+// glossary's terms, by name (docs/domain.md §14.8), the short forms the
+// catalog gives for SMS (sms.card.*, sms.immigration, sms.office), and the
+// municipality. A test holds each SMS form to appear in the email too.
+func (r *Renderer) smsTerms(pr *printer, m kigen.Municipality) args {
+	a := args{"muni": smsMuniName(pr.cat.lang, m), "office_ja": officeJA(m.Name)}
+	a["office_kind"] = pr.T("office."+officeKind(m.Name), nil)
+	for _, t := range terms {
+		a[t] = smsTerm(pr.T("term."+t, a))
+	}
+	for _, k := range kigen.CardKinds {
+		a[cardTerm(k)] = smsTerm(pr.T("sms.card."+string(k), nil))
+	}
+	a["immigration"] = smsTerm(pr.T("sms.immigration", nil))
+	a["office"] = smsTerm(pr.T("sms.office", a))
+	return a
+}
+
+// smsStatus is what an SMS says of a card: before, tomorrow, today,
+// expired or the special period.
+func smsStatus(n notice) string {
+	switch {
+	case n.Stage == kigen.SpecialPeriod:
+		return "special"
+	case n.left < 0:
+		return "expired"
+	case n.left == 0:
+		return "today"
+	case n.left == 1:
+		return "tomorrow"
+	}
+	return "before"
+}
+
+// smsStatuses names every card of the message with its date, cards in the
+// same state on the same date in one sentence ("your residence card and My
+// Number card expire on …").
+func smsStatuses(pr *printer, base args, ns []notice) string {
+	var out []string
+	for i := 0; i < len(ns); {
+		n, st := ns[i], smsStatus(ns[i])
+		j := i + 1
+		for st != "special" && j < len(ns) && smsStatus(ns[j]) == st && ns[j].ExpiresOn == n.ExpiresOn {
+			j++
+		}
+		var cards []string
+		for _, m := range ns[i:j] {
+			cards = append(cards, base[cardTerm(m.Kind)])
+		}
+		a := base.with(args{"cards": pr.List(cards), "card": cards[0], "date": pr.SMSDate(n.ExpiresOn)})
+		var s string
+		switch {
+		case st == "special":
+			a["ends"] = pr.SMSDate(n.SpecialPeriodEnds)
+			s = pr.T("sms.status.special", a)
+		case st == "before" && i > 0:
+			// A later card's date, in fewer words.
+			s = pr.N("sms.status.also", len(cards), a)
+		default:
+			s = pr.N("sms.status."+st, len(cards), a)
+		}
+		if i > 0 {
+			s = upperFirst(s)
+		}
+		out = append(out, s)
+		i = j
+	}
+	return strings.Join(out, " ")
+}
+
+// dayIn says when an SMS's action names the day to go by.
+type dayIn int
+
+const (
+	dayAlways    dayIn = iota // as the catalog says
+	dayIfEarlier              // not where it is the card's date, which the SMS states
+	dayNever
+)
+
+// smsAction is what to do for the most urgent card, in a few words, with
+// the day to go by (as day says); and, for a gap, what to bring.
+func smsAction(pr *printer, base args, p Params, ns []notice, day dayIn) (action, bring string) {
+	n := ns[0]
+	a := base.with(args{"date": pr.SMSDate(n.ExpiresOn), "card": base[cardTerm(n.Kind)]})
+	if n.Kind == kigen.MyNumberCert {
+		a["grace"] = pr.SMSDate(kigen.InsuranceGraceEnds(n.ExpiresOn))
+	}
+	if n.Kind.IsResidence() {
+		a["ends"] = pr.SMSDate(kigen.SpecialPeriodEnds(n.ExpiresOn))
+	}
+	if !n.SpecialPeriodEnds.IsZero() {
+		a["ends"] = pr.SMSDate(n.SpecialPeriodEnds)
+	}
+	a["when"] = ""
+	switch n.goByCase(p.Today) {
+	case goByNone:
+		// No open day is left before the deadline: say when the office
+		// opens again, not a day already past.
+		a["next"] = pr.SMSDay(n.next)
+		a["place"] = base["office"]
+		if n.Kind.Visit() == kigen.AtImmigration {
+			a["place"] = base["immigration"]
+		}
+		return pr.T("sms.closed", a), ""
+	case goByToday:
+		a["when"] = pr.T("sms.when.today", nil)
+	case goByEarly:
+		if day != dayNever {
+			a["when"] = pr.T("sms.when.by", args{"goby": pr.SMSDay(n.goBy)})
+		}
+	case goByDay:
+		// The day to go by is the card's date (or the end of the
+		// certificate's insurance use): a catalog may leave it to that.
+		if s := pr.T("sms.when.deadline", args{"goby": pr.SMSDay(n.goBy)}); s != noText && day == dayAlways {
+			a["when"] = s
+		}
+	}
+	key := smsActionKey(n, p.permanent(), withMyNumber(n, ns))
+	if key == "sms.do.gap" {
+		bring = pr.T("sms.bring.gap", a)
+	}
+	return pr.T(key, a), bring
+}
+
+// smsActionKey is the catalog key of what to do, in a few words.
+func smsActionKey(n notice, permanent, withMyNumber bool) string {
 	expired := n.left < 0
 	switch {
 	case n.Stage == kigen.SpecialPeriod:
 		return "sms.do.special"
+	case n.Kind.IsResidence() && expired && permanent:
+		return "sms.do.residence_expired_permanent"
 	case n.Kind.IsResidence() && expired:
 		return "sms.do.residence_expired"
+	case n.Kind.IsResidence() && permanent:
+		return "sms.do.residence_permanent"
+	case withMyNumber:
+		return "sms.do.residence_then_mynumber"
 	case n.Kind.IsResidence():
 		return "sms.do.residence"
 	case n.Kind == kigen.MyNumberCert && expired:
@@ -103,14 +233,26 @@ func smsAction(n notice) string {
 		return "sms.do.gap"
 	case n.ctx == pending:
 		return "sms.do.pending"
+	case permanent:
+		return "sms.do.mynumber_permanent"
 	}
 	return "sms.do.mynumber"
 }
 
-// tidy removes the spaces an empty part leaves behind.
+// tidy removes the spaces an empty part leaves behind, and the space after
+// a full stop in languages that write none (。, 。 → 。).
 func tidy(s string) string {
 	for strings.Contains(s, "  ") {
 		s = strings.ReplaceAll(s, "  ", " ")
+	}
+	for _, p := range []string{".", ",", ":", ";", "。"} {
+		s = strings.ReplaceAll(s, " "+p, p)
+	}
+	// An abbreviation ending a sentence (mar., 2027. 3. 8.) keeps one
+	// full stop.
+	s = strings.ReplaceAll(s, "..", ".")
+	for _, p := range []string{"。", "、", "：", "）", "】"} {
+		s = strings.ReplaceAll(s, p+" ", p)
 	}
 	return strings.TrimSpace(s)
 }
@@ -124,15 +266,3 @@ func smsMuniName(l kigen.Language, m kigen.Municipality) string {
 	}
 	return m.Name
 }
-
-// gsmFolds maps the Latin letters romanised Japanese uses that GSM-7 lacks
-// to their plain letters.
-var gsmFolds = strings.NewReplacer(
-	"Ā", "A", "Ē", "E", "Ī", "I", "Ō", "O", "Ū", "U",
-	"ā", "a", "ē", "e", "ī", "i", "ō", "o", "ū", "u",
-	"Â", "A", "Ê", "E", "Î", "I", "Ô", "O", "Û", "U",
-	"â", "a", "ê", "e", "î", "i", "ô", "o", "û", "u",
-	"’", "'", "‘", "'", "–", "-", "—", "-",
-)
-
-func gsmFold(s string) string { return gsmFolds.Replace(s) }

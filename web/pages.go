@@ -201,6 +201,7 @@ func (p *pages) message(w http.ResponseWriter, r *http.Request) error {
 	e, err := p.Renderer.Email(templates.Params{
 		Lang:         h.Resident.Language,
 		Municipality: *muni,
+		Status:       h.Resident.Status,
 		Today:        today,
 		Notices:      notices,
 		// No "read in your browser" link: this is the browser.

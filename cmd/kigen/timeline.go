@@ -45,9 +45,13 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tnote")
+	fmt.Fprintln(tw, "date\tcard\texpires on\tnotice\tdays left\tgo by\tnote")
 	for _, d := range v.Notices {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.On, d.Card, d.ExpiresOn, d.Stage, d.DaysLeft, noteFor(d))
+		goBy := "-" // the notice asks for no visit by a date
+		if !d.GoBy.IsZero() {
+			goBy = d.GoBy.String() + " " + d.GoBy.Weekday().String()[:3]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.On, d.Card, d.ExpiresOn, d.Stage, d.DaysLeft, goBy, noteFor(d))
 	}
 	tw.Flush()
 	if len(v.Notices) == 0 {
