@@ -144,7 +144,10 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Helper()
 		t.Fatalf(format+"\nserve's log (end):\n%s", append(args, logs.tail(6000))...)
 	}
-	client := &http.Client{Timeout: 3 * time.Second}
+	// Generous: a batch of 100 provider reports is applied one transaction
+	// a report, which took up to 2 s on this 2-core machine while the
+	// whole suite ran beside it.
+	client := &http.Client{Timeout: 30 * time.Second}
 	get := func(path string) int {
 		resp, err := client.Get("http://" + addr + path)
 		if err != nil {
