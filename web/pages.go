@@ -16,6 +16,7 @@ import (
 	"kigen/scheduler"
 	"kigen/store"
 	"kigen/templates"
+	"kigen/web/route"
 )
 
 // Pages are the resident's pages every message links to (docs/architecture.md, pages
@@ -65,9 +66,10 @@ func (h *handler) mountPages(p *Pages) {
 		panic("web: Pages without a Store or a Renderer")
 	}
 	ps := &pages{Pages: p, logger: h.logger}
-	h.mux.Handle("GET /m/{token}", ps.handle(ps.message))
-	h.mux.Handle("GET /u/{token}", ps.handle(ps.confirm))
-	h.mux.Handle("POST /u/{token}", ps.handle(ps.unsubscribe))
+	link := h.mux.Group(nil)
+	link.Handle("GET /m/{token}", route.Link, ps.handle(ps.message))
+	link.Handle("GET /u/{token}", route.Link, ps.handle(ps.confirm))
+	link.Handle("POST /u/{token}", route.Link, ps.handle(ps.unsubscribe))
 }
 
 func (p *pages) now() time.Time {

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"kigen"
+	"kigen/web/route"
 )
 
 // readyTimeout bounds the readiness checks of one /readyz request: a probe
@@ -42,14 +43,24 @@ type Deps struct {
 	// Pages are the resident's pages (/m/{token}, /u/{token}); nil means
 	// no such routes.
 	Pages *Pages
+	// Surfaces register further routes on the handler's Mux: the staff
+	// console, the JSON API, the operators' pages. Each route comes with
+	// its access rule (package route).
+	Surfaces []Surface
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
+}
+
+// Surface is a set of routes mounted on Kigen's handler.
+type Surface interface {
+	// Register adds the surface's routes to m, each with its rule.
+	Register(m *route.Mux)
 }
 
 // handler is the http.Handler NewHandler returns: the mux wrapped in the
 // request log.
 type handler struct {
-	mux    *http.ServeMux
+	mux    *route.Mux
 	ready  ReadyChecker
 	logger *slog.Logger
 
@@ -71,7 +82,7 @@ type handler struct {
 // Renderer: that is a wiring bug.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{
-		mux:       http.NewServeMux(),
+		mux:       route.NewMux(),
 		ready:     d.Ready,
 		logger:    d.Logger,
 		lastReady: "?",
@@ -80,10 +91,11 @@ func NewHandler(d Deps) http.Handler {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
 
-	h.mux.Handle("GET /healthz", h.handle(h.healthz))
-	h.mux.Handle("GET /readyz", h.handle(h.readyz))
+	open := h.mux.Group(nil)
+	open.Handle("GET /healthz", route.Public, h.handle(h.healthz))
+	open.Handle("GET /readyz", route.Public, h.handle(h.readyz))
 	if d.Registry != nil {
-		h.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{
+		open.Handle("GET /metrics", route.Public, promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{
 			// A failing collector (the jobs query) costs its own series,
 			// not the whole scrape; the error goes to the log and to
 			// promhttp_metric_handler_errors_total.
@@ -100,13 +112,19 @@ func NewHandler(d Deps) http.Handler {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t{}") {
 			panic(fmt.Sprintf("web: webhook path %q is not a plain path", path))
 		}
-		h.mux.Handle("POST "+path, wh)
+		open.Handle("POST "+path, route.Signed, wh)
 	}
 	if d.Pages != nil {
 		h.mountPages(d.Pages)
 	}
+	for _, sf := range d.Surfaces {
+		sf.Register(h.mux)
+	}
 	return h
 }
+
+// Routes returns every route the handler serves, with its access rule.
+func (h *handler) Routes() []route.Route { return h.mux.Routes() }
 
 // handlerFunc is an HTTP handler that returns its error for handle to
 // answer, so that every failure is logged once and answered alike.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"kigen/web"
+	"kigen/web/route"
 )
 
 // readyFunc is a ReadyChecker from a function.
@@ -317,5 +318,40 @@ func TestHandler_Panic(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), `"level":"ERROR"`); n != 1 {
 		t.Errorf("%d error lines, want 1", n)
+	}
+}
+
+// surfaceFunc is a web.Surface from a function.
+type surfaceFunc func(m *route.Mux)
+
+func (f surfaceFunc) Register(m *route.Mux) { f(m) }
+
+// TestHandler_Routes: every route NewHandler serves is listed with its
+// rule, a surface's routes included, so that the access test can ask each
+// as every role.
+func TestHandler_Routes(t *testing.T) {
+	t.Parallel()
+	h := web.NewHandler(web.Deps{
+		Webhooks: map[string]http.Handler{"/webhooks/x": http.NotFoundHandler()},
+		Surfaces: []web.Surface{surfaceFunc(func(m *route.Mux) {
+			m.Group(func(route.Rule, http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+			}).Handle("GET /console/", route.Staff, http.NotFoundHandler())
+		})},
+	})
+	got := h.(interface{ Routes() []route.Route }).Routes()
+	want := []route.Route{
+		{Pattern: "GET /healthz", Rule: route.Public},
+		{Pattern: "GET /readyz", Rule: route.Public},
+		{Pattern: "POST /webhooks/x", Rule: route.Signed},
+		{Pattern: "GET /console/", Rule: route.Staff},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Routes() (-want +got):\n%s", diff)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	if resp, _ := mustDo(t, srv, http.MethodGet, "/console/"); resp.StatusCode != http.StatusTeapot {
+		t.Errorf("GET /console/ = %d, want the guard's %d", resp.StatusCode, http.StatusTeapot)
 	}
 }
