@@ -8,7 +8,7 @@ import "strings"
 // starts with the code as given, quoted.
 func CheckMunicipalityCode(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return FieldErrorf("code", "%q must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru", code)
+		return FieldErrorf("code", "%s must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru", Quote(code))
 	}
 	if want := MunicipalityCheckDigit(code[:5]); code[5] != want {
 		return FieldErrorf("code", "%q: the check digit should be %c (%s%c)", code, want, code[:5], want)

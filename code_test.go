@@ -19,6 +19,7 @@ func TestCheckMunicipalityCode(t *testing.T) {
 		{name: "FiveDigits", code: "01203", wantErr: `code: "01203" must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru`},
 		{name: "Name", code: "Otaru", wantErr: `code: "Otaru" must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru`},
 		{name: "FullWidthDigits", code: "０１２０３３", wantErr: `code: "０１２０３３" must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru`},
+		{name: "MyNumber", code: "123456789018", wantErr: `code: (not shown: it has 12 or more digits) must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru`},
 		{name: "Empty", code: "", wantErr: `code: "" must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru`},
 	}
 	for _, tt := range tests {

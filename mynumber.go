@@ -1,6 +1,7 @@
 package kigen
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -165,6 +166,24 @@ func HasLongDigitRun(s string) bool {
 		}
 	}
 	return false
+}
+
+// Quote returns s quoted for an error message (as %q does), or, when s
+// holds 12 or more digits in all (of any script, however separated: it may
+// be a My Number typed into the wrong field), a note that it is not shown. Every
+// message that echoes what someone typed into a code, a reference or a
+// search goes through it (docs/domain.md §11.11).
+func Quote(s string) string {
+	f, digits := foldNarrow(s), 0
+	for i := range len(f) {
+		if isASCIIDigit(f[i]) {
+			digits++
+		}
+	}
+	if digits >= 12 {
+		return "(not shown: it has 12 or more digits)"
+	}
+	return strconv.Quote(s)
 }
 
 // myNumberHeaders are the normalised headers that name the number itself.

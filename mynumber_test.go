@@ -206,6 +206,20 @@ func TestHasLongDigitRun(t *testing.T) {
 	}
 }
 
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"011002":       `"011002"`,
+		"R-1":          `"R-1"`,
+		"123456789018": "(not shown: it has 12 or more digits)",
+		"１２３４５６７８９０１８": "(not shown: it has 12 or more digits)",
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 func TestIsMyNumberHeader(t *testing.T) {
 	t.Parallel()
 

@@ -172,7 +172,7 @@ func noResident(ref string, mu *kigen.Municipality) error {
 }
 
 func noMunicipality(code string) error {
-	return kigen.Errorf(kigen.ENOTFOUND, "no municipality %q", code)
+	return kigen.Errorf(kigen.ENOTFOUND, "no municipality %s", kigen.Quote(code))
 }
 
 // LocalOperator is the actor of a user running the kigen command on the
@@ -217,7 +217,7 @@ func (d *Desk) localMunicipality(ctx context.Context, code string) (*kigen.Munic
 	case len(ms) == 0:
 		return nil, kigen.Errorf(kigen.EINVALID, "no municipality yet: add one with kigen municipality add CODE --name NAME")
 	case code != "":
-		return nil, kigen.Errorf(kigen.ENOTFOUND, "unknown municipality %q; known: %s", code, strings.Join(known, ", "))
+		return nil, kigen.Errorf(kigen.ENOTFOUND, "unknown municipality %s; known: %s", kigen.Quote(code), strings.Join(known, ", "))
 	case len(ms) > 1:
 		return nil, kigen.Errorf(kigen.EINVALID, "several municipalities: choose one with --municipality CODE (%s)", strings.Join(known, ", "))
 	}

@@ -174,6 +174,9 @@ func TestLocalAdmin(t *testing.T) {
 		checkErr(t, err, kigen.EINVALID, "several municipalities: choose one with --municipality CODE (012033 テスト市012033, 131016 テスト市131016)")
 		_, _, err = d.LocalAdmin(ctx, "alice", "011002")
 		checkErr(t, err, kigen.ENOTFOUND, `unknown municipality "011002"; known: 012033 テスト市012033, 131016 テスト市131016`)
+		// A My Number typed for the code is not echoed (docs/domain.md §11.11).
+		_, _, err = d.LocalAdmin(ctx, "alice", "1234 5678 9018")
+		checkErr(t, err, kigen.ENOTFOUND, `unknown municipality (not shown: it has 12 or more digits); known: 012033 テスト市012033, 131016 テスト市131016`)
 		if a := desk.LocalOperator(""); a.ID != "cli:unknown" || a.Role != auth.Operator || a.Validate() != nil {
 			t.Errorf("LocalOperator without a user: %+v", a)
 		}
