@@ -17,56 +17,21 @@ import (
 
 // runBench measures Kigen on this machine and prints figures: an import
 // (bench import), the daily tick (bench tick) or delivery (bench deliver),
-// each on a temporary database it drops at the end (internal/bench).
+// each on a temporary database it drops at the end (internal/bench, which
+// parses the measure's flags).
 func runBench(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return usageErrorf("bench: say what to measure: import, tick or deliver")
-	}
-	name := args[0]
-	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	pgURL := fs.String("postgres", "", "use a temporary schema of this PostgreSQL database instead of a temporary SQLite file")
-	var run func() error
 	env := bench.Env{Stdout: m.Stdout, Stderr: m.Stderr, Logger: m.logger(), Today: m.Config.Today(time.Now),
 		Getenv: m.Getenv, Serve: serveCommand}
 	env.Engine = m.benchEngine(env.Logger)
-	switch name {
-	case "import":
-		rows := fs.Int("rows", 100_000, "rows to generate and import")
-		run = func() error { return bench.Import(ctx, env, bench.ImportOptions{Rows: *rows, PostgresURL: *pgURL}) }
-	case "tick":
-		n := fs.Int("residents", 100_000, "residents to seed (about 2.5 cards each)")
-		munis := fs.Int("municipalities", 0, "municipalities to spread them over, sizes falling like 1/rank (default 1,741 as in Japan, or --residents if fewer)")
-		serve := fs.Bool("serve", false, "also run `kigen serve` on the seeded database and report its peak RSS during the tick")
-		run = func() error {
-			if *munis == 0 && *n > 0 {
-				*munis = min(1741, *n)
-			}
-			if *n < 1 || *munis < 1 || *munis > *n {
-				return usageErrorf("bench tick: need --residents ≥ 1 and 1 ≤ --municipalities ≤ --residents")
-			}
-			return bench.Tick(ctx, env, bench.TickOptions{Residents: *n, Municipalities: *munis, PostgresURL: *pgURL, Serve: *serve})
-		}
-	case "deliver":
-		n := fs.Int("messages", 5_000, "messages to plan and deliver (each way)")
-		run = func() error {
-			if *n < 1 {
-				return usageErrorf("bench deliver: need --messages ≥ 1")
-			}
-			return bench.Deliver(ctx, env, bench.DeliverOptions{Messages: *n, PostgresURL: *pgURL})
-		}
-	default:
-		return usageErrorf("bench: unknown measure %q (import, tick or deliver)", name)
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("bench %s: unexpected argument %q", name, fs.Arg(0))
-	}
-	err := run()
-	var ee *exitError
-	if err != nil && !errors.As(err, &ee) {
+	err := bench.Run(ctx, env, args)
+	var (
+		ee *exitError
+		ue *bench.UsageError
+	)
+	switch {
+	case errors.As(err, &ue):
+		return usageErrorf("%v", ue)
+	case err != nil && !errors.Is(err, flag.ErrHelp) && !errors.As(err, &ee):
 		return envError(err)
 	}
 	return err
