@@ -102,3 +102,22 @@ func ParseDates(s string) ([]Date, error) {
 	}
 	return out, nil
 }
+
+// LatinDisplay returns the Latin name with its kind in English, as
+// operators' listings show it: Otaru City, Chiyoda City (Tokyo's special
+// wards call themselves cities), Chuo Ward, Niseko Town; the Japanese name
+// when there is no Latin one. Messages compose their own (templates).
+func (m *Municipality) LatinDisplay() string {
+	if m.NameLatin == "" {
+		return m.Name
+	}
+	switch k := m.KindOrGuess(); {
+	case m.CityWard():
+		return m.NameLatin + " Ward"
+	case k == KindTown:
+		return m.NameLatin + " Town"
+	case k == KindVillage:
+		return m.NameLatin + " Village"
+	}
+	return m.NameLatin + " City"
+}

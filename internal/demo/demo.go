@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 // adds the municipality, its admin does the rest.
 func seed(ctx context.Context, d *desk.Desk, user string, start kigen.Date) (*desk.Municipality, error) {
 	mu, err := d.CreateMunicipality(ctx, desk.LocalOperator(user), desk.MunicipalityParams{Code: "012033",
-		Name: ptr("小樽市"), NameLatin: ptr("Otaru City"), ContactPhone: ptr("0134-32-4111"),
+		Name: ptr("小樽市"), NameLatin: ptr("Otaru"), ContactPhone: ptr("0134-32-4111"),
 		ContactEmail: ptr("kokusai@city.otaru.example"), ContactURL: ptr("https://www.city.otaru.example/foreign/")})
 	if err != nil {
 		return nil, err
