@@ -174,11 +174,11 @@ func (p ChannelPref) Valid() bool {
 // Municipality is a tenant: a city, town or village whose staff register
 // residents. Its contact block is what messages show residents.
 type Municipality struct {
-	ID           int64
-	Code         string // the local government code (全国地方公共団体コード), e.g. "012033"
-	Name         string // Japanese name, e.g. 小樽市
-	NameKana     string // the name's reading in hiragana, e.g. おたるし (may be empty)
-	Kind         MunicipalityKind // 市, 区, 町 or 村 (docs/domain.md §13); empty: the name's suffix
+	ID       int64
+	Code     string           // the local government code (全国地方公共団体コード), e.g. "012033"
+	Name     string           // Japanese name, e.g. 小樽市
+	NameKana string           // the name's reading in hiragana, e.g. おたるし (may be empty)
+	Kind     MunicipalityKind // 市, 区, 町 or 村 (docs/domain.md §13); empty: the name's suffix
 	// NameLatin is the name in Latin script WITHOUT its kind: Otaru, not
 	// Otaru City; each language adds the kind in its own word order
 	// ("Otaru City Hall", "Prefeitura de Otaru"). Empty: messages use the
