@@ -255,7 +255,7 @@ func TestSMS_MunicipalityName(t *testing.T) {
 		{kigen.Japanese, "大津市"},
 		{kigen.Chinese, "大津市"},
 		{kigen.Korean, "大津市"}, // no Hangul name
-		{kigen.Thai, "【大津市】"},   // UCS-2: the shortest name
+		{kigen.Thai, "【大津市】"}, // UCS-2: the shortest name
 		{kigen.Nepali, "【大津市】"},
 	}
 	for _, tt := range tests {
