@@ -91,6 +91,7 @@ func htmlLang(l kigen.Language) string {
 
 // view builds the email of p.
 func (r *Renderer) view(p Params) (*emailView, error) {
+	p = r.withHolidays(p)
 	ns, err := notices(p)
 	if err != nil {
 		return nil, err

@@ -109,3 +109,37 @@ func TestOfficeNames_NeverDoubled(t *testing.T) {
 		}
 	}
 }
+
+// TestSetHolidays: the operator's corrections to the national holidays
+// (KIGEN_HOLIDAYS_FILE) move the date to go by in the email and the SMS;
+// a municipality's calendar keeps its own closed days beside them.
+func TestSetHolidays(t *testing.T) {
+	t.Parallel()
+	r, err := New(DefaultHotlines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A My Number card expiring Friday 8 January 2027, the 8th declared
+	// a holiday.
+	r.SetHolidays(kigen.HolidayCorrections{Add: map[kigen.Date]string{kigen.NewDate(2027, 1, 8): "臨時の休日"}})
+	p := oneNotice(t, kigen.English, Case{kigen.MyNumberCard, kigen.D7, ContextNone}, "2027-01-01", "2027-01-08")
+	e, err := r.Email(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.SMS(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.Text, "Go by Thursday, January 7, 2027") || !strings.Contains(s, "by Thu, Jan 7.") {
+		t.Errorf("the corrected holiday does not move the date to go by:\n%s\n%s", e.Text, s)
+	}
+	p.Municipality.Calendar.Closed = []kigen.Date{kigen.NewDate(2027, 1, 7)}
+	if s, err = r.SMS(p); err != nil || !strings.Contains(s, "by Wed, Jan 6.") {
+		t.Errorf("with the municipality's closed day too: %q, %v", s, err)
+	}
+	// Without the correction, Friday 8 January.
+	if s, err := mustRenderer(t).SMS(p); err != nil || !strings.Contains(s, "by Fri, Jan 8.") {
+		t.Errorf("without the correction: %q, %v", s, err)
+	}
+}

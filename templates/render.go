@@ -69,8 +69,24 @@ type Email struct {
 type Renderer struct {
 	cats     map[kigen.Language]*catalog
 	hotlines Hotlines
+	holidays kigen.HolidayCorrections // the operator's (SetHolidays)
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
+}
+
+// SetHolidays gives the renderer the operator's corrections to the
+// national holidays (KIGEN_HOLIDAYS_FILE): the date to go by reads them,
+// for every municipality whose Params carry none of their own. Call it
+// before the renderer is shared.
+func (r *Renderer) SetHolidays(fix kigen.HolidayCorrections) { r.holidays = fix }
+
+// withHolidays returns p with the renderer's holiday corrections in its
+// municipality's calendar, unless it has its own.
+func (r *Renderer) withHolidays(p Params) Params {
+	if c := &p.Municipality.Calendar; len(c.Holidays.Add) == 0 && len(c.Holidays.Remove) == 0 {
+		c.Holidays = r.holidays
+	}
+	return p
 }
 
 // New returns a Renderer with the embedded catalogs and layout and the given

@@ -52,6 +52,7 @@ func (r *Renderer) smsCandidates(p Params) ([]string, error) {
 	if p.MessageURL == "" {
 		return nil, fmt.Errorf("templates: SMS without a message URL")
 	}
+	p = r.withHolidays(p)
 	ns, err := notices(p)
 	if err != nil {
 		return nil, err
