@@ -60,7 +60,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	fmt.Fprintf(o.Stdout, "Kigen demo: %s %s (%s) with 12 residents, from %s for %d days.\nEach message below is a line of the outbox (%s).\n",
-		mu.Code, mu.Name, mu.NameLatin, o.Start, o.Days, o.Outbox)
+		mu.Code, mu.Name, mu.LatinDisplay, o.Start, o.Days, o.Outbox)
 	var offset int64
 	var ticks int
 	langs := map[string]int{}
