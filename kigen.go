@@ -174,17 +174,31 @@ func (p ChannelPref) Valid() bool {
 // Municipality is a tenant: a city, town or village whose staff register
 // residents. Its contact block is what messages show residents.
 type Municipality struct {
-	ID           int64
-	Code         string // the local government code (全国地方公共団体コード), e.g. "012033"
-	Name         string // Japanese name, e.g. 小樽市
-	NameKana     string // the name's reading in hiragana, e.g. おたるし (may be empty)
-	NameLatin    string // the name Latin-script messages use, e.g. Otaru City
+	ID       int64
+	Code     string           // the local government code (全国地方公共団体コード), e.g. "012033"
+	Name     string           // Japanese name, e.g. 小樽市
+	NameKana string           // the name's reading in hiragana, e.g. おたるし (may be empty)
+	Kind     MunicipalityKind // 市, 区, 町 or 村 (docs/domain.md §13); empty: the name's suffix
+	// NameLatin is the name in Latin script WITHOUT its kind: Otaru, not
+	// Otaru City; each language adds the kind in its own word order
+	// ("Otaru City Hall", "Prefeitura de Otaru"). Empty: messages use the
+	// Japanese name.
+	NameLatin string
+	// The name, without its kind, in the scripts of Korean (오타루), Thai
+	// (โอตารุ) and Nepali (ओतारु); each is optional (docs/domain.md §13).
+	NameHangul     string
+	NameThai       string
+	NameDevanagari string
+	// Office is the Japanese name of the office residents go to, when it is
+	// not the municipality's own (OfficeJA): 小樽市役所 本庁舎 2階.
+	Office       string
 	ContactPhone string
 	ContactEmail string
 	ContactURL   string
 	// Calendar is the days its office is open (docs/domain.md §12): the
-	// date a reminder tells residents to go by is read from it. The zero
-	// value is the national calendar. It is not stored yet.
+	// date a reminder tells residents to go by is read from it. Its Closed
+	// and WeekendOpen days are stored; its Holidays are the operator's
+	// corrections (KIGEN_HOLIDAYS_FILE), set by whoever reads it.
 	Calendar  OfficeCalendar
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -24,6 +24,22 @@ type Municipality struct {
 	ContactPhone string `json:"contact_phone"`
 	ContactEmail string `json:"contact_email"`
 	ContactURL   string `json:"contact_url"`
+	// Kind is 市, 区, 町 or 村; the names in Hangul, Thai and Devanagari
+	// are without it, as NameLatin is (docs/domain.md §13).
+	Kind           string `json:"kind"`
+	LatinDisplay   string `json:"latin_display"` // Otaru City: the Latin name and the kind in English`
+	NameHangul     string `json:"name_hangul,omitempty"`
+	NameThai       string `json:"name_thai,omitempty"`
+	NameDevanagari string `json:"name_devanagari,omitempty"`
+	// Office is the office staff set (empty: the municipality's own);
+	// OfficeJA the Japanese name messages give either way (小樽市役所).
+	Office   string `json:"office,omitempty"`
+	OfficeJA string `json:"office_ja"`
+	// ClosedDays and OpenDays are the office's own calendar (§12): extra
+	// closed days, and weekend or holiday opening days (休日開庁), which
+	// never count for a My Number card's validity change.
+	ClosedDays []kigen.Date `json:"closed_days,omitempty"`
+	OpenDays   []kigen.Date `json:"open_days,omitempty"`
 	// Warnings, after an addition or a change, are what was accepted but
 	// should be fixed: no contact block, no reading.
 	Warnings []string `json:"warnings,omitempty"`
@@ -31,7 +47,9 @@ type Municipality struct {
 
 func municipalityOf(mu *kigen.Municipality) *Municipality {
 	return &Municipality{Code: mu.Code, Name: mu.Name, NameKana: mu.NameKana, NameLatin: mu.NameLatin,
-		ContactPhone: mu.ContactPhone, ContactEmail: mu.ContactEmail, ContactURL: mu.ContactURL}
+		ContactPhone: mu.ContactPhone, ContactEmail: mu.ContactEmail, ContactURL: mu.ContactURL,
+		Kind: string(mu.KindOrGuess()), LatinDisplay: mu.LatinDisplay(), NameHangul: mu.NameHangul, NameThai: mu.NameThai, NameDevanagari: mu.NameDevanagari,
+		Office: mu.Office, OfficeJA: mu.OfficeJA(), ClosedDays: mu.Calendar.Closed, OpenDays: mu.Calendar.WeekendOpen}
 }
 
 // withWarnings returns mu as the desk shows it, with what an addition or a
@@ -50,6 +68,10 @@ func (d *Desk) withWarnings(mu *kigen.Municipality) *Municipality {
 		}
 		out.Warnings = append(out.Warnings, w)
 	}
+	if mu.NameLatin == "" {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("the name has no Latin form (name_latin): messages in English, Spanish, "+
+			"Portuguese, Indonesian, Vietnamese and Tagalog will name %s in Japanese", mu.Name))
+	}
 	return out
 }
 
@@ -63,9 +85,9 @@ func (d *Desk) localGov() *localgov.List {
 }
 
 // MunicipalityParams are the fields of a municipality to create, or to
-// change: a nil field is left as it is. On creation the name, its reading
-// and the Latin name default to the list of local governments' (Desk.LocalGov);
-// an empty NameLatin is Name.
+// change: a nil field is left as it is. On creation the name, its reading,
+// its kind and the Latin name default to the list of local governments'
+// (Desk.LocalGov); an empty NameLatin has messages use the Japanese name.
 type MunicipalityParams struct {
 	// Code is the 6-digit local government code, check digit included
 	// (012033 = 小樽市). On an update it names the municipality (an admin's
@@ -77,13 +99,30 @@ type MunicipalityParams struct {
 	ContactPhone *string `json:"contact_phone,omitempty"`
 	ContactEmail *string `json:"contact_email,omitempty"`
 	ContactURL   *string `json:"contact_url,omitempty"` // http(s)
+	// Kind is 市, 区, 町 or 村 (or city, ward, town, village); empty: the
+	// one the Japanese name ends in.
+	Kind *string `json:"kind,omitempty"`
+	// The name WITHOUT its kind in Hangul (오타루), Thai (โอตารุ) and
+	// Devanagari (ओतारु), for Korean, Thai and Nepali messages; empty:
+	// Korean uses the Japanese name, Thai and Nepali the Latin one.
+	NameHangul     *string `json:"name_hangul,omitempty"`
+	NameThai       *string `json:"name_thai,omitempty"`
+	NameDevanagari *string `json:"name_devanagari,omitempty"`
+	// Office is the Japanese name of the office residents go to, when it
+	// is not the municipality's own (小樽市役所 本庁舎 2階); empty: its own.
+	Office *string `json:"office,omitempty"`
+	// ClosedDays replace the office's extra closed days, OpenDays its
+	// weekend or holiday opening days (休日開庁); each a date in any form
+	// Kigen reads (kigen.ParseDate). An empty list clears them.
+	ClosedDays *[]string `json:"closed_days,omitempty"`
+	OpenDays   *[]string `json:"open_days,omitempty"`
 }
 
 // apply copies the fields p gives onto mu and validates the result,
 // reporting every bad field. Every field goes into messages: none may hold
 // a My Number, a line break or an invisible formatting character
 // (kigen.CheckText), and one that does is not echoed.
-func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
+func (p MunicipalityParams) apply(mu *kigen.Municipality) (notes []string, err error) {
 	var errs []error
 	bad := map[string]bool{}
 	for _, f := range []struct {
@@ -91,7 +130,9 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
 		from  *string
 		to    *string
 	}{{"name", p.Name, &mu.Name}, {"name_kana", p.NameKana, &mu.NameKana}, {"name_latin", p.NameLatin, &mu.NameLatin}, {"contact_phone", p.ContactPhone, &mu.ContactPhone},
-		{"contact_email", p.ContactEmail, &mu.ContactEmail}, {"contact_url", p.ContactURL, &mu.ContactURL}} {
+		{"contact_email", p.ContactEmail, &mu.ContactEmail}, {"contact_url", p.ContactURL, &mu.ContactURL},
+		{"name_hangul", p.NameHangul, &mu.NameHangul}, {"name_thai", p.NameThai, &mu.NameThai},
+		{"name_devanagari", p.NameDevanagari, &mu.NameDevanagari}, {"office", p.Office, &mu.Office}} {
 		if f.from == nil {
 			continue
 		}
@@ -103,9 +144,8 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
 			errs, bad[f.field] = append(errs, kigen.WithField(err, f.field)), true
 		}
 	}
-	if mu.NameLatin == "" {
-		mu.NameLatin = mu.Name
-	}
+	errs = append(errs, p.applyNames(mu, bad, &notes)...)
+	errs = append(errs, p.applyCalendar(mu)...)
 	if mu.Name == "" {
 		errs = append(errs, kigen.FieldErrorf("name", "the Japanese name is required (e.g. 小樽市)"))
 	}
@@ -125,7 +165,7 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) error {
 			errs = append(errs, kigen.FieldErrorf("contact_url", "%q is not an http(s) address", u))
 		}
 	}
-	return errors.Join(errs...)
+	return notes, errors.Join(errs...)
 }
 
 // isKana reports whether r may be part of a reading: hiragana, the long
@@ -164,8 +204,9 @@ func (d *Desk) CreateMunicipality(ctx context.Context, a auth.Actor, p Municipal
 	if err != nil {
 		return nil, err
 	}
-	mu := &kigen.Municipality{Code: lg.Code, Name: lg.Name, NameKana: lg.Kana, NameLatin: lg.Latin}
-	if err := p.apply(mu); err != nil {
+	mu := &kigen.Municipality{Code: lg.Code, Name: lg.Name, NameKana: lg.Kana, Kind: kigen.MunicipalityKind(lg.Kind), NameLatin: lg.LatinBase}
+	notes, err := p.apply(mu)
+	if err != nil {
 		return nil, err
 	}
 	err = d.do(ctx, a, auth.MunicipalityCreate, func(tx store.Tx, e *store.AuditEntry) error {
@@ -180,20 +221,25 @@ func (d *Desk) CreateMunicipality(ctx context.Context, a auth.Actor, p Municipal
 	if err != nil {
 		return nil, err
 	}
-	return d.withWarnings(mu), nil
+	out := d.withWarnings(mu)
+	out.Warnings = append(notes, out.Warnings...)
+	return out, nil
 }
 
 // UpdateMunicipality changes the fields p gives of a municipality (its
 // admin). Not found: no such municipality, or another one than the
 // admin's. An empty contact block is accepted with a warning.
 func (d *Desk) UpdateMunicipality(ctx context.Context, a auth.Actor, p MunicipalityParams) (*Municipality, error) {
-	var mu *kigen.Municipality
+	var (
+		mu    *kigen.Municipality
+		notes []string
+	)
 	err := d.do(ctx, a, auth.MunicipalityUpdate, func(tx store.Tx, e *store.AuditEntry) error {
 		var err error
 		if mu, err = scope(ctx, tx, a, auth.MunicipalityUpdate, p.Code, ""); err != nil {
 			return err
 		}
-		if err := p.apply(mu); err != nil {
+		if notes, err = p.apply(mu); err != nil {
 			return err
 		}
 		e.MunicipalityID = mu.ID
@@ -202,7 +248,9 @@ func (d *Desk) UpdateMunicipality(ctx context.Context, a auth.Actor, p Municipal
 	if err != nil {
 		return nil, err
 	}
-	return d.withWarnings(mu), nil
+	out := d.withWarnings(mu)
+	out.Warnings = append(notes, out.Warnings...)
+	return out, nil
 }
 
 // ListMunicipalities returns every municipality, ordered by code

@@ -61,7 +61,7 @@ func TestDesk_MunicipalityText(t *testing.T) {
 		if !kigen.ContainsMyNumber(phone) {
 			t.Fatalf("%s is no My Number lookalike", phone)
 		}
-		mu, err := b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{ContactPhone: ptr(phone), NameLatin: ptr("Otaru City")})
+		mu, err := b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{ContactPhone: ptr(phone), NameLatin: ptr("Otaru")})
 		if err != nil || mu.ContactPhone != phone || mu.Name != "小樽市" {
 			t.Errorf("update with a mobile in E.164: %+v, %v", mu, err)
 		}
@@ -93,7 +93,7 @@ func TestCreateMunicipality_LocalGov(t *testing.T) {
 		}
 
 		mu, err := d.CreateMunicipality(ctx, op, desk.MunicipalityParams{Code: "012033", ContactPhone: ptr("0134-32-4111")})
-		if err != nil || mu.Name != "小樽市" || mu.NameKana != "おたるし" || mu.NameLatin != "Otaru City" || len(mu.Warnings) != 0 {
+		if err != nil || mu.Name != "小樽市" || mu.NameKana != "おたるし" || mu.NameLatin != "Otaru" || mu.Kind != "市" || mu.OfficeJA != "小樽市役所" || len(mu.Warnings) != 0 {
 			t.Errorf("create 012033 with no name: %+v, %v; want the list's names and no warning", mu, err)
 		}
 		stored, err := s.GetMunicipalityByCode(ctx, "012033")
@@ -102,7 +102,7 @@ func TestCreateMunicipality_LocalGov(t *testing.T) {
 		}
 		// A ward of a designated city; the name given wins over the list's.
 		mu, err = d.CreateMunicipality(ctx, op, desk.MunicipalityParams{Code: "011011", Name: ptr("中央区 (札幌市)"), ContactURL: ptr("https://www.city.sapporo.jp/chuo/")})
-		if err != nil || mu.Name != "中央区 (札幌市)" || mu.NameKana != "さっぽろし ちゅうおうく" || mu.NameLatin != "Chuo Ward, Sapporo City" {
+		if err != nil || mu.Name != "中央区 (札幌市)" || mu.NameKana != "さっぽろし ちゅうおうく" || mu.NameLatin != "Chuo" || mu.Kind != "区" {
 			t.Errorf("create 011011: %+v, %v", mu, err)
 		}
 		_, err = d.CreateMunicipality(ctx, op, desk.MunicipalityParams{Code: "013951", NameKana: ptr("ニセコちょう")})
@@ -129,7 +129,7 @@ func TestMunicipality_Warnings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mu, err = d.UpdateMunicipality(ctx, admin, desk.MunicipalityParams{NameKana: ptr(""), NameLatin: ptr("City of Otaru")})
+		mu, err = d.UpdateMunicipality(ctx, admin, desk.MunicipalityParams{NameKana: ptr(""), NameLatin: ptr("Otaru")})
 		noKana := "the name has no reading (name_kana); the list of local governments reads 小樽市 as おたるし"
 		if err != nil || !slices.Equal(mu.Warnings, []string{empty, noKana}) {
 			t.Errorf("set with no contact and no reading: %+v, %v", mu, err)
@@ -156,12 +156,78 @@ func TestCreateMunicipality_OwnList(t *testing.T) {
 	storetesting.Each(t, func(t *testing.T, s store.Store) {
 		d := &desk.Desk{Store: s, LocalGov: l}
 		mu, err := d.CreateMunicipality(t.Context(), desk.LocalOperator("ops"), desk.MunicipalityParams{Code: "019992"})
-		if err != nil || mu.Name != "みらい町" || mu.NameLatin != "Mirai Town" {
+		if err != nil || mu.Name != "みらい町" || mu.NameLatin != "Mirai" || mu.Kind != "町" {
 			t.Errorf("create 019992 from the operator's list: %+v, %v", mu, err)
 		}
 		_, err = d.CreateMunicipality(t.Context(), desk.LocalOperator("ops"), desk.MunicipalityParams{Code: "012033"})
 		if !strings.Contains(kigen.ErrorMessage(err), "012033 is not the code of a local government in "+path) {
 			t.Errorf("create 012033, not in the operator's list: %v", err)
+		}
+	})
+}
+
+// TestMunicipality_NamesAndCalendar checks the fields messages compose
+// names from and the office's own calendar (docs/domain.md §12–§13): set,
+// shown, stored, and refused with the reason when wrong.
+func TestMunicipality_NamesAndCalendar(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := t.Context()
+		mu, err := b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{
+			Kind: ptr("city"), NameLatin: ptr("Otaru"), NameHangul: ptr("오타루"), NameThai: ptr("โอตารุ"),
+			NameDevanagari: ptr("ओतारु"), Office: ptr("小樽市役所 本庁舎"),
+			ClosedDays: &[]string{"2027-01-08", "2027/1/7", "2027-01-08"}, OpenDays: &[]string{"2027-03-27"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []kigen.Date{kigen.NewDate(2027, 1, 7), kigen.NewDate(2027, 1, 8)}
+		if mu.Kind != "市" || mu.NameHangul != "오타루" || mu.OfficeJA != "小樽市役所 本庁舎" || !slices.Equal(mu.ClosedDays, want) ||
+			!slices.Equal(mu.OpenDays, []kigen.Date{kigen.NewDate(2027, 3, 27)}) {
+			t.Errorf("set names and calendar: %+v", mu)
+		}
+		stored, err := b.s.GetMunicipality(ctx, b.aID)
+		if err != nil || stored.NameThai != "โอตารุ" || stored.NameDevanagari != "ओतारु" || !slices.Equal(stored.Calendar.Closed, want) {
+			t.Errorf("stored: %+v, %v", stored, err)
+		}
+		// The calendar moves the date to go by: a card expiring Friday 8
+		// January 2027, the office shut on the 7th and 8th.
+		if got := stored.Calendar.GoBy(kigen.NewDate(2027, 1, 8), kigen.ForMyNumberValidity); got != kigen.NewDate(2027, 1, 6) {
+			t.Errorf("go by with the stored calendar: %s, want 2027-01-06", got)
+		}
+		for _, tt := range []struct {
+			p    desk.MunicipalityParams
+			want string
+		}{
+			{desk.MunicipalityParams{NameLatin: ptr("小樽")}, `name_latin: "小樽" is not written in Latin letters (e.g. Otaru)`},
+			{desk.MunicipalityParams{NameHangul: ptr("Otaru")}, `name_hangul: "Otaru" is not written in Hangul (e.g. 오타루)`},
+			{desk.MunicipalityParams{NameThai: ptr("오타루")}, `name_thai: "오타루" is not written in Thai script (e.g. โอตารุ)`},
+			{desk.MunicipalityParams{Kind: ptr("県")}, `kind: "県" is not a kind of municipality: give 市, 区, 町 or 村 (city, ward, town, village)`},
+			{desk.MunicipalityParams{OpenDays: &[]string{"2027-03-26"}}, "open_days: 2027-03-26 is a Friday the office is open anyway"},
+			{desk.MunicipalityParams{OpenDays: &[]string{"2027-01-09"}, ClosedDays: &[]string{"2027-01-09"}}, "open_days: 2027-01-09 is also a closed day"},
+			{desk.MunicipalityParams{ClosedDays: &[]string{"2027-01-08", "soon"}}, `closed_days: day 2 is not a date`},
+			{desk.MunicipalityParams{OpenDays: &[]string{"2027-02-30"}}, `open_days: day 1: "2027-02-30"`},
+		} {
+			_, err := b.d.UpdateMunicipality(ctx, b.adminA, tt.p)
+			if kigen.ErrorCode(err) != kigen.EINVALID || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("%+v: %v;\nwant %q", tt.p, err, tt.want)
+			}
+		}
+		// A kind in the Latin name is taken off, with a note: messages add
+		// it in each language's words, and "Otaru City" would be doubled.
+		for in, want := range map[string]string{"Otaru City": "Otaru", "City of Otaru": "Otaru", "Chuo Ward, Sapporo City": "Chuo", "Niseko-cho": "Niseko"} {
+			mu, err := b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{NameLatin: ptr(in)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mu.NameLatin != want || len(mu.Warnings) == 0 || !strings.Contains(mu.Warnings[0], "stored without its kind: \""+want+"\"") {
+				t.Errorf("name_latin %q: %q %q, %v; want %q and a note", in, mu.NameLatin, mu.Warnings, err, want)
+			}
+		}
+		// Empty lists clear the calendar.
+		mu, err = b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{ClosedDays: &[]string{}, OpenDays: &[]string{}, Office: ptr("")})
+		if err != nil || len(mu.ClosedDays)+len(mu.OpenDays) != 0 || mu.OfficeJA != "小樽市役所" {
+			t.Errorf("cleared: %+v, %v", mu, err)
 		}
 	})
 }

@@ -11,6 +11,10 @@ type TimelineParams struct {
 	Status  kigen.Status              `json:"status,omitempty"`  // default fixed_period
 	Applied string                    `json:"applied,omitempty"` // a renewal of the period of stay applied for on this day
 	From    string                    `json:"from,omitempty"`    // the first day; default: today
+	// Calendar is the office calendar the dates to go by are read from:
+	// the operator's holiday corrections (KIGEN_HOLIDAYS_FILE), a
+	// municipality's closed and opening days; zero: the national one.
+	Calendar kigen.OfficeCalendar `json:"-"`
 }
 
 // TimelineView is every notice Kigen would send for some card dates, in
@@ -32,8 +36,8 @@ type TimelineNotice struct {
 	CertExpiresOn      kigen.Date     `json:"cert_expires_on,omitzero"`
 	RenewalAppliedOn   kigen.Date     `json:"renewal_applied_on,omitzero"`
 	SpecialPeriodEnds  kigen.Date     `json:"special_period_ends,omitzero"`
-	// GoBy is the date the reminder names to go by, on the national
-	// calendar (docs/domain.md §12); zero when it asks for no visit by a date.
+	// GoBy is the date the reminder names to go by, on p.Calendar
+	// (docs/domain.md §12); zero when it asks for no visit by a date.
 	GoBy kigen.Date `json:"go_by,omitzero"`
 }
 
@@ -76,7 +80,7 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 		return nil, kigen.FieldErrorf("cards", "give at least one card date")
 	}
 	v := &TimelineView{Notices: []TimelineNotice{}, Stale: []int64{}}
-	for _, s := range kigen.Timeline(h, today) {
+	for _, s := range kigen.TimelineOn(h, today, p.Calendar) {
 		v.Notices = append(v.Notices, TimelineNotice{On: s.On, Card: s.Kind, ExpiresOn: s.ExpiresOn, Stage: s.Stage, DaysLeft: s.DaysLeft,
 			ResidenceExpiresOn: s.ResidenceExpiresOn, CertExpiresOn: s.CertExpiresOn, RenewalAppliedOn: s.RenewalAppliedOn, SpecialPeriodEnds: s.SpecialPeriodEnds, GoBy: s.GoBy})
 	}

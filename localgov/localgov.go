@@ -63,6 +63,10 @@ type Entry struct {
 	// Otaru City, Niseko Town, Chiyoda City, Chuo Ward, Sapporo City. It is
 	// a default that staff may correct, not an official name.
 	Latin string
+	// LatinBase is the Latin name without its kind, as municipalities
+	// store it (docs/domain.md §13): Otaru, Niseko, Chiyoda; for a ward of a
+	// designated city, the ward's: Chuo.
+	LatinBase string
 	// Parent is the code of the designated city a ward belongs to; empty
 	// for every other entry.
 	Parent     string
@@ -213,6 +217,7 @@ func parseEntry(row csvRow, prefByName map[string]*Prefecture) (e *Entry, city s
 	if e.Latin, err = latinName(name, kana); err != nil {
 		return nil, "", err
 	}
+	e.LatinBase = e.Latin[:strings.LastIndexByte(e.Latin, ' ')]
 	if city != "" {
 		if e.Kind != Ward {
 			return nil, "", fmt.Errorf("city: %q: a part of a city must be a ward (区)", row.get("city"))

@@ -52,13 +52,13 @@ func TestGet(t *testing.T) {
 	t.Parallel()
 	l := localgov.Default()
 	for _, want := range []localgov.Entry{
-		{Code: "012033", Name: "小樽市", Kana: "おたるし", Kind: localgov.City, Latin: "Otaru City"},
-		{Code: "013951", Name: "ニセコ町", Kana: "にせこちょう", Kind: localgov.Town, Latin: "Niseko Town"},
-		{Code: "131016", Name: "千代田区", Kana: "ちよだく", Kind: localgov.Ward, Latin: "Chiyoda City"},
-		{Code: "011011", Name: "札幌市中央区", Kana: "さっぽろし ちゅうおうく", Kind: localgov.Ward, Latin: "Chuo Ward, Sapporo City", Parent: "011002"},
-		{Code: "271276", Name: "大阪市北区", Kana: "おおさかし きたく", Kind: localgov.Ward, Latin: "Kita Ward, Osaka City", Parent: "271004"},
-		{Code: "401005", Name: "北九州市", Kana: "きたきゅうしゅうし", Kind: localgov.City, Latin: "Kitakyushu City"},
-		{Code: "372056", Name: "観音寺市", Kana: "かんおんじし", Kind: localgov.City, Latin: "Kanonji City"},
+		{Code: "012033", Name: "小樽市", Kana: "おたるし", Kind: localgov.City, Latin: "Otaru City", LatinBase: "Otaru"},
+		{Code: "013951", Name: "ニセコ町", Kana: "にせこちょう", Kind: localgov.Town, Latin: "Niseko Town", LatinBase: "Niseko"},
+		{Code: "131016", Name: "千代田区", Kana: "ちよだく", Kind: localgov.Ward, Latin: "Chiyoda City", LatinBase: "Chiyoda"},
+		{Code: "011011", Name: "札幌市中央区", Kana: "さっぽろし ちゅうおうく", Kind: localgov.Ward, Latin: "Chuo Ward, Sapporo City", LatinBase: "Chuo", Parent: "011002"},
+		{Code: "271276", Name: "大阪市北区", Kana: "おおさかし きたく", Kind: localgov.Ward, Latin: "Kita Ward, Osaka City", LatinBase: "Kita", Parent: "271004"},
+		{Code: "401005", Name: "北九州市", Kana: "きたきゅうしゅうし", Kind: localgov.City, Latin: "Kitakyushu City", LatinBase: "Kitakyushu"},
+		{Code: "372056", Name: "観音寺市", Kana: "かんおんじし", Kind: localgov.City, Latin: "Kanonji City", LatinBase: "Kanonji"},
 	} {
 		e, ok := l.Get(want.Code)
 		if !ok {
@@ -151,7 +151,7 @@ func TestLoad(t *testing.T) {
 	if e, err := l.Lookup("019992"); err != nil || e.Latin != "Mirai Town" {
 		t.Errorf("Lookup(019992) = %+v, %v", e, err)
 	}
-	if e, _ := l.Get("141011"); e == nil || e.Parent != "141003" || e.Latin != "Tsurumi Ward, Yokohama City" || e.Name != "横浜市鶴見区" {
+	if e, _ := l.Get("141011"); e == nil || e.Parent != "141003" || e.Latin != "Tsurumi Ward, Yokohama City" || e.LatinBase != "Tsurumi" || e.Name != "横浜市鶴見区" {
 		t.Errorf("Get(141011) = %+v", e)
 	}
 	if _, err := l.Lookup("011002"); err == nil || !strings.Contains(err.Error(), dir) {

@@ -91,7 +91,7 @@ func TestCatalogs_Placeholders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	free := []string{"muni", "office_ja", "office_kind"}
+	free := []string{"muni", "office_name", "office_ja", "office_kind"}
 	// A date's arrangement may use any form or number of the date.
 	dates := []string{"weekday", "wd", "date", "medium", "long", "short", "year", "month", "m", "mm", "day", "dd"}
 	ref := cats[referenceLanguage]

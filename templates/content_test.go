@@ -241,7 +241,7 @@ func TestEmail_NoHotlineForTheLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"สายด่วนระดับประเทศยังไม่มีบริการภาษาไทย กรุณาติดต่อ Otaru City", "0134-00-0000"} {
+	for _, w := range []string{"สายด่วนระดับประเทศยังไม่มีบริการภาษาไทย กรุณาติดต่อ เมืองโอตารุ", "0134-00-0000"} {
 		if !strings.Contains(e.Text, w) {
 			t.Errorf("no %q in:\n%s", w, e.Text)
 		}

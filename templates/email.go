@@ -91,19 +91,20 @@ func htmlLang(l kigen.Language) string {
 
 // view builds the email of p.
 func (r *Renderer) view(p Params) (*emailView, error) {
+	p = r.withHolidays(p)
 	ns, err := notices(p)
 	if err != nil {
 		return nil, err
 	}
 	pr := &printer{cat: r.cats[p.Lang]}
 	m := p.Municipality
-	base := args{"muni": muniName(p.Lang, m), "office_ja": officeJA(m.Name)}
-	base["office_kind"] = pr.T("office."+officeKind(m.Name), nil)
+	names := namesOf(pr, m)
+	base := placeArgs(pr, names, m)
 	g, marks := r.glossary(pr, base)
 	base = base.with(marks)
 	muniFull := base["muni"]
-	if !readsKanji(p.Lang) && m.Name != "" && m.NameLatin != "" {
-		muniFull = pr.firstUse(m.NameLatin, "", m.Name)
+	if m.Name != "" && names.muni != m.Name {
+		muniFull = pr.firstUse(names.muni, "", m.Name)
 	}
 	v := &emailView{
 		Lang:           htmlLang(p.Lang),
@@ -138,7 +139,7 @@ func (r *Renderer) view(p Params) (*emailView, error) {
 	}
 	v.Intro = pr.T("email.intro", base)
 	v.Contact = contactView{
-		Heading: pr.T("contact.heading", args{"muni": muniFull}),
+		Heading: pr.T("contact.heading", args{"muni": muniFull, "office_name": pr.firstUse(names.office, "", names.ja)}),
 		Phone:   m.ContactPhone,
 		Tel:     telURL(m.ContactPhone),
 		Email:   m.ContactEmail,

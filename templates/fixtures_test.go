@@ -12,16 +12,27 @@ var today = kigen.MustParseISODate("2027-03-01")
 
 // The municipalities of the tests. longest has the longest Japanese name
 // (いちき串木野市, 7 characters) and the longest Latin name
-// (Higashimatsushima City, 22) of Japan's cities, so that every SMS budget
+// (Higashimatsushima, 17) of Japan's cities, so that every SMS budget
 // holds for any real municipality.
 var (
 	otaru   = SampleMunicipality()
 	longest = kigen.Municipality{
-		Code: "462187", Name: "いちき串木野市", NameLatin: "Higashimatsushima City",
+		Code: "462187", Name: "いちき串木野市", NameLatin: "Higashimatsushima",
+		NameHangul: "히가시마쓰시마", NameThai: "ฮิงาชิมัตสึชิมะ", NameDevanagari: "हिगाशिमात्सुशिमा",
 		ContactPhone: "0996-00-0000", ContactEmail: "kokusai-koryu-tantou@city.example.lg.jp",
 		ContactURL: "https://www.city.ichikikushikino.example.lg.jp/kurashi/kokusai/tagengo-soudan/index.html",
 	}
-	town = kigen.Municipality{Code: "014087", Name: "余市町", NameLatin: "Yoichi Town"}
+	town = kigen.Municipality{Code: "014087", Name: "余市町", NameLatin: "Yoichi"}
+	// longestTown has the longest composed office name in Indonesian and
+	// Vietnamese ("Kantor Pemerintah Higashiagatsuma", "Văn phòng thị
+	// trấn Higashiagatsuma"): the longest Latin name of a town (15).
+	longestTown = kigen.Municipality{Code: "104299", Name: "東吾妻町", NameLatin: "Higashiagatsuma",
+		NameHangul: "히가시아가쓰마", NameThai: "ฮิงาชิอางัตสึมะ", NameDevanagari: "हिगाशिआगात्सुमा",
+		ContactPhone: "0279-00-0000"}
+	// sapporoChuo is a ward of a designated city: named as a ward, and its
+	// office a ward office (docs/domain.md §13).
+	sapporoChuo = kigen.Municipality{Code: "011011", Name: "札幌市中央区", Kind: kigen.KindWard, NameLatin: "Chuo",
+		NameHangul: "주오", NameThai: "ชูโอ", NameDevanagari: "चुओ"}
 )
 
 // The links of the tests. longURL is as long as SMSURLBudget, the longest

@@ -56,7 +56,7 @@ func (r *Renderer) Gallery(today kigen.Date) (map[string][]byte, error) {
 				warnings = append(warnings, fmt.Sprintf("%s %s: the SMS takes %d segments", l, gc.name, n))
 			}
 			pg.Samples = append(pg.Samples, sample{Name: gc.name, Subject: e.Subject, SMS: s, Segments: n, Encoding: enc,
-				Size: smsUnits(s, enc), Dropped: dropped, GoBy: goByList(p), HTML: e.HTML, Text: e.Text})
+				Size: smsUnits(s, enc), Dropped: dropped, GoBy: goByList(r.withHolidays(p)), HTML: e.HTML, Text: e.Text})
 		}
 		var b bytes.Buffer
 		if err := galleryPage.Execute(&b, pg); err != nil {

@@ -45,8 +45,7 @@ func (r *Renderer) Page(l kigen.Language, m kigen.Municipality, ch kigen.Channel
 		return PageText{}, fmt.Errorf("templates: unknown channel %q", ch)
 	}
 	p := &printer{cat: cat}
-	a := args{"muni": muniName(l, m), "office_ja": officeJA(m.Name)}
-	a["office_kind"] = p.T("office."+officeKind(m.Name), nil)
+	a := placeArgs(p, namesOf(p, m), m)
 	t := PageText{
 		Lang:         l,
 		HTMLLang:     htmlLang(l),

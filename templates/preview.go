@@ -80,7 +80,7 @@ func (r *Renderer) RenderPreview(l kigen.Language, cases []Case, situation strin
 		if dropped > 0 {
 			note += fmt.Sprintf(", %d part(s) left out to fit", dropped)
 		}
-		for _, g := range goByList(p) {
+		for _, g := range goByList(r.withHolidays(p)) {
 			note += "; " + g
 		}
 		return Preview{Text: s + "\n", Note: note + ")"}, err

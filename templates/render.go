@@ -2,12 +2,14 @@ package templates
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
 	"slices"
 	"strings"
 	texttemplate "text/template"
+	"unicode"
 
 	"kigen"
 )
@@ -67,8 +69,24 @@ type Email struct {
 type Renderer struct {
 	cats     map[kigen.Language]*catalog
 	hotlines Hotlines
+	holidays kigen.HolidayCorrections // the operator's (SetHolidays)
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
+}
+
+// SetHolidays gives the renderer the operator's corrections to the
+// national holidays (KIGEN_HOLIDAYS_FILE): the date to go by reads them,
+// for every municipality whose Params carry none of their own. Call it
+// before the renderer is shared.
+func (r *Renderer) SetHolidays(fix kigen.HolidayCorrections) { r.holidays = fix }
+
+// withHolidays returns p with the renderer's holiday corrections in its
+// municipality's calendar, unless it has its own.
+func (r *Renderer) withHolidays(p Params) Params {
+	if c := &p.Municipality.Calendar; len(c.Holidays.Add) == 0 && len(c.Holidays.Remove) == 0 {
+		c.Holidays = r.holidays
+	}
+	return p
 }
 
 // New returns a Renderer with the embedded catalogs and layout and the given
@@ -271,36 +289,108 @@ func readsKanji(l kigen.Language) bool {
 	return l == kigen.Japanese || l == kigen.EasyJapan || l == kigen.Chinese
 }
 
-// muniName is how an email names the municipality in running text.
-func muniName(l kigen.Language, m kigen.Municipality) string {
-	if readsKanji(l) && m.Name != "" || m.NameLatin == "" {
-		return m.Name
-	}
-	return m.NameLatin
+// placeNames is how one language names the municipality and its office
+// (docs/domain.md §13): in its own script and word order, composed from
+// the catalog's name.* and hall.* texts and the municipality's name
+// without its kind, so that no language doubles "City" ("Otaru City Hall",
+// "Prefeitura de Otaru", "오타루시청"). Japanese and Chinese, and a
+// language without a name in its script, use the Japanese names.
+type placeNames struct {
+	muni   string // the municipality in running text: Otaru City, 오타루시, 小樽市
+	office string // the office residents go to: Otaru City Hall, 오타루시청, 小樽市役所
+	ja     string // the office in Japanese (kigen.Municipality.OfficeJA): 小樽市役所
 }
 
-// officeJA is the Japanese name of the municipality's office, as on its
-// signs: 小樽市役所, 余市町役場, 千代田区役所.
-func officeJA(name string) string {
-	switch {
-	case name == "":
-		return "市役所"
-	case strings.HasSuffix(name, "町"), strings.HasSuffix(name, "村"):
-		return name + "役場"
-	case strings.HasSuffix(name, "市"), strings.HasSuffix(name, "区"):
-		return name + "役所"
+func namesOf(pr *printer, m kigen.Municipality) placeNames {
+	ja := placeNames{muni: m.Name, office: m.OfficeJA(), ja: m.OfficeJA()}
+	var name string
+	switch l := pr.cat.lang; {
+	case readsKanji(l):
+		return ja
+	case l == kigen.Korean:
+		name = m.NameHangul
+	case l == kigen.Thai:
+		name = cmp.Or(m.NameThai, latinBase(m.NameLatin))
+	case l == kigen.Nepali:
+		name = cmp.Or(m.NameDevanagari, latinBase(m.NameLatin))
+	default:
+		name = latinBase(m.NameLatin)
 	}
-	return name
+	if name == "" {
+		return ja
+	}
+	k := kindKey(m)
+	return placeNames{
+		muni:   spaceScripts(pr.T("name."+k, args{"name": name})),
+		office: spaceScripts(pr.T("hall."+k, args{"name": name})),
+		ja:     ja.ja,
+	}
+}
+
+// kindKey is the catalog's word for the municipality's kind: city, ward
+// (a special ward of Tokyo, which calls itself a city in English),
+// city_ward (a ward of a designated city: its ward office), town, village.
+func kindKey(m kigen.Municipality) string {
+	switch k := m.KindOrGuess(); {
+	case m.CityWard():
+		return "city_ward"
+	case k == kigen.KindWard:
+		return "ward"
+	case k == kigen.KindTown:
+		return "town"
+	case k == kigen.KindVillage:
+		return "village"
+	}
+	return "city"
+}
+
+// latinBase returns a Latin name without a kind that it still holds
+// (Otaru City → Otaru; Chuo Ward, Sapporo City → Chuo): a name stored
+// before the kind was kept apart, or set around the desk, is never
+// composed into "Otaru City City Hall".
+func latinBase(s string) string {
+	s, _, _ = strings.Cut(s, ", ")
+	s = strings.TrimPrefix(s, "City of ")
+	for _, k := range []string{" City", " Ward", " Town", " Village", "-shi", "-ku", "-cho", "-machi", "-son", "-mura"} {
+		if b, ok := strings.CutSuffix(s, k); ok && b != "" {
+			return b
+		}
+	}
+	return s
+}
+
+// spaceScripts puts a space where a letter of a non-Latin script meets a
+// Latin one (เมือง + Otaru → เมือง Otaru): a Thai or Nepali text naming a
+// municipality by its Latin name.
+func spaceScripts(s string) string {
+	var b strings.Builder
+	var prev rune
+	for _, r := range s {
+		if prev != 0 && unicode.IsLetter(prev) && unicode.IsLetter(r) &&
+			unicode.Is(unicode.Latin, prev) != unicode.Is(unicode.Latin, r) &&
+			!unicode.Is(unicode.Han, prev) && !unicode.Is(unicode.Han, r) {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
 }
 
 // officeKind says whether a municipality's office is a city hall, a ward
-// office or a town or village office: some languages name them apart.
-func officeKind(name string) string {
-	switch {
-	case strings.HasSuffix(name, "区"):
+// office or a town or village office: the short word some SMS use.
+func officeKind(m kigen.Municipality) string {
+	switch kindKey(m) {
+	case "ward", "city_ward":
 		return "ward"
-	case strings.HasSuffix(name, "町"), strings.HasSuffix(name, "村"):
+	case "town", "village":
 		return "town"
 	}
 	return "city"
+}
+
+// placeArgs are the placeholders naming the municipality and its office:
+// {muni}, {office_name}, {office_ja}, {office_kind}.
+func placeArgs(pr *printer, n placeNames, m kigen.Municipality) args {
+	return args{"muni": n.muni, "office_name": n.office, "office_ja": n.ja, "office_kind": pr.T("office."+officeKind(m), nil)}
 }

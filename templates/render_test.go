@@ -61,12 +61,12 @@ func japaneseTerms(r *Renderer, m kigen.Municipality) []string {
 	var out []string
 	for k, e := range ja.entries {
 		if strings.HasPrefix(k, "term.") || strings.HasPrefix(k, "card.") {
-			s, _ := expand(e.text, args{"office_ja": officeJA(m.Name), "term": "", "ja": "", "short": ""})
+			s, _ := expand(e.text, args{"office_ja": m.OfficeJA(), "term": "", "ja": "", "short": ""})
 			name, gloss := splitTerm(s)
 			out = append(out, s, name, gloss)
 		}
 	}
-	out = append(out, officeJA(m.Name), m.Name, "マイナポータル")
+	out = append(out, m.OfficeJA(), m.Name, "マイナポータル")
 	// Longest first, so that マイナンバーカードの電子証明書 goes before
 	// マイナンバーカード.
 	for i := range out {
@@ -311,21 +311,5 @@ func TestRender_Errors(t *testing.T) {
 				t.Errorf("SMS error %v, want an error: %v", err, tt.sms)
 			}
 		})
-	}
-}
-
-func TestOfficeJA(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, in, want string }{
-		{name: "city", in: "小樽市", want: "小樽市役所"},
-		{name: "town", in: "余市町", want: "余市町役場"},
-		{name: "village", in: "西興部村", want: "西興部村役場"},
-		{name: "ward", in: "千代田区", want: "千代田区役所"},
-		{name: "no name", in: "", want: "市役所"},
-	}
-	for _, tt := range tests {
-		if got := officeJA(tt.in); got != tt.want {
-			t.Errorf("%s: officeJA(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
-		}
 	}
 }

@@ -129,12 +129,19 @@ func SampleDue(c Case, today kigen.Date) (kigen.Due, error) {
 // contact details that are clearly examples.
 func SampleMunicipality() kigen.Municipality {
 	return kigen.Municipality{
-		Code:         "012033",
-		Name:         "小樽市",
-		NameLatin:    "Otaru City",
-		ContactPhone: "0134-00-0000",
-		ContactEmail: "tabunka@example.jp",
-		ContactURL:   "https://www.example.jp/tabunka/",
+		Code:      "012033",
+		Name:      "小樽市",
+		Kind:      kigen.KindCity,
+		NameLatin: "Otaru",
+		// The names in Hangul, Thai and Devanagari the review asked for
+		// (오타루시청); a municipality without them is named in Japanese
+		// (Korean) or in Latin letters (Thai, Nepali).
+		NameHangul:     "오타루",
+		NameThai:       "โอตารุ",
+		NameDevanagari: "ओतारु",
+		ContactPhone:   "0134-00-0000",
+		ContactEmail:   "tabunka@example.jp",
+		ContactURL:     "https://www.example.jp/tabunka/",
 	}
 }
 

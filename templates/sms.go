@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -51,6 +52,7 @@ func (r *Renderer) smsCandidates(p Params) ([]string, error) {
 	if p.MessageURL == "" {
 		return nil, fmt.Errorf("templates: SMS without a message URL")
 	}
+	p = r.withHolidays(p)
 	ns, err := notices(p)
 	if err != nil {
 		return nil, err
@@ -88,8 +90,17 @@ func (r *Renderer) smsCandidates(p Params) ([]string, error) {
 // catalog gives for SMS (sms.card.*, sms.immigration, sms.office), and the
 // municipality. A test holds each SMS form to appear in the email too.
 func (r *Renderer) smsTerms(pr *printer, m kigen.Municipality) args {
-	a := args{"muni": smsMuniName(pr.cat.lang, m), "office_ja": officeJA(m.Name)}
-	a["office_kind"] = pr.T("office."+officeKind(m.Name), nil)
+	a := placeArgs(pr, namesOf(pr, m), m)
+	if l := pr.cat.lang; l == kigen.Thai || l == kigen.Nepali {
+		// Thai and Nepali SMS are UCS-2, 134 characters in two segments:
+		// 【小樽市】 costs 5 of them, 【เมืองโอตารุ】 13, which the date to go
+		// by needs. The SMS names its office by a word (sms.office).
+		a["muni"] = cmp.Or(m.Name, a["muni"])
+	}
+	if gsmLanguage(pr.cat.lang) {
+		// One macron (Ōtsu) would turn the message into UCS-2.
+		a["muni"], a["office_name"] = gsmFold(a["muni"]), gsmFold(a["office_name"])
+	}
 	for _, t := range terms {
 		a[t] = smsTerm(pr.T("term."+t, a))
 	}
@@ -255,14 +266,4 @@ func tidy(s string) string {
 		s = strings.ReplaceAll(s, p+" ", p)
 	}
 	return strings.TrimSpace(s)
-}
-
-// smsMuniName is how an SMS names the municipality: by its Latin name in
-// Latin-script languages, folded to GSM-7 (Ōtsu → Otsu) so that one macron
-// does not turn the message into UCS-2; by its Japanese name otherwise.
-func smsMuniName(l kigen.Language, m kigen.Municipality) string {
-	if latinScript(l) && m.NameLatin != "" || m.Name == "" {
-		return gsmFold(m.NameLatin)
-	}
-	return m.Name
 }

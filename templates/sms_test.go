@@ -156,14 +156,14 @@ func TestSMS_Keeps(t *testing.T) {
 			for month := range 12 {
 				day := today.AddMonths(month)
 				for _, m := range messages(t, day) {
-					for _, muni := range []kigen.Municipality{otaru, longest} {
+					for _, muni := range []kigen.Municipality{otaru, longest, longestTown, sapporoChuo} {
 						allowed := 2 // what to bring, a day to go by that is the card's date
 						switch {
 						case m.name == "three_cards" || strings.Contains(m.name, "special_period"):
 							allowed = 4
-						case dense[l] && (muni.Name == longest.Name || full[m.name]):
+						case dense[l] && (muni.Name != otaru.Name || full[m.name]):
 							allowed = 4
-						case dense[l] || muni.Name == longest.Name:
+						case dense[l] || muni.Name != otaru.Name: // a long name (longest, longestTown, sapporoChuo)
 							allowed = 3
 						}
 						p := params(l, muni, m.notices)
@@ -242,19 +242,21 @@ func TestSMS_ShortensWhenOverBudget(t *testing.T) {
 func TestSMS_MunicipalityName(t *testing.T) {
 	t.Parallel()
 	r := mustRenderer(t)
-	otsu := kigen.Municipality{Name: "大津市", NameLatin: "Ōtsu City"}
+	otsu := kigen.Municipality{Name: "大津市", NameLatin: "Ōtsu"}
 	d := mustDue(t, Case{kigen.ResidenceCard, kigen.D30, ContextNone}, today)
 	tests := []struct {
 		lang kigen.Language
 		want string
 	}{
-		{kigen.English, "Otsu City"}, // folded to stay GSM-7
-		{kigen.Vietnamese, "Otsu City"},
+		{kigen.English, "Otsu City:"}, // folded to stay GSM-7
+		{kigen.Vietnamese, "Thanh pho Otsu:"},
+		{kigen.Spanish, "Otsu:"},
+		{kigen.Indonesian, "Kota Otsu:"},
 		{kigen.Japanese, "大津市"},
 		{kigen.Chinese, "大津市"},
-		{kigen.Korean, "大津市"},
-		{kigen.Thai, "大津市"},
-		{kigen.Nepali, "大津市"},
+		{kigen.Korean, "大津市"}, // no Hangul name
+		{kigen.Thai, "【大津市】"}, // UCS-2: the shortest name
+		{kigen.Nepali, "【大津市】"},
 	}
 	for _, tt := range tests {
 		s, err := r.SMS(params(tt.lang, otsu, []kigen.Due{d}))

@@ -41,7 +41,7 @@ func TestMunicipality(t *testing.T) {
 	env := newEnv(t)
 	out := mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市", "--name-latin", "Otaru City",
 		"--contact-phone", "0134-32-4111", "--contact-url", "https://www.city.otaru.lg.jp/")
-	if !strings.Contains(out, "added municipality 012033 小樽市 おたるし (Otaru City)") {
+	if !strings.Contains(out, "added municipality 012033 小樽市 おたるし (Otaru City)") { // the Latin name stored as Otaru
 		t.Errorf("add: %q", out)
 	}
 	tests := []struct {

@@ -41,7 +41,7 @@ func TestMunicipality_LocalGov(t *testing.T) {
 	}
 	mustRun(t, env, "municipality", "set", "012033", "--name-latin", "City of Otaru", "--contact-phone", "0134-32-4111")
 	out = mustRun(t, env, "municipality", "list")
-	if lines := strings.Split(out, "\n"); len(lines) < 2 || strings.Join(strings.Fields(lines[1]), " ") != "012033 小樽市 おたるし City of Otaru 0134-32-4111" {
+	if lines := strings.Split(out, "\n"); len(lines) < 2 || strings.Join(strings.Fields(lines[1]), " ") != "012033 小樽市 おたるし Otaru City 0134-32-4111 小樽市役所 -" {
 		t.Errorf("list: %q", out)
 	}
 }
@@ -59,5 +59,37 @@ func TestMunicipality_LocalGovFile(t *testing.T) {
 	code, _, errOut := runKigen(t, env, "config")
 	if code != exitUsage || !strings.Contains(errOut, `KIGEN_LOCALGOV_FILE: `) || !strings.Contains(errOut, `line 2: citykana: "みらい" does not end in the reading of 町`) {
 		t.Errorf("a bad list: code %d, stderr %q", code, errOut)
+	}
+}
+
+// TestMunicipality_NamesAndCalendar checks the flags of the names messages
+// compose and of the office's own calendar (docs/domain.md §12–§13): a
+// ward of a designated city gets its kind and its ward office from the
+// list; a kind in the Latin name is taken off with a warning; a weekend
+// opening day on a weekday is refused with the flag named.
+func TestMunicipality_NamesAndCalendar(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	if out := mustRun(t, env, "municipality", "add", "011011", "--contact-phone", "011-231-2400"); out != "added municipality 011011 札幌市中央区 さっぽろし ちゅうおうく (Chuo Ward)\n" {
+		t.Errorf("add a ward of Sapporo: %q", out)
+	}
+	code, _, errOut := runKigen(t, env, "municipality", "set", "011011", "--name-latin", "Chuo Ward, Sapporo City", "--name-hangul", "주오",
+		"--name-thai", "ชูโอ", "--name-devanagari", "चुओ", "--office", "札幌市中央区役所 2階", "--closed-days", "2027-01-07, 2027-01-08", "--open-days", "2027-03-27")
+	if code != exitOK || !strings.Contains(errOut, `warning: the Latin name is stored without its kind: "Chuo", not "Chuo Ward, Sapporo City"`) {
+		t.Errorf("set names and calendar: code %d, stderr %q", code, errOut)
+	}
+	out := mustRun(t, env, "municipality", "list")
+	if lines := strings.Split(out, "\n"); len(lines) < 2 || strings.Join(strings.Fields(lines[1]), " ") !=
+		"011011 札幌市中央区 さっぽろし ちゅうおうく Chuo Ward 011-231-2400 札幌市中央区役所 2階 closed 2027-01-07,2027-01-08; open 2027-03-27" {
+		t.Errorf("list: %q", out)
+	}
+	code, _, errOut = runKigen(t, env, "municipality", "set", "011011", "--open-days", "2027-03-26", "--kind", "県")
+	if code != exitInvalid || !strings.Contains(errOut, "--kind: \"県\" is not a kind of municipality") ||
+		!strings.Contains(errOut, "--open-days: 2027-03-26 is a Friday the office is open anyway") {
+		t.Errorf("bad kind and open day: code %d, stderr %q", code, errOut)
+	}
+	mustRun(t, env, "municipality", "set", "011011", "--closed-days", "", "--open-days", "")
+	if out := mustRun(t, env, "municipality", "list"); !strings.HasSuffix(strings.TrimSpace(out), "2階  -") {
+		t.Errorf("calendar cleared: %q", out)
 	}
 }

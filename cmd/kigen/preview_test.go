@@ -42,7 +42,7 @@ func TestPreview(t *testing.T) {
 		{name: "sms", args: []string{"--lang", "ja", "--channel", "sms", "--card", "mynumber_card", "--stage", "d14", "--context", "gap"},
 			wantOut: []string{"【小樽市】マイナンバーカードの有効期限は2027年3月15日です。在留期間だけ更新済みです。3月15日（月）までに市役所で変更を。"}, wantStderr: "(2 of 2 segments, UCS-2, 132 characters; mynumber_card: go by 2027-03-15 Mon)"},
 		{name: "several notices, one stage for all", args: []string{"--lang", "es", "--card", "residence_card", "--card", "mynumber_card", "--stage", "d7"},
-			wantOut: []string{"Subject: [Otaru City] Fechas importantes: tarjeta de residencia y tarjeta My Number"}},
+			wantOut: []string{"Subject: [Otaru] Fechas importantes: tarjeta de residencia y tarjeta My Number"}},
 		{name: "renewal gap carries its context", args: []string{"--card", "mynumber_card", "--stage", "renewal_gap"},
 			wantOut: []string{"Your period of stay was renewed until"}},
 		{name: "pending applies to the My Number card only", args: []string{"--card", "residence_card", "--stage", "d14", "--card", "mynumber_card", "--stage", "d14", "--context", "pending"},

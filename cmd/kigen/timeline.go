@@ -30,7 +30,8 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p := desk.TimelineParams{Cards: map[kigen.CardKind]string{}, Status: kigen.Status(*status), Applied: *applied, From: *from}
+	p := desk.TimelineParams{Cards: map[kigen.CardKind]string{}, Status: kigen.Status(*status), Applied: *applied, From: *from,
+		Calendar: kigen.OfficeCalendar{Holidays: m.Config.Holidays}} // KIGEN_HOLIDAYS_FILE
 	for k, d := range dates {
 		p.Cards[k] = *d
 	}

@@ -42,7 +42,7 @@ func Import(ctx context.Context, env Env, opts ImportOptions) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	mu := &kigen.Municipality{Code: "012033", Name: "小樽市", NameLatin: "Otaru City"}
+	mu := &kigen.Municipality{Code: "012033", Name: "小樽市", Kind: kigen.KindCity, NameLatin: "Otaru"}
 	if err := b.store.CreateMunicipality(ctx, mu); err != nil {
 		return err
 	}

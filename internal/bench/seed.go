@@ -125,7 +125,7 @@ func createMunicipalities(ctx context.Context, s store.Store, k int) ([]int64, e
 	ids := make([]int64, k)
 	for i := range k {
 		mu := &kigen.Municipality{Code: fmt.Sprintf("9%05d", i+1), Name: fmt.Sprintf("ベンチ市%d", i+1),
-			NameLatin: fmt.Sprintf("Bench City %d", i+1), ContactPhone: "0134-00-0000", ContactURL: "https://example.jp/"}
+			NameLatin: fmt.Sprintf("Bench %d", i+1), ContactPhone: "0134-00-0000", ContactURL: "https://example.jp/"}
 		if err := s.CreateMunicipality(ctx, mu); err != nil {
 			return nil, err
 		}

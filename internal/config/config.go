@@ -40,6 +40,7 @@ type Config struct {
 	EmailFrom    string  // KIGEN_EMAIL_FROM
 	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
 	LocalGovFile string  // KIGEN_LOCALGOV_FILE: a newer list of Japan's local governments
+	HolidaysFile string  // KIGEN_HOLIDAYS_FILE: corrections to Japan's national holidays (LoadHolidays)
 	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
 	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
 	// ProviderTimeout (KIGEN_PROVIDER_TIMEOUT) bounds one request to
@@ -73,6 +74,10 @@ type Config struct {
 	// LocalGov is the list of local governments of KIGEN_LOCALGOV_FILE,
 	// loaded and checked by Load; nil without it (LocalGovList).
 	LocalGov *localgov.List
+	// Holidays are the corrections of KIGEN_HOLIDAYS_FILE, loaded and
+	// checked by Load: the date a reminder names to go by reads them
+	// (docs/domain.md §12). Zero without it.
+	Holidays kigen.HolidayCorrections
 
 	SendGridAPIKey     string // SENDGRID_API_KEY (secret)
 	SendGridWebhookKey string // SENDGRID_WEBHOOK_VERIFICATION_KEY (public key, base64)
@@ -247,6 +252,13 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KIGEN_LOCALGOV_FILE: %w", err))
 		}
 		cfg.LocalGov = l
+	}
+	if str(&cfg.HolidaysFile, "KIGEN_HOLIDAYS_FILE"); cfg.HolidaysFile != "" {
+		fix, err := LoadHolidays(cfg.HolidaysFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KIGEN_HOLIDAYS_FILE: %w", err))
+		}
+		cfg.Holidays = fix
 	}
 	secret(&cfg.SendGridAPIKey, "SENDGRID_API_KEY")
 	str(&cfg.SendGridWebhookKey, "SENDGRID_WEBHOOK_VERIFICATION_KEY")
@@ -451,6 +463,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
 		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},
 		{"KIGEN_LOCALGOV_FILE", cfg.LocalGovFile},
+		{"KIGEN_HOLIDAYS_FILE", cfg.HolidaysFile},
 		{"SENDGRID_API_KEY", redact(cfg.SendGridAPIKey)},
 		{"SENDGRID_WEBHOOK_VERIFICATION_KEY", cfg.SendGridWebhookKey},
 		{"KIGEN_SENDGRID_BASE_URL", cfg.SendGridBaseURL},

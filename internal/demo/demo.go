@@ -60,7 +60,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	fmt.Fprintf(o.Stdout, "Kigen demo: %s %s (%s) with 12 residents, from %s for %d days.\nEach message below is a line of the outbox (%s).\n",
-		mu.Code, mu.Name, mu.NameLatin, o.Start, o.Days, o.Outbox)
+		mu.Code, mu.Name, mu.LatinDisplay, o.Start, o.Days, o.Outbox)
 	var offset int64
 	var ticks int
 	langs := map[string]int{}
@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 // adds the municipality, its admin does the rest.
 func seed(ctx context.Context, d *desk.Desk, user string, start kigen.Date) (*desk.Municipality, error) {
 	mu, err := d.CreateMunicipality(ctx, desk.LocalOperator(user), desk.MunicipalityParams{Code: "012033",
-		Name: ptr("小樽市"), NameLatin: ptr("Otaru City"), ContactPhone: ptr("0134-32-4111"),
+		Name: ptr("小樽市"), NameLatin: ptr("Otaru"), ContactPhone: ptr("0134-32-4111"),
 		ContactEmail: ptr("kokusai@city.otaru.example"), ContactURL: ptr("https://www.city.otaru.example/foreign/")})
 	if err != nil {
 		return nil, err

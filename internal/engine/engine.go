@@ -124,7 +124,12 @@ func Renderer(cfg config.Config) (*templates.Renderer, error) {
 			return nil, &SettingsError{fmt.Errorf("KIGEN_HOTLINES_FILE: %w", err)}
 		}
 	}
-	return templates.New(h)
+	r, err := templates.New(h)
+	if err != nil {
+		return nil, err
+	}
+	r.SetHolidays(cfg.Holidays) // KIGEN_HOLIDAYS_FILE: the date to go by reads them
+	return r, nil
 }
 
 // Queue returns the River queue on the store's own database, with River's

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,13 +11,15 @@ import (
 	"kigen/store"
 )
 
-const municipalityColumns = `id, code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at`
+const municipalityColumns = `id, code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at,
+	kind, name_hangul, name_thai, name_devanagari, office, closed_days, open_days`
 
 // createMunicipalitySQL does nothing on a taken code rather than fail, so
 // that a duplicate does not abort the caller's transaction.
 const createMunicipalitySQL = `
-INSERT INTO municipalities (code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+INSERT INTO municipalities (code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at,
+	kind, name_hangul, name_thai, name_devanagari, office, closed_days, open_days)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (code) DO NOTHING
 RETURNING id`
 
@@ -25,7 +28,9 @@ func (q queries) CreateMunicipality(ctx context.Context, m *kigen.Municipality) 
 	now := q.now()
 	var id int64
 	err = q.db.QueryRow(ctx, createMunicipalitySQL,
-		m.Code, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now).Scan(&id)
+		m.Code, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now,
+		string(m.Kind), m.NameHangul, m.NameThai, m.NameDevanagari, m.Office,
+		kigen.FormatDates(m.Calendar.Closed), kigen.FormatDates(m.Calendar.WeekendOpen)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrConflict
 	} else if err != nil {
@@ -37,7 +42,8 @@ func (q queries) CreateMunicipality(ctx context.Context, m *kigen.Municipality) 
 
 const updateMunicipalitySQL = `
 UPDATE municipalities
-SET name = $2, name_kana = $3, name_latin = $4, contact_phone = $5, contact_email = $6, contact_url = $7, updated_at = $8
+SET name = $2, name_kana = $3, name_latin = $4, contact_phone = $5, contact_email = $6, contact_url = $7, updated_at = $8,
+	kind = $9, name_hangul = $10, name_thai = $11, name_devanagari = $12, office = $13, closed_days = $14, open_days = $15
 WHERE id = $1
 RETURNING code, created_at`
 
@@ -49,7 +55,9 @@ func (q queries) UpdateMunicipality(ctx context.Context, m *kigen.Municipality) 
 		createdAt = m.CreatedAt
 	)
 	err = q.db.QueryRow(ctx, updateMunicipalitySQL,
-		m.ID, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now).Scan(&code, &createdAt)
+		m.ID, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, now,
+		string(m.Kind), m.NameHangul, m.NameThai, m.NameDevanagari, m.Office,
+		kigen.FormatDates(m.Calendar.Closed), kigen.FormatDates(m.Calendar.WeekendOpen)).Scan(&code, &createdAt)
 	if err != nil {
 		return err
 	}
@@ -78,11 +86,23 @@ func (q queries) ListMunicipalities(ctx context.Context) (_ []*kigen.Municipalit
 }
 
 func scanMunicipality(row pgx.CollectableRow) (*kigen.Municipality, error) {
-	var m kigen.Municipality
+	var (
+		m            kigen.Municipality
+		closed, open string
+	)
 	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.NameKana, &m.NameLatin, &m.ContactPhone, &m.ContactEmail, &m.ContactURL,
-		&m.CreatedAt, &m.UpdatedAt)
+		&m.CreatedAt, &m.UpdatedAt, &m.Kind, &m.NameHangul, &m.NameThai, &m.NameDevanagari, &m.Office, &closed, &open)
+	if err != nil {
+		return nil, err
+	}
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
-	return &m, err
+	if m.Calendar.Closed, err = kigen.ParseDates(closed); err != nil {
+		return nil, fmt.Errorf("municipality %s: closed_days: %w", m.Code, err)
+	}
+	if m.Calendar.WeekendOpen, err = kigen.ParseDates(open); err != nil {
+		return nil, fmt.Errorf("municipality %s: open_days: %w", m.Code, err)
+	}
+	return &m, nil
 }
 
 // collect returns every row scanned by fn, or nil when there is none.

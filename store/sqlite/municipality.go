@@ -2,19 +2,30 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"kigen"
 )
 
-const municipalityColumns = `id, code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at`
+const municipalityColumns = `id, code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at,
+	kind, name_hangul, name_thai, name_devanagari, office, closed_days, open_days`
 
 func scanMunicipality(row rowScanner) (*kigen.Municipality, error) {
-	var m kigen.Municipality
+	var (
+		m            kigen.Municipality
+		closed, open string
+	)
 	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.NameKana, &m.NameLatin, &m.ContactPhone, &m.ContactEmail, &m.ContactURL,
-		timeScanner{&m.CreatedAt}, timeScanner{&m.UpdatedAt})
+		timeScanner{&m.CreatedAt}, timeScanner{&m.UpdatedAt}, &m.Kind, &m.NameHangul, &m.NameThai, &m.NameDevanagari, &m.Office, &closed, &open)
 	if err != nil {
 		return nil, err
+	}
+	if m.Calendar.Closed, err = kigen.ParseDates(closed); err != nil {
+		return nil, fmt.Errorf("municipality %s: closed_days: %w", m.Code, err)
+	}
+	if m.Calendar.WeekendOpen, err = kigen.ParseDates(open); err != nil {
+		return nil, fmt.Errorf("municipality %s: open_days: %w", m.Code, err)
 	}
 	return &m, nil
 }
@@ -25,10 +36,13 @@ func (q queries) CreateMunicipality(ctx context.Context, m *kigen.Municipality) 
 	now := q.now()
 	var id int64
 	err = q.db.QueryRowContext(ctx, `
-		INSERT INTO municipalities (code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO municipalities (code, name, name_kana, name_latin, contact_phone, contact_email, contact_url, created_at, updated_at,
+			kind, name_hangul, name_thai, name_devanagari, office, closed_days, open_days)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
 		m.Code, m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now), formatTime(now),
+		string(m.Kind), m.NameHangul, m.NameThai, m.NameDevanagari, m.Office,
+		kigen.FormatDates(m.Calendar.Closed), kigen.FormatDates(m.Calendar.WeekendOpen),
 	).Scan(&id)
 	if err != nil {
 		return err
@@ -45,10 +59,13 @@ func (q queries) UpdateMunicipality(ctx context.Context, m *kigen.Municipality) 
 	var created time.Time
 	err = q.db.QueryRowContext(ctx, `
 		UPDATE municipalities
-		SET name = ?, name_kana = ?, name_latin = ?, contact_phone = ?, contact_email = ?, contact_url = ?, updated_at = ?
+		SET name = ?, name_kana = ?, name_latin = ?, contact_phone = ?, contact_email = ?, contact_url = ?, updated_at = ?,
+			kind = ?, name_hangul = ?, name_thai = ?, name_devanagari = ?, office = ?, closed_days = ?, open_days = ?
 		WHERE id = ?
 		RETURNING created_at`,
-		m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now), m.ID,
+		m.Name, m.NameKana, m.NameLatin, m.ContactPhone, m.ContactEmail, m.ContactURL, formatTime(now),
+		string(m.Kind), m.NameHangul, m.NameThai, m.NameDevanagari, m.Office,
+		kigen.FormatDates(m.Calendar.Closed), kigen.FormatDates(m.Calendar.WeekendOpen), m.ID,
 	).Scan(timeScanner{&created})
 	if err != nil {
 		return err

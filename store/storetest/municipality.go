@@ -15,10 +15,21 @@ func testCreateMunicipalityOK(t *testing.T, s store.Store) {
 		Code:         "012033",
 		Name:         "小樽市",
 		NameKana:     "おたるし",
-		NameLatin:    "Otaru City",
+		NameLatin:    "Otaru",
 		ContactPhone: "+81-134-00-0000",
 		ContactEmail: "kigen@city.otaru.example",
 		ContactURL:   "https://city.otaru.example/kigen",
+		// The names messages compose and the office's calendar
+		// (docs/domain.md §12–§13).
+		Kind:           kigen.KindCity,
+		NameHangul:     "오타루",
+		NameThai:       "โอตารุ",
+		NameDevanagari: "ओतारु",
+		Office:         "小樽市役所 本庁舎",
+		Calendar: kigen.OfficeCalendar{
+			Closed:      []kigen.Date{kigen.NewDate(2027, 1, 8), kigen.NewDate(2027, 1, 7)},
+			WeekendOpen: []kigen.Date{kigen.NewDate(2027, 3, 27)},
+		},
 	}
 	must(t, s.CreateMunicipality(ctx, m), "CreateMunicipality")
 	if m.ID == 0 {
@@ -95,12 +106,23 @@ func testUpdateMunicipalityOK(t *testing.T, s store.Store) {
 		Code:         "999999", // ignored: the code never changes
 		Name:         "小樽市",
 		NameKana:     "おたるし",
-		NameLatin:    "Otaru City",
+		NameLatin:    "Otaru",
 		ContactPhone: "+81-134-11-1111",
 		ContactEmail: "new@city.otaru.example",
 		ContactURL:   "", // cleared
+		Kind:         kigen.KindCity,
+		NameHangul:   "오타루",
+		Office:       "小樽市役所 別館",
+		Calendar:     kigen.OfficeCalendar{WeekendOpen: []kigen.Date{kigen.NewDate(2027, 3, 28)}},
 	}
 	must(t, s.UpdateMunicipality(ctx, upd), "UpdateMunicipality")
+	// Every new field is written again: a second update clears what the
+	// first set.
+	upd2 := *upd
+	upd2.NameHangul, upd2.NameThai, upd2.Office, upd2.Kind = "", "โอตารุ", "", kigen.KindTown
+	upd2.Calendar = kigen.OfficeCalendar{Closed: []kigen.Date{kigen.NewDate(2027, 2, 1)}}
+	must(t, s.UpdateMunicipality(ctx, &upd2), "UpdateMunicipality(again)")
+	upd = &upd2
 
 	got, err := s.GetMunicipality(ctx, old.ID)
 	must(t, err, "GetMunicipality")
