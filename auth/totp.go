@@ -60,12 +60,16 @@ func TOTPCode(secret string, step int64) (string, error) {
 		totp.ValidateOpts{Period: uint(TOTPPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 }
 
+// ErrTOTPUsed is VerifyTOTP's answer to a right code of a step used
+// already (test with errors.Is).
+var ErrTOTPUsed = kigen.FieldErrorf("totp", "this code was already used: wait for the next one in the authenticator app")
+
 // VerifyTOTP checks code against secret at time at: it returns the step
 // the code belongs to (the current one or one either side), to be stored
 // as the account's last used step. A code of a step not after lastStep
 // is refused, even if right: a code is used once (replay). The errors are
 // EINVALID *kigen.Error of field "totp": not the right code, or already
-// used.
+// used (ErrTOTPUsed).
 func VerifyTOTP(secret, code string, at time.Time, lastStep int64) (int64, error) {
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) != TOTPDigits || strings.Trim(code, "0123456789") != "" {
@@ -81,7 +85,7 @@ func VerifyTOTP(secret, code string, at time.Time, lastStep int64) (int64, error
 			continue
 		}
 		if step <= lastStep {
-			return 0, kigen.FieldErrorf("totp", "this code was already used: wait for the next one in the authenticator app")
+			return 0, ErrTOTPUsed
 		}
 		return step, nil
 	}

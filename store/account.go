@@ -28,10 +28,10 @@ type AccountQueries interface {
 	// ListAccounts returns the accounts of the municipality, or every
 	// account (operators' too) for municipalityID zero, ordered by email.
 	ListAccounts(ctx context.Context, municipalityID int64) ([]*Account, error)
-	// UpdateAccount saves the password hash, the TOTP secret and last
-	// step, SetupDone, LockedUntil and DisabledAt of a (by ID); the email,
-	// role and municipality never change. ErrNotFound if there is no such
-	// account.
+	// UpdateAccount saves the password hash, the TOTP secret, SetupDone,
+	// LockedUntil and DisabledAt of a (by ID). The email, role and
+	// municipality never change, and the TOTP last step only moves on
+	// through UseTOTPStep. ErrNotFound if there is no such account.
 	UpdateAccount(ctx context.Context, a *Account) error
 	// UseTOTPStep records step as the account's last used TOTP step,
 	// atomically, if it is after the one stored: ErrConflict if it is not

@@ -103,9 +103,9 @@ WHERE $1::bigint = 0 OR municipality_id = $1 ORDER BY email COLLATE "C"`, munici
 // UpdateAccount implements store.Queries.
 func (q queries) UpdateAccount(ctx context.Context, a *store.Account) (err error) {
 	defer wrap(&err, "UpdateAccount(%d)", a.ID)
-	tag, err := q.db.Exec(ctx, `UPDATE accounts SET password_hash = $2, totp_secret = $3, totp_last_step = $4, setup_done = $5,
-    locked_until = $6, disabled_at = $7 WHERE id = $1`,
-		a.ID, a.PasswordHash, a.TOTPSecret, a.TOTPLastStep, a.SetupDone, nullTime(a.LockedUntil), nullTime(a.DisabledAt))
+	tag, err := q.db.Exec(ctx, `UPDATE accounts SET password_hash = $2, totp_secret = $3, setup_done = $4,
+    locked_until = $5, disabled_at = $6 WHERE id = $1`,
+		a.ID, a.PasswordHash, a.TOTPSecret, a.SetupDone, nullTime(a.LockedUntil), nullTime(a.DisabledAt))
 	return affected(tag.RowsAffected(), err)
 }
 

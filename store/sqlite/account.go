@@ -94,9 +94,9 @@ func (q queries) ListAccounts(ctx context.Context, municipalityID int64) (_ []*s
 // UpdateAccount implements store.Queries.
 func (q queries) UpdateAccount(ctx context.Context, a *store.Account) (err error) {
 	defer wrap(&err, "UpdateAccount(%d)", a.ID)
-	return mustAffect(q.db.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, totp_secret = ?, totp_last_step = ?,
+	return mustAffect(q.db.ExecContext(ctx, `UPDATE accounts SET password_hash = ?, totp_secret = ?,
 		setup_done = ?, locked_until = ?, disabled_at = ? WHERE id = ?`,
-		a.PasswordHash, a.TOTPSecret, a.TOTPLastStep, a.SetupDone, nullTime(a.LockedUntil), nullTime(a.DisabledAt), a.ID))
+		a.PasswordHash, a.TOTPSecret, a.SetupDone, nullTime(a.LockedUntil), nullTime(a.DisabledAt), a.ID))
 }
 
 // UseTOTPStep implements store.Queries.

@@ -103,17 +103,17 @@ func testListAccounts(t *testing.T, s store.Store) {
 }
 
 // testUpdateAccount: the secrets, the lock and the disabling change and
-// read back; clearing them stores NULL; the email, role and municipality
-// stay.
+// read back; clearing them stores NULL; the email, role, municipality and
+// TOTP last step stay.
 func testUpdateAccount(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	m := MustCreateMunicipality(t, ctx, s, "012033")
 	a := MustCreateAccount(t, s, store.Account{Email: "alice@city.example.jp", Role: "staff", MunicipalityID: m.ID})
 	want := *a
-	want.PasswordHash, want.TOTPSecret, want.TOTPLastStep, want.SetupDone = "$argon2id$y", "SECRET", 7, true
+	want.PasswordHash, want.TOTPSecret, want.SetupDone = "$argon2id$y", "SECRET", true
 	want.LockedUntil, want.DisabledAt = at, at.Add(time.Minute)
 	upd := want
-	upd.Email, upd.Role, upd.MunicipalityID = "mallory@evil.example", "operator", 0
+	upd.Email, upd.Role, upd.MunicipalityID, upd.TOTPLastStep = "mallory@evil.example", "operator", 0, 7
 	must(t, s.UpdateAccount(ctx, &upd), "UpdateAccount")
 	got, err := s.GetAccount(ctx, a.ID)
 	must(t, err, "GetAccount")
