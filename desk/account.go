@@ -957,3 +957,24 @@ func (d *Desk) AuthenticateToken(ctx context.Context, bearer string) (auth.Actor
 	})
 	return a, err
 }
+
+// Me returns the account of a signed-in actor (from Session): for the
+// console's header and the account page. Not found for an actor that is
+// no account (a local user, an API token).
+func (d *Desk) Me(ctx context.Context, a auth.Actor) (*Staff, error) {
+	var id int64
+	if _, err := fmt.Sscanf(a.ID, "account:%d", &id); err != nil || a.Validate() != nil {
+		return nil, kigen.Errorf(kigen.ENOTFOUND, "%s is not an account", a.ID)
+	}
+	acc, err := d.Store.GetAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, kigen.Errorf(kigen.ENOTFOUND, "%s is not an account", a.ID)
+	} else if err != nil {
+		return nil, err
+	}
+	code, err := codeOf(ctx, d.Store, acc.MunicipalityID)
+	if err != nil {
+		return nil, err
+	}
+	return staffOf(acc, code, d.now()), nil
+}

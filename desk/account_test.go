@@ -149,6 +149,12 @@ func TestDesk_InviteSetupLogin(t *testing.T) {
 		if a, err := x.d.Session(ctx, s.Token); err != nil || a != want {
 			t.Errorf("Session: %+v, %v", a, err)
 		}
+		if me, err := x.d.Me(ctx, want); err != nil || me.Email != "kenji@city.otaru.example.jp" || me.ID != link.Staff.ID {
+			t.Errorf("Me: %+v, %v", me, err)
+		}
+		if _, err := x.d.Me(ctx, b.adminA); kigen.ErrorCode(err) != kigen.ENOTFOUND {
+			t.Errorf("Me(a local admin): %v, want not found", err)
+		}
 		_, err = x.d.CompleteSetup(ctx, link.Token, goodPassword, x.code(t, setup.TOTPSecret))
 		wantCode(t, "CompleteSetup(used link)", err, kigen.ENOTFOUND)
 		_, err = x.d.SetupInfo(ctx, link.Token)
