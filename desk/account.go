@@ -272,7 +272,7 @@ func (d *Desk) InviteStaff(ctx context.Context, a auth.Actor, p StaffParams) (*S
 	now := d.now()
 	var link *SetupLink
 	err := d.do(ctx, a, auth.StaffInvite, func(tx store.Tx, e *store.AuditEntry) error {
-		acc := &store.Account{Email: email, Role: string(p.Role)}
+		acc := &store.Account{Email: email, Role: string(p.Role), CreatedAt: now}
 		var code string
 		if p.Role == auth.Operator {
 			if a.Role != auth.Operator || !a.Local {
@@ -828,6 +828,7 @@ func (d *Desk) CreateToken(ctx context.Context, a auth.Actor, p TokenParams) (*N
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	now := d.now()
 	var out *NewToken
 	err := d.do(ctx, a, auth.TokenCreate, func(tx store.Tx, e *store.AuditEntry) error {
 		mu, err := scope(ctx, tx, a, auth.TokenCreate, p.Municipality, "")
@@ -835,7 +836,7 @@ func (d *Desk) CreateToken(ctx context.Context, a auth.Actor, p TokenParams) (*N
 			return err
 		}
 		secret, hash := auth.NewToken()
-		t := &store.APIToken{Hash: hash, Name: p.Name, MunicipalityID: mu.ID, Scope: p.Scope, CreatedBy: a.ID}
+		t := &store.APIToken{Hash: hash, Name: p.Name, MunicipalityID: mu.ID, Scope: p.Scope, CreatedBy: a.ID, CreatedAt: now}
 		if err := tx.CreateAPIToken(ctx, t); err != nil {
 			return err
 		}
