@@ -428,6 +428,11 @@ func audit(ctx context.Context, tx store.Tx, a auth.Actor, action string, munici
 // newSession starts a session of acc: a new token (never one the client
 // had: no fixation), SessionMax from now at the latest.
 func (d *Desk) newSession(ctx context.Context, tx store.Tx, acc *store.Account, code string, now time.Time) (*SessionToken, error) {
+	// Sessions that ended by themselves are removed as new ones start: the
+	// table holds those that may still be used, and a few more.
+	if _, err := tx.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdle)); err != nil {
+		return nil, err
+	}
 	token, hash := auth.NewToken()
 	s := &store.Session{Hash: hash, AccountID: acc.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMax)}
 	if err := tx.CreateSession(ctx, s); err != nil {

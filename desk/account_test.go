@@ -583,3 +583,57 @@ func TestDesk_AccountsLogNoSecrets(t *testing.T) {
 		}
 	})
 }
+
+// TestDesk_LoginRace: two logins racing with one code: one signs in, the
+// other is refused the code as used (on PostgreSQL the two run at once;
+// SQLite has one connection and runs them in turn).
+func TestDesk_LoginRace(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		x := setupAccounts(t, b)
+		const email = "kenji@city.otaru.example.jp"
+		secret, _ := x.enrol(t, b.adminA, email, auth.Staff, "")
+		x.clk.Add(auth.TOTPPeriod)
+		code := x.code(t, secret)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = x.d.Login(t.Context(), desk.LoginParams{Email: email, Password: goodPassword, TOTP: code, ClientKey: "c1"})
+			})
+		}
+		wg.Wait()
+		ok, used := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, auth.ErrTOTPUsed):
+				used++
+			default:
+				t.Errorf("racing login: %v", err)
+			}
+		}
+		if ok != 1 || used != 1 {
+			t.Errorf("%d logins signed in and %d were refused the code as used; want one each", ok, used)
+		}
+	})
+}
+
+// TestDesk_ExpiredSessionsRemoved: a login removes the sessions that have
+// ended by themselves.
+func TestDesk_ExpiredSessionsRemoved(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		x := setupAccounts(t, b)
+		const email = "kenji@city.otaru.example.jp"
+		secret, first := x.enrol(t, b.adminA, email, auth.Staff, "")
+		x.clk.Add(desk.SessionIdle)
+		if _, err := x.login(t, email, secret); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.s.GetSession(t.Context(), auth.HashToken(first.Token)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the idle session after a new login: %v, want removed", err)
+		}
+	})
+}
