@@ -12,6 +12,7 @@ const (
 	ENOTFOUND     = "not_found"    // the thing asked for does not exist (in this municipality)
 	ECONFLICT     = "conflict"     // the change clashes with what is stored
 	EUNAUTHORIZED = "unauthorized" // the caller may not do this
+	ELOCKED       = "locked"       // too many failed logins: the account or the client is locked until the time the Message says
 	EINTERNAL     = "internal"     // anything else: a bug or an outage
 )
 

@@ -4,8 +4,11 @@
 // action, so that no surface (CLI, console, API, resident pages) can forget
 // one.
 //
-// Accounts, passwords, TOTP, sessions and API tokens come later: they will
-// produce an Actor. Today the CLI makes its own (see desk.LocalAdmin and
+// It also holds the building blocks of accounts, with no storage of their
+// own: password hashing (argon2id) and policy, TOTP (RFC 6238), and the
+// random tokens of setup links, sessions and API tokens (stored hashed).
+// Package desk keeps them in the store and turns a session or an API
+// token into an Actor; the CLI makes its own (desk.LocalAdmin,
 // desk.LocalOperator).
 package auth
 
@@ -56,6 +59,13 @@ type Actor struct {
 	MunicipalityCode string `json:"municipality_code,omitempty"`
 	// ResidentRef is, for the Resident role, the resident themself.
 	ResidentRef string `json:"resident_ref,omitempty"`
+	// ReadOnly is an actor that may only read (an API token of scope
+	// read): Authorize refuses it every action that writes (Action.Writes).
+	ReadOnly bool `json:"read_only,omitempty"`
+	// Local is an actor at the command line on the machine (desk.LocalOperator,
+	// desk.LocalAdmin), not signed in through the web: only a local
+	// operator may manage operator accounts.
+	Local bool `json:"local,omitempty"`
 }
 
 // Validate reports whether a is well formed: an ID, a known role, a
@@ -82,5 +92,5 @@ func (a Actor) Validate() error {
 // a resident's ref.
 func (a Actor) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", a.ID), slog.String("role", string(a.Role)),
-		slog.Int64("municipality_id", a.MunicipalityID))
+		slog.Int64("municipality_id", a.MunicipalityID), slog.Bool("read_only", a.ReadOnly))
 }

@@ -29,7 +29,37 @@ const (
 	// DeliveryRetry queues again a send the queue gave up on.
 	DeliveryRetry Action = "delivery.retry"
 	AuditView     Action = "audit.view"
+	// StaffInvite creates an account and its setup link; StaffReset
+	// gives an account a new one (a new password and authenticator);
+	// StaffUnlock lifts a lock after failed logins. On operator accounts,
+	// only a local operator may (AuthorizeAccount).
+	StaffInvite  Action = "staff.invite"
+	StaffList    Action = "staff.list"
+	StaffDisable Action = "staff.disable"
+	StaffReset   Action = "staff.reset"
+	StaffUnlock  Action = "staff.unlock"
+	// TokenCreate creates an API token of a municipality, shown once.
+	TokenCreate Action = "token.create"
+	TokenList   Action = "token.list"
+	TokenRevoke Action = "token.revoke"
 )
+
+// reads are the actions that change nothing. Every other action writes:
+// an action added later is refused to a read-only actor until it is
+// listed here (fail closed).
+var reads = map[Action]bool{
+	MunicipalityList: true,
+	ResidentView:     true,
+	ResidentViewRef:  true,
+	FollowupView:     true,
+	AuditView:        true,
+	StaffList:        true,
+	TokenList:        true,
+}
+
+// Writes reports whether the action changes anything: a read-only actor
+// may not take it. Only the actions known to read say false.
+func (act Action) Writes() bool { return !reads[act] }
 
 // grant is how far a role may take an action.
 type grant uint8
@@ -55,12 +85,21 @@ var rules = map[Action]map[Role]grant{
 	DeliverySettle:      {Staff: own, Admin: own, Operator: all},
 	DeliveryRetry:       {Staff: own, Admin: own, Operator: all},
 	AuditView:           {Admin: own},
+	StaffInvite:         {Admin: own, Operator: all},
+	StaffList:           {Admin: own, Operator: all},
+	StaffDisable:        {Admin: own, Operator: all},
+	StaffReset:          {Admin: own, Operator: all},
+	StaffUnlock:         {Admin: own, Operator: all},
+	TokenCreate:         {Admin: own, Operator: all},
+	TokenList:           {Admin: own, Operator: all},
+	TokenRevoke:         {Admin: own, Operator: all},
 }
 
 // Actions lists every action, in the order of the constants.
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
-	FollowupView, DeliverySettle, DeliveryRetry, AuditView}
+	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
+	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;
@@ -83,6 +122,21 @@ func AuthorizeResident(a Actor, act Action, municipalityID int64, ref string) er
 	return authorize(a, act, municipalityID, ref)
 }
 
+// AuthorizeAccount is Authorize for an action on an account of the role
+// (staff.*): an operator account (of no municipality, municipalityID
+// zero) is managed only by a local operator (Actor.Local, the command
+// line); anyone else is refused (EUNAUTHORIZED), so that no web session
+// can make itself or another an operator.
+func AuthorizeAccount(a Actor, act Action, municipalityID int64, role Role) error {
+	if err := authorize(a, act, municipalityID, ""); err != nil {
+		return err
+	}
+	if role == Operator && !(a.Role == Operator && a.Local) {
+		return kigen.Errorf(kigen.EUNAUTHORIZED, "only an operator at the command line (kigen staff) may manage operator accounts")
+	}
+	return nil
+}
+
 func authorize(a Actor, act Action, municipalityID int64, ref string) error {
 	if err := a.Validate(); err != nil {
 		return err
@@ -90,6 +144,9 @@ func authorize(a Actor, act Action, municipalityID int64, ref string) error {
 	roles, ok := rules[act]
 	if !ok {
 		return kigen.Errorf(kigen.EUNAUTHORIZED, "%q is not an action", act)
+	}
+	if a.ReadOnly && act.Writes() {
+		return kigen.Errorf(kigen.EUNAUTHORIZED, "%s has read access only: it may not %s", a.ID, act)
 	}
 	switch roles[a.Role] {
 	case all:

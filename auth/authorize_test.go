@@ -44,6 +44,14 @@ func TestAuthorize(t *testing.T) {
 		{DeliverySettle, "ok nf", "ok nf", "ok ok", "no no no"},
 		{DeliveryRetry, "ok nf", "ok nf", "ok ok", "no no no"},
 		{AuditView, "no no", "ok nf", "no no", "no no no"},
+		{StaffInvite, "no no", "ok nf", "ok ok", "no no no"},
+		{StaffList, "no no", "ok nf", "ok ok", "no no no"},
+		{StaffDisable, "no no", "ok nf", "ok ok", "no no no"},
+		{StaffReset, "no no", "ok nf", "ok ok", "no no no"},
+		{StaffUnlock, "no no", "ok nf", "ok ok", "no no no"},
+		{TokenCreate, "no no", "ok nf", "ok ok", "no no no"},
+		{TokenList, "no no", "ok nf", "ok ok", "no no no"},
+		{TokenRevoke, "no no", "ok nf", "ok ok", "no no no"},
 	}
 	covered := map[Action]bool{}
 	for _, tt := range tests {

@@ -62,6 +62,9 @@ type Desk struct {
 	// LocalGov is the list of local governments a new municipality's code
 	// is checked against. Nil: the built-in one (localgov.Default).
 	LocalGov *localgov.List
+	// PasswordParams hash new passwords. Nil: auth.DefaultPasswordParams
+	// (tests set cheaper ones).
+	PasswordParams *auth.PasswordParams
 }
 
 func (d *Desk) today() kigen.Date { return kigen.DateOf(d.now()) }
@@ -179,9 +182,10 @@ func noMunicipality(code string) error {
 // machine, for the commands that act on every municipality (municipality
 // add and list, delivery …): an operator named "cli:"+user. Whoever can
 // run kigen against the database can do anything there, so the command
-// line needs no account; the actor is for the audit log.
+// line needs no account; the actor is for the audit log. It is Local:
+// only a local operator may manage operator accounts.
 func LocalOperator(user string) auth.Actor {
-	return auth.Actor{ID: cliID(user), Role: auth.Operator}
+	return auth.Actor{ID: cliID(user), Role: auth.Operator, Local: true}
 }
 
 // LocalAdmin is the actor of a user running the kigen command on the
@@ -195,7 +199,7 @@ func (d *Desk) LocalAdmin(ctx context.Context, user, code string) (auth.Actor, *
 	if err != nil {
 		return auth.Actor{}, nil, err
 	}
-	return auth.Actor{ID: cliID(user), Role: auth.Admin, MunicipalityID: mu.ID, MunicipalityCode: mu.Code}, mu, nil
+	return auth.Actor{ID: cliID(user), Role: auth.Admin, MunicipalityID: mu.ID, MunicipalityCode: mu.Code, Local: true}, mu, nil
 }
 
 func (d *Desk) localMunicipality(ctx context.Context, code string) (*kigen.Municipality, error) {

@@ -166,7 +166,7 @@ func TestLocalAdmin(t *testing.T) {
 		checkErr(t, err, kigen.EINVALID, "no municipality yet: add one with kigen municipality add CODE --name NAME")
 		storetest.MustCreateMunicipality(t, ctx, s, "012033")
 		a, mu, err := d.LocalAdmin(ctx, "alice", "")
-		if err != nil || mu.Code != "012033" || a != (auth.Actor{ID: "cli:alice", Role: auth.Admin, MunicipalityID: mu.ID, MunicipalityCode: "012033"}) {
+		if err != nil || mu.Code != "012033" || a != (auth.Actor{ID: "cli:alice", Role: auth.Admin, MunicipalityID: mu.ID, MunicipalityCode: "012033", Local: true}) {
 			t.Errorf("the only municipality: %+v, %+v, %v", a, mu, err)
 		}
 		storetest.MustCreateMunicipality(t, ctx, s, "131016")
@@ -177,7 +177,7 @@ func TestLocalAdmin(t *testing.T) {
 		// A My Number typed for the code is not echoed (docs/domain.md §11.11).
 		_, _, err = d.LocalAdmin(ctx, "alice", "1234 5678 9018")
 		checkErr(t, err, kigen.ENOTFOUND, `unknown municipality (not shown: it has 12 or more digits); known: 012033 テスト市012033, 131016 テスト市131016`)
-		if a := desk.LocalOperator(""); a.ID != "cli:unknown" || a.Role != auth.Operator || a.Validate() != nil {
+		if a := desk.LocalOperator(""); a.ID != "cli:unknown" || a.Role != auth.Operator || !a.Local || a.Validate() != nil {
 			t.Errorf("LocalOperator without a user: %+v", a)
 		}
 	})

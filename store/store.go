@@ -74,6 +74,7 @@ type Tx interface {
 // Queries are the reads and writes of Kigen's data, on a Store or in a Tx.
 type Queries interface {
 	AuditQueries
+	AccountQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.

@@ -196,6 +196,17 @@ var suite = []testCase{
 
 	// migrate.go
 	{"MigrationsPending/Migrated", testMigrationsPending},
+
+	// account.go
+	{"CreateAccount/OK", testCreateAccountOK},
+	{"CreateAccount/Errors", testCreateAccountErrors},
+	{"ListAccounts/OK", testListAccounts},
+	{"UpdateAccount/OK", testUpdateAccount},
+	{"UseTOTPStep/OK", testUseTOTPStep},
+	{"SetupTokens/OK", testSetupTokens},
+	{"Sessions/OK", testSessions},
+	{"LoginFailures/OK", testLoginFailures},
+	{"APITokens/OK", testAPITokens},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t, now) for a
