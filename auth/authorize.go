@@ -31,6 +31,23 @@ const (
 	AuditView     Action = "audit.view"
 )
 
+// The counter's actions on residents (the staff console, the API, kigen
+// resident set|list, kigen export).
+const (
+	// ResidentRegister registers a new resident at the counter;
+	// ResidentUpdate changes one.
+	ResidentRegister Action = "resident.register"
+	ResidentUpdate   Action = "resident.update"
+	// ResidentList searches and lists the municipality's residents, with
+	// their names; ResidentExport writes them all as a resident list.
+	ResidentList   Action = "resident.list"
+	ResidentExport Action = "resident.export"
+	// MunicipalityToday counts the municipality's reminders, residents who
+	// cannot be reached, gaps open and cards expiring (the console's
+	// Today).
+	MunicipalityToday Action = "municipality.today"
+)
+
 // grant is how far a role may take an action.
 type grant uint8
 
@@ -45,8 +62,13 @@ var rules = map[Action]map[Role]grant{
 	MunicipalityCreate:  {Operator: all},
 	MunicipalityUpdate:  {Admin: own},
 	MunicipalityList:    {Operator: all},
+	MunicipalityToday:   {Staff: own, Admin: own},
 	ResidentView:        {Staff: own, Admin: own, Resident: own},
 	ResidentViewRef:     {Staff: own, Admin: own, Operator: all, Resident: own},
+	ResidentRegister:    {Staff: own, Admin: own},
+	ResidentUpdate:      {Staff: own, Admin: own},
+	ResidentList:        {Staff: own, Admin: own},
+	ResidentExport:      {Staff: own, Admin: own},
 	ResidentApplied:     {Staff: own, Admin: own, Resident: own},
 	ResidentErase:       {Staff: own, Admin: own, Resident: own},
 	ResidentResubscribe: {Staff: own, Admin: own},
@@ -60,7 +82,8 @@ var rules = map[Action]map[Role]grant{
 // Actions lists every action, in the order of the constants.
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
-	FollowupView, DeliverySettle, DeliveryRetry, AuditView}
+	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

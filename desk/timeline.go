@@ -75,6 +75,12 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 	if len(h.Cards) == 0 {
 		return nil, kigen.FieldErrorf("cards", "give at least one card date")
 	}
+	return timelineOf(h, today, func(c kigen.Card) int64 { return c.ID }), nil
+}
+
+// timelineOf is the timeline of h from today, each stale card numbered by
+// number.
+func timelineOf(h kigen.Holder, today kigen.Date, number func(kigen.Card) int64) *TimelineView {
 	v := &TimelineView{Notices: []TimelineNotice{}, Stale: []int64{}}
 	for _, s := range kigen.Timeline(h, today) {
 		v.Notices = append(v.Notices, TimelineNotice{On: s.On, Card: s.Kind, ExpiresOn: s.ExpiresOn, Stage: s.Stage, DaysLeft: s.DaysLeft,
@@ -82,8 +88,8 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 	}
 	for _, c := range h.Cards {
 		if kigen.Stale(c, today) {
-			v.Stale = append(v.Stale, c.ID)
+			v.Stale = append(v.Stale, number(c))
 		}
 	}
-	return v, nil
+	return v
 }
