@@ -51,8 +51,9 @@ func (s safeWriter) write(cells ...string) error {
 
 // ExportResidents writes the municipality's residents as a resident list
 // (UTF-8 CSV with the import's own header, roster.Columns, by resident
-// ID): the file an import reads back, but for cells made safe for
-// spreadsheets (SafeCell: a phone number +81… comes out as '+81…). Consent
+// ID): the file an import reads back (Japanese phone numbers as dialled in
+// Japan, 090…), but for cells made safe for spreadsheets (SafeCell: a
+// foreign phone number +1… comes out as '+1…). Consent
 // is yes when every contact has it, no otherwise, blank without contacts.
 // It reads a page at a time, holding no transaction open, and is audited
 // (resident.export) with the number of rows once written.
@@ -129,7 +130,7 @@ func residentRow(r *kigen.Resident, contacts []*kigen.Contact, cards []*kigen.Ca
 		case kigen.Email:
 			row[roster.ColEmail] = c.Address
 		case kigen.SMS:
-			row[roster.ColPhone] = c.Address
+			row[roster.ColPhone] = nationalPhone(c.Address)
 		}
 	}
 	switch {
@@ -146,6 +147,16 @@ func residentRow(r *kigen.Resident, contacts []*kigen.Contact, cards []*kigen.Ca
 		out[i] = row[c]
 	}
 	return out
+}
+
+// nationalPhone writes a Japanese number (+81…) as dialled in Japan
+// (0…), which the import reads back as the same number and no spreadsheet
+// takes for a formula; another country's keeps its +.
+func nationalPhone(e164 string) string {
+	if rest, ok := strings.CutPrefix(e164, "+81"); ok {
+		return "0" + rest
+	}
+	return e164
 }
 
 // FollowupColumns are the columns of ExportFollowup: the section, the

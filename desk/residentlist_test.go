@@ -284,6 +284,10 @@ func TestDesk_ExportResidents(t *testing.T) {
 				t.Fatalf("%s: %v", ref, err)
 			}
 		}
+		if _, err := b.d.UpdateResident(ctx, b.staffA, desk.UpdateParams{ResidentParams: desk.ResidentParams{Ref: "R-2"},
+			ResidentFields: desk.ResidentFields{Phone: ptr("+81 90-1234-5678")}}); err != nil {
+			t.Fatal(err)
+		}
 		var buf bytes.Buffer
 		before := b.count(t)
 		res, err := b.d.ExportResidents(ctx, b.staffA, desk.ExportParams{}, &buf)
@@ -317,6 +321,14 @@ func TestDesk_ExportResidents(t *testing.T) {
 		}
 		if want := []string{"R-1", "Nguyen Van An", "vi", "an@example.jp", "", "fixed_period", "2027-01-31", "", "", "", "yes", ""}; !slices.Equal(rows[1], want) {
 			t.Errorf("R-1: %q, want %q", rows[1], want)
+		}
+		if rows[2][0] != "R-2" || rows[2][4] != "09012345678" {
+			t.Errorf("R-2's phone: %q, want as dialled in Japan", rows[2])
+		}
+		for in, want := range map[string]string{"+14155550100": "'+14155550100", "-1": "'-1", "\rx": "'\rx", "a=b": "a=b", "": ""} {
+			if got := desk.SafeCell(in); got != want {
+				t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
+			}
 		}
 		// The import reads the file back.
 		buf.Reset()
