@@ -108,6 +108,51 @@ func testSearchResidents(t *testing.T, s store.Store) {
 	checkSearch(t, ctx, s, "gap", with(func(f *store.ResidentSearch) { f.GapOpen = true }), "A-001")
 	// A-010 and A%_1 have no contact, B-001 opted out of its only one.
 	checkSearch(t, ctx, s, "unreachable", with(func(f *store.ResidentSearch) { f.Unreachable = true }), "A-010", "A%_1", "B-001")
+	// The flags follow every change: the gap closes with a later My
+	// Number card, opens again with an earlier one, closes when the card
+	// goes or the status changes; an opted-out resident is reachable with
+	// a new consented contact, and not once it goes.
+	gap := func(want ...string) {
+		t.Helper()
+		checkSearch(t, ctx, s, "gap after a change", with(func(f *store.ResidentSearch) { f.GapOpen = true }), want...)
+	}
+	mc := MustUpsertCard(t, ctx, s, a.ID, r1.ID, kigen.MyNumberCard, date("2028-01-01"))
+	gap()
+	mc.ExpiresOn = date("2026-12-01")
+	must(t, s.UpsertCard(ctx, a.ID, mc), "UpsertCard")
+	gap("A-001")
+	r1.Status = kigen.Permanent
+	_, err := s.UpsertResident(ctx, r1)
+	must(t, err, "UpsertResident")
+	gap()
+	r1.Status = kigen.FixedPeriod
+	_, err = s.UpsertResident(ctx, r1)
+	must(t, err, "UpsertResident")
+	gap("A-001")
+	must(t, s.DeleteCard(ctx, a.ID, r1.ID, kigen.MyNumberCard), "DeleteCard")
+	gap()
+	MustUpsertCard(t, ctx, s, a.ID, r1.ID, kigen.MyNumberCard, date("2026-12-01"))
+	gap("A-001")
+	unreachable := func(want ...string) {
+		t.Helper()
+		checkSearch(t, ctx, s, "unreachable after a change", with(func(f *store.ResidentSearch) { f.Unreachable = true }), want...)
+	}
+	MustUpsertContact(t, ctx, s, a.ID, r4.ID, kigen.SMS, "+819011112222")
+	unreachable("A-010", "A%_1", "B-001") // B-001 opted out of email, its default channel
+	r4.Channel = kigen.PrefSMS
+	_, err = s.UpsertResident(ctx, r4)
+	must(t, err, "UpsertResident")
+	unreachable("A-010", "A%_1")
+	must(t, s.DeleteContact(ctx, a.ID, r4.ID, kigen.SMS), "DeleteContact")
+	unreachable("A-010", "A%_1", "B-001")
+	n, err := s.SetSMSOptOut(ctx, "+819012345678", true)
+	must(t, err, "SetSMSOptOut")
+	if len(n) != 1 {
+		t.Fatalf("SetSMSOptOut: %v", n)
+	}
+	unreachable("A-002", "A-010", "A%_1", "B-001")
+	must(t, s.DeleteResident(ctx, a.ID, r5.ID), "DeleteResident")
+	unreachable("A-002", "A-010", "B-001")
 	checkSearch(t, ctx, s, "combined", with(func(f *store.ResidentSearch) { f.RefPrefix, f.Language = "A", kigen.Vietnamese }), "A-001", "A-002")
 
 	rows, err := s.SearchResidents(ctx, store.ResidentSearch{MunicipalityID: a.ID, RefPrefix: "A-001", Limit: 10})
@@ -197,6 +242,38 @@ func testSearchResidentsUnreachable(t *testing.T, s store.Store) {
 	}
 	if d := diff(want, got); d != "" {
 		t.Errorf("unreachable (-kigen.SendChannels +store):\n%s", d)
+	}
+	// Every resident's preference changes: the flag follows.
+	prefs := []kigen.ChannelPref{kigen.PrefDefault, kigen.PrefEmail, kigen.PrefSMS, kigen.PrefBoth}
+	for ref := range want {
+		r, err := s.GetResidentByRef(ctx, mu.ID, ref)
+		must(t, err, "GetResidentByRef")
+		r.Channel = prefs[(slices.Index(prefs, r.Channel)+1)%len(prefs)]
+		_, err = s.UpsertResident(ctx, r)
+		must(t, err, "UpsertResident")
+		cs, err := s.ListContacts(ctx, mu.ID, r.ID)
+		must(t, err, "ListContacts")
+		values := make([]kigen.Contact, len(cs))
+		for i, c := range cs {
+			values[i] = *c
+		}
+		want[ref] = len(kigen.SendChannels(r.Channel, values)) == 0
+	}
+	got = map[string]bool{}
+	f.AfterRef = ""
+	for {
+		rows, err := s.SearchResidents(ctx, f)
+		must(t, err, "SearchResidents")
+		for _, r := range rows {
+			got[r.Ref] = r.Unreachable
+		}
+		if len(rows) < f.Limit {
+			break
+		}
+		f.AfterRef = rows[len(rows)-1].Ref
+	}
+	if d := diff(want, got); d != "" {
+		t.Errorf("unreachable after the preferences changed (-kigen.SendChannels +store):\n%s", d)
 	}
 	var unreachable []string
 	for ref, u := range want {
