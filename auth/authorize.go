@@ -44,17 +44,36 @@ const (
 	TokenRevoke Action = "token.revoke"
 )
 
+// The counter's actions on residents (the staff console, the API, kigen
+// resident set|list, kigen export).
+const (
+	// ResidentRegister registers a new resident at the counter;
+	// ResidentUpdate changes one.
+	ResidentRegister Action = "resident.register"
+	ResidentUpdate   Action = "resident.update"
+	// ResidentList searches and lists the municipality's residents, with
+	// their names; ResidentExport writes them all as a resident list.
+	ResidentList   Action = "resident.list"
+	ResidentExport Action = "resident.export"
+	// MunicipalityToday counts the municipality's reminders, residents who
+	// cannot be reached, gaps open and cards expiring (the console's
+	// Today).
+	MunicipalityToday Action = "municipality.today"
+)
+
 // reads are the actions that change nothing. Every other action writes:
 // an action added later is refused to a read-only actor until it is
 // listed here (fail closed).
 var reads = map[Action]bool{
-	MunicipalityList: true,
-	ResidentView:     true,
-	ResidentViewRef:  true,
-	FollowupView:     true,
-	AuditView:        true,
-	StaffList:        true,
-	TokenList:        true,
+	MunicipalityList:  true,
+	ResidentView:      true,
+	ResidentViewRef:   true,
+	FollowupView:      true,
+	AuditView:         true,
+	StaffList:         true,
+	TokenList:         true,
+	ResidentList:      true,
+	MunicipalityToday: true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -75,8 +94,13 @@ var rules = map[Action]map[Role]grant{
 	MunicipalityCreate:  {Operator: all},
 	MunicipalityUpdate:  {Admin: own},
 	MunicipalityList:    {Operator: all},
+	MunicipalityToday:   {Staff: own, Admin: own},
 	ResidentView:        {Staff: own, Admin: own, Resident: own},
 	ResidentViewRef:     {Staff: own, Admin: own, Operator: all, Resident: own},
+	ResidentRegister:    {Staff: own, Admin: own},
+	ResidentUpdate:      {Staff: own, Admin: own},
+	ResidentList:        {Staff: own, Admin: own},
+	ResidentExport:      {Staff: own, Admin: own},
 	ResidentApplied:     {Staff: own, Admin: own, Resident: own},
 	ResidentErase:       {Staff: own, Admin: own, Resident: own},
 	ResidentResubscribe: {Staff: own, Admin: own},
@@ -99,7 +123,8 @@ var rules = map[Action]map[Role]grant{
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
-	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke}
+	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

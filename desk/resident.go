@@ -23,15 +23,18 @@ type ResidentParams struct {
 // show` prints. Shown by reference only (Redacted: an operator), it holds
 // no name and no addresses.
 type ResidentView struct {
-	Municipality     string            `json:"municipality"` // code
-	MunicipalityName string            `json:"municipality_name"`
-	Date             kigen.Date        `json:"date"` // the day it shows (days left, next notices)
-	Ref              string            `json:"ref"`
-	Redacted         bool              `json:"redacted,omitempty"`
-	Name             string            `json:"name,omitempty"`
-	Language         kigen.Language    `json:"language"`
-	Status           kigen.Status      `json:"status"`
-	Channel          kigen.ChannelPref `json:"channel"` // "": the default (email if given, else SMS)
+	Municipality     string     `json:"municipality"` // code
+	MunicipalityName string     `json:"municipality_name"`
+	Date             kigen.Date `json:"date"` // the day it shows (days left, next notices)
+	Ref              string     `json:"ref"`
+	// Version changes with every change of the resident, their contacts or
+	// cards (Version): the API's ETag, UpdateParams.IfMatch.
+	Version  string            `json:"version"`
+	Redacted bool              `json:"redacted,omitempty"`
+	Name     string            `json:"name,omitempty"`
+	Language kigen.Language    `json:"language"`
+	Status   kigen.Status      `json:"status"`
+	Channel  kigen.ChannelPref `json:"channel"` // "": the default (email if given, else SMS)
 	// ReachedBy are the channels messages go out on; none: the resident
 	// cannot be reached (no consent or no usable contact) and is listed
 	// for staff follow-up.
@@ -212,7 +215,7 @@ func (d *Desk) ShowResident(ctx context.Context, a auth.Actor, p ResidentParams)
 // addresses.
 func view(mu *kigen.Municipality, h *store.Holding, today kigen.Date, redacted bool) *ResidentView {
 	r := h.Resident
-	v := &ResidentView{Municipality: mu.Code, MunicipalityName: mu.Name, Date: today, Ref: r.Ref, Redacted: redacted,
+	v := &ResidentView{Municipality: mu.Code, MunicipalityName: mu.Name, Date: today, Ref: r.Ref, Version: Version(h), Redacted: redacted,
 		Name: r.Name, Language: r.Language, Status: r.Status, Channel: r.Channel, GapOpen: h.GapOpen(),
 		Contacts: []ContactView{}, Cards: []CardView{}, Notices: []NoticeView{}}
 	contacts := make([]kigen.Contact, len(h.Contacts))
@@ -272,10 +275,12 @@ func nextNotice(h kigen.Holder, plan kigen.Outcome, i int, today kigen.Date) Nex
 }
 
 // AppliedParams record that a resident applied to renew their period of
-// stay, on On (zero: today).
+// stay, on On (zero: today); with Undo, take back the application recorded
+// (entered by mistake, or withdrawn).
 type AppliedParams struct {
 	ResidentParams
-	On kigen.Date `json:"on,omitzero"`
+	On   kigen.Date `json:"on,omitzero"`
+	Undo bool       `json:"undo,omitempty"`
 }
 
 // AppliedResult is what recording an application changed.
@@ -292,13 +297,19 @@ type AppliedResult struct {
 	// Early: On is before applications are usually accepted (more than 3
 	// months before the expiry): recorded, but worth a second look.
 	Early bool `json:"early,omitempty"`
+	// Undone: the application recorded on On was taken back; reminders
+	// for the card's expiry resume (SpecialPeriodNoticeOn and StayUntil
+	// are zero).
+	Undone bool `json:"undone,omitempty"`
 }
 
 // RecordApplied records that the resident applied to renew their period of
 // stay (docs/domain.md §6): residence-card reminders for that expiry stop, and
 // one special-period notice follows after it unless a new expiry is
 // entered. Invalid: no residence or integrated card, a date in the future
-// (field "on") or after the card's expiry.
+// (field "on") or after the card's expiry. With p.Undo it takes back the
+// application recorded (invalid if there is none): the card's reminders
+// resume as if it had never been recorded, those already sent stay sent.
 func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams) (*AppliedResult, error) {
 	today := d.today()
 	on := p.On
@@ -310,6 +321,9 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 		card := h.Card(kigen.ResidenceCard)
 		if card == nil {
 			card = h.Card(kigen.IntegratedCard)
+		}
+		if p.Undo {
+			return d.undoApplied(ctx, tx, mu, h, card, e, &res)
 		}
 		switch {
 		case card == nil:
@@ -332,6 +346,23 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 		return nil
 	})
 	return res, err
+}
+
+// undoApplied takes back the application recorded on card (RecordApplied
+// with Undo).
+func (d *Desk) undoApplied(ctx context.Context, tx store.Tx, mu *kigen.Municipality, h *store.Holding, card *kigen.Card, e *store.AuditEntry, res **AppliedResult) error {
+	if card == nil || card.RenewalAppliedOn.IsZero() {
+		return kigen.Errorf(kigen.EINVALID, "resident %s has no application recorded to undo", cmpRef(h.Resident.Ref))
+	}
+	if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, kigen.Date{}); err != nil {
+		return err
+	}
+	if err := store.Replan(ctx, tx, mu.ID, h.Resident.ID, d.today()); err != nil {
+		return err
+	}
+	e.Detail = fmt.Sprintf("%s expiring on %s: application of %s undone", card.Kind, card.ExpiresOn, card.RenewalAppliedOn)
+	*res = &AppliedResult{Ref: h.Resident.Ref, On: card.RenewalAppliedOn, Card: card.Kind, ExpiresOn: card.ExpiresOn, Undone: true}
+	return nil
 }
 
 // EraseParams erase a resident, or with DryRun only say what would be

@@ -79,15 +79,21 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 	if len(h.Cards) == 0 {
 		return nil, kigen.FieldErrorf("cards", "give at least one card date")
 	}
+	return timelineOf(h, today, p.Calendar, func(c kigen.Card) int64 { return c.ID }), nil
+}
+
+// timelineOf is the timeline of h from today on the office calendar cal, each stale card numbered by
+// number.
+func timelineOf(h kigen.Holder, today kigen.Date, cal kigen.OfficeCalendar, number func(kigen.Card) int64) *TimelineView {
 	v := &TimelineView{Notices: []TimelineNotice{}, Stale: []int64{}}
-	for _, s := range kigen.TimelineOn(h, today, p.Calendar) {
+	for _, s := range kigen.TimelineOn(h, today, cal) {
 		v.Notices = append(v.Notices, TimelineNotice{On: s.On, Card: s.Kind, ExpiresOn: s.ExpiresOn, Stage: s.Stage, DaysLeft: s.DaysLeft,
 			ResidenceExpiresOn: s.ResidenceExpiresOn, CertExpiresOn: s.CertExpiresOn, RenewalAppliedOn: s.RenewalAppliedOn, SpecialPeriodEnds: s.SpecialPeriodEnds, GoBy: s.GoBy})
 	}
 	for _, c := range h.Cards {
 		if kigen.Stale(c, today) {
-			v.Stale = append(v.Stale, c.ID)
+			v.Stale = append(v.Stale, number(c))
 		}
 	}
-	return v, nil
+	return v
 }

@@ -317,6 +317,21 @@ type Queries interface {
 	// the municipality's messages, by ID above f.AfterID, each with its
 	// message (without NoticeIDs) and the resident's ref ("" if erased).
 	ListUnknownSends(ctx context.Context, f FollowupFilter) ([]UnknownSend, error)
+	// SearchResidents returns a page of the municipality's residents that
+	// f selects, by ref (bytewise), up to f.Limit after f.AfterRef, each
+	// with its soonest expiry and flags. The conditions read indexes where
+	// one helps (ref prefix, name trigrams on PostgreSQL, contact address,
+	// card expiry).
+	SearchResidents(ctx context.Context, f ResidentSearch) ([]ResidentRow, error)
+	// CountResidents counts the residents SearchResidents selects with f,
+	// over every page (f.AfterRef and f.Limit are not read).
+	CountResidents(ctx context.Context, f ResidentSearch) (int, error)
+	// CountSentMessages counts the municipality's messages of tick date
+	// day that the provider took (sent, delivered or not).
+	CountSentMessages(ctx context.Context, municipalityID int64, day kigen.Date) (int, error)
+	// CountFailedMessages counts the municipality's messages that failed
+	// for good and last changed at or after since.
+	CountFailedMessages(ctx context.Context, municipalityID int64, since time.Time) (int, error)
 	// ListDeliveriesByState returns the deliveries in this state of the
 	// municipality's messages, oldest first (by ID): with DeliveryUnknown,
 	// the sends an operator must settle.

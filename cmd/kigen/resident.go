@@ -18,23 +18,27 @@ import (
 // channel they opted out of back on.
 func runResident(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 {
-		return usageErrorf("resident: show, applied, erase or resubscribe")
+		return usageErrorf("resident: show, set, list, applied, erase or resubscribe")
+	}
+	if args[0] == "set" || args[0] == "list" {
+		return runResidentSet(ctx, m, args)
 	}
 	sub := args[0]
 	fs := m.flagSet("resident " + sub)
 	code := fs.String("municipality", "", "municipality CODE (may be omitted when there is only one)")
 	var on, channel string
-	var yes bool
+	var yes, undo bool
 	switch sub {
 	case "show":
 	case "applied":
 		fs.StringVar(&on, "on", "", "the day the renewal was applied for (default: today)")
+		fs.BoolVar(&undo, "undo", false, "take back the application recorded (entered by mistake, or withdrawn)")
 	case "erase":
 		fs.BoolVar(&yes, "yes", false, "erase for good (without it, only say what would be erased)")
 	case "resubscribe":
 		fs.StringVar(&channel, "channel", "", "email or sms: the channel the resident opted out of and asks, in person, to have back")
 	default:
-		return usageErrorf("resident: unknown subcommand %q (show, applied, erase or resubscribe)", sub)
+		return usageErrorf("resident: unknown subcommand %q (show, set, list, applied, erase or resubscribe)", sub)
 	}
 	ref, err := parseInterleaved(fs, args[1:], "REF (the resident's reference)")
 	if err != nil {
@@ -52,7 +56,10 @@ func runResident(ctx context.Context, m *Main, args []string) error {
 			printResident(m.Stdout, v)
 		}
 	case "applied":
-		return residentApplied(ctx, m, d, a, desk.AppliedParams{ResidentParams: p}, on)
+		if undo && on != "" {
+			return usageErrorf("resident applied: give --on or --undo, not both")
+		}
+		return residentApplied(ctx, m, d, a, desk.AppliedParams{ResidentParams: p, Undo: undo}, on)
 	case "resubscribe":
 		var res *desk.ResubscribeResult
 		if res, err = d.Resubscribe(ctx, a, desk.ResubscribeParams{ResidentParams: p, Channel: kigen.Channel(channel)}); err == nil {
@@ -170,6 +177,10 @@ func residentApplied(ctx context.Context, m *Main, d *desk.Desk, a auth.Actor, p
 	res, err := d.RecordApplied(ctx, a, p)
 	if err != nil {
 		return deskError(err)
+	}
+	if res.Undone {
+		fmt.Fprintf(m.Stdout, "undone: the application of %s to renew the %s expiring on %s is no longer recorded; its reminders resume\n", res.On, res.Card, res.ExpiresOn)
+		return nil
 	}
 	fmt.Fprintf(m.Stdout, "recorded: %s applied on %s to renew the %s expiring on %s\n", res.Ref, res.On, res.Card, res.ExpiresOn)
 	fmt.Fprintf(m.Stdout, "reminders for %s stop; if no new expiry is entered by then, a special-period notice follows on %s (the resident may stay until %s)\n",

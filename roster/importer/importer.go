@@ -202,3 +202,22 @@ func readAhead(ctx context.Context, r *roster.Reader, size int) (batches <-chan 
 		wg.Wait()
 	}
 }
+
+// ApplyTx applies records already parsed (roster.ParseFields: a resident
+// registered or changed at the counter) in the caller's transaction, with
+// the rules of Import: merged with what is stored, the cross-field rules
+// applied to the result, written and re-planned. If a record is bad it
+// returns a *RefusedError and writes nothing. DryRun, BatchSize and
+// Progress are not read: to try records without keeping them, roll the
+// transaction back.
+func ApplyTx(ctx context.Context, tx store.Tx, recs []*roster.Record, opt Options) (Summary, error) {
+	sum := Summary{Rows: len(recs)}
+	im := &run{tx: tx, opt: opt, sum: &sum, refused: &RefusedError{}}
+	if err := im.batch(ctx, recs); err != nil {
+		return sum, err
+	}
+	if im.refused.Total > 0 {
+		return sum, im.refused
+	}
+	return sum, nil
+}

@@ -187,6 +187,11 @@ var suite = []testCase{
 	{"ListUnknownSends/OK", testListUnknownSends},
 	{"ListDeliveriesByState/OK", testListDeliveriesByState},
 
+	// search.go
+	{"SearchResidents/Filters", testSearchResidents},
+	{"SearchResidents/Unreachable", testSearchResidentsUnreachable},
+	{"CountSentFailedMessages/OK", testCountSentFailedMessages},
+
 	// audit.go
 	{"CreateAuditEntry/OK", testCreateAuditEntryOK},
 	{"CreateAuditEntry/ErrNotFound", testCreateAuditEntryErrNotFound},

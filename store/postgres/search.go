@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"kigen"
+	"kigen/store"
+)
+
+// gapOpenSQL is kigen.GapOpen of resident r, through the cards' unique
+// index on (resident_id, kind), which carries expires_on.
+const gapOpenSQL = `(r.status = 'fixed_period' AND EXISTS (
+    SELECT 1 FROM cards rc JOIN cards mc ON mc.resident_id = rc.resident_id AND mc.kind = 'mynumber_card' AND mc.expires_on < rc.expires_on
+    WHERE rc.resident_id = r.id AND rc.kind = 'residence_card'))`
+
+// unreachableSQL is true when kigen.SendChannels finds no channel for
+// resident r: none of the channels chosen (the preference, or by default
+// email if an address is given, else SMS) is usable, and either one of
+// them is opted out or no contact at all is usable. It sums the contacts
+// up through their unique index on (resident_id, channel), which carries
+// every column read.
+const unreachableSQL = `(SELECT NOT ((k.ce AND k.eu) OR (k.cs AND k.su)) AND ((k.ce AND k.eo) OR (k.cs AND k.so) OR NOT (k.eu OR k.su))
+    FROM (SELECT x.eu, x.su, x.eo, x.so,
+                 (r.channel IN ('email', 'both') OR (r.channel = '' AND x.ea)) AS ce,
+                 (r.channel IN ('sms', 'both') OR (r.channel = '' AND NOT x.ea)) AS cs
+          FROM (SELECT coalesce(bool_or(c.channel = 'email' AND ` + usableContactSQL + `), false) AS eu,
+                       coalesce(bool_or(c.channel = 'sms' AND ` + usableContactSQL + `), false) AS su,
+                       coalesce(bool_or(c.channel = 'email' AND c.opted_out), false) AS eo,
+                       coalesce(bool_or(c.channel = 'sms' AND c.opted_out), false) AS so,
+                       coalesce(bool_or(c.channel = 'email' AND c.address <> ''), false) AS ea
+                FROM contacts c WHERE c.resident_id = r.id) x) k)`
+
+// contactsAggSQL sums up the contacts of every resident of the
+// municipality $1 at once, for a count: what unreachableSQL reads of each
+// resident's, a row per resident with a contact.
+const contactsAggSQL = `(SELECT c.resident_id,
+        bool_or(c.channel = 'email' AND ` + usableContactSQL + `) AS eu,
+        bool_or(c.channel = 'sms' AND ` + usableContactSQL + `) AS su,
+        bool_or(c.channel = 'email' AND c.opted_out) AS eo,
+        bool_or(c.channel = 'sms' AND c.opted_out) AS so,
+        bool_or(c.channel = 'email' AND c.address <> '') AS ea
+    FROM contacts c WHERE c.municipality_id = $1 GROUP BY c.resident_id) x`
+
+// unreachableJoinedSQL is unreachableSQL over contactsAggSQL joined as x
+// (no row: no contact).
+var unreachableJoinedSQL = func() string {
+	r := strings.NewReplacer("k.eu", "coalesce(x.eu, false)", "k.su", "coalesce(x.su, false)", "k.eo", "coalesce(x.eo, false)",
+		"k.so", "coalesce(x.so, false)",
+		"k.ce", "(r.channel IN ('email', 'both') OR (r.channel = '' AND coalesce(x.ea, false)))",
+		"k.cs", "(r.channel IN ('sms', 'both') OR (r.channel = '' AND NOT coalesce(x.ea, false)))")
+	return "(" + r.Replace(`NOT ((k.ce AND k.eu) OR (k.cs AND k.su)) AND ((k.ce AND k.eo) OR (k.cs AND k.so) OR NOT (k.eu OR k.su))`) + ")"
+}()
+
+// gapOpenSetSQL is gapOpenSQL for a count: the residents with a gap found
+// at once, through the municipality's cards.
+const gapOpenSetSQL = `(r.status = 'fixed_period' AND r.id IN (
+    SELECT rc.resident_id FROM cards rc JOIN cards mc ON mc.resident_id = rc.resident_id AND mc.kind = 'mynumber_card' AND mc.expires_on < rc.expires_on
+    WHERE rc.municipality_id = $1 AND rc.kind = 'residence_card'))`
+
+// searchWhere returns the conditions of f on residents r, with their
+// arguments ($1 is the municipality). For a count (set), the gap and
+// unreachable conditions read every resident's at once (unreachable from
+// contactsAggSQL joined as x) rather than one resident at a time, which
+// only a page stopping early makes cheap.
+func searchWhere(f store.ResidentSearch, set bool) (string, []any) {
+	args := []any{f.MunicipalityID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	w := []string{"r.municipality_id = $1"}
+	if f.RefPrefix != "" {
+		// A range on the ref's bytes, which the index on (municipality_id,
+		// ref COLLATE "C") reads in order.
+		w = append(w, `r.ref COLLATE "C" >= `+arg(f.RefPrefix))
+		if end, ok := store.PrefixEnd(f.RefPrefix); ok {
+			w = append(w, `r.ref COLLATE "C" < `+arg(end))
+		} else {
+			w = append(w, `starts_with(r.ref, `+arg(f.RefPrefix)+`)`)
+		}
+	}
+	if f.NameContains != "" {
+		// ILIKE reads the trigram index on name (migration 014).
+		w = append(w, `r.name ILIKE `+arg("%"+escapeLike(f.NameContains)+"%"))
+	}
+	if f.Text != "" {
+		ref := `r.ref COLLATE "C" >= ` + arg(f.Text)
+		if end, ok := store.PrefixEnd(f.Text); ok {
+			ref += ` AND r.ref COLLATE "C" < ` + arg(end)
+		} else {
+			ref += ` AND starts_with(r.ref, ` + arg(f.Text) + `)`
+		}
+		w = append(w, `((`+ref+`) OR r.name ILIKE `+arg("%"+escapeLike(f.Text)+"%")+`)`)
+	}
+	if f.Email != "" {
+		w = append(w, `r.id IN (SELECT c.resident_id FROM contacts c WHERE c.channel = 'email' AND c.address = `+arg(f.Email)+` AND c.municipality_id = $1)`)
+	}
+	if f.Phone != "" {
+		w = append(w, `r.id IN (SELECT c.resident_id FROM contacts c WHERE c.channel = 'sms' AND c.address = `+arg(f.Phone)+` AND c.municipality_id = $1)`)
+	}
+	if f.Language != "" {
+		w = append(w, `r.language = `+arg(string(f.Language)))
+	}
+	if f.Status != "" {
+		w = append(w, `r.status = `+arg(string(f.Status)))
+	}
+	if !f.ExpiresTo.IsZero() {
+		w = append(w, `EXISTS (SELECT 1 FROM cards c WHERE c.resident_id = r.id AND c.expires_on BETWEEN `+
+			arg(dateArg(orFirstDay(f.ExpiresFrom)))+` AND `+arg(dateArg(f.ExpiresTo))+`)`)
+	}
+	switch {
+	case f.GapOpen && set:
+		w = append(w, gapOpenSetSQL)
+	case f.GapOpen:
+		w = append(w, gapOpenSQL)
+	}
+	switch {
+	case f.Unreachable && set:
+		w = append(w, unreachableJoinedSQL)
+	case f.Unreachable:
+		w = append(w, unreachableSQL)
+	}
+	return strings.Join(w, " AND "), args
+}
+
+// escapeLike escapes the characters LIKE reads (with its default escape,
+// the backslash).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SearchResidents implements store.Queries. The page is found first, the
+// flags then computed for its rows only.
+func (q queries) SearchResidents(ctx context.Context, f store.ResidentSearch) (_ []store.ResidentRow, err error) {
+	defer wrap(&err, "SearchResidents(%d)", f.MunicipalityID)
+	where, args := searchWhere(f, false)
+	if f.AfterRef != "" {
+		args = append(args, f.AfterRef)
+		where += ` AND r.ref COLLATE "C" > $` + strconv.Itoa(len(args))
+	}
+	args = append(args, f.Limit)
+	sql := `SELECT r.id, r.ref, r.name, r.language, r.status,
+    (SELECT min(c.expires_on) FROM cards c WHERE c.resident_id = r.id), ` + gapOpenSQL + `, ` + unreachableSQL + `
+FROM (SELECT r.* FROM residents r WHERE ` + where + ` ORDER BY r.ref COLLATE "C" LIMIT $` + strconv.Itoa(len(args)) + `) r
+ORDER BY r.ref COLLATE "C"`
+	rows, _ := q.db.Query(ctx, sql, args...)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.ResidentRow, error) {
+		var r store.ResidentRow
+		err := row.Scan(&r.ID, &r.Ref, &r.Name, text[kigen.Language]{&r.Language}, text[kigen.Status]{&r.Status},
+			date{&r.SoonestExpiry}, &r.GapOpen, &r.Unreachable)
+		return r, err
+	})
+}
+
+// countExpiringSQL counts the residents with a card expiring in a range
+// through the index on cards (municipality_id, expires_on): what
+// CountResidents asks when the range is its only condition.
+const countExpiringSQL = `SELECT count(DISTINCT c.resident_id) FROM cards c
+WHERE c.municipality_id = $1 AND c.expires_on BETWEEN $2 AND $3`
+
+// CountResidents implements store.Queries.
+func (q queries) CountResidents(ctx context.Context, f store.ResidentSearch) (n int, err error) {
+	defer wrap(&err, "CountResidents(%d)", f.MunicipalityID)
+	if only := (store.ResidentSearch{MunicipalityID: f.MunicipalityID, ExpiresFrom: f.ExpiresFrom, ExpiresTo: f.ExpiresTo}); !f.ExpiresTo.IsZero() && sameSearch(f, only) {
+		err = q.db.QueryRow(ctx, countExpiringSQL, f.MunicipalityID, dateArg(orFirstDay(f.ExpiresFrom)), dateArg(f.ExpiresTo)).Scan(&n)
+		return n, err
+	}
+	where, args := searchWhere(f, true)
+	from := `residents r`
+	if f.Unreachable {
+		from += ` LEFT JOIN ` + contactsAggSQL + ` ON x.resident_id = r.id`
+	}
+	err = q.db.QueryRow(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	return n, err
+}
+
+// sameSearch reports whether a and b select the same residents.
+func sameSearch(a, b store.ResidentSearch) bool {
+	a.AfterRef, a.Limit, b.AfterRef, b.Limit = "", 0, "", 0
+	return a == b
+}
+
+// CountSentMessages implements store.Queries.
+func (q queries) CountSentMessages(ctx context.Context, municipalityID int64, day kigen.Date) (n int, err error) {
+	defer wrap(&err, "CountSentMessages(%d, %s)", municipalityID, day)
+	err = q.db.QueryRow(ctx, `SELECT count(*) FROM messages WHERE tick_date = $2 AND state = 'sent' AND municipality_id = $1`,
+		municipalityID, dateArg(day)).Scan(&n)
+	return n, err
+}
+
+// CountFailedMessages implements store.Queries, through the partial index
+// of failed messages.
+func (q queries) CountFailedMessages(ctx context.Context, municipalityID int64, since time.Time) (n int, err error) {
+	defer wrap(&err, "CountFailedMessages(%d)", municipalityID)
+	err = q.db.QueryRow(ctx, `SELECT count(*) FROM messages WHERE municipality_id = $1 AND state = 'failed' AND updated_at >= $2`,
+		municipalityID, since).Scan(&n)
+	return n, err
+}
