@@ -1,10 +1,12 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBackup_Restore backs a SQLite database up while it holds residents,
@@ -94,5 +96,47 @@ func TestBackup_Refused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
 		t.Error("backup of a missing database created it")
+	}
+}
+
+// TestBackup_BesideServe backs up the SQLite database while `kigen serve`
+// runs on it (a real process, its job queue writing): the backup succeeds
+// without stopping serve or making it log an error, and the copy opens as a
+// database with the residents in it.
+func TestBackup_BesideServe(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "kigen.db")
+	addr := freeLoopbackAddr(t)
+	env := map[string]string{"DATABASE_URL": "sqlite:" + db, "KIGEN_NOW": "2026-11-25", "KIGEN_ADDR": addr,
+		"KIGEN_OUTBOX": filepath.Join(t.TempDir(), "outbox.jsonl")}
+	mustRun(t, env, "municipality", "add", "012033", "--name", "小樽市")
+	mustRun(t, env, "import", writeFile(t, "r.csv", []byte("resident_ref,name,language,residence_card_expires_on\nR-1,Ann,en,2027-03-31\n")))
+	serve := mustStartKigen(t, "serve", env, "serve")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if serve.exited() || time.Now().After(deadline) {
+			t.Fatalf("serve not ready within 60 s (exited: %v)", serve.exited())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	mustRun(t, env, "backup", backup)
+	if code, ok := serve.terminate(40 * time.Second); !ok || code != exitOK {
+		t.Errorf("serve: exit code %d on SIGTERM (stopped: %v)", code, ok)
+	}
+	if log := serve.stderr.String(); strings.Contains(log, `"level":"ERROR"`) || strings.Contains(log, "SQLITE_BUSY") {
+		t.Errorf("serve logged an error while the backup ran:\n%s", serve.stderr.tail(4<<10))
+	}
+	restored := map[string]string{"DATABASE_URL": "sqlite:" + backup}
+	if out := mustRun(t, restored, "resident", "show", "R-1"); !strings.Contains(out, "2027-03-31") {
+		t.Errorf("resident show R-1 on the backup:\n%s", out)
 	}
 }
