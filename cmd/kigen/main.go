@@ -80,7 +80,8 @@ var commands = []command{
 	{"timeline", "kigen timeline --residence-card DATE --mynumber-card DATE …", "show every reminder Kigen would send for these card dates, and when (no database)", runTimeline},
 	{"bench", "kigen bench import [--rows N] | tick [--residents N] [--serve] | deliver [--messages N] — each [--postgres URL]", "measure an import, the daily tick or delivery on generated data (temporary SQLite file, or a temporary PostgreSQL schema)", runBench},
 	{"config", "kigen config", "print the effective configuration, secrets redacted", runConfig},
-	{"version", "kigen version", "print the version", runVersion},
+	{"backup", "kigen backup FILE", "copy the embedded SQLite database to FILE while Kigen runs (PostgreSQL: use pg_dump)", runBackup},
+	{"version", "kigen version", "print the version and the commit it was built from", runVersion},
 }
 
 // Run runs the subcommand named by args[0] and returns the exit code.

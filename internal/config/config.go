@@ -33,9 +33,12 @@ type Config struct {
 	// were: a date means 09:00 Asia/Tokyo that day.
 	Now time.Time
 
-	Schedule     string  // KIGEN_SCHEDULE: when the daily tick runs (cron, with CRON_TZ)
-	PublicURL    string  // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
-	Addr         string  // KIGEN_ADDR: where kigen serve listens
+	Schedule  string // KIGEN_SCHEDULE: when the daily tick runs (cron, with CRON_TZ)
+	PublicURL string // KIGEN_PUBLIC_URL: https base of links in messages and of webhook URLs
+	Addr      string // KIGEN_ADDR: where kigen serve listens
+	// AdminAddr (KIGEN_ADMIN_ADDR), when set, is a second listener of
+	// kigen serve that alone serves /metrics (the public one then does not).
+	AdminAddr    string
 	Outbox       string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
 	EmailFrom    string  // KIGEN_EMAIL_FROM
 	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
@@ -243,6 +246,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	str(&cfg.PublicURL, "KIGEN_PUBLIC_URL")
 	str(&cfg.Addr, "KIGEN_ADDR")
+	if str(&cfg.AdminAddr, "KIGEN_ADMIN_ADDR"); cfg.AdminAddr != "" {
+		if err := CheckListenAddr(cfg.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("KIGEN_ADMIN_ADDR: %w", err))
+		} else if cfg.AdminAddr == cfg.Addr {
+			errs = append(errs, fmt.Errorf("KIGEN_ADMIN_ADDR: %q is KIGEN_ADDR too: give the metrics listener its own port", cfg.AdminAddr))
+		}
+	}
 	str(&cfg.Outbox, "KIGEN_OUTBOX")
 	str(&cfg.EmailFrom, "KIGEN_EMAIL_FROM")
 	str(&cfg.HotlinesFile, "KIGEN_HOTLINES_FILE")
@@ -427,6 +437,20 @@ func (cfg Config) Warnings() []Warning {
 	return ws
 }
 
+// CheckListenAddr checks a listen address as KIGEN_ADDR and
+// KIGEN_ADMIN_ADDR take it: host:port (the host may be empty, meaning every
+// interface), the port a number from 0 to 65535 (0: any free port).
+func CheckListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:9090)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: the port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
+}
+
 // isLoopback reports whether host is this machine: localhost or a
 // loopback address.
 func isLoopback(host string) bool {
@@ -459,6 +483,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_LINK_SECRET", redact(cfg.LinkSecret)},
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
+		{"KIGEN_ADMIN_ADDR", cfg.AdminAddr},
 		{"KIGEN_OUTBOX", cfg.Outbox},
 		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
 		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,7 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	}
 	metrics.SetJobStats(eng.Queue.Stats)
 	metrics.SetDatabasePing(s.Ping)
+	ops := NewOpsMetrics(reg, cfg, s, func() kigen.Date { return cfg.Today(now) })
 
 	ready := &web.Readiness{Ping: s.Ping, LastTick: s.LastTick, MigrationsPending: s.MigrationsPending, Now: now,
 		Prev: func(t time.Time) time.Time { return scheduler.PrevScheduled(sched, t) }}
@@ -74,8 +76,18 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	if err != nil {
 		return &SettingsError{err}
 	}
-	h := web.NewHandler(web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
-		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}})
+	hooks = ops.CountReports(hooks)
+	if cfg.AdminAddr != "" && cfg.AdminAddr == addr {
+		return &SettingsError{fmt.Errorf("KIGEN_ADMIN_ADDR: %q is the listen address too: give the metrics listener its own port", addr)}
+	}
+	public := web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
+		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}}
+	var admin http.Handler
+	if cfg.AdminAddr != "" { // /metrics moves to the admin listener
+		admin = AdminHandler(reg, logger)
+		public.Registry = nil
+	}
+	h := web.NewHandler(public)
 
 	start := func(context.Context) error { // on serve's ctx, whatever the hand-over's
 		if err := eng.Queue.Start(ctx); err != nil {
@@ -102,9 +114,9 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	watch := &scheduler.TickWatch{Planner: eng.Planner, LastTick: s.LastTick, Schedule: sched,
 		StaleAfter: cfg.TickStaleAfter, Now: now, Logger: logger, Observe: tick.Observe}
 	go watch.Run(ctx)
-	logger.Info("kigen serving", "addr", addr, "schedule", cfg.Schedule,
+	logger.Info("kigen serving", "addr", addr, "admin_addr", cfg.AdminAddr, "schedule", cfg.Schedule,
 		"email", cfg.EmailProvider(), "sms", cfg.SMSProvider())
-	serveErr := web.Serve(ctx, addr, h, logger)
+	serveErr := serveHTTP(ctx, addr, h, cfg.AdminAddr, admin, logger)
 	endHandover()
 	<-queueDone
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -116,6 +128,35 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		return serveErr
 	}
 	return nil
+}
+
+// AdminHandler serves the admin listener of KIGEN_ADMIN_ADDR: GET /metrics
+// (reg, as the public listener serves it without one) and nothing else.
+func AdminHandler(reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	full := web.NewHandler(web.Deps{Registry: reg, Logger: logger.With(slog.String("listener", "admin"))})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", full)
+	return mux
+}
+
+// serveHTTP serves h on addr and, if adminAddr is set, admin on adminAddr,
+// until ctx ends or one of them fails (which stops the other). It returns
+// the first failure.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, adminAddr string, admin http.Handler, logger *slog.Logger) error {
+	if adminAddr == "" {
+		return web.Serve(ctx, addr, h, logger)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- web.Serve(ctx, adminAddr, admin, logger.With(slog.String("listener", "admin"))) }()
+	go func() { errc <- web.Serve(ctx, addr, h, logger) }()
+	first := <-errc
+	cancel()
+	if err := <-errc; first == nil {
+		first = err
+	}
+	return first
 }
 
 // serveResult is the metrics' name of a send's outcome.
