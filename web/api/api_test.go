@@ -588,6 +588,44 @@ func TestAPI_Import_TooLarge(t *testing.T) {
 	}
 }
 
+// TestAPI_Import_Slow: an import whose body takes longer to arrive than
+// the server's read timeout of ordinary requests goes through.
+func TestAPI_Import_Slow(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetesting.SQLite(t), 0)
+	slow := httptest.NewUnstartedServer(b.srv.Config.Handler)
+	slow.Config.ReadTimeout = 200 * time.Millisecond
+	slow.Start()
+	t.Cleanup(slow.Close)
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = io.WriteString(pw, "resident_ref,name,language,email,residence_status,residence_card_expires_on,consent\n")
+		time.Sleep(600 * time.Millisecond)
+		_, _ = io.WriteString(pw, "N-1,Tran Thi Binh,vi,binh@example.jp,定住者,2027-06-30,yes\n")
+		pw.Close()
+	}()
+	req, err := http.NewRequestWithContext(t.Context(), "POST", slow.URL+"/api/v1/imports", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+writeA)
+	req.Header.Set("Content-Type", "text/csv")
+	// Straight to the server: the checking transport would read the
+	// whole body before sending it.
+	resp, err := slow.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var sum struct {
+		Created int `json:"created"`
+	}
+	if mustJSON(t, resp, body, 200, &sum); sum.Created != 1 {
+		t.Errorf("slow import: %s", body)
+	}
+}
+
 // TestAPI_Followup: the unreachable section read a page of one at a time,
 // following the Link header's next, gives every unreachable resident of
 // the municipality once, in order; a bad section or cursor is 400.

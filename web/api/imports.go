@@ -4,9 +4,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"kigen/desk"
 )
+
+// ImportTimeout is how long an import may take to be sent and answered:
+// far beyond the server's timeouts for ordinary requests (web.ReadTimeout),
+// since a large list streams while it is imported.
+const ImportTimeout = 10 * time.Minute
 
 // importAnswer is the answer of POST /api/v1/imports: the summary of
 // `kigen import --json`, its warnings as row problems.
@@ -23,6 +29,11 @@ func (a *API) importResidents(w http.ResponseWriter, r *http.Request) error {
 	if err := contentType(r, "text/csv"); err != nil {
 		return err
 	}
+	// The server's deadlines suit small requests; a connection that
+	// cannot move them (HTTP/2 before Go supported it) keeps them.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(ImportTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(ImportTimeout))
 	var p desk.ImportParams
 	var err error
 	if p.DryRun, err = boolQuery(r, "dry_run"); err != nil {
