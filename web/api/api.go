@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"kigen"
@@ -252,8 +253,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 // readJSON decodes r's JSON body (at most MaxJSONBody, no unknown field,
-// one value) into v. An empty body leaves v as it is when empty is true.
-func readJSON(w http.ResponseWriter, r *http.Request, v any, empty bool) error {
+// one value, of one of the media types; none given: application/json)
+// into v. An empty body leaves v as it is when empty is true.
+func readJSON(w http.ResponseWriter, r *http.Request, v any, empty bool, types ...string) error {
 	body := http.MaxBytesReader(w, r.Body, MaxJSONBody)
 	b, err := io.ReadAll(body)
 	if err != nil {
@@ -265,7 +267,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, empty bool) error {
 		}
 		return &problem{Status: http.StatusBadRequest, Code: kigen.EINVALID, Detail: "the request needs a JSON body"}
 	}
-	if err := contentType(r, "application/json"); err != nil {
+	if len(types) == 0 {
+		types = []string{"application/json"}
+	}
+	if err := contentType(r, types...); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
@@ -279,12 +284,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, empty bool) error {
 	return nil
 }
 
-// contentType refuses a body whose media type is not want (415).
-func contentType(r *http.Request, want string) error {
+// contentType refuses a body whose media type is none of want (415).
+func contentType(r *http.Request, want ...string) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != want {
+	if err != nil || !slices.Contains(want, mt) {
 		return &problem{Status: http.StatusUnsupportedMediaType, Code: kigen.EINVALID,
-			Detail: fmt.Sprintf("the body must be %s (Content-Type: %s)", want, want)}
+			Detail: fmt.Sprintf("the body must be %s (Content-Type)", strings.Join(want, " or "))}
 	}
 	return nil
 }

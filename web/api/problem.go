@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"kigen"
 	"kigen/desk"
@@ -82,9 +83,14 @@ func problemOf(err error) *problem {
 		p = &problem{Status: http.StatusUnprocessableEntity, Code: kigen.EINVALID, Detail: refused.Error(),
 			Errors: rowProblems(refused.Rows), Total: refused.Total, Encoding: refused.Encoding}
 	case errors.As(err, &ke) && ke.Code != kigen.EINTERNAL:
-		p = &problem{Status: statusOf(ke.Code), Code: ke.Code, Field: ke.Field, Detail: ke.Message}
-		if ke.Field != "" {
-			p.Detail = ke.Field + ": " + ke.Message
+		p = &problem{Status: statusOf(ke.Code), Code: ke.Code, Field: ke.Field, Detail: ke.Error()}
+		if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > 1 {
+			// Several problems (errors.Join, one per field): all of them.
+			var parts []string
+			for _, e := range j.Unwrap() {
+				parts = append(parts, kigen.ErrorMessage(e))
+			}
+			p.Field, p.Detail = "", strings.Join(parts, "; ")
 		}
 	default:
 		p = &problem{Status: http.StatusInternalServerError, Code: kigen.EINTERNAL, Detail: "internal error"}
