@@ -707,3 +707,40 @@ func routesOf(t *testing.T) []route.Route {
 	}
 	return m.Routes()
 }
+
+// TestAPI_EveryRouteGuarded asks every route the API registers (so also
+// one added later) without a token, with an unknown one and, for a route
+// that writes, with a read token: 401, 401 and 403, as problems, and
+// nothing changed.
+func TestAPI_EveryRouteGuarded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetesting.SQLite(t), 0)
+	before, err := b.s.ListAuditEntries(t.Context(), store.AuditFilter{MunicipalityID: b.aID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The requests carry no body or query: the guard answers first.
+	for _, r := range routesOf(t) {
+		if r.Rule == route.Public {
+			continue
+		}
+		path := strings.ReplaceAll(r.Path(), "{ref}", "R-1")
+		resp, body := b.do(request{method: r.Method(), path: path, offSpec: true})
+		if mustProblem(t, resp, body, 401); resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s without a token: no WWW-Authenticate", r.Pattern)
+		}
+		resp, body = b.do(request{method: r.Method(), path: path, token: "tok-unknown", offSpec: true})
+		mustProblem(t, resp, body, 401)
+		if r.Rule == route.TokenWrite {
+			resp, body = b.do(request{method: r.Method(), path: path, token: readA, offSpec: true})
+			mustProblem(t, resp, body, 403)
+		}
+	}
+	if _, err := b.s.GetResidentByRef(t.Context(), b.aID, "R-1"); err != nil {
+		t.Errorf("R-1 after refused requests: %v", err)
+	}
+	after, err := b.s.ListAuditEntries(t.Context(), store.AuditFilter{MunicipalityID: b.aID})
+	if err != nil || len(after) != len(before) {
+		t.Errorf("audit log after refused requests: %d entries, before %d (%v)", len(after), len(before), err)
+	}
+}
