@@ -142,6 +142,12 @@ type request struct {
 // both against the OpenAPI document.
 func (b *bundle) do(q request) (*http.Response, []byte) {
 	b.t.Helper()
+	return b.doWith(q, nil)
+}
+
+// doWith is do with further headers.
+func (b *bundle) doWith(q request, headers map[string]string) (*http.Response, []byte) {
+	b.t.Helper()
 	var body io.Reader
 	if q.body != "" {
 		body = strings.NewReader(q.body)
@@ -158,6 +164,9 @@ func (b *bundle) do(q request) (*http.Response, []byte) {
 	}
 	if q.offSpec {
 		req.Header.Set(offSpec, "1")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := b.c.Do(req)
 	if err != nil {
