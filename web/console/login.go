@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	htmltemplate "html/template"
 	"net"
 	"net/http"
 	"strings"
@@ -134,7 +135,7 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) error {
 type setupPage struct {
 	ui.Page
 	Email, Secret           string
-	QR                      string // a data: URL of a PNG
+	QR                      htmltemplate.URL // a data: URL of a PNG, made here
 	Password, Confirm, TOTP ui.Field
 }
 
@@ -149,7 +150,7 @@ func (c *Console) setupView(w http.ResponseWriter, r *http.Request, errs []ui.Fi
 	}
 	p := c.page(w, r, "setup.title")
 	p.Errors = errs
-	v := setupPage{Page: p, Email: email, Secret: groups(secret), QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}
+	v := setupPage{Page: p, Email: email, Secret: groups(secret), QR: htmltemplate.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
 	v.Password = p.TextField("password", "password", "setup.password", "setup.password.hint", "", true)
 	v.Password.Type, v.Password.Autocomplete = "password", "new-password"
 	v.Confirm = p.TextField("confirm", "confirm", "setup.confirm", "", "", true)
