@@ -126,6 +126,11 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(open, "POST /console/lang", route.Public, c.setLang)
 	c.handle(open, "GET /console/setup/{token}", route.Public, c.setupForm)
 	c.handle(open, "POST /console/setup/{token}", route.Public, c.setup)
+	// Any other path under /console/: the console's own 404 page.
+	c.handle(open, "GET /console/", route.Public, func(w http.ResponseWriter, r *http.Request) error {
+		c.fail(w, r, http.StatusNotFound, "error.not_found")
+		return nil
+	})
 
 	in := m.Group(c.guard)
 	c.handle(in, "GET /console/{$}", route.Staff, c.home)

@@ -49,7 +49,7 @@ func TestConsole_Routes(t *testing.T) {
 	console.New(console.Deps{Desk: e.desk, Accounts: e.acc}).Register(m)
 	public := map[string]bool{
 		"GET " + ui.StylePath: true, "GET /console/login": true, "POST /console/login": true, "POST /console/logout": true,
-		"POST /console/lang": true, "GET /console/setup/{token}": true, "POST /console/setup/{token}": true,
+		"POST /console/lang": true, "GET /console/setup/{token}": true, "POST /console/setup/{token}": true, "GET /console/": true,
 	}
 	c := e.client(t)
 	for _, r := range m.Routes() {
