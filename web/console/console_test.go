@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/japanese"
+
 	"kigen/internal/storetesting"
 	"kigen/store"
 	"kigen/web/console"
@@ -173,8 +175,8 @@ func TestConsole_Login(t *testing.T) {
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure || session.Path != "/" {
 		t.Errorf("session cookie %+v (the public URL is http on loopback: not Secure)", session)
 	}
-	if got := e.acc.logins[len(e.acc.logins)-1]; got != "127.0.0.1" {
-		t.Errorf("the throttle's client key is %q", got)
+	if got := e.acc.logins[len(e.acc.logins)-1]; len(got) != 24 || strings.Contains(got, "127.0.0.1") || got != e.acc.logins[0] {
+		t.Errorf("the throttle's client key is %q (want a hash of the address, the same at each login)", got)
 	}
 	resp, body = e.get(t, c, "/console/residents/R-1?x=1")
 	if resp.StatusCode != 200 {
@@ -406,6 +408,19 @@ func TestConsole_Import(t *testing.T) {
 		if resp, _ := e.get(t, c, "/console/residents/R-3"); resp.StatusCode != 200 {
 			t.Errorf("R-3 after the import: %d", resp.StatusCode)
 		}
+
+		// Shift_JIS, as a spreadsheet in Japan saves it: read, and the
+		// Japanese header understood.
+		sjis, err := japanese.ShiftJIS.NewEncoder().String("整理番号,氏名,言語,メール,在留カード有効期限,同意\n" +
+			"R-4,髙橋 ① 花子,ja,hanako@example.jp,令和9年3月31日,はい\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body = e.upload(t, c, "sjis.csv", sjis)
+		if resp.StatusCode != 200 {
+			t.Fatalf("Shift_JIS dry run: %d\n%s", resp.StatusCode, body)
+		}
+		checkContains(t, body, "sjis.csv（1行）を確認しました", "新規<strong>1</strong>")
 
 		// No file: the form again with the error.
 		var empty bytes.Buffer

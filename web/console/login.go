@@ -2,7 +2,9 @@ package console
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	htmltemplate "html/template"
 	"net"
@@ -92,14 +94,15 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// clientKey is the client's address, for the login throttle (never
-// logged).
+// clientKey is an opaque key of the client for the login throttle: a
+// hash of its address, so that the address itself is not stored.
 func clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	sum := sha256.Sum256([]byte("kigen-login-client:" + host))
+	return hex.EncodeToString(sum[:12])
 }
 
 // logout ends the session, if any, and returns to the login.
