@@ -106,6 +106,21 @@ func (v DateValue) Parse() (kigen.Date, string) {
 	if v.Year == "" || v.Month == "" || v.Day == "" {
 		return kigen.Date{}, "form.date.incomplete"
 	}
+	date, err := kigen.ParseDate(v.Text())
+	if err != nil {
+		return kigen.Date{}, "form.date.invalid"
+	}
+	return date, ""
+}
+
+// Text joins the three fields into one date as kigen.ParseDate and the
+// import read it: 2027-3-31, or R9.3.31 for an era ("" when nothing was
+// typed). A form whose service reads dates itself (desk, with the
+// import's words for its errors) passes this on.
+func (v DateValue) Text() string {
+	if v.Empty() {
+		return ""
+	}
 	y := strings.TrimSuffix(strings.TrimSpace(v.Year), "年")
 	y = eraNames.Replace(y)
 	y = strings.Replace(y, "元", "1", 1)
@@ -115,11 +130,7 @@ func (v DateValue) Parse() (kigen.Date, string) {
 	if y != "" && !strings.ContainsAny(y[:1], "0123456789") && !isFullWidthDigit(y) {
 		sep = "."
 	}
-	date, err := kigen.ParseDate(y + sep + m + sep + d)
-	if err != nil {
-		return kigen.Date{}, "form.date.invalid"
-	}
-	return date, ""
+	return y + sep + m + sep + d
 }
 
 // DateField is a date as three inputs (year, month, day) in a fieldset,
@@ -154,4 +165,33 @@ func isFullWidthDigit(s string) bool {
 		return r >= '０' && r <= '９'
 	}
 	return false
+}
+
+// Option is one choice of a select or of radio buttons.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// Choice is a select (the "select" component) or a set of radio buttons
+// in a fieldset (the "radios" component), with its label, hint and error.
+type Choice struct {
+	ID, Name, Label, Hint, Error, Need string
+	Required                           bool
+	Options                            []Option
+}
+
+// ChoiceField returns a choice for the page: label and hint from the
+// catalog (hint "" for none), value selected among opts, its error from
+// p.Errors.
+func (p Page) ChoiceField(id, name, labelKey, hintKey string, required bool, value string, opts []Option) Choice {
+	c := Choice{ID: id, Name: name, Label: p.T(labelKey), Need: p.need(required), Required: required, Error: p.errorOf(id)}
+	if hintKey != "" {
+		c.Hint = p.T(hintKey)
+	}
+	for _, o := range opts {
+		o.Selected = o.Value == value
+		c.Options = append(c.Options, o)
+	}
+	return c
 }

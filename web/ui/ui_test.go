@@ -198,3 +198,44 @@ func TestLangOf(t *testing.T) {
 		t.Errorf("with the cookie %q", got)
 	}
 }
+
+// TestChoice draws a select and radio buttons: the value chosen is
+// selected, the error links to the first input, labels are tied to inputs.
+func TestChoice(t *testing.T) {
+	t.Parallel()
+	fs := fstest.MapFS{"p/c.html": {Data: []byte(`{{define "content"}}{{template "select" .Sel}}{{template "radios" .Rad}}{{end}}`)}}
+	r := ui.NewRenderer(fs, "p/*.html")
+	p := ui.Page{Lang: ui.English, Title: "T", Errors: []ui.FieldError{{ID: "consent", Message: "Choose yes or no"}}}
+	opts := []ui.Option{{Value: "yes", Label: "Yes"}, {Value: "no", Label: "No"}}
+	v := struct {
+		ui.Page
+		Sel, Rad ui.Choice
+	}{p, p.ChoiceField("lang", "language", "login.email", "", true, "no", opts), p.ChoiceField("consent", "consent", "login.password", "login.totp.hint", true, "", opts)}
+	w := httptest.NewRecorder()
+	if err := r.Render(w, 200, "c", v); err != nil {
+		t.Fatal(err)
+	}
+	body := w.Body.String()
+	for _, want := range []string{
+		`<option value="no" selected>No</option>`, `<option value="yes">Yes</option>`,
+		`<a href="#consent">Choose yes or no</a>`,
+		`<input type="radio" id="consent" name="consent" value="yes"><label for="consent">Yes</label>`,
+		`<input type="radio" id="consent-no" name="consent" value="no"><label for="consent-no">No</label>`,
+		`aria-describedby="consent-hint consent-error"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("lacks %s\n%s", want, body)
+		}
+	}
+}
+
+func TestDateValue_Text(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[ui.DateValue]string{
+		{"2027", "3", "31"}: "2027-3-31", {"令和9年", "3", "31"}: "R9.3.31", {"r9", "03", "01"}: "r9.03.01", {}: "",
+	} {
+		if got := in.Text(); got != want {
+			t.Errorf("%+v.Text() = %q, want %q", in, got, want)
+		}
+	}
+}
