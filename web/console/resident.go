@@ -63,7 +63,7 @@ type residentPage struct {
 
 type cardRow struct {
 	Kind, Expires, GoBy, Next, Applied string
-	DaysLeft                           int
+	DaysLeft, DaysPast                 int
 	Expired                            bool
 }
 
@@ -103,7 +103,7 @@ func (c *Console) resident(w http.ResponseWriter, r *http.Request) error {
 	goBy := goByDates(v)
 	for _, cv := range v.Cards {
 		row := cardRow{Kind: p.T("card." + string(cv.Kind)), Expires: p.Date(cv.ExpiresOn), DaysLeft: cv.DaysLeft,
-			Expired: cv.DaysLeft < 0, Applied: p.Date(cv.RenewalAppliedOn), GoBy: p.Date(goBy[cv.Kind])}
+			Expired: cv.DaysLeft < 0, DaysPast: -cv.DaysLeft, Applied: p.Date(cv.RenewalAppliedOn), GoBy: p.Date(goBy[cv.Kind])}
 		switch {
 		case cv.Next.None != "":
 			row.Next = p.T("next.none." + cv.Next.None)
