@@ -294,8 +294,12 @@ func (c *Console) sessionCookie() string {
 	return "kigen_session"
 }
 
-func (c *Console) setSession(w http.ResponseWriter, token string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{Name: c.sessionCookie(), Value: token, Path: "/", Expires: expires,
+// setSession sets the session cookie. It is a browser-session cookie,
+// without Expires: the server ends the session (idle and absolute
+// timeouts), and an Expires taken from the desk's clock would be wrong in
+// a time-travelling demo (KIGEN_NOW).
+func (c *Console) setSession(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: c.sessionCookie(), Value: token, Path: "/",
 		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 

@@ -66,7 +66,7 @@ func (b *browser) tabTo(sel string) {
 	b.t.Helper()
 	for range 40 {
 		b.do(chromedp.KeyEvent(kb.Tab))
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.activeElement && document.activeElement.matches(`+jsString(sel)+`)`))
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!(document.activeElement && document.activeElement.matches(`+jsString(sel)+`))`))
 		if err != nil {
 			b.t.Fatal(err)
 		}

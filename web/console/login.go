@@ -75,7 +75,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 		c.show(w, r, http.StatusUnprocessableEntity, "login", c.loginView(w, r, email, next, errs, ""))
 		return nil
 	}
-	token, expires, err := c.accounts.Login(r.Context(), email, password, code, clientKey(r))
+	token, _, err := c.accounts.Login(r.Context(), email, password, code, clientKey(r))
 	var locked interface{ LockedUntil() time.Time }
 	switch {
 	case errors.As(err, &locked):
@@ -89,7 +89,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	c.setSession(w, token, expires)
+	c.setSession(w, token)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
