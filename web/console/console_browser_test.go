@@ -177,4 +177,18 @@ func TestConsole_Chromium(t *testing.T) {
 	// The imported resident is there.
 	b.do(chromedp.Navigate(u+"/console/residents/R-3"), chromedp.WaitVisible(chromedp.ID("cards")))
 	b.check("console.resident.imported", "Ana Lima", "2027年2月28日")
+
+	// At a phone's width nothing scrolls sideways but the tables, each in
+	// its own scrolling region.
+	b.do(chromedp.EmulateViewport(browsertest.PhoneWidth, browsertest.PhoneHeight, chromedp.EmulateMobile))
+	for _, p := range []struct{ name, path string }{
+		{"console.phone.home", "/console/"}, {"console.phone.resident", "/console/residents/R-1"}, {"console.phone.import", "/console/import"},
+	} {
+		b.do(chromedp.Navigate(u + p.path))
+		b.check(p.name)
+		wide, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		if err != nil || wide {
+			t.Errorf("%s scrolls sideways at a phone's width (%v)", p.name, err)
+		}
+	}
 }
