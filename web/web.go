@@ -188,6 +188,8 @@ func errorStatus(code string) int {
 		return http.StatusConflict
 	case kigen.EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case kigen.ELOCKED:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}

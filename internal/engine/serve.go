@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"kigen"
+	"kigen/desk"
 	"kigen/internal/config"
 	"kigen/internal/logthrottle"
 	"kigen/internal/providers"
@@ -19,7 +20,22 @@ import (
 	"kigen/store"
 	"kigen/store/sqlite"
 	"kigen/web"
+	"kigen/web/api"
+	"kigen/web/console"
 )
+
+// Surfaces are the staff console (/console/) and the JSON API (/api/v1/),
+// both on one service layer (desk) over s and the job queue q.
+func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
+	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov}
+	cons := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: cfg.PublicURL, Logger: logger})
+	apiv1 := api.New(api.Deps{Desk: d, Logger: logger,
+		Authenticate: func(ctx context.Context, bearer string) (api.Token, error) {
+			a, err := d.AuthenticateToken(ctx, bearer)
+			return api.Token{Actor: a, Write: !a.ReadOnly}, err
+		}})
+	return []web.Surface{cons, apiv1}
+}
 
 // LogRepeatsEvery is how often `kigen serve` logs a WARN or ERROR record
 // that repeats identically (logthrottle): the first at once, then one line
@@ -81,7 +97,8 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		return &SettingsError{fmt.Errorf("KIGEN_ADMIN_ADDR: %q is the listen address too: give the metrics listener its own port", addr)}
 	}
 	public := web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
-		Pages: &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now}}
+		Pages:    &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now},
+		Surfaces: Surfaces(cfg, s, eng.Queue, now, logger)}
 	var admin http.Handler
 	if cfg.AdminAddr != "" { // /metrics moves to the admin listener
 		admin = AdminHandler(reg, logger)

@@ -36,13 +36,13 @@ import (
 var pageFiles embed.FS
 
 // Accounts are the staff accounts the console signs people in with
-// (package desk's account methods, through an adapter).
+// (package desk's account methods: DeskAccounts).
 //
-// Login checks the email, password and TOTP code, with clientKey (the
-// client's address) for the throttle, and starts a session: its token, for
-// the cookie, and when it ends at the latest. A wrong email, password or
-// code is an EUNAUTHORIZED *kigen.Error; a locked account's error also
-// has a method LockedUntil() time.Time.
+// Login checks the email, password and TOTP code, with clientKey (an
+// opaque key of the client) for the throttle, and starts a session: its
+// token, for the cookie, and when it ends at the latest. A wrong email,
+// password or code is EUNAUTHORIZED (a disabled account too); a locked
+// account or client is kigen.ELOCKED, its message saying until when.
 //
 // Session returns the actor of a session token; an unknown, expired or
 // ended session (or a disabled account) is EUNAUTHORIZED or ENOTFOUND.
@@ -135,12 +135,19 @@ func (c *Console) Register(m *route.Mux) {
 	in := m.Group(c.guard)
 	c.handle(in, "GET /console/{$}", route.Staff, c.home)
 	c.handle(in, "GET /console/find", route.Staff, c.find)
+	c.handle(in, "GET /console/residents", route.Staff, c.residents)
+	c.handle(in, "GET /console/register", route.Staff, c.registerForm)
+	c.handle(in, "POST /console/register", route.Staff, c.register)
 	c.handle(in, "GET /console/residents/{ref}", route.Staff, c.resident)
+	c.handle(in, "GET /console/residents/{ref}/edit", route.Staff, c.editForm)
+	c.handle(in, "POST /console/residents/{ref}/edit", route.Staff, c.edit)
 	c.handle(in, "POST /console/residents/{ref}/applied", route.Staff, c.applied)
 	c.handle(in, "POST /console/residents/{ref}/resubscribe", route.Staff, c.resubscribe)
 	c.handle(in, "GET /console/residents/{ref}/erase", route.Staff, c.eraseForm)
 	c.handle(in, "POST /console/residents/{ref}/erase", route.Staff, c.erase)
 	c.handle(in, "GET /console/followup", route.Staff, c.followup)
+	c.handle(in, "GET /console/followup.csv", route.Staff, c.followupCSV)
+	c.handle(in, "GET /console/residents.csv", route.Staff, c.residentsCSV)
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)
 	c.handle(in, "POST /console/import", route.Staff, c.importFile)
 	c.handle(in, "GET /console/audit", route.Admin, c.audit)

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"kigen/auth"
 	"kigen/internal/browsertest"
 	"kigen/internal/storetesting"
 )
@@ -88,14 +89,17 @@ func jsString(s string) string {
 func TestConsole_Chromium(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, storetesting.SQLite(t))
-	e.acc.users["new@a.example"] = &fakeUser{actor: e.acc.users["staff@a.example"].actor}
-	e.acc.setups["tok-browser"] = "new@a.example"
+	link := e.invite(t, e.adminA, "new@a.example", auth.Staff)
+	setup, err := e.desk.SetupInfo(t.Context(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := newBrowser(t, e)
 	u := e.srv.URL
 
 	// The setup page of a new account, and a setup link that is gone.
-	b.do(chromedp.Navigate(u + "/console/setup/tok-browser"))
-	b.check("console.setup", "new@a.example", "JBSW Y3DP EHPK 3PXP")
+	b.do(chromedp.Navigate(u + "/console/setup/" + link))
+	b.check("console.setup", "new@a.example", setup.TOTPSecret[:4]+" ")
 	b.do(chromedp.Navigate(u + "/console/setup/gone"))
 	b.check("console.setup.gone", "設定リンクが無効です")
 
@@ -105,10 +109,10 @@ func TestConsole_Chromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("email")))
 	b.check("console.login", "ログイン")
 	b.do(chromedp.SendKeys(chromedp.ID("email"), "admin@a.example"), chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.SendKeys(chromedp.ID("totp"), "000000"), chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.SendKeys(chromedp.ID("totp"), wrongCode(e.code(t, "admin@a.example"))), chromedp.Click(chromedp.CSS("main button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 	b.check("console.login.refused", "メールアドレス、パスワードまたは確認コードが正しくありません")
-	b.do(chromedp.SendKeys(chromedp.ID("password"), password), chromedp.SendKeys(chromedp.ID("totp"), code),
+	b.do(chromedp.SendKeys(chromedp.ID("password"), password), chromedp.SendKeys(chromedp.ID("totp"), e.code(t, "admin@a.example")),
 		chromedp.Click(chromedp.CSS("main button[type=submit]")), chromedp.WaitVisible(chromedp.ID("cards")))
 	b.check("console.resident", "住民 R-1", "Nguyen Van An", "67日")
 
@@ -131,6 +135,7 @@ func TestConsole_Chromium(t *testing.T) {
 	// The other pages.
 	for _, p := range []struct{ name, path, want string }{
 		{"console.erase", "/console/residents/R-2/erase", "Maria Silva さん（整理番号 R-2）を削除します。"},
+		{"console.edit", "/console/residents/R-1/edit", "住民 R-1 の変更"},
 		{"console.followup", "/console/followup", "R-2"},
 		{"console.followup.stale", "/console/followup?section=stale", "該当する住民はいません。"},
 		{"console.audit", "/console/audit", "resident.applied"},
@@ -178,11 +183,55 @@ func TestConsole_Chromium(t *testing.T) {
 	b.do(chromedp.Navigate(u+"/console/residents/R-3"), chromedp.WaitVisible(chromedp.ID("cards")))
 	b.check("console.resident.imported", "Ana Lima", "2027年2月28日")
 
+	// Today, and the search behind a count.
+	b.do(chromedp.Navigate(u+"/console/"), chromedp.WaitVisible(chromedp.CSS("ul.today")))
+	b.check("console.today", "小樽市の今日", "連絡がつかない住民")
+	b.do(chromedp.Click(chromedp.CSS(`a[href="/console/residents?unreachable=1"]`)), chromedp.WaitVisible(chromedp.ID("results")))
+	b.check("console.residents", "R-2", "絞り込み条件")
+
+	// Register at the counter, by keyboard alone: a date left half done
+	// first, then the preview, then saving.
+	b.do(chromedp.Navigate(u+"/console/register"), chromedp.WaitVisible(chromedp.ID("ref")))
+	b.check("console.register", "窓口で住民を登録")
+	b.do(chromedp.Focus(chromedp.CSS("a.skip")))
+	b.tabTo("#ref")
+	b.do(chromedp.KeyEvent("R-8"))
+	b.tabTo("#name")
+	b.do(chromedp.KeyEvent("Le Van Binh"))
+	b.tabTo("#language")
+	for range 11 { // 選んでください → ベトナム語
+		b.do(chromedp.KeyEvent(kb.ArrowDown))
+	}
+	b.tabTo("#email")
+	b.do(chromedp.KeyEvent("binh@example.jp"))
+	b.tabTo("#consent")
+	b.do(chromedp.KeyEvent(" "))
+	b.tabTo("#residence_card-year")
+	b.do(chromedp.KeyEvent("R9"))
+	b.tabTo("#residence_card-month")
+	b.do(chromedp.KeyEvent("1"))
+	b.tabTo(`button[value=preview]`)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+	b.check("console.register.error", "年・月・日をすべて入力してください")
+	// Each link of the summary leads to an input of the form.
+	if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll(".error-summary a")].every(a => document.getElementById(a.hash.slice(1)) instanceof HTMLInputElement)`)); err != nil || !ok {
+		t.Errorf("a link of the error summary leads nowhere (%v)", err)
+	}
+	b.tabTo("#residence_card-day")
+	b.do(chromedp.KeyEvent("31"))
+	b.tabTo(`button[value=preview]`)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("preview")))
+	b.check("console.register.preview", "送信予定", "送信手段：メール", "2027年1月29日")
+	b.tabTo(`button[value=save]`)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("cards")))
+	b.check("console.register.saved", "住民 R-8 を登録しました。", "Le Van Binh", "ベトナム語", "2027年1月31日")
+
 	// At a phone's width nothing scrolls sideways but the tables, each in
 	// its own scrolling region.
 	b.do(chromedp.EmulateViewport(browsertest.PhoneWidth, browsertest.PhoneHeight, chromedp.EmulateMobile))
 	for _, p := range []struct{ name, path string }{
-		{"console.phone.home", "/console/"}, {"console.phone.resident", "/console/residents/R-1"}, {"console.phone.import", "/console/import"},
+		{"console.phone.today", "/console/"}, {"console.phone.resident", "/console/residents/R-1"},
+		{"console.phone.register", "/console/register"}, {"console.phone.import", "/console/import"},
 	} {
 		b.do(chromedp.Navigate(u + p.path))
 		b.check(p.name)

@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"bytes"
+	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -15,6 +17,8 @@ import (
 
 	"golang.org/x/text/encoding/japanese"
 
+	"kigen/auth"
+	"kigen/desk"
 	"kigen/internal/storetesting"
 	"kigen/store"
 	"kigen/web/console"
@@ -48,7 +52,7 @@ func TestConsole_Routes(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
 	m := route.NewMux()
-	console.New(console.Deps{Desk: e.desk, Accounts: e.acc}).Register(m)
+	console.New(console.Deps{Desk: e.desk, Accounts: console.DeskAccounts(e.desk)}).Register(m)
 	public := map[string]bool{
 		"GET " + ui.StylePath: true, "GET /console/login": true, "POST /console/login": true, "POST /console/logout": true,
 		"POST /console/lang": true, "GET /console/setup/{token}": true, "POST /console/setup/{token}": true, "GET /console/": true,
@@ -89,6 +93,9 @@ func TestConsole_Guard(t *testing.T) {
 		status int
 	}{
 		{"staff A home", staffA, "/console/", 200},
+		{"staff A residents", staffA, "/console/residents?q=B-1", 200},
+		{"operator residents", ops, "/console/residents", 403},
+		{"operator register", ops, "/console/register", 403},
 		{"staff A resident", staffA, "/console/residents/R-1", 200},
 		{"staff A resident of B", staffA, "/console/residents/B-1", 404},
 		{"staff A unknown resident", staffA, "/console/residents/NOPE", 404},
@@ -145,23 +152,25 @@ func TestConsole_Login(t *testing.T) {
 	checkContains(t, body, `<a href="#password">パスワードを入力してください</a>`, `<a href="#totp">確認コードを入力してください</a>`, `value="staff@a.example"`)
 
 	// A wrong code: refused, the email kept, the password not.
-	resp, body = e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {"000000"}})
+	resp, body = e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {wrongCode(e.code(t, "staff@a.example"))}})
 	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(body, password) {
 		t.Errorf("wrong code: %d", resp.StatusCode)
 	}
 	checkContains(t, body, "メールアドレス、パスワードまたは確認コードが正しくありません")
 
-	// A locked account says so, and until when (Tokyo time).
-	e.acc.users["staff@a.example"].lockedUntil = time.Date(2026, 11, 25, 1, 30, 0, 0, time.UTC)
-	resp, body = e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {code}})
+	// Five failures lock the account: it says so, and until when.
+	for range 4 {
+		e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {"wrong password!"}, "totp": {e.code(t, "staff@a.example")}})
+	}
+	resp, body = e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {e.code(t, "staff@a.example")}})
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("locked: %d", resp.StatusCode)
 	}
-	checkContains(t, body, "一時的にロックされています。10:30 に自動で解除されます")
-	e.acc.users["staff@a.example"].lockedUntil = time.Time{}
+	checkContains(t, body, "一時的にログインできません（this account is locked", "until 2026-11-25 09:", `value="staff@a.example"`)
+	e.clk.Add(16 * time.Minute) // it unlocks by itself
 
 	// Signed in: back to the page asked for, with a session cookie.
-	resp, _ = e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {code},
+	resp, _ = e.post(t, c, "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {e.code(t, "staff@a.example")},
 		"next": {"/console/residents/R-1?x=1"}})
 	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/console/residents/R-1?x=1" {
 		t.Fatalf("login: %d to %q", resp.StatusCode, got)
@@ -175,27 +184,34 @@ func TestConsole_Login(t *testing.T) {
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure || session.Path != "/" {
 		t.Errorf("session cookie %+v (the public URL is http on loopback: not Secure)", session)
 	}
-	if got := e.acc.logins[len(e.acc.logins)-1]; len(got) != 24 || strings.Contains(got, "127.0.0.1") || got != e.acc.logins[0] {
-		t.Errorf("the throttle's client key is %q (want a hash of the address, the same at each login)", got)
-	}
 	resp, body = e.get(t, c, "/console/residents/R-1?x=1")
 	if resp.StatusCode != 200 {
 		t.Fatalf("after login: %d", resp.StatusCode)
 	}
-	checkContains(t, body, "staff:1 でログイン中")
+	checkContains(t, body, "account:1 でログイン中")
 
 	// The next page is never off the console.
 	for _, next := range []string{"https://evil.example/", "//evil.example/", "/other", "/console/login"} {
-		resp, _ = e.post(t, e.client(t), "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {code}, "next": {next}})
+		resp, _ = e.post(t, e.client(t), "/console/login", url.Values{"email": {"staff@a.example"}, "password": {password}, "totp": {e.code(t, "staff@a.example")}, "next": {next}})
 		if got := resp.Header.Get("Location"); got != "/console/" {
 			t.Errorf("next %q: to %q", next, got)
 		}
 	}
 
 	// Logout ends the session on the server.
+	srvURL, _ := url.Parse(e.srv.URL)
+	var token string
+	for _, ck := range c.Jar.Cookies(srvURL) {
+		if ck.Name == "kigen_session" {
+			token = ck.Value
+		}
+	}
+	if _, err := e.desk.Session(t.Context(), token); err != nil {
+		t.Fatalf("the session before logout: %v", err)
+	}
 	resp, _ = e.post(t, c, "/console/logout", nil)
-	if resp.StatusCode != http.StatusSeeOther || len(e.acc.sessions) != 5-1 {
-		t.Errorf("logout: %d, %d sessions left", resp.StatusCode, len(e.acc.sessions))
+	if _, err := e.desk.Session(t.Context(), token); resp.StatusCode != http.StatusSeeOther || err == nil {
+		t.Errorf("logout: %d, the session still works (%v)", resp.StatusCode, err)
 	}
 	_, body = e.follow(t, c, resp)
 	checkContains(t, body, "ログアウトしました。")
@@ -302,6 +318,15 @@ func TestConsole_Resident(t *testing.T) {
 		resp, _ = e.post(t, c, "/console/residents/R-1/applied", url.Values{"applied-year": {"2027"}, "applied-month": {"1"}, "applied-day": {"1"}})
 		_, body = e.follow(t, c, resp)
 		checkContains(t, body, `role="alert"`, "実行できませんでした：2027-01-01 is in the future")
+
+		// Taken back: the residence card's reminders resume.
+		checkContains(t, body, "更新申請が記録されています（2026年11月20日）")
+		resp, _ = e.post(t, c, "/console/residents/R-1/applied", url.Values{"undo": {"1"}})
+		_, body = e.follow(t, c, resp)
+		checkContains(t, body, "更新申請（2026年11月20日）の記録を取り消しました")
+		if strings.Contains(body, "更新申請が記録されています") {
+			t.Errorf("the application is still shown after taking it back")
+		}
 
 		// Resubscribing a channel never stopped is refused.
 		resp, _ = e.post(t, c, "/console/residents/R-1/resubscribe", url.Values{"channel": {"email"}})
@@ -452,6 +477,18 @@ func TestConsole_Followup(t *testing.T) {
 	if resp, _ := e.get(t, c, "/console/followup?section=unreachable&cursor=zzz"); resp.StatusCode != 400 {
 		t.Errorf("bad cursor: %d", resp.StatusCode)
 	}
+	resp, body = e.get(t, c, "/console/followup.csv")
+	if resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") ||
+		resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("CSV headers %v", resp.Header)
+	}
+	if !strings.HasPrefix(body, "section,resident_ref,") || !strings.Contains(body, "unreachable,R-2,") || strings.Contains(body, "Maria") {
+		t.Errorf("follow-up CSV:\n%s", body)
+	}
+	_, body = e.get(t, c, "/console/residents.csv")
+	if !strings.HasPrefix(body, "resident_ref,") || !strings.Contains(body, "R-1,Nguyen Van An") || strings.Contains(body, "B-1") {
+		t.Errorf("residents CSV:\n%s", body)
+	}
 }
 
 // TestConsole_Audit: the admin sees what staff did, filtered by staff
@@ -461,8 +498,8 @@ func TestConsole_Audit(t *testing.T) {
 	e := sqliteEnv(t)
 	staff, admin := e.signedIn(t, "staff@a.example"), e.signedIn(t, "admin@a.example")
 	e.get(t, staff, "/console/residents/R-1")
-	_, body := e.get(t, admin, "/console/audit?actor=staff%3A1")
-	checkContains(t, body, "staff:1 (職員)", "<code>resident.view</code>", `<a href="/console/residents/R-1">R-1</a>`)
+	_, body := e.get(t, admin, "/console/audit?actor=account%3A1")
+	checkContains(t, body, "account:1 (職員)", "<code>resident.view</code>", `<a href="/console/residents/R-1">R-1</a>`)
 	if strings.Contains(body, "seed") {
 		t.Errorf("the actor filter shows others' entries")
 	}
@@ -471,7 +508,7 @@ func TestConsole_Audit(t *testing.T) {
 	_, body = e.get(t, admin, "/console/audit?from-year=R8&from-month=13&from-day=1")
 	checkContains(t, body, `<a href="#from-year">日付として正しくありません`)
 	y := time.Now().In(time.UTC).Year()
-	_, body = e.get(t, admin, "/console/audit?actor=staff%3A1&to-year="+itoa(y-1)+"&to-month=1&to-day=1")
+	_, body = e.get(t, admin, "/console/audit?actor=account%3A1&to-year="+itoa(y-1)+"&to-month=1&to-day=1")
 	checkContains(t, body, "該当する記録はありません。")
 }
 
@@ -483,30 +520,48 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestConsole_Setup(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
-	e.acc.users["new@a.example"] = &fakeUser{actor: e.acc.users["staff@a.example"].actor}
-	e.acc.setups["tok123"] = "new@a.example"
+	link := e.invite(t, e.adminA, "new@a.example", auth.Staff)
+	setup, err := e.desk.SetupInfo(t.Context(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := e.client(t)
-	resp, body := e.get(t, c, "/console/setup/tok123")
+	resp, body := e.get(t, c, "/console/setup/"+link)
 	if resp.StatusCode != 200 {
 		t.Fatalf("setup: %d", resp.StatusCode)
 	}
-	checkContains(t, body, "new@a.example のアカウントを設定します。", `<img src="data:image/png;base64,iVBOR`, "JBSW Y3DP EHPK 3PXP", `autocomplete="new-password"`)
-	resp, body = e.post(t, c, "/console/setup/tok123", url.Values{"password": {"short"}, "confirm": {"short"}, "totp": {"999999"}})
+	grouped := regexp.MustCompile(`(.{4})`).ReplaceAllString(setup.TOTPSecret, "$1 ")
+	checkContains(t, body, "new@a.example のアカウントを設定します。", `<img src="data:image/png;base64,iVBOR`,
+		strings.TrimSpace(grouped), `autocomplete="new-password"`)
+	resp, body = e.post(t, c, "/console/setup/"+link, url.Values{"password": {"short"}, "confirm": {"short"}, "totp": {e.codeOf(t, setup.TOTPSecret)}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("bad setup: %d", resp.StatusCode)
+		t.Errorf("a short password: %d", resp.StatusCode)
 	}
-	checkContains(t, body, `<a href="#password">the password has 5 characters: at least 12</a>`)
-	_, body = e.post(t, c, "/console/setup/tok123", url.Values{"password": {"long enough pw"}, "confirm": {"long enough pX"}, "totp": {code}})
+	checkContains(t, body, `<a href="#password">`, `<p class="error" id="password-error">`)
+	_, body = e.post(t, c, "/console/setup/"+link, url.Values{"password": {password}, "confirm": {password}, "totp": {wrongCode(e.codeOf(t, setup.TOTPSecret))}})
+	checkContains(t, body, `<a href="#totp">`)
+	_, body = e.post(t, c, "/console/setup/"+link, url.Values{"password": {password}, "confirm": {password + "x"}, "totp": {e.codeOf(t, setup.TOTPSecret)}})
 	checkContains(t, body, `<a href="#confirm">確認のパスワードが一致しません</a>`)
-	resp, _ = e.post(t, c, "/console/setup/tok123", url.Values{"password": {"long enough pw"}, "confirm": {"long enough pw"}, "totp": {code}})
+	resp, _ = e.post(t, c, "/console/setup/"+link, url.Values{"password": {password}, "confirm": {password}, "totp": {e.codeOf(t, setup.TOTPSecret)}})
 	if resp.Header.Get("Location") != "/console/login" {
 		t.Fatalf("setup done: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = e.follow(t, c, resp)
 	checkContains(t, body, "設定が完了しました。ログインしてください。")
-	if resp, _ := e.get(t, c, "/console/setup/tok123"); resp.StatusCode != 404 {
+	if resp, _ := e.get(t, c, "/console/setup/"+link); resp.StatusCode != 404 {
 		t.Errorf("a used setup link: %d", resp.StatusCode)
 	}
+	// The new account signs in.
+	e.secrets["new@a.example"] = setup.TOTPSecret
+	e.login(t, c, "new@a.example")
+}
+
+// wrongCode is a code that is not c.
+func wrongCode(c string) string {
+	if c == "000000" {
+		return "111111"
+	}
+	return "000000"
 }
 
 // keyRef matches a catalog key a template or a page names.
@@ -540,4 +595,201 @@ func TestCatalog_Complete(t *testing.T) {
 	if n < 100 {
 		t.Errorf("only %d keys found: the pattern is wrong", n)
 	}
+}
+
+// TestConsole_Today counts the municipality's day, each count a link to
+// its list, which lists as many.
+func TestConsole_Today(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	c := e.signedIn(t, "staff@a.example")
+	resp, body := e.get(t, c, "/console/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("today: %d", resp.StatusCode)
+	}
+	checkContains(t, body, "<h1>小樽市の今日</h1>", "2026年11月25日 現在",
+		`<a href="/console/residents?unreachable=1">連絡がつかない住民</a><strong>1</strong>`,
+		`<a href="/console/residents?within=90">90日以内に期限が来る住民</a><strong>1</strong>`,
+		`<a href="/console/residents?within=30">30日以内に期限が来る住民</a><strong>0</strong>`)
+	_, body = e.get(t, c, "/console/residents?unreachable=1")
+	checkContains(t, body, `<a href="/console/residents/R-2">R-2</a>`)
+	if strings.Contains(body, `"/console/residents/R-1"`) {
+		t.Errorf("R-1 is listed as unreachable")
+	}
+}
+
+// TestConsole_Residents searches by name, reference prefix and email,
+// filters, and pages; another municipality's residents never show.
+func TestConsole_Residents(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	ctx := t.Context()
+	adminA, _, err := e.desk.LocalAdmin(ctx, "seed", "012033")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("resident_ref,name,language,email,residence_card_expires_on,consent\n")
+	for i := range 55 {
+		fmt.Fprintf(&csv, "P-%03d,Person %d,en,p%d@example.jp,2028-01-01,yes\n", i, i, i)
+	}
+	if _, err := e.desk.Import(ctx, adminA, desk.ImportParams{CSV: strings.NewReader(csv.String())}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.signedIn(t, "staff@a.example")
+	tests := []struct {
+		query     string
+		want, not []string
+	}{
+		{"q=Nguyen", []string{"R-1"}, []string{"R-2", "B-1"}},
+		{"q=an%40example.jp", []string{"R-1"}, []string{"R-2"}},
+		{"q=R-", []string{"R-1", "R-2"}, []string{"P-001"}},
+		{"q=Lee", nil, []string{"B-1"}},
+		{"unreachable=1", []string{"R-2"}, []string{"R-1"}},
+		{"within=90", []string{"R-1"}, []string{"R-2", "P-001"}},
+		{"language=pt", []string{"R-2"}, []string{"R-1"}},
+	}
+	for _, tt := range tests {
+		resp, body := e.get(t, c, "/console/residents?"+tt.query)
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", tt.query, resp.StatusCode)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(body, ">"+w+"</a>") {
+				t.Errorf("%s: %s not listed", tt.query, w)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(body, ">"+n+"</a>") {
+				t.Errorf("%s: %s listed", tt.query, n)
+			}
+		}
+	}
+	_, body := e.get(t, c, "/console/residents?q=P-")
+	checkContains(t, body, ">P-000</a>", ">P-049</a>", `rel="next">次のページ</a>`)
+	next := regexp.MustCompile(`href="(/console/residents\?[^"]*cursor=[^"]*)" rel="next"`).FindStringSubmatch(body)
+	if next == nil {
+		t.Fatal("no next page")
+	}
+	_, body = e.get(t, c, html.UnescapeString(next[1]))
+	checkContains(t, body, ">P-050</a>", ">P-054</a>", "最初のページ")
+	if strings.Contains(body, ">P-049</a>") || strings.Contains(body, `rel="next"`) {
+		t.Errorf("the second page repeats the first or has a third")
+	}
+	_, body = e.get(t, c, "/console/residents?within=abc")
+	checkContains(t, body, `<a href="#within">日数は0以上の数字で入力してください</a>`)
+}
+
+// registerForm is a filled-in registration.
+func registerValues() url.Values {
+	return url.Values{"ref": {"R-9"}, "name": {"Tran Thi Mai"}, "language": {"vi"}, "status": {"fixed_period"},
+		"email": {"mai@example.jp"}, "phone": {""}, "channel": {""}, "consent": {"yes"},
+		"residence_card-year": {"R9"}, "residence_card-month": {"1"}, "residence_card-day": {"31"}}
+}
+
+// TestConsole_Register: every problem at once beside its field and in the
+// summary, the input kept, nothing saved; the preview shows the timeline;
+// saving registers; a reference taken is refused on the reference.
+func TestConsole_Register(t *testing.T) {
+	t.Parallel()
+	storetesting.Each(t, func(t *testing.T, s store.Store) {
+		e := newEnv(t, s)
+		c := e.signedIn(t, "staff@a.example")
+		_, body := e.get(t, c, "/console/register")
+		checkContains(t, body, `<legend>在留カード <span class="need">※任意</span></legend>`, `name="consent" value="yes"`)
+
+		bad := registerValues()
+		bad.Set("email", "mai@")
+		bad.Set("mynumber_card-year", "2030")
+		bad.Set("action", "save")
+		resp, body := e.post(t, c, "/console/register", bad)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("bad: %d\n%s", resp.StatusCode, body)
+		}
+		checkContains(t, body, `<a href="#mynumber_card-year">マイナンバーカード: 年・月・日をすべて入力してください</a>`, `value="Tran Thi Mai"`, `value="R9"`)
+		bad.Set("mynumber_card-month", "5")
+		bad.Set("mynumber_card-day", "1")
+		resp, body = e.post(t, c, "/console/register", bad)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("bad email: %d", resp.StatusCode)
+		}
+		checkContains(t, body, `<a href="#email">`, `<p class="error" id="email-error">`)
+		if resp, _ := e.get(t, c, "/console/residents/R-9"); resp.StatusCode != 404 {
+			t.Errorf("R-9 saved with errors")
+		}
+
+		ok := registerValues()
+		ok.Set("action", "preview")
+		resp, body = e.post(t, c, "/console/register", ok)
+		if resp.StatusCode != 200 {
+			t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
+		}
+		checkContains(t, body, "送信予定", "送信手段：メール", "<td>2026年11月25日</td><td>在留カード</td><td>90日前</td><td class=\"num\">67日</td><td>2027年1月29日</td>", "2027年1月29日")
+		if resp, _ := e.get(t, c, "/console/residents/R-9"); resp.StatusCode != 404 {
+			t.Errorf("R-9 saved by a preview")
+		}
+		ok.Set("action", "save")
+		resp, _ = e.post(t, c, "/console/register", ok)
+		if resp.Header.Get("Location") != "/console/residents/R-9" {
+			t.Fatalf("save: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		_, body = e.follow(t, c, resp)
+		checkContains(t, body, "住民 R-9 を登録しました。", "Tran Thi Mai", "2027年1月31日")
+		resp, body = e.post(t, c, "/console/register", ok)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("again: %d", resp.StatusCode)
+		}
+		checkContains(t, body, `<a href="#ref">resident &#34;R-9&#34; is already registered`)
+	})
+}
+
+// TestConsole_Edit changes a resident: the form holds them as stored; a
+// new residence card date (a renewal) is saved; a change made meanwhile by
+// someone else is refused, nothing overwritten.
+func TestConsole_Edit(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	c := e.signedIn(t, "staff@a.example")
+	_, body := e.get(t, c, "/console/residents/R-1/edit")
+	checkContains(t, body, "<h1>住民 R-1 の変更</h1>", `value="Nguyen Van An"`, `value="an@example.jp"`, `<option value="vi" selected>`,
+		`name="residence_card-year" type="text" value="2027"`, `name="consent" value="yes" checked`)
+	version := regexp.MustCompile(`name="version" value="([^"]+)"`).FindStringSubmatch(body)
+	if version == nil {
+		t.Fatal("no version in the form")
+	}
+	form := url.Values{"version": {version[1]}, "name": {"Nguyen Van An"}, "language": {"vi"}, "status": {"fixed_period"},
+		"email": {"an@example.jp"}, "consent": {"yes"}, "residence_card-year": {"R11"}, "residence_card-month": {"1"},
+		"residence_card-day": {"31"}, "mynumber_card-year": {"2030"}, "mynumber_card-month": {"5"}, "mynumber_card-day": {"1"}, "action": {"preview"}}
+	resp, body := e.post(t, c, "/console/residents/R-1/edit", form)
+	if resp.StatusCode != 200 {
+		t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
+	}
+	checkContains(t, body, "送信予定", "2029年1月31日")
+	if _, body := e.get(t, c, "/console/residents/R-1"); strings.Contains(body, "2029年1月31日") {
+		t.Errorf("the preview saved the change")
+	}
+
+	// Someone else changes R-1 meanwhile: saving on the old version is
+	// refused.
+	other := "Nguyen V. An"
+	if _, err := e.desk.UpdateResident(t.Context(), e.adminA, desk.UpdateParams{ResidentParams: desk.ResidentParams{Ref: "R-1"},
+		ResidentFields: desk.ResidentFields{Name: &other}}); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("action", "save")
+	resp, body = e.post(t, c, "/console/residents/R-1/edit", form)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale save: %d", resp.StatusCode)
+	}
+	checkContains(t, body, `<a href="#name">resident &#34;R-1&#34; was changed by someone else`)
+
+	_, body = e.get(t, c, "/console/residents/R-1/edit")
+	version = regexp.MustCompile(`name="version" value="([^"]+)"`).FindStringSubmatch(body)
+	form.Set("version", version[1])
+	resp, _ = e.post(t, c, "/console/residents/R-1/edit", form)
+	if resp.Header.Get("Location") != "/console/residents/R-1" {
+		t.Fatalf("save: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = e.follow(t, c, resp)
+	checkContains(t, body, "住民 R-1 の変更を保存しました。", "2029年1月31日")
 }

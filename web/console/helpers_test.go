@@ -2,8 +2,6 @@ package console_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -34,106 +32,21 @@ const residentsA = "resident_ref,name,language,email,residence_status,residence_
 const residentsB = "resident_ref,name,language,email,residence_status,residence_card_expires_on,consent\n" +
 	"B-1,Lee Min,ko,lee@example.jp,定住者,2027-06-30,yes\n"
 
-// password and code are every fake account's password and TOTP code.
-const password, code = "correct horse battery", "123456"
+// password is every test account's password.
+const password = "otaru canal under snow 2026"
 
-// fakeAccounts are accounts in memory, standing in for desk's until they
-// land: a user per email, sessions by token, setup tokens.
-type fakeAccounts struct {
-	mu       sync.Mutex
-	users    map[string]*fakeUser
-	sessions map[string]auth.Actor
-	setups   map[string]string // setup token → email
-	logins   []string          // client keys of the logins tried
+// fastHash keeps the tests quick: the hash format is the same.
+var fastHash = auth.PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// clock is the desk's clock, which the tests move: a TOTP code is used
+// once, so each login takes the next 30-second step.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
 }
 
-type fakeUser struct {
-	actor       auth.Actor
-	password    string
-	lockedUntil time.Time
-}
-
-// lockedError is the fake's locked account.
-type lockedError struct{ until time.Time }
-
-func (e *lockedError) Error() string          { return "account locked" }
-func (e *lockedError) LockedUntil() time.Time { return e.until }
-func (e *lockedError) Unwrap() error          { return kigen.Errorf(kigen.EUNAUTHORIZED, "account locked") }
-
-func newFakeAccounts() *fakeAccounts {
-	return &fakeAccounts{users: map[string]*fakeUser{}, sessions: map[string]auth.Actor{}, setups: map[string]string{}}
-}
-
-func token() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func (f *fakeAccounts) Login(ctx context.Context, email, pw, totp, clientKey string) (string, time.Time, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.logins = append(f.logins, clientKey)
-	u := f.users[email]
-	switch {
-	case u == nil || u.password == "":
-		return "", time.Time{}, kigen.Errorf(kigen.EUNAUTHORIZED, "wrong email, password or code")
-	case !u.lockedUntil.IsZero():
-		return "", time.Time{}, &lockedError{u.lockedUntil}
-	case pw != u.password || totp != code:
-		return "", time.Time{}, kigen.Errorf(kigen.EUNAUTHORIZED, "wrong email, password or code")
-	}
-	t := token()
-	f.sessions[t] = u.actor
-	return t, time.Now().Add(12 * time.Hour), nil
-}
-
-func (f *fakeAccounts) Session(ctx context.Context, t string) (auth.Actor, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, ok := f.sessions[t]
-	if !ok {
-		return auth.Actor{}, kigen.Errorf(kigen.EUNAUTHORIZED, "no session")
-	}
-	return a, nil
-}
-
-func (f *fakeAccounts) Logout(ctx context.Context, t string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.sessions, t)
-	return nil
-}
-
-func (f *fakeAccounts) SetupInfo(ctx context.Context, t string) (string, string, string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	email, ok := f.setups[t]
-	if !ok {
-		return "", "", "", kigen.Errorf(kigen.ENOTFOUND, "no such setup link")
-	}
-	return email, "otpauth://totp/Kigen:" + url.PathEscape(email) + "?secret=JBSWY3DPEHPK3PXP&issuer=Kigen", "JBSWY3DPEHPK3PXP", nil
-}
-
-func (f *fakeAccounts) CompleteSetup(ctx context.Context, t, pw, totp string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	email, ok := f.setups[t]
-	if !ok {
-		return kigen.Errorf(kigen.ENOTFOUND, "no such setup link")
-	}
-	if len(pw) < 12 {
-		return kigen.FieldErrorf("password", "the password has %d characters: at least 12", len(pw))
-	}
-	if totp != code {
-		return kigen.FieldErrorf("totp", "the code is not the one the authenticator shows now")
-	}
-	f.users[email].password = pw
-	delete(f.setups, t)
-	return nil
-}
-
-var _ console.Accounts = (*fakeAccounts)(nil)
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 // fakeQueue is a job queue that gave up on nothing.
 type fakeQueue struct{}
@@ -144,18 +57,23 @@ func (fakeQueue) GivenUp(context.Context) ([]int64, error)                    { 
 
 // env is the console on a store with municipalities A (012033, residents
 // R-1 and R-2) and B (131016, B-1), served over real HTTP, with accounts
-// staff@a (staff of A), admin@a, staff@b and ops (an operator).
+// staff@a.example (staff of A, account:1), admin@a.example (account:2),
+// staff@b.example (account:3) and ops@example (an operator, account:4),
+// real accounts set up through desk.
 type env struct {
-	srv  *httptest.Server
-	desk *desk.Desk
-	acc  *fakeAccounts
-	s    store.Store
+	srv     *httptest.Server
+	desk    *desk.Desk
+	s       store.Store
+	clk     *clock
+	adminA  auth.Actor // the local admin of A (kigen on the command line)
+	secrets map[string]string
 }
 
 func newEnv(t *testing.T, s store.Store) *env {
 	t.Helper()
 	ctx := t.Context()
-	d := &desk.Desk{Store: s, Queue: fakeQueue{}, Now: func() time.Time { return now }}
+	clk := &clock{t: now}
+	d := &desk.Desk{Store: s, Queue: fakeQueue{}, Now: clk.Now, PasswordParams: &fastHash}
 	op := desk.LocalOperator("test")
 	name := func(s string) *string { return &s }
 	for _, m := range []desk.MunicipalityParams{{Code: "012033", Name: name("小樽市")}, {Code: "131016", Name: name("千代田区")}} {
@@ -177,19 +95,61 @@ func newEnv(t *testing.T, s store.Store) *env {
 	if _, err := d.Import(ctx, adminB, desk.ImportParams{CSV: strings.NewReader(residentsB)}); err != nil {
 		t.Fatal(err)
 	}
-	acc := newFakeAccounts()
-	acc.users["staff@a.example"] = &fakeUser{password: password, actor: auth.Actor{ID: "staff:1", Role: auth.Staff, MunicipalityID: adminA.MunicipalityID, MunicipalityCode: "012033"}}
-	acc.users["admin@a.example"] = &fakeUser{password: password, actor: auth.Actor{ID: "staff:2", Role: auth.Admin, MunicipalityID: adminA.MunicipalityID, MunicipalityCode: "012033"}}
-	acc.users["staff@b.example"] = &fakeUser{password: password, actor: auth.Actor{ID: "staff:3", Role: auth.Staff, MunicipalityID: adminB.MunicipalityID, MunicipalityCode: "131016"}}
-	acc.users["ops@example"] = &fakeUser{password: password, actor: auth.Actor{ID: "staff:4", Role: auth.Operator}}
-
-	e := &env{desk: d, acc: acc, s: s}
+	e := &env{desk: d, s: s, clk: clk, adminA: adminA, secrets: map[string]string{}}
+	for _, u := range []struct {
+		by    auth.Actor
+		email string
+		role  auth.Role
+	}{{adminA, "staff@a.example", auth.Staff}, {adminA, "admin@a.example", auth.Admin}, {adminB, "staff@b.example", auth.Staff},
+		{op, "ops@example", auth.Operator}} {
+		link := e.invite(t, u.by, u.email, u.role)
+		setup, err := d.SetupInfo(ctx, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.secrets[u.email] = setup.TOTPSecret
+		if _, err := d.CompleteSetup(ctx, link, password, e.code(t, u.email)); err != nil {
+			t.Fatalf("set up %s: %v", u.email, err)
+		}
+	}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
-	c := console.New(console.Deps{Desk: d, Accounts: acc, PublicURL: e.srv.URL})
+	c := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: e.srv.URL})
 	e.srv.Config.Handler = web.NewHandler(web.Deps{Surfaces: []web.Surface{c}})
 	return e
+}
+
+// invite creates the account of email (by a) and returns its setup
+// link's token.
+func (e *env) invite(t *testing.T, a auth.Actor, email string, role auth.Role) string {
+	t.Helper()
+	p := desk.StaffParams{Email: email, Role: role}
+	if role != auth.Operator {
+		p.Municipality = a.MunicipalityCode
+	}
+	link, err := e.desk.InviteStaff(t.Context(), a, p)
+	if err != nil {
+		t.Fatalf("invite %s: %v", email, err)
+	}
+	return link.Token
+}
+
+// code moves the clock to the next TOTP step and returns the code of
+// email's authenticator then.
+func (e *env) code(t *testing.T, email string) string {
+	t.Helper()
+	return e.codeOf(t, e.secrets[email])
+}
+
+func (e *env) codeOf(t *testing.T, secret string) string {
+	t.Helper()
+	e.clk.Add(auth.TOTPPeriod)
+	c, err := auth.TOTPCode(secret, auth.TOTPStep(e.clk.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // client is a browser: it keeps cookies and does not follow redirects, so
@@ -240,7 +200,7 @@ func (e *env) post(t *testing.T, c *http.Client, path string, form url.Values) (
 // login signs c in as email and fails the test unless it worked.
 func (e *env) login(t *testing.T, c *http.Client, email string) {
 	t.Helper()
-	resp, body := e.post(t, c, "/console/login", url.Values{"email": {email}, "password": {password}, "totp": {code}})
+	resp, body := e.post(t, c, "/console/login", url.Values{"email": {email}, "password": {password}, "totp": {e.code(t, email)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login %s: %d\n%s", email, resp.StatusCode, body)
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -76,13 +75,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	token, _, err := c.accounts.Login(r.Context(), email, password, code, clientKey(r))
-	var locked interface{ LockedUntil() time.Time }
-	switch {
-	case errors.As(err, &locked):
-		msg := ui.T(lang, "login.locked", locked.LockedUntil().In(kigen.Tokyo).Format("15:04"))
+	switch code := kigen.ErrorCode(err); {
+	case code == kigen.ELOCKED:
+		msg := ui.T(lang, "login.locked", errorText(err))
 		c.show(w, r, http.StatusTooManyRequests, "login", c.loginView(w, r, email, next, nil, msg))
 		return nil
-	case kigen.ErrorCode(err) == kigen.EUNAUTHORIZED || kigen.ErrorCode(err) == kigen.ENOTFOUND || kigen.ErrorCode(err) == kigen.EINVALID:
+	case code == kigen.EUNAUTHORIZED || code == kigen.ENOTFOUND || code == kigen.EINVALID:
 		errs = []ui.FieldError{{ID: "email", Message: ui.T(lang, "login.refused")}}
 		c.show(w, r, http.StatusUnauthorized, "login", c.loginView(w, r, email, next, errs, ""))
 		return nil

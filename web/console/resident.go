@@ -26,11 +26,6 @@ func (c *Console) homeView(w http.ResponseWriter, r *http.Request, ref string, e
 	return v
 }
 
-func (c *Console) home(w http.ResponseWriter, r *http.Request) error {
-	c.show(w, r, http.StatusOK, "home", c.homeView(w, r, "", nil))
-	return nil
-}
-
 // find looks a resident up by reference: their page, or the look-up again
 // with the reason.
 func (c *Console) find(w http.ResponseWriter, r *http.Request) error {
@@ -56,6 +51,9 @@ type residentPage struct {
 	Notices  []noticeRow
 	Reached  string
 	Applied  ui.DateField
+	// AppliedOn is the renewal application recorded, which can be taken
+	// back ("" for none).
+	AppliedOn string
 	// Resubscribe are the channels the resident opted out of, which staff
 	// can switch back on at their request.
 	Resubscribe []string
@@ -113,6 +111,9 @@ func (c *Console) resident(w http.ResponseWriter, r *http.Request) error {
 			row.Next = p.Date(cv.Next.On)
 		}
 		page.Cards = append(page.Cards, row)
+		if cv.Kind.IsResidence() && !cv.RenewalAppliedOn.IsZero() {
+			page.AppliedOn = row.Applied
+		}
 	}
 	for _, ct := range v.Contacts {
 		row := contactRow{Channel: p.T("channel." + string(ct.Channel)), Address: ct.Address}
@@ -200,6 +201,18 @@ func (c *Console) applied(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return kigen.Errorf(kigen.EINVALID, "the form could not be read")
 	}
+	l := ui.LangOf(r)
+	if r.PostFormValue("undo") == "1" {
+		res, err := c.desk.RecordApplied(r.Context(), mustActor(r), desk.AppliedParams{ResidentParams: desk.ResidentParams{Ref: ref}, Undo: true})
+		if kigen.ErrorCode(err) == kigen.EINVALID {
+			c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(err))
+			return nil
+		} else if err != nil {
+			return err
+		}
+		c.redirect(w, r, residentPath(ref), false, "flash.applied_undone", ui.FormatDate(l, res.On))
+		return nil
+	}
 	dv := ui.DateValueOf(r.PostForm, "applied")
 	on, key := dv.Parse()
 	if key != "" {
@@ -214,7 +227,6 @@ func (c *Console) applied(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	l := ui.LangOf(r)
 	c.redirect(w, r, residentPath(ref), false, "flash.applied", ui.FormatDate(l, res.On), ui.FormatDate(l, res.StayUntil))
 	return nil
 }
