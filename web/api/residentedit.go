@@ -125,6 +125,11 @@ func ifMatch(r *http.Request) (string, error) {
 		return "", &problem{Status: http.StatusPreconditionRequired, Code: "precondition_required",
 			Detail: "give If-Match with the ETag of the resident as you read it (GET /api/v1/residents/{ref})"}
 	}
+	if strings.HasPrefix(h, `W/"`) {
+		// A weak tag never matches strongly (RFC 9110 §13.1.1).
+		return "", &problem{Status: http.StatusPreconditionFailed, Code: "precondition_failed",
+			Detail: "If-Match holds a weak ETag: give the ETag GET /api/v1/residents/{ref} gave"}
+	}
 	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' || strings.ContainsAny(h[1:len(h)-1], `",`) {
 		return "", &problem{Status: http.StatusPreconditionRequired, Code: "precondition_required",
 			Detail: "If-Match must be the one ETag GET /api/v1/residents/{ref} gave (a quoted version; not * nor a list)"}

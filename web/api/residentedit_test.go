@@ -130,6 +130,17 @@ func TestAPI_UpdateResident(t *testing.T) {
 			t.Errorf("changed: %s; ETag %q (was %q)", body, resp.Header.Get("ETag"), old)
 		}
 		current := resp.Header.Get("ETag")
+		resp, body = patch(current, "application/merge-patch+json", `{"email":"not-an-email","mynumber_card_expires_on":"someday"}`, false)
+		p := mustProblem(t, resp, body, 422)
+		var fields []string
+		for _, e := range p.Errors {
+			fields = append(fields, e.Field)
+		}
+		if !slices.Contains(fields, "email") || !slices.Contains(fields, "mynumber_card_expires_on") {
+			t.Errorf("bad fields of a change: %s", body)
+		}
+		resp, body = patch("W/"+current, "application/json", `{"name":"Someone Else"}`, false)
+		mustProblem(t, resp, body, 412)
 		resp, body = patch(old, "application/json", `{"name":"Someone Else"}`, false)
 		mustProblem(t, resp, body, 412)
 		var v desk.ResidentView
