@@ -104,12 +104,16 @@ func New(d Deps) *API {
 // Register adds the API's routes to m (web.Surface), each with its rule:
 //
 //	GET    /api/v1/openapi.json                 public
+//	GET    /api/v1/residents                    token:read
+//	POST   /api/v1/residents                    token:write
 //	GET    /api/v1/residents/{ref}              token:read
+//	PATCH  /api/v1/residents/{ref}              token:write
 //	DELETE /api/v1/residents/{ref}              token:write
 //	POST   /api/v1/residents/{ref}/applied      token:write
 //	GET    /api/v1/residents/{ref}/messages     token:read
 //	POST   /api/v1/imports                      token:write
 //	GET    /api/v1/followup                     token:read
+//	GET    /api/v1/municipality                 token:read
 //	*      /api/v1/…                            public: 404 (or 405) as problem+json
 func (a *API) Register(m *route.Mux) {
 	g := m.Group(a.guard)
@@ -118,12 +122,16 @@ func (a *API) Register(m *route.Mux) {
 		a.shape.Handle(pattern, http.NotFoundHandler())
 	}
 	handle("GET /api/v1/openapi.json", route.Public, a.openapi)
+	handle("GET /api/v1/residents", route.TokenRead, a.listResidents)
+	handle("POST /api/v1/residents", route.TokenWrite, a.registerResident)
 	handle("GET /api/v1/residents/{ref}", route.TokenRead, a.showResident)
+	handle("PATCH /api/v1/residents/{ref}", route.TokenWrite, a.updateResident)
 	handle("DELETE /api/v1/residents/{ref}", route.TokenWrite, a.eraseResident)
 	handle("POST /api/v1/residents/{ref}/applied", route.TokenWrite, a.recordApplied)
 	handle("GET /api/v1/residents/{ref}/messages", route.TokenRead, a.residentMessages)
 	handle("POST /api/v1/imports", route.TokenWrite, a.importResidents)
 	handle("GET /api/v1/followup", route.TokenRead, a.followup)
+	handle("GET /api/v1/municipality", route.TokenRead, a.municipality)
 	g.Handle(Prefix, route.Public, a.handle(a.notFound))
 }
 

@@ -99,8 +99,9 @@ func setup(t *testing.T, s store.Store, maxImport int64) *bundle {
 	staff := func(a auth.Actor, id string) auth.Actor {
 		return auth.Actor{ID: id, Role: auth.Staff, MunicipalityID: a.MunicipalityID, MunicipalityCode: a.MunicipalityCode}
 	}
+	readOnly := func(a auth.Actor) auth.Actor { a.ReadOnly = true; return a }
 	tokens := map[string]api.Token{
-		readA:  {Actor: staff(adminA, "token:1")},
+		readA:  {Actor: readOnly(staff(adminA, "token:1"))},
 		writeA: {Actor: staff(adminA, "token:2"), Write: true},
 		writeB: {Actor: staff(adminB, "token:3"), Write: true},
 	}
@@ -202,6 +203,7 @@ type problemBody struct {
 	Errors []struct {
 		Row    int    `json:"row"`
 		Column string `json:"column"`
+		Field  string `json:"field"` // a refused resident's
 		Reason string `json:"reason"`
 	} `json:"errors"`
 	Total int `json:"total"`
@@ -693,7 +695,7 @@ func TestAPI_Followup(t *testing.T) {
 func TestAPI_NotFound(t *testing.T) {
 	t.Parallel()
 	b := setup(t, storetesting.SQLite(t), 0)
-	for _, path := range []string{"/api/v1/", "/api/v1/nothing", "/api/v1/residents", "/api/v1/residents/R-1/other"} {
+	for _, path := range []string{"/api/v1/", "/api/v1/nothing", "/api/v1/resident", "/api/v1/residents/R-1/other"} {
 		resp, body := b.do(request{method: "GET", path: path, offSpec: true})
 		mustProblem(t, resp, body, 404)
 	}

@@ -26,11 +26,12 @@ type problem struct {
 	// (unauthenticated, insufficient_scope, …).
 	Code  string `json:"code"`
 	Field string `json:"field,omitempty"`
-	// Errors, Total, Encoding: a refused import's rows, the first
-	// importer.MaxListed of Total.
-	Errors   []RowProblem `json:"errors,omitempty"`
-	Total    int          `json:"total,omitempty"`
-	Encoding string       `json:"encoding,omitempty"`
+	// Errors, Total, Encoding: a refused import's rows ([]RowProblem),
+	// the first importer.MaxListed of Total; or a refused resident's
+	// fields ([]desk.FieldProblem).
+	Errors   any    `json:"errors,omitempty"`
+	Total    int    `json:"total,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
 }
 
 func (p *problem) Error() string { return p.Detail }
@@ -72,13 +73,16 @@ func statusOf(code string) int {
 
 // problemOf returns the problem that answers err: the API's own, a refused
 // import (422, with its rows), a *kigen.Error (its code's status, its
-// message), anything else "internal error" (500), its text never shown.
+// message), a refused resident (422, with its fields), anything else "internal error" (500), its text never shown.
 func problemOf(err error) *problem {
 	var p *problem
 	var refused *desk.RefusedError
+	var fields *desk.FieldsError
 	var ke *kigen.Error
 	switch {
 	case errors.As(err, &p):
+	case errors.As(err, &fields):
+		p = &problem{Status: http.StatusUnprocessableEntity, Code: kigen.EINVALID, Detail: fields.Error(), Errors: fields.Problems}
 	case errors.As(err, &refused):
 		p = &problem{Status: http.StatusUnprocessableEntity, Code: kigen.EINVALID, Detail: refused.Error(),
 			Errors: rowProblems(refused.Rows), Total: refused.Total, Encoding: refused.Encoding}

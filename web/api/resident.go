@@ -11,12 +11,14 @@ import (
 )
 
 // showResident answers GET /api/v1/residents/{ref}: the resident as staff
-// see them at the counter (desk.ShowResident, audited as a view).
+// see them at the counter (desk.ShowResident, audited as a view), with
+// its version as the ETag (the If-Match of a PATCH).
 func (a *API) showResident(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.desk.ShowResident(r.Context(), tokenOf(r).Actor, desk.ResidentParams{Ref: r.PathValue("ref")})
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", etag(v.Version))
 	return writeJSON(w, http.StatusOK, v)
 }
 
