@@ -151,6 +151,9 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)
 	c.handle(in, "POST /console/import", route.Staff, c.importFile)
 	c.handle(in, "GET /console/audit", route.Admin, c.audit)
+	c.handle(in, "GET "+tokensPath, route.Admin, c.tokens)
+	c.handle(in, "POST "+tokensPath, route.Admin, c.createToken)
+	c.handle(in, "POST "+tokensPath+"/{id}/revoke", route.Admin, c.revokeToken)
 }
 
 // handlerFunc is a page: it returns its error for handle to answer.
