@@ -29,7 +29,7 @@ func TestConsole_SettingsTokens(t *testing.T) {
 		t.Errorf("staff see the settings in the navigation")
 	}
 	_, home = e.get(t, adminA, "/console/")
-	checkContains(t, home, `href="/console/settings/tokens"`)
+	checkContains(t, home, `href="/console/settings/staff"`)
 
 	resp, body := e.get(t, adminA, "/console/settings/tokens")
 	if resp.StatusCode != 200 {
@@ -101,5 +101,80 @@ func TestConsole_SettingsTokens(t *testing.T) {
 	checkContains(t, body, "APIトークン resident-system を失効させました。", "失効（")
 	if _, err := e.desk.AuthenticateToken(t.Context(), secret); err == nil {
 		t.Errorf("the revoked token still works")
+	}
+}
+
+// TestConsole_SettingsStaff: an admin invites (the setup link shown once),
+// disables, resets and unlocks the municipality's accounts; staff are
+// refused (403); another municipality's account is not found (404) and
+// left as it was.
+func TestConsole_SettingsStaff(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	staffA, adminA := e.signedIn(t, "staff@a.example"), e.signedIn(t, "admin@a.example")
+	for _, p := range []string{"", "/disable", "/reset", "/unlock"} {
+		if resp, _ := e.post(t, staffA, "/console/settings/staff"+p, url.Values{"email": {"admin@a.example"}, "role": {"staff"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("staff POST staff%s: %d, want 403", p, resp.StatusCode)
+		}
+	}
+	if resp, _ := e.get(t, staffA, "/console/settings/staff"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("staff GET staff: %d, want 403", resp.StatusCode)
+	}
+	resp, body := e.get(t, adminA, "/console/settings/staff")
+	if resp.StatusCode != 200 {
+		t.Fatalf("admin GET staff: %d", resp.StatusCode)
+	}
+	checkContains(t, body, "staff@a.example", "admin@a.example")
+	if strings.Contains(body, "staff@b.example") {
+		t.Errorf("A's admin sees B's accounts")
+	}
+
+	resp, body = e.post(t, adminA, "/console/settings/staff", url.Values{"email": {"not-an-address"}, "role": {"staff"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("bad email: %d, want 422", resp.StatusCode)
+	}
+	checkContains(t, body, "error-summary", `href="#staff-email"`, `id="staff-email-error"`)
+
+	resp, body = e.post(t, adminA, "/console/settings/staff", url.Values{"email": {"new@a.example"}, "role": {"staff"}})
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("invite: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	i := strings.Index(body, "/console/setup/")
+	if i < 0 {
+		t.Fatalf("no setup link:\n%s", body)
+	}
+	token := body[i+len("/console/setup/") : i+strings.Index(body[i:], "</code>")]
+	if s, err := e.desk.SetupInfo(t.Context(), token); err != nil || s.Email != "new@a.example" {
+		t.Fatalf("the shown link does not set up new@a.example: %v %v", s, err)
+	}
+	_, body = e.get(t, adminA, "/console/settings/staff")
+	checkContains(t, body, "new@a.example", "招待中")
+	if strings.Contains(body, token) {
+		t.Errorf("the setup link is shown again")
+	}
+
+	// B's account: not found for every action, and still signs in.
+	for _, p := range []string{"/disable", "/reset", "/unlock"} {
+		if resp, _ := e.post(t, adminA, "/console/settings/staff"+p, url.Values{"email": {"staff@b.example"}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("A's admin%s B's account: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	e.signedIn(t, "staff@b.example")
+
+	resp, _ = e.post(t, adminA, "/console/settings/staff/unlock", url.Values{"email": {"staff@a.example"}})
+	_, body = e.follow(t, adminA, resp)
+	checkContains(t, body, "のロックを解除しました。")
+	resp, _ = e.post(t, adminA, "/console/settings/staff/disable", url.Values{"email": {"staff@a.example"}})
+	_, body = e.follow(t, adminA, resp)
+	checkContains(t, body, "を無効にしました。", "無効")
+	if strings.Contains(body, "staff@a.example</") && !strings.Contains(body, "無効</td>") {
+		t.Errorf("the disabled account is not shown disabled")
+	}
+	if resp, _ := e.get(t, staffA, "/console/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the disabled account's session still works: %d", resp.StatusCode)
+	}
+	resp, body = e.post(t, adminA, "/console/settings/staff/reset", url.Values{"email": {"staff@a.example"}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "/console/setup/") {
+		t.Errorf("reset: %d, no new setup link", resp.StatusCode)
 	}
 }
