@@ -78,6 +78,7 @@ type Console struct {
 	desk     *desk.Desk
 	accounts Accounts
 	secure   bool
+	public   string
 	logger   *slog.Logger
 	pages    *ui.Renderer
 	cop      *http.CrossOriginProtection
@@ -89,7 +90,7 @@ func New(d Deps) *Console {
 	if d.Desk == nil || d.Accounts == nil {
 		panic("console: New without a Desk or Accounts")
 	}
-	c := &Console{desk: d.Desk, accounts: d.Accounts, secure: SecureCookies(d.PublicURL), logger: d.Logger,
+	c := &Console{desk: d.Desk, accounts: d.Accounts, secure: SecureCookies(d.PublicURL), public: d.PublicURL, logger: d.Logger,
 		pages: ui.NewRenderer(pageFiles, "pages/*.html"), cop: http.NewCrossOriginProtection()}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -151,6 +152,14 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)
 	c.handle(in, "POST /console/import", route.Staff, c.importFile)
 	c.handle(in, "GET /console/audit", route.Admin, c.audit)
+	c.handle(in, "GET "+staffPath, route.Admin, c.staff)
+	c.handle(in, "POST "+staffPath, route.Admin, c.inviteStaff)
+	c.handle(in, "POST "+staffPath+"/disable", route.Admin, c.disableStaff)
+	c.handle(in, "POST "+staffPath+"/reset", route.Admin, c.resetStaff)
+	c.handle(in, "POST "+staffPath+"/unlock", route.Admin, c.unlockStaff)
+	c.handle(in, "GET "+tokensPath, route.Admin, c.tokens)
+	c.handle(in, "POST "+tokensPath, route.Admin, c.createToken)
+	c.handle(in, "POST "+tokensPath+"/{id}/revoke", route.Admin, c.revokeToken)
 }
 
 // handlerFunc is a page: it returns its error for handle to answer.

@@ -145,6 +145,35 @@ func TestConsole_Chromium(t *testing.T) {
 		b.check(p.name, p.want)
 	}
 
+	// The staff accounts (settings): the list, a bad address, a new
+	// account's setup link shown once, a disabled account.
+	b.do(chromedp.Navigate(u+"/console/settings/staff"), chromedp.WaitVisible(chromedp.ID("staff-email")))
+	b.check("console.settings.staff", "staff@a.example", "招待中")
+	b.do(chromedp.SendKeys(chromedp.ID("staff-email"), "nobody"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/staff"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+	b.check("console.settings.staff.error", "入力内容に1件のエラーがあります")
+	b.do(chromedp.SetValue(chromedp.ID("staff-email"), "clerk@a.example"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/staff"] button`)),
+		chromedp.WaitVisible(chromedp.ID("setup-link")))
+	b.check("console.settings.staff.invited", "clerk@a.example の設定リンク", "/console/setup/")
+	b.do(chromedp.Navigate(u+"/console/settings/staff"), chromedp.Click(chromedp.CSS(`form[action$="/disable"]:has(input[value="clerk@a.example"]) button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.check("console.settings.staff.disabled", "を無効にしました。")
+
+	// The API tokens (settings): none, a bad name, a new one shown once,
+	// the list, a revoked one.
+	b.do(chromedp.Navigate(u+"/console/settings/tokens"), chromedp.WaitVisible(chromedp.ID("token-name")))
+	b.check("console.settings.tokens.empty", "APIトークンはありません。")
+	b.do(chromedp.SendKeys(chromedp.ID("token-name"), "bad name!"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/tokens"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+	b.check("console.settings.tokens.error", "入力内容に1件のエラーがあります")
+	b.do(chromedp.SetValue(chromedp.ID("token-name"), "resident-system"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/tokens"] button`)),
+		chromedp.WaitVisible(chromedp.ID("new-token")))
+	b.check("console.settings.tokens.created", "APIトークン resident-system を作成しました", "今回だけ表示されます")
+	b.do(chromedp.Navigate(u + "/console/settings/tokens"))
+	b.check("console.settings.tokens.list", "resident-system", "有効")
+	b.do(chromedp.Click(chromedp.CSS(`form[action$="/revoke"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.check("console.settings.tokens.revoked", "APIトークン resident-system を失効させました。", "失効（")
+
 	// English.
 	b.do(chromedp.Navigate(u+"/console/residents/R-1"), chromedp.Click(chromedp.CSS("form.lang button")), chromedp.WaitVisible(chromedp.CSS(`html[lang=en]`)))
 	b.check("console.resident.en", "Resident R-1", "Residence card", "Renewal applied on")

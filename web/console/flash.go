@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"kigen/web/ui"
 )
@@ -45,7 +46,7 @@ func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request, l ui.Lang) *
 		return nil
 	}
 	// Only the console's own flash keys: a forged cookie shows nothing.
-	if _, ok := ui.Keys(l)[f.Key]; !ok || len(f.Key) < 6 || f.Key[:6] != "flash." {
+	if _, ok := ui.Keys(l)[f.Key]; !ok || !(strings.HasPrefix(f.Key, "flash.") || strings.HasPrefix(f.Key, "settings.flash.")) {
 		return nil
 	}
 	args := make([]any, len(f.Args))
