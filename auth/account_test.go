@@ -26,7 +26,7 @@ func TestAuthorize_ReadOnly(t *testing.T) {
 	}
 	// The reads are listed; everything else writes, unknown actions too.
 	for act, w := range map[Action]bool{ResidentView: false, FollowupView: false, StaffList: false, TokenList: false, AuditView: false,
-		MunicipalityList: false, ResidentViewRef: false, Import: true, ResidentErase: true, TokenCreate: true, StaffInvite: true,
+		MunicipalityList: false, MunicipalityView: false, ResidentViewRef: false, Import: true, ResidentErase: true, TokenCreate: true, StaffInvite: true,
 		DeliverySettle: true, "resident.tickle": true} {
 		if act.Writes() != w {
 			t.Errorf("%s.Writes() = %v, want %v", act, act.Writes(), w)

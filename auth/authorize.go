@@ -59,6 +59,9 @@ const (
 	// cannot be reached, gaps open and cards expiring (the console's
 	// Today).
 	MunicipalityToday Action = "municipality.today"
+	// MunicipalityView is reading a municipality's settings: its names,
+	// office, contact block and calendar.
+	MunicipalityView Action = "municipality.view"
 )
 
 // reads are the actions that change nothing. Every other action writes:
@@ -74,6 +77,7 @@ var reads = map[Action]bool{
 	TokenList:         true,
 	ResidentList:      true,
 	MunicipalityToday: true,
+	MunicipalityView:  true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -95,6 +99,7 @@ var rules = map[Action]map[Role]grant{
 	MunicipalityUpdate:  {Admin: own},
 	MunicipalityList:    {Operator: all},
 	MunicipalityToday:   {Staff: own, Admin: own},
+	MunicipalityView:    {Staff: own, Admin: own, Operator: all},
 	ResidentView:        {Staff: own, Admin: own, Resident: own},
 	ResidentViewRef:     {Staff: own, Admin: own, Operator: all, Resident: own},
 	ResidentRegister:    {Staff: own, Admin: own},
@@ -124,7 +129,7 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
-	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday}
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

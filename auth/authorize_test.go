@@ -35,6 +35,7 @@ func TestAuthorize(t *testing.T) {
 		{MunicipalityUpdate, "no no", "ok nf", "no no", "no no no"},
 		{MunicipalityList, "no no", "no no", "ok ok", "no no no"},
 		{MunicipalityToday, "ok nf", "ok nf", "no no", "no no no"},
+		{MunicipalityView, "ok nf", "ok nf", "ok ok", "no no no"},
 		{ResidentView, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{ResidentRegister, "ok nf", "ok nf", "no no", "no no no"},
 		{ResidentUpdate, "ok nf", "ok nf", "no no", "no no no"},

@@ -269,3 +269,24 @@ func (d *Desk) ListMunicipalities(ctx context.Context, a auth.Actor) ([]*Municip
 	})
 	return out, err
 }
+
+// ShowMunicipality returns a municipality's settings: its names, office,
+// contact block and calendar (its staff and admin, with code empty or
+// theirs; an operator, with any code). Not found: no such municipality, or
+// another one than the actor's. The look is audited (municipality.view).
+func (d *Desk) ShowMunicipality(ctx context.Context, a auth.Actor, code string) (*Municipality, error) {
+	var out *Municipality
+	err := d.do(ctx, a, auth.MunicipalityView, func(tx store.Tx, e *store.AuditEntry) error {
+		mu, err := scope(ctx, tx, a, auth.MunicipalityView, code, "")
+		if err != nil {
+			return err
+		}
+		e.MunicipalityID, e.Detail = mu.ID, mu.Code
+		out = municipalityOf(mu)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"kigen"
+	"kigen/auth"
 	"kigen/desk"
 	"kigen/internal/storetesting"
 	"kigen/localgov"
@@ -229,5 +230,42 @@ func TestMunicipality_NamesAndCalendar(t *testing.T) {
 		if err != nil || len(mu.ClosedDays)+len(mu.OpenDays) != 0 || mu.OfficeJA != "小樽市役所" {
 			t.Errorf("cleared: %+v, %v", mu, err)
 		}
+	})
+}
+
+func TestDesk_ShowMunicipality(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := t.Context()
+		if _, err := b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{Office: ptr("小樽市役所 本庁舎"),
+			ContactPhone: ptr("0134-32-4111"), ClosedDays: &[]string{"2027-01-08"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []auth.Actor{b.staffA, b.adminA} {
+			for _, code := range []string{"", "012033"} {
+				mu, err := b.d.ShowMunicipality(ctx, a, code)
+				if err != nil || mu.Code != "012033" || mu.OfficeJA != "小樽市役所 本庁舎" || mu.ContactPhone != "0134-32-4111" ||
+					!slices.Equal(mu.ClosedDays, []kigen.Date{kigen.NewDate(2027, 1, 8)}) {
+					t.Errorf("%s, %q: %+v, %v", a.ID, code, mu, err)
+				}
+			}
+		}
+		es := b.entries(t, store.AuditFilter{Action: "municipality.view", Limit: 10})
+		if len(es) != 4 || es[0].ActorID != b.adminA.ID || es[0].MunicipalityID != b.aID || es[0].Detail != "012033" {
+			t.Errorf("audit: %+v", es)
+		}
+		mu, err := b.d.ShowMunicipality(ctx, b.operator, "131016")
+		if err != nil || mu.Name != "千代田区" {
+			t.Errorf("operator: %+v, %v", mu, err)
+		}
+		ro := b.staffA
+		ro.ReadOnly = true
+		if _, err := b.d.ShowMunicipality(ctx, ro, ""); err != nil {
+			t.Errorf("read-only: %v", err)
+		}
+		_, err = b.d.ShowMunicipality(ctx, b.staffA, "131016")
+		checkErr(t, err, kigen.ENOTFOUND, `no municipality "131016"`)
+		_, err = b.d.ShowMunicipality(ctx, b.operator, "")
+		checkErr(t, err, kigen.EINVALID, "municipality: give the code of the municipality")
 	})
 }

@@ -160,6 +160,8 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "GET "+tokensPath, route.Admin, c.tokens)
 	c.handle(in, "POST "+tokensPath, route.Admin, c.createToken)
 	c.handle(in, "POST "+tokensPath+"/{id}/revoke", route.Admin, c.revokeToken)
+	c.handle(in, "GET "+municipalityPath, route.Admin, c.municipalitySettings)
+	c.handle(in, "POST "+municipalityPath, route.Admin, c.saveMunicipality)
 }
 
 // handlerFunc is a page: it returns its error for handle to answer.

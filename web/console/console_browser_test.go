@@ -174,6 +174,17 @@ func TestConsole_Chromium(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`form[action$="/revoke"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.check("console.settings.tokens.revoked", "APIトークン resident-system を失効させました。", "失効（")
 
+	// The municipality (settings): the form as stored, a bad date next
+	// to its field, saved.
+	b.do(chromedp.Navigate(u+"/console/settings/municipality"), chromedp.WaitVisible(chromedp.ID("muni-closed-days")))
+	b.check("console.settings.muni", "自治体", "臨時閉庁日")
+	b.do(chromedp.SendKeys(chromedp.ID("muni-closed-days"), "soon"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/municipality"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+	b.check("console.settings.muni.error", "入力内容に1件のエラーがあります", "day 1 is not a date")
+	b.do(chromedp.SetValue(chromedp.ID("muni-closed-days"), "2027-01-08"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/municipality"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.check("console.settings.muni.saved", "自治体の設定を保存しました。")
+
 	// English.
 	b.do(chromedp.Navigate(u+"/console/residents/R-1"), chromedp.Click(chromedp.CSS("form.lang button")), chromedp.WaitVisible(chromedp.CSS(`html[lang=en]`)))
 	b.check("console.resident.en", "Resident R-1", "Residence card", "Renewal applied on")
