@@ -59,6 +59,9 @@ const (
 	// cannot be reached, gaps open and cards expiring (the console's
 	// Today).
 	MunicipalityToday Action = "municipality.today"
+	// OpsView reads the operators' page: the last tick and today's
+	// message counts, by channel and state (no resident).
+	OpsView Action = "ops.view"
 )
 
 // reads are the actions that change nothing. Every other action writes:
@@ -74,6 +77,7 @@ var reads = map[Action]bool{
 	TokenList:         true,
 	ResidentList:      true,
 	MunicipalityToday: true,
+	OpsView:           true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -117,6 +121,7 @@ var rules = map[Action]map[Role]grant{
 	TokenCreate:         {Admin: own, Operator: all},
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
+	OpsView:             {Operator: all},
 }
 
 // Actions lists every action, in the order of the constants.
@@ -124,7 +129,7 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
-	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday}
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, OpsView}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;
