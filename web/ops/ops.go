@@ -1,6 +1,9 @@
 // Package ops is the operators' page under /ops/ (issue 21): the last
-// tick, today's messages in every municipality by channel and state, and
-// the effective configuration with its secrets redacted. It signs people in
+// tick, today's messages in every municipality by channel and state, the
+// effective configuration with its secrets redacted, and a municipality's
+// unknown sends and sends given up (desk.FollowupPage) with the actions
+// that settle them (ResolveDelivery, ResendDelivery, RetryMessage; POSTs
+// behind http.CrossOriginProtection, returning to the list). It signs people in
 // through the staff console's login and session (console.Guard) and admits
 // operators only: every other signed-in role gets 403. It shows no
 // resident; it parses, calls one desk method and renders through package
@@ -65,6 +68,11 @@ func New(d Deps) *Ops {
 func (o *Ops) Register(m *route.Mux) {
 	in := m.Group(o.guard)
 	in.Handle("GET /ops/{$}", route.Operator, http.HandlerFunc(o.home))
+	in.Handle("GET /ops/followup", route.Operator, http.HandlerFunc(o.followup))
+	cop := http.NewCrossOriginProtection()
+	for _, p := range []string{"POST /ops/deliveries/{id}/resend", "POST /ops/deliveries/{id}/resolve", "POST /ops/messages/{id}/retry"} {
+		in.Handle(p, route.Operator, cop.Handler(http.HandlerFunc(o.settle)))
+	}
 	// Any other path under /ops/: not found, once the guard admits.
 	in.Handle("GET /ops/", route.Operator, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.fail(w, r, http.StatusNotFound, "error.not_found")
@@ -141,6 +149,9 @@ func (o *Ops) answer(w http.ResponseWriter, r *http.Request, err error) {
 		o.fail(w, r, http.StatusNotFound, "error.not_found")
 	case kigen.EUNAUTHORIZED:
 		o.fail(w, r, http.StatusForbidden, "error.forbidden")
+	case kigen.EINVALID, kigen.ECONFLICT:
+		p := o.page(r, "error.invalid.title")
+		o.show(w, r, http.StatusBadRequest, "error", errorView{Page: p, Text: kigen.ErrorMessage(err)})
 	default:
 		o.logger.ErrorContext(r.Context(), "ops page failed", slog.String("route", r.Pattern), slog.Any("error", err))
 		o.fail(w, r, http.StatusInternalServerError, "error.internal")

@@ -12,8 +12,9 @@ import (
 )
 
 // TestOps_Chromium signs an operator in through the console's login,
-// asked for /ops/, and checks the operators' page and its 404 with
-// axe-core (WCAG 2.x A and AA, JIS X 8341-3 AA): any violation fails.
+// asked for /ops/, and checks with axe-core (WCAG 2.x A and AA, JIS X
+// 8341-3 AA) the operators' page, the follow-up form, a municipality's
+// unknown sends with their actions, and the 404: any violation fails.
 func TestOps_Chromium(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, storetesting.SQLite(t))
@@ -46,6 +47,10 @@ func TestOps_Chromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("totp"), e.code(t, "ops@example")), chromedp.Click(chromedp.CSS("main button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("tick")))
 	check("ops.home", "運用の今日", "最後の日次処理", "1.5s", "KIGEN_DATABASE_URL")
+	do(chromedp.Navigate(u + "/ops/followup"))
+	check("ops.followup.form", "自治体コード")
+	do(chromedp.Navigate(u + "/ops/followup?municipality=012033&section=unknown"))
+	check("ops.followup.unknown", "R-1", "届いていない")
 	do(chromedp.Navigate(u + "/ops/nope"))
 	check("ops.notfound", "運用のページへ戻る")
 }

@@ -91,6 +91,11 @@ func newEnv(t *testing.T, s store.Store) *env {
 		t.Fatal(err)
 	}
 	msg := storetest.MustCreateMessage(t, ctx, s, mu.ID, r.ID, kigen.Email, kigen.DateOf(now))
+	dl := storetest.MustCreateDelivery(t, ctx, s, msg.ID, "outbox")
+	dl.State = kigen.DeliveryUnknown
+	if err := s.UpdateDelivery(ctx, dl); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetMessageState(ctx, msg.ID, kigen.MessageUnknown); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +191,7 @@ func TestOps_Operator(t *testing.T) {
 		}
 		for _, want := range []string{"Operations today", "2026-11-25 06:00:00 JST", "2026-11-25 06:00:01 JST", "1.5s",
 			"Notices recorded</dt><dd>3<", "Messages planned</dt><dd>1<",
-			"<th scope=\"row\">Email</th><td>unknown</td><td>—</td><td>1</td>", "Total</th><td>1<",
+			"<th scope=\"row\">Email</th><td>unknown</td><td>unknown</td><td>1</td>", "Total</th><td>1<",
 			"KIGEN_DATABASE_URL=postgres://kigen:xxxxx@db/kigen"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the page lacks %q\n%s", want, body)
@@ -211,7 +216,7 @@ func TestOps_OthersRefused(t *testing.T) {
 		e := newEnv(t, s)
 		for _, who := range []string{"staff@a.example", "admin@a.example"} {
 			c := e.signedIn(t, who)
-			for _, p := range []string{"/ops/", "/ops/nothing", "/ops/river/"} {
+			for _, p := range []string{"/ops/", "/ops/nothing", "/ops/river/", "/ops/followup?municipality=012033"} {
 				resp, body := get(t, c, e.srv.URL+p)
 				if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "Last tick") || strings.Contains(body, "最後の日次処理") {
 					t.Errorf("GET %s as %s = %d, want 403 without the page", p, who, resp.StatusCode)
@@ -232,4 +237,48 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestOps_SettleUnknown: an operator lists a municipality's unknown sends
+// (by reference only) and settles one from the page, audited by desk; the
+// list is then empty.
+func TestOps_SettleUnknown(t *testing.T) {
+	t.Parallel()
+	storetesting.Each(t, func(t *testing.T, s store.Store) {
+		e := newEnv(t, s)
+		c := e.signedIn(t, "ops@example")
+		list := "/ops/followup?municipality=012033&section=unknown"
+		resp, body := get(t, c, e.srv.URL+list)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "R-1") || !strings.Contains(body, `action="/ops/deliveries/1/resolve"`) {
+			t.Fatalf("GET %s = %d\n%s", list, resp.StatusCode, body)
+		}
+		if strings.Contains(body, "Nguyen") || strings.Contains(body, "an@example.jp") {
+			t.Errorf("the list shows personal data\n%s", body)
+		}
+		resp, err := c.PostForm(e.srv.URL+"/ops/deliveries/1/resolve", url.Values{"sent": {"no"}, "back": {list}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != list {
+			t.Fatalf("resolve = %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if _, body := get(t, c, e.srv.URL+list); strings.Contains(body, "/ops/deliveries/1/") {
+			t.Errorf("the settled send is still listed\n%s", body)
+		}
+		es, err := s.ListAuditEntries(t.Context(), store.AuditFilter{Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, en := range es {
+			found = found || (en.Action == string(auth.DeliverySettle) && en.ActorRole == string(auth.Operator))
+		}
+		if !found {
+			t.Errorf("no delivery.settle audit entry by the operator: %+v", es)
+		}
+		if resp, _ := get(t, c, e.srv.URL+"/ops/followup"); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /ops/followup without a municipality = %d, want the form", resp.StatusCode)
+		}
+	})
 }
