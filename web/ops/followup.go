@@ -27,9 +27,6 @@ type followupRow struct {
 	ID, Ref, Channel, When string
 }
 
-// opsSections are the follow-up sections operators act on.
-var opsSections = []string{desk.SectionUnknown, desk.SectionGivenUp}
-
 // followup shows a page of the unknown sends or the sends given up of the
 // municipality the query names (desk.FollowupPage).
 func (o *Ops) followup(w http.ResponseWriter, r *http.Request) {
