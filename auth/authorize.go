@@ -62,6 +62,9 @@ const (
 	// MunicipalityView is reading a municipality's settings: its names,
 	// office, contact block and calendar.
 	MunicipalityView Action = "municipality.view"
+	// OpsView reads the operators' page: the last tick and today's
+	// message counts, by channel and state (no resident).
+	OpsView Action = "ops.view"
 )
 
 // reads are the actions that change nothing. Every other action writes:
@@ -78,6 +81,7 @@ var reads = map[Action]bool{
 	ResidentList:      true,
 	MunicipalityToday: true,
 	MunicipalityView:  true,
+	OpsView:           true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -122,6 +126,7 @@ var rules = map[Action]map[Role]grant{
 	TokenCreate:         {Admin: own, Operator: all},
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
+	OpsView:             {Operator: all},
 }
 
 // Actions lists every action, in the order of the constants.
@@ -129,7 +134,7 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
-	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView}
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

@@ -192,7 +192,7 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 				}
 			}
 		}
-		for _, r := range []route.Rule{route.Staff, route.Admin, route.TokenRead, route.TokenWrite} {
+		for _, r := range []route.Rule{route.Staff, route.Admin, route.Operator, route.TokenRead, route.TokenWrite} {
 			if seen[r] == 0 {
 				t.Errorf("no route has rule %s: the surfaces are not all mounted", r)
 			}

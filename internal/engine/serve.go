@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,10 +23,12 @@ import (
 	"kigen/web"
 	"kigen/web/api"
 	"kigen/web/console"
+	"kigen/web/ops"
 )
 
-// Surfaces are the staff console (/console/) and the JSON API (/api/v1/),
-// both on one service layer (desk) over s and the job queue q.
+// Surfaces are the staff console (/console/), the JSON API (/api/v1/) and
+// the operators' page (/ops/, under the console's login), all on one
+// service layer (desk) over s and the job queue q.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov}
 	cons := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: cfg.PublicURL, Logger: logger})
@@ -34,7 +37,10 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 			a, err := d.AuthenticateToken(ctx, bearer)
 			return api.Token{Actor: a, Write: !a.ReadOnly}, err
 		}})
-	return []web.Surface{cons, apiv1}
+	var shown strings.Builder
+	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
+	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
+	return []web.Surface{cons, apiv1, opsPage}
 }
 
 // LogRepeatsEvery is how often `kigen serve` logs a WARN or ERROR record

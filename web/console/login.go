@@ -38,10 +38,11 @@ func (c *Console) loginView(w http.ResponseWriter, r *http.Request, email, next 
 	return v
 }
 
-// safeNext returns next if it is a console path, else the console's home:
-// the login never redirects off the site.
+// safeNext returns next if it is a console path (or an operators' page,
+// web/ops), else the console's home: the login never redirects off the
+// site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
+	if !(strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "/ops/")) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
 		strings.HasPrefix(next, "/console/login") {
 		return "/console/"
 	}
