@@ -259,7 +259,7 @@ type view struct {
 	Link  *linkView
 
 	// The resident's own page and the message links.
-	Me *meView
+	Me  *meView
 	Act *actView
 }
 

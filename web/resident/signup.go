@@ -68,7 +68,7 @@ func readDraft(f url.Values) (draft, []fieldError) {
 	var errs []fieldError
 	for _, k := range kigen.CardKinds {
 		v := ui.DateValueOf(f, string(k))
-		if kigen.ContainsMyNumber(v.Year + " " + v.Month + " " + v.Day) ||
+		if kigen.ContainsMyNumber(v.Year+" "+v.Month+" "+v.Day) ||
 			kigen.ContainsMyNumber(v.Year) || kigen.ContainsMyNumber(v.Month) || kigen.ContainsMyNumber(v.Day) {
 			v = ui.DateValue{}
 			errs = append(errs, fieldError{ID: string(k) + "-year", Key: "form.mynumber", Args: []string{"field", "dates." + string(k)}})
