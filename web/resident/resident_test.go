@@ -26,7 +26,7 @@ func TestHome_LanguageThenMunicipality(t *testing.T) {
 		if !strings.Contains(body, `<html lang="vi">`) || !strings.Contains(body, `href="/r/012033/?lang=vi"`) || !strings.Contains(body, "Hokkaido") {
 			t.Errorf("/?lang=vi does not list Otaru under Hokkaido in Vietnamese:\n%s", body)
 		}
-		_, _, body = e.get(t, "/?lang=ja&q=" + url.QueryEscape("小樽"))
+		_, _, body = e.get(t, "/?lang=ja&q="+url.QueryEscape("小樽"))
 		if !strings.Contains(body, "/r/012033/") {
 			t.Error("the search for 小樽 does not find Otaru")
 		}
