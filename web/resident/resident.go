@@ -22,7 +22,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"log/slog"
@@ -70,7 +69,8 @@ type Deps struct {
 	// Service is the service layer (package desk) the pages call.
 	Service Service
 	// Renderer writes a municipality's name as each language writes it
-	// (templates.Renderer.Page).
+	// (templates.Renderer.Page); nil: one with the built-in hotlines
+	// (the names do not depend on them).
 	Renderer *templates.Renderer
 	// PublicURL is KIGEN_PUBLIC_URL (links the pages show).
 	PublicURL string
@@ -79,11 +79,17 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// New returns the pages. It panics without a Service or a Renderer (a
-// wiring bug).
+// New returns the pages. It panics without a Service (a wiring bug).
 func New(d Deps) *Pages {
-	if d.Service == nil || d.Renderer == nil {
-		panic("resident: New without a Service or a Renderer")
+	if d.Service == nil {
+		panic("resident: New without a Service")
+	}
+	if d.Renderer == nil {
+		rd, err := templates.New(templates.DefaultHotlines())
+		if err != nil {
+			panic("resident: the built-in templates: " + err.Error()) // embedded: a bug any test catches
+		}
+		d.Renderer = rd
 	}
 	p := &Pages{svc: d.Service, renderer: d.Renderer, public: strings.TrimRight(d.PublicURL, "/"), now: d.Now, logger: d.Logger,
 		pages: parsePages(), cop: http.NewCrossOriginProtection()}
@@ -387,4 +393,3 @@ func isNotFound(err error) bool { return kigen.ErrorCode(err) == kigen.ENOTFOUND
 // itoa is strconv.Itoa, for the templates' numbers.
 func itoa(n int) string { return strconv.Itoa(n) }
 
-var _ = errors.Is
