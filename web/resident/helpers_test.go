@@ -61,7 +61,7 @@ func each(t *testing.T, f func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, s store.Store) *env {
 	t.Helper()
 	e := &env{s: s, q: &selfQueue{}, now: testNow}
-	e.d = &desk.Desk{Store: s, Now: func() time.Time { return e.now }, Self: &desk.SelfConfig{Queue: e.q}}
+	e.d = &desk.Desk{Store: s, Now: func() time.Time { return e.now }, Self: &desk.SelfConfig{Queue: e.q, Limits: desk.SignupLimits{PerClient: 1000}}}
 	if _, err := e.d.CreateMunicipality(t.Context(), desk.LocalOperator("test"), desk.MunicipalityParams{Code: "012033"}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,4 +199,23 @@ func (e *env) signUpBySMS(t *testing.T, lang kigen.Language, phone string) (stri
 func myNumber(first11 string) string {
 	d, _ := kigen.MyNumberCheckDigit(first11)
 	return first11 + string(rune('0'+d))
+}
+
+// eraseAll erases every resident of 012033 (so that the next sign-up with
+// the same address is not a duplicate).
+func (e *env) eraseAll(t *testing.T) {
+	t.Helper()
+	admin, _, err := e.d.LocalAdmin(t.Context(), "test", "012033")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.d.ListResidents(t.Context(), admin, desk.ListResidentsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range list.Residents {
+		if _, err := e.d.EraseResident(t.Context(), admin, desk.EraseParams{ResidentParams: desk.ResidentParams{Ref: r.Ref}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -392,4 +392,3 @@ func isNotFound(err error) bool { return kigen.ErrorCode(err) == kigen.ENOTFOUND
 
 // itoa is strconv.Itoa, for the templates' numbers.
 func itoa(n int) string { return strconv.Itoa(n) }
-
