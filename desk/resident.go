@@ -327,7 +327,7 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 		}
 		switch {
 		case card == nil:
-			return kigen.Keyf(kigen.EINVALID, "applied.no_card", "resident %s has no residence card or integrated card: enter its expiry first", cmpRef(h.Resident.Ref))
+			return kigen.Keyf(kigen.EINVALID, "applied.no_card", "resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
 		case on.After(today):
 			return kigen.FieldKeyf("on", "applied.future", "%s is in the future", on)
 		case on.After(card.ExpiresOn):
