@@ -42,6 +42,24 @@ func TestConsole_RefusalsInPageLanguage(t *testing.T) {
 			t.Errorf("a refused registration saved R-7: %d", resp.StatusCode)
 		}
 
+		// The preview's warning: a certificate outliving its card, under
+		// the card's name.
+		preview := url.Values{"ref": {"R-7"}, "name": {"Pham Thi Lan"}, "language": {"vi"}, "email": {"lan@example.jp"},
+			"status": {"fixed_period"}, "consent": {"yes"}, "action": {"preview"},
+			"mynumber_card-year": {"2030"}, "mynumber_card-month": {"5"}, "mynumber_card-day": {"1"},
+			"mynumber_cert-year": {"2031"}, "mynumber_cert-month": {"5"}, "mynumber_cert-day": {"1"}}
+		resp, body = e.post(t, c, "/console/register", preview)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("preview: %d", resp.StatusCode)
+		}
+		checkContains(t, body, `<p class="hint">電子証明書: 2031-05-01はカードの有効期限2030-05-01より後です`)
+
+		// A reference already registered, on its field.
+		taken := url.Values{"ref": {"R-1"}, "name": {"Nguyen Van An"}, "language": {"vi"}, "status": {"fixed_period"},
+			"consent": {"no"}, "action": {"save"}}
+		_, body = e.post(t, c, "/console/register", taken)
+		checkContains(t, body, `<p class="error" id="ref-error">住民&#34;R-1&#34;は小樽市（012033）に登録済みです。登録済みの住民を変更してください</p>`)
+
 		// The import on a Japanese page: the refused row's reason, and a
 		// warning of the dry run.
 		resp, body = e.upload(t, c, "list.csv", "resident_ref,name,language,email,phone,residence_card_expires_on,consent\n"+

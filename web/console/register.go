@@ -196,9 +196,20 @@ func (c *Console) preview(l ui.Lang, res *desk.PreviewResult) *previewView {
 		}
 	}
 	for _, w := range res.Warnings {
-		v.Warnings = append(v.Warnings, w.Field+": "+ui.Reason(l, w.Key, w.Args, w.Reason))
+		v.Warnings = append(v.Warnings, fieldLabel(l, w.Field)+": "+ui.Reason(l, w.Key, w.Args, w.Reason))
 	}
 	return v
+}
+
+// fieldLabel names one of desk's fields (the import's column) in l: a
+// card's date by the card's name, any other by its column.
+func fieldLabel(l ui.Lang, field string) string {
+	for _, k := range kigen.CardKinds {
+		if k.Field() == field {
+			return ui.T(l, "card."+string(k))
+		}
+	}
+	return field
 }
 
 // editView is the registration form filled in with the resident ref as
