@@ -401,7 +401,7 @@ func TestConsole_Import(t *testing.T) {
 			t.Fatalf("bad file: %d\n%s", resp.StatusCode, body)
 		}
 		checkContains(t, body, "list.csv には問題が1件あります。何も取り込んでいません。", `<td class="num">2</td>`,
-			"<code>residence_card_expires_on</code>", "&#34;2027-02-30&#34;は存在しない日付です")
+			"<code>residence_card_expires_on</code>", "「2027-02-30」は存在しない日付です")
 		if resp, _ := e.get(t, c, "/console/residents/R-3"); resp.StatusCode != 404 {
 			t.Errorf("R-3 exists after a refused import")
 		}
@@ -739,7 +739,7 @@ func TestConsole_Register(t *testing.T) {
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("again: %d", resp.StatusCode)
 		}
-		checkContains(t, body, `<a href="#ref">住民&#34;R-9&#34;は小樽市（012033）に登録済みです`)
+		checkContains(t, body, `<a href="#ref">住民「R-9」は小樽市（012033）に登録済みです`)
 	})
 }
 
@@ -781,7 +781,7 @@ func TestConsole_Edit(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("stale save: %d", resp.StatusCode)
 	}
-	checkContains(t, body, `<a href="#name">住民&#34;R-1&#34;は、この画面を開いた後にほかの人が変更しました`)
+	checkContains(t, body, `<a href="#name">住民「R-1」は、この画面を開いた後にほかの人が変更しました`)
 
 	_, body = e.get(t, c, "/console/residents/R-1/edit")
 	version = regexp.MustCompile(`name="version" value="([^"]+)"`).FindStringSubmatch(body)

@@ -30,9 +30,9 @@ func TestConsole_RefusalsInPageLanguage(t *testing.T) {
 		}
 		checkContains(t, body,
 			`<p class="error" id="email-error">メールアドレスとして正しくありません</p>`,
-			`<p class="error" id="residence_card-error">&#34;2027-2-30&#34;は存在しない日付です</p>`,
+			`<p class="error" id="residence_card-error">「2027-2-30」は存在しない日付です</p>`,
 			`<a href="#email">メールアドレスとして正しくありません</a>`,
-			`<a href="#residence_card-year">&#34;2027-2-30&#34;は存在しない日付です</a>`)
+			`<a href="#residence_card-year">「2027-2-30」は存在しない日付です</a>`)
 		for _, english := range []string{"is not a valid email address", "is not a date"} {
 			if strings.Contains(body, english) {
 				t.Errorf("the Japanese page holds the English %q", english)
@@ -58,7 +58,7 @@ func TestConsole_RefusalsInPageLanguage(t *testing.T) {
 		taken := url.Values{"ref": {"R-1"}, "name": {"Nguyen Van An"}, "language": {"vi"}, "status": {"fixed_period"},
 			"consent": {"no"}, "action": {"save"}}
 		_, body = e.post(t, c, "/console/register", taken)
-		checkContains(t, body, `<p class="error" id="ref-error">住民&#34;R-1&#34;は小樽市（012033）に登録済みです。登録済みの住民を変更してください</p>`)
+		checkContains(t, body, `<p class="error" id="ref-error">住民「R-1」は小樽市（012033）に登録済みです。登録済みの住民を変更してください</p>`)
 
 		// The import on a Japanese page: the refused row's reason, and a
 		// warning of the dry run.

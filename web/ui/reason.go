@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"kigen"
 )
@@ -17,7 +18,9 @@ const ReasonPrefix = "err."
 // (the English text of the service layer). A reason's text takes its
 // arguments, all text, with %s in order or %[n]s by number, and may leave
 // some out (the English name of an era, say); a missing argument reads as
-// nothing.
+// nothing. On a Japanese page an argument quoted in the English way
+// ("2027-02-30") reads in Japanese brackets (「2027-02-30」) when nothing
+// in it needed an escape.
 func Reason(l Lang, key string, args []string, message string) string {
 	if key == "" {
 		return message
@@ -26,7 +29,34 @@ func Reason(l Lang, key string, args []string, message string) string {
 	if !ok {
 		return message
 	}
+	if l == Japanese {
+		ja := make([]string, len(args))
+		for i, a := range args {
+			ja[i] = bracket(a)
+		}
+		args = ja
+	}
 	return Fill(s, args)
+}
+
+// bracket returns a, a Go-quoted text ("R-1"), in Japanese brackets
+// (「R-1」), or a as it is when it is not quoted or its quoting escaped
+// something (an invisible or control character stays visible as its
+// escape).
+func bracket(a string) string {
+	if len(a) < 2 || a[0] != '"' || a[len(a)-1] != '"' || strings.Contains(a, `\`) {
+		return a
+	}
+	u, err := strconv.Unquote(a)
+	if err != nil || strings.ContainsAny(u, "「」") {
+		return a
+	}
+	for _, r := range u {
+		if !unicode.IsGraphic(r) {
+			return a
+		}
+	}
+	return "「" + u + "」"
 }
 
 // ErrorText returns the reason of err in l, without the field's name: a

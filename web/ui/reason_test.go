@@ -195,11 +195,19 @@ func TestFill(t *testing.T) {
 func TestErrorText(t *testing.T) {
 	t.Parallel()
 	_, err := kigen.ParseDate("2027-02-30")
-	if got := ui.ErrorText(ui.Japanese, err); got != `"2027-02-30"は存在しない日付です` {
+	if got := ui.ErrorText(ui.Japanese, err); got != "「2027-02-30」は存在しない日付です" {
 		t.Errorf("ja: %q", got)
 	}
 	if got, want := ui.ErrorText(ui.English, err), `"2027-02-30" is not a date`; got != want {
 		t.Errorf("en: %q, want %q", got, want)
+	}
+	// A quoted argument reads in Japanese brackets, unless its quoting
+	// shows an escape.
+	for ref, want := range map[string]string{"R-1": "住民「R-1」はいません", "R\u200b1": `住民"R\u200b1"はいません`} {
+		e := kigen.Keyf(kigen.ENOTFOUND, "resident.not_found.q", "no resident %s in %s %s", strconv.Quote(ref), "012033", "小樽市")
+		if got := ui.ErrorText(ui.Japanese, e); !strings.HasSuffix(got, want) {
+			t.Errorf("ja, reference %q: %q, want …%q", ref, got, want)
+		}
 	}
 	if got := ui.ErrorText(ui.Japanese, kigen.Errorf(kigen.EINVALID, "plain")); got != "plain" {
 		t.Errorf("without a key: %q", got)
