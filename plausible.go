@@ -40,7 +40,7 @@ var expiryLimits = map[CardKind]expiryLimit{
 func CheckExpiry(kind CardKind, e, today Date) (warning string, err error) {
 	limit, ok := expiryLimits[kind]
 	if !ok {
-		return "", Errorf(EINVALID, "%s is not a card kind", safeKind(kind))
+		return "", Keyf(EINVALID, "expiry.kind", "%s is not a card kind", safeKind(kind))
 	}
 	if !e.Valid() {
 		return "", Keyf(EINVALID, "date.not_date", "is not a date")

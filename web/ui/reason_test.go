@@ -173,6 +173,63 @@ func TestCatalog_Reasons(t *testing.T) {
 	}
 }
 
+// TestReasons_ParsersKeyed: in the packages that read what staff type
+// and import (the root package's parsers and checks, roster), every
+// refusal (kigen.Errorf with EINVALID or ECONFLICT, kigen.FieldErrorf) has
+// a key, so that the console can word it in the page's language: a new
+// one made without a key fails here.
+func TestReasons_ParsersKeyed(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("..", "..")
+	fset := token.NewFileSet()
+	for _, dir := range []string{".", "roster"} {
+		pkgs, err := parser.ParseDir(fset, filepath.Join(root, dir), func(fi fs.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pkg := range pkgs {
+			for _, f := range pkg.Files {
+				keyed := map[ast.Expr]bool{}
+				ast.Inspect(f, func(n ast.Node) bool {
+					call, ok := n.(*ast.CallExpr)
+					if !ok {
+						return true
+					}
+					if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Keyed" {
+						keyed[sel.X] = true
+					}
+					var name string
+					switch fn := call.Fun.(type) {
+					case *ast.Ident:
+						name = fn.Name
+					case *ast.SelectorExpr:
+						if x, ok := fn.X.(*ast.Ident); ok && x.Name == "kigen" {
+							name = fn.Sel.Name
+						}
+					}
+					refusal := name == "FieldErrorf"
+					if name == "Errorf" && len(call.Args) > 0 {
+						code := ""
+						switch a := call.Args[0].(type) {
+						case *ast.Ident:
+							code = a.Name
+						case *ast.SelectorExpr:
+							code = a.Sel.Name
+						}
+						refusal = code == "EINVALID" || code == "ECONFLICT"
+					}
+					if refusal && !keyed[call] {
+						t.Errorf("%s: a refusal without a catalog key (use kigen.Keyf or FieldKeyf)", fset.Position(call.Pos()))
+					}
+					return true
+				})
+			}
+		}
+	}
+}
+
 func TestFill(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ text, want string }{
