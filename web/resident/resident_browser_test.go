@@ -1,11 +1,15 @@
 package resident_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
 
 	"kigen"
@@ -59,6 +63,10 @@ func TestPages_Chromium(t *testing.T) {
 			}
 		}
 		browsertest.CheckAxe(ctx, t, name)
+		// Phone width first: nothing wider than the screen.
+		if w, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); err != nil || w > browsertest.PhoneWidth {
+			t.Errorf("%s: the page is %v px wide (%v), wider than the phone's %d", name, w, err, browsertest.PhoneWidth)
+		}
 	}
 	tr := func(key string, args ...string) string { return resident.T(lang, key, args...) }
 	next := chromedp.Click(chromedp.CSS(`button[value=next]`))
@@ -77,6 +85,11 @@ func TestPages_Chromium(t *testing.T) {
 		check("entry", tr("entry.start"))
 		do(chromedp.Click(chromedp.CSS(`a[href="/r/012033/signup?lang=`+string(l)+`"]`)), chromedp.WaitVisible(chromedp.ID("cards-two")))
 		check("signup.1.cards", tr("cards.title"))
+		if words := scriptFonts[l]; words != nil {
+			if f := h1Fonts(ctx, t); !containsAny(f, words) {
+				t.Errorf("%s: the heading is drawn with %q, no font for its script (%v)", l, f, words)
+			}
+		}
 		do(next, chromedp.WaitVisible(chromedp.ID("error-summary-title")))
 		check("signup.1.cards.error", tr("cards.error"))
 		do(chromedp.Click(chromedp.ID("cards-two")), next, chromedp.WaitVisible(chromedp.ID("residence_card-year")))
@@ -125,4 +138,53 @@ func TestPages_Chromium(t *testing.T) {
 		do(chromedp.Navigate(u+"/me/AAAAAAAAAAAAAAAAAAAAAA?lang="+string(l)), chromedp.WaitReady(chromedp.CSS("h1")))
 		check("me.unknown", tr("error.link.title"))
 	}
+}
+
+// scriptFonts are words of the font families that draw each script (the
+// Noto families Debian installs, as the messages' test asks).
+var scriptFonts = map[kigen.Language][]string{
+	kigen.Japanese: {"CJK", "JP"},
+	kigen.Korean:   {"CJK", "KR"},
+	kigen.Thai:     {"Thai", "Tlwg", "Loma"},
+	kigen.Nepali:   {"Devanagari"},
+}
+
+// h1Fonts returns the families of the platform fonts that drew the page's
+// heading.
+func h1Fonts(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	ids, err := chromedp.Run(ctx, chromedp.QueryNodeIDs(chromedp.CSS("h1")))
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("no heading: %v", err)
+	}
+	fonts, err := chromedp.Run(ctx, chromedp.Action[string](func(ctx context.Context, tg *chromedp.Target) (string, error) {
+		if _, err := cdp.Call(ctx, tg, dom.Enable, dom.EnableParams{}); err != nil {
+			return "", err
+		}
+		if _, err := cdp.Call(ctx, tg, css.Enable, cdp.Empty{}); err != nil {
+			return "", err
+		}
+		res, err := cdp.Call(ctx, tg, css.GetPlatformFontsForNode, css.GetPlatformFontsForNodeParams{NodeID: ids[0]})
+		if err != nil {
+			return "", err
+		}
+		var names []string
+		for _, f := range res.Fonts {
+			names = append(names, f.FamilyName)
+		}
+		return strings.Join(names, ", "), nil
+	}))
+	if err != nil {
+		t.Fatalf("platform fonts: %v", err)
+	}
+	return fonts
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
