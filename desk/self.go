@@ -15,6 +15,7 @@ import (
 	"kigen"
 	"kigen/auth"
 	"kigen/roster"
+	"kigen/scheduler"
 	"kigen/store"
 )
 
@@ -357,7 +358,7 @@ func (d *Desk) sendConfirmation(ctx context.Context, mu *kigen.Municipality, s *
 		s.ExpiresAt = now.Add(LinkSendLifetime)
 	case s.Channel == kigen.Email:
 		s.ExpiresAt = now.Add(ConfirmLinkLifetime)
-		s.TokenHash = auth.HashToken(auth.DeriveToken(key, "confirm", s.Nonce))
+		s.TokenHash = auth.HashToken(scheduler.SelfToken(key, "confirm", s.Nonce))
 	default:
 		s.ExpiresAt = now.Add(CodeLifetime)
 		res.Handle, s.TokenHash = auth.NewResidentToken()
@@ -378,7 +379,7 @@ func (d *Desk) sendConfirmation(ctx context.Context, mu *kigen.Municipality, s *
 			return err
 		}
 		if s.Kind == store.SignupLink && send {
-			t := &store.ResidentToken{Hash: auth.HashToken(auth.DeriveToken(key, "me", s.Nonce)), MunicipalityID: mu.ID,
+			t := &store.ResidentToken{Hash: auth.HashToken(scheduler.SelfToken(key, "me", s.Nonce)), MunicipalityID: mu.ID,
 				ResidentID: s.ResidentID, CreatedAt: now, ExpiresAt: now.Add(d.tokenLifetime())}
 			if err := tx.CreateResidentToken(ctx, t); err != nil {
 				return err
@@ -476,7 +477,7 @@ func (d *Desk) ConfirmSignup(ctx context.Context, p ConfirmParams) (*Confirmed, 
 			}
 			return r
 		}, p.Code)
-		if !auth.CodeEqual(code, auth.DeriveCode(key, s.Nonce)) {
+		if !auth.CodeEqual(code, scheduler.SelfCode(key, s.Nonce)) {
 			if n == MaxCodeTries {
 				return nil, kigen.FieldErrorf("code", "is not the code sent, and that was the last try: sign up again for a new code")
 			}

@@ -12,6 +12,7 @@ import (
 	"kigen"
 	"kigen/auth"
 	"kigen/desk"
+	"kigen/scheduler"
 	"kigen/store"
 )
 
@@ -75,7 +76,7 @@ func (b *selfBundle) code(t *testing.T, s *store.Signup) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.DeriveCode(key, s.Nonce)
+	return scheduler.SelfCode(key, s.Nonce)
 }
 
 func (b *selfBundle) link(t *testing.T, s *store.Signup, purpose string) string {
@@ -84,7 +85,7 @@ func (b *selfBundle) link(t *testing.T, s *store.Signup, purpose string) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.DeriveToken(key, purpose, s.Nonce)
+	return scheduler.SelfToken(key, purpose, s.Nonce)
 }
 
 func vietSignup(phone string) desk.SignupParams {

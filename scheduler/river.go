@@ -138,6 +138,9 @@ type QueueConfig struct {
 	// tick (NewTickPeriodicJob; a robfig/cron cron.Schedule fits). It needs
 	// Tick.
 	TickSchedule river.PeriodicSchedule
+	// SelfSend is the worker of self-service sends (SelfSendArgs). It is
+	// added to Workers (a new bundle if Workers is nil).
+	SelfSend *SelfSendWorker
 	// PeriodicJobs are other jobs run by the elected leader.
 	PeriodicJobs []*river.PeriodicJob
 	// Schema is the PostgreSQL schema of River's tables; empty: the
@@ -167,7 +170,7 @@ func (cfg QueueConfig) withDefaults() QueueConfig {
 
 // river returns the River configuration of cfg (with defaults applied).
 func (cfg QueueConfig) river() (*river.Config, error) {
-	if (cfg.Worker != nil || cfg.Tick != nil) && cfg.Workers == nil {
+	if (cfg.Worker != nil || cfg.Tick != nil || cfg.SelfSend != nil) && cfg.Workers == nil {
 		cfg.Workers = river.NewWorkers()
 	}
 	if cfg.Worker != nil {
@@ -177,6 +180,11 @@ func (cfg QueueConfig) river() (*river.Config, error) {
 	}
 	if cfg.Tick != nil {
 		if err := river.AddWorkerSafely(cfg.Workers, cfg.Tick); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.SelfSend != nil {
+		if err := river.AddWorkerSafely(cfg.Workers, cfg.SelfSend); err != nil {
 			return nil, err
 		}
 	}
