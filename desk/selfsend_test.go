@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"kigen"
 	"kigen/desk"
 	"kigen/notify"
@@ -203,4 +206,43 @@ func TestSignup_Pump(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSelfForget: once expired, a sign-up's address and fields are
+// forgotten, and the row goes after two days; a confirmation that was
+// never typed is then gone.
+func TestSelfForget(t *testing.T) {
+	t.Parallel()
+	eachSelf(t, desk.SignupLimits{}, func(t *testing.T, b *selfBundle) {
+		ctx := t.Context()
+		st, err := b.d.StartSignup(ctx, vietSignup("090-1234-5678"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := b.last(t)
+		w := &scheduler.SelfForgetWorker{Store: b.s, Now: func() time.Time { return b.now }}
+		forget := func() {
+			t.Helper()
+			if err := w.Work(ctx, &river.Job[scheduler.SelfForgetArgs]{JobRow: &rivertype.JobRow{}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		forget()
+		if got, err := b.s.GetSignup(ctx, s.ID); err != nil || got.Address == "" {
+			t.Fatalf("a fresh sign-up was forgotten: %+v %v", got, err)
+		}
+		b.now = b.now.Add(desk.CodeLifetime + time.Minute)
+		forget()
+		got, err := b.s.GetSignup(ctx, s.ID)
+		if err != nil || got.Address != "" || got.Fields != "" || got.State != store.SignupExpired {
+			t.Fatalf("an expired sign-up: %+v %v", got, err)
+		}
+		b.now = b.now.Add(scheduler.SelfKeep)
+		forget()
+		if _, err := b.s.GetSignup(ctx, s.ID); err == nil {
+			t.Error("a sign-up older than two days is still there")
+		}
+		_, err = b.d.ConfirmSignup(ctx, desk.ConfirmParams{Token: st.Handle, Code: b.code(t, s)})
+		wantSelfCode(t, err, kigen.ENOTFOUND)
+	})
 }

@@ -139,7 +139,8 @@ type QueueConfig struct {
 	// Tick.
 	TickSchedule river.PeriodicSchedule
 	// SelfSend is the worker of self-service sends (SelfSendArgs). It is
-	// added to Workers (a new bundle if Workers is nil).
+	// added to Workers (a new bundle if Workers is nil), with the hourly
+	// clean-up of self-service rows (SelfForgetWorker) on the leader.
 	SelfSend *SelfSendWorker
 	// PeriodicJobs are other jobs run by the elected leader.
 	PeriodicJobs []*river.PeriodicJob
@@ -187,6 +188,11 @@ func (cfg QueueConfig) river() (*river.Config, error) {
 		if err := river.AddWorkerSafely(cfg.Workers, cfg.SelfSend); err != nil {
 			return nil, err
 		}
+		forget := &SelfForgetWorker{Store: cfg.SelfSend.Store, Now: cfg.SelfSend.Now, Logger: cfg.SelfSend.Logger}
+		if err := river.AddWorkerSafely(cfg.Workers, forget); err != nil {
+			return nil, err
+		}
+		cfg.PeriodicJobs = append(slices.Clip(cfg.PeriodicJobs), newSelfForgetPeriodicJob())
 	}
 	if cfg.TickSchedule != nil {
 		if cfg.Tick == nil {

@@ -209,3 +209,53 @@ func selfDerive(key []byte, purpose string, nonce []byte) []byte {
 	m.Write(nonce)
 	return m.Sum(nil)
 }
+
+// SelfForgetArgs is the hourly job that forgets what self-service no
+// longer needs (SelfForgetWorker), run by the elected leader.
+type SelfForgetArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SelfForgetArgs) Kind() string { return "self_forget" }
+
+// SelfKeep is how long a Signup row stays (without its address once
+// expired) for the daily limits to count it.
+const SelfKeep = 48 * time.Hour
+
+// SelfForgetWorker clears the address and fields of every Signup expired
+// and deletes the rows older than SelfKeep, but for the possible
+// duplicates staff have not settled (store.Queries.ForgetSignups).
+type SelfForgetWorker struct {
+	river.WorkerDefaults[SelfForgetArgs]
+
+	Store  store.Store
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default slog.Default()
+}
+
+// Work implements river.Worker.
+func (w *SelfForgetWorker) Work(ctx context.Context, job *river.Job[SelfForgetArgs]) error {
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	n, err := w.Store.ForgetSignups(ctx, now, now.Add(-SelfKeep))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log := w.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Info("self-service rows forgotten", slog.Int("rows", n))
+	}
+	return nil
+}
+
+// newSelfForgetPeriodicJob runs SelfForgetArgs every hour, and at the
+// leader's start.
+func newSelfForgetPeriodicJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+		return SelfForgetArgs{}, nil
+	}, &river.PeriodicJobOpts{RunOnStart: true})
+}
