@@ -33,13 +33,10 @@ type SelfSendArgs struct {
 // Kind implements river.JobArgs.
 func (SelfSendArgs) Kind() string { return "self_send" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: unique by row.
-func (SelfSendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // EnqueueSelfSend inserts, in the store's transaction tx, the job that
-// sends sign-up signupID's confirmation or link (desk.SelfQueue).
+// sends sign-up signupID's confirmation or link (desk.SelfQueue). A row is
+// queued once, when it is created: the job needs no uniqueness, and a job
+// run twice finds the row sent (SentAt) and sends nothing.
 func (q *Queue) EnqueueSelfSend(ctx context.Context, tx store.Tx, signupID int64) error {
 	params := []river.InsertManyParams{{Args: SelfSendArgs{SignupID: signupID}}}
 	if err := q.client.InsertManyTx(ctx, tx, params); err != nil {
