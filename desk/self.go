@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"kigen"
 	"kigen/auth"
 	"kigen/roster"
+	"kigen/scheduler"
 	"kigen/store"
 )
 
@@ -35,12 +37,15 @@ type SelfConfig struct {
 	// Limits are the daily limits on what the public pages may send.
 	Limits SignupLimits
 	// LinkKey is the secret confirmation tokens and codes are derived
-	// from; nil: the database's (store.Queries.LinkSecret). The job that
-	// sends them must use the same (scheduler.SelfSendWorker.LinkKey).
+	// from; nil: the database's (store.Queries.LinkSecret), read once and
+	// kept (a SelfConfig serves one database). The job that sends them
+	// must use the same (scheduler.SelfSendWorker.LinkKey).
 	LinkKey []byte
 	// TokenLifetime is how long a link to the resident's page works;
 	// default DefaultTokenLifetime.
 	TokenLifetime time.Duration
+
+	dbKey atomic.Pointer[[]byte] // the database's link secret, once read
 }
 
 // Lifetimes of self-service secrets.
@@ -89,11 +94,14 @@ func (l SignupLimits) WithDefaults() SignupLimits {
 		EmailBudget: pick(l.EmailBudget, def.EmailBudget)}
 }
 
-func (d *Desk) self() SelfConfig {
+// noSelf is the configuration of a desk without one.
+var noSelf = &SelfConfig{}
+
+func (d *Desk) self() *SelfConfig {
 	if d.Self == nil {
-		return SelfConfig{}
+		return noSelf
 	}
-	return *d.Self
+	return d.Self
 }
 
 func (d *Desk) selfQueue() (SelfQueue, error) {
@@ -115,7 +123,18 @@ func (d *Desk) linkKey(ctx context.Context, q store.Queries) ([]byte, error) {
 	if k := d.self().LinkKey; len(k) > 0 {
 		return k, nil
 	}
-	return q.LinkSecret(ctx)
+	if d.Self == nil {
+		return q.LinkSecret(ctx)
+	}
+	if k := d.Self.dbKey.Load(); k != nil {
+		return *k, nil
+	}
+	k, err := q.LinkSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.Self.dbKey.Store(&k) // it never changes once created; one Self per database
+	return k, nil
 }
 
 // SignupParams are a resident's sign-up on the public pages: the
@@ -285,7 +304,7 @@ func (d *Desk) checkLimits(ctx context.Context, tx store.Tx, s *store.Signup) er
 	l := d.self().Limits.WithDefaults()
 	since := dayStart(d.now())
 	later := "try again tomorrow"
-	for _, c := range []struct {
+	checks := []struct {
 		f     store.SignupFilter
 		limit int
 		what  string
@@ -296,32 +315,31 @@ func (d *Desk) checkLimits(ctx context.Context, tx store.Tx, s *store.Signup) er
 			fmt.Sprintf("too many sign-ups from here today (%d): %s", l.PerClient, later)},
 		{store.SignupFilter{Since: since, MunicipalityID: s.MunicipalityID}, l.PerMunicipality,
 			fmt.Sprintf("too many sign-ups in this municipality today (%d): %s", l.PerMunicipality, later)},
-		{store.SignupFilter{Since: since, Channel: kigen.SMS}, budget(s.Channel, l.SMSBudget, kigen.SMS),
+		{store.SignupFilter{Since: since, Channel: kigen.SMS}, l.SMSBudget,
 			"Kigen has sent all the codes by SMS it may today: " + later + ", or use an email address"},
-		{store.SignupFilter{Since: since, Channel: kigen.Email}, budget(s.Channel, l.EmailBudget, kigen.Email),
+		{store.SignupFilter{Since: since, Channel: kigen.Email}, l.EmailBudget,
 			"Kigen has sent all the confirmation emails it may today: " + later},
-	} {
-		if c.limit < 0 {
-			continue
-		}
-		n, err := tx.CountSignups(ctx, c.f)
-		if err != nil {
-			return err
-		}
-		if n >= c.limit {
+	}
+	// The budget of the other channel is not this send's.
+	if s.Channel == kigen.SMS {
+		checks = checks[:4]
+	} else {
+		checks = append(checks[:3], checks[4])
+	}
+	fs := make([]store.SignupFilter, len(checks))
+	for i, c := range checks {
+		fs[i] = c.f
+	}
+	ns, err := tx.CountSignupsEach(ctx, fs)
+	if err != nil {
+		return err
+	}
+	for i, c := range checks {
+		if ns[i] >= c.limit {
 			return kigen.Errorf(kigen.ELOCKED, "%s", c.what)
 		}
 	}
 	return nil
-}
-
-// budget is limit for a send on ch, and -1 (not checked) on another
-// channel than on.
-func budget(ch kigen.Channel, limit int, on kigen.Channel) int {
-	if ch != on {
-		return -1
-	}
-	return limit
 }
 
 func addressWord(ch kigen.Channel) string {
@@ -357,7 +375,7 @@ func (d *Desk) sendConfirmation(ctx context.Context, mu *kigen.Municipality, s *
 		s.ExpiresAt = now.Add(LinkSendLifetime)
 	case s.Channel == kigen.Email:
 		s.ExpiresAt = now.Add(ConfirmLinkLifetime)
-		s.TokenHash = auth.HashToken(auth.DeriveToken(key, "confirm", s.Nonce))
+		s.TokenHash = auth.HashToken(scheduler.SelfToken(key, "confirm", s.Nonce))
 	default:
 		s.ExpiresAt = now.Add(CodeLifetime)
 		res.Handle, s.TokenHash = auth.NewResidentToken()
@@ -378,7 +396,7 @@ func (d *Desk) sendConfirmation(ctx context.Context, mu *kigen.Municipality, s *
 			return err
 		}
 		if s.Kind == store.SignupLink && send {
-			t := &store.ResidentToken{Hash: auth.HashToken(auth.DeriveToken(key, "me", s.Nonce)), MunicipalityID: mu.ID,
+			t := &store.ResidentToken{Hash: auth.HashToken(scheduler.SelfToken(key, "me", s.Nonce)), MunicipalityID: mu.ID,
 				ResidentID: s.ResidentID, CreatedAt: now, ExpiresAt: now.Add(d.tokenLifetime())}
 			if err := tx.CreateResidentToken(ctx, t); err != nil {
 				return err
@@ -476,7 +494,7 @@ func (d *Desk) ConfirmSignup(ctx context.Context, p ConfirmParams) (*Confirmed, 
 			}
 			return r
 		}, p.Code)
-		if !auth.CodeEqual(code, auth.DeriveCode(key, s.Nonce)) {
+		if !auth.CodeEqual(code, scheduler.SelfCode(key, s.Nonce)) {
 			if n == MaxCodeTries {
 				return nil, kigen.FieldErrorf("code", "is not the code sent, and that was the last try: sign up again for a new code")
 			}

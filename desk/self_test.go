@@ -12,6 +12,7 @@ import (
 	"kigen"
 	"kigen/auth"
 	"kigen/desk"
+	"kigen/scheduler"
 	"kigen/store"
 )
 
@@ -75,7 +76,7 @@ func (b *selfBundle) code(t *testing.T, s *store.Signup) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.DeriveCode(key, s.Nonce)
+	return scheduler.SelfCode(key, s.Nonce)
 }
 
 func (b *selfBundle) link(t *testing.T, s *store.Signup, purpose string) string {
@@ -84,7 +85,7 @@ func (b *selfBundle) link(t *testing.T, s *store.Signup, purpose string) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.DeriveToken(key, purpose, s.Nonce)
+	return scheduler.SelfToken(key, purpose, s.Nonce)
 }
 
 func vietSignup(phone string) desk.SignupParams {
@@ -170,15 +171,24 @@ func TestSignup_SMS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if data.Source != "self" {
-			t.Errorf("source %q, want self", data.Source)
+		if data.Source != "self" || v.Source != store.SourceSelf {
+			t.Errorf("source %q, %q, want self", data.Source, v.Source)
+		}
+		// Staff see where they came from, in the list and on their page.
+		l, err := b.d.ListResidents(ctx, b.staffA, desk.ListResidentsParams{Ref: c.Ref})
+		if err != nil || len(l.Residents) != 1 || l.Residents[0].Source != store.SourceSelf {
+			t.Errorf("list %+v %v", l, err)
+		}
+		sv, err := b.d.ShowResident(ctx, b.staffA, desk.ResidentParams{Ref: c.Ref})
+		if err != nil || sv.Source != store.SourceSelf {
+			t.Errorf("show %+v %v", sv, err)
 		}
 		es := b.entries(t, store.AuditFilter{MunicipalityID: b.aID, Limit: 100})
 		var acts []string
 		for _, e := range es[:len(es)-before] {
 			acts = append(acts, e.Action)
 		}
-		if got := strings.Join(acts, " "); got != "self.export resident.view signup.confirm signup.start" {
+		if got := strings.Join(acts, " "); got != "resident.view resident.list self.export resident.view signup.confirm signup.start" {
 			t.Errorf("audit %q", got)
 		}
 		// Once only.
@@ -339,10 +349,25 @@ func TestSignup_Duplicate(t *testing.T) {
 		if err != nil || n != 2 {
 			t.Errorf("%d residents (%v), want the 2 imported", n, err)
 		}
-		ds, err := b.s.ListSignups(ctx, b.aID, store.SignupDuplicate, 10)
-		if err != nil || len(ds) != 1 || ds[0].ID != s.ID {
-			t.Errorf("duplicates %v %v", ds, err)
+		ds, err := b.d.ListSignupDuplicates(ctx, b.staffA, desk.SignupListParams{})
+		if err != nil || len(ds) != 1 || ds[0].ID != s.ID || ds[0].DuplicateOf != "R-1" || ds[0].Address != "an@example.jp" ||
+			ds[0].Fields.ResidenceCard == nil || *ds[0].Fields.ResidenceCard != "2027-01-31" {
+			t.Fatalf("duplicates %+v %v", ds, err)
 		}
+		// Not B's staff's, nor an operator's (they see no addresses).
+		if ds, err := b.d.ListSignupDuplicates(ctx, b.staffB, desk.SignupListParams{}); err != nil || len(ds) != 0 {
+			t.Errorf("B's duplicates %+v %v", ds, err)
+		}
+		_, err = b.d.ListSignupDuplicates(ctx, b.operator, desk.SignupListParams{Municipality: "012033"})
+		wantSelfCode(t, err, kigen.EUNAUTHORIZED)
+		wantSelfCode(t, b.d.DismissSignup(ctx, b.staffB, desk.SignupSettleParams{ID: s.ID}), kigen.ENOTFOUND)
+		if err := b.d.DismissSignup(ctx, b.staffA, desk.SignupSettleParams{ID: s.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if ds, err := b.d.ListSignupDuplicates(ctx, b.staffA, desk.SignupListParams{}); err != nil || len(ds) != 0 {
+			t.Errorf("after dismissing: %+v %v", ds, err)
+		}
+		wantSelfCode(t, b.d.DismissSignup(ctx, b.staffA, desk.SignupSettleParams{ID: s.ID}), kigen.ENOTFOUND)
 		// In another municipality the address is no one's.
 		p.Municipality = "131016"
 		if _, err := b.d.StartSignup(ctx, p); err != nil {

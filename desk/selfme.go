@@ -47,6 +47,11 @@ func (d *Desk) fullView(ctx context.Context, tx store.Tx, mu *kigen.Municipality
 		return nil, err
 	}
 	v := view(mu, h, d.today(), false)
+	sources, err := tx.ResidentSources(ctx, mu.ID, h.Resident.ID)
+	if err != nil {
+		return nil, err
+	}
+	v.Source = sources[h.Resident.ID]
 	carried := map[int64][]MessageStatus{}
 	for _, m := range ms {
 		st := MessageStatus{ID: m.Message.ID, Channel: m.Message.Channel, State: messageStatus(m, d.now())}
@@ -256,11 +261,7 @@ func (d *Desk) SelfExport(ctx context.Context, a auth.Actor) (*SelfData, error) 
 			if err != nil {
 				return err
 			}
-			src, err := tx.ResidentSources(ctx, mu.ID, h.Resident.ID)
-			if err != nil {
-				return err
-			}
-			out = &SelfData{ExportedAt: d.now().UTC(), Source: string(src[h.Resident.ID]), Resident: v,
+			out = &SelfData{ExportedAt: d.now().UTC(), Source: string(v.Source), Resident: v,
 				Timeline: timelineOf(h.Holder(), d.today(), mu.Calendar, cardNumber)}
 			return nil
 		})

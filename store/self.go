@@ -35,6 +35,9 @@ type SelfQueries interface {
 	AttemptSignup(ctx context.Context, id int64) (int, error)
 	// CountSignups counts the sign-ups f selects.
 	CountSignups(ctx context.Context, f SignupFilter) (int, error)
+	// CountSignupsEach is CountSignups for each filter, in one statement
+	// where the backend can: the counts, in order.
+	CountSignupsEach(ctx context.Context, fs []SignupFilter) ([]int, error)
 	// ListSignups returns the municipality's sign-ups in this state, newest
 	// first, at most limit (> 0).
 	ListSignups(ctx context.Context, municipalityID int64, state SignupState, limit int) ([]*Signup, error)

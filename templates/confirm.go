@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -127,13 +128,13 @@ const (
 type ConfirmParams struct {
 	Kind         ConfirmKind
 	Channel      kigen.Channel
-	Lang         kigen.Language // unknown: Japanese
-	Municipality string         // its name, in the resident's language where known
-	Link         string         // the confirmation link (email) or the page's link
-	Code         string         // the 6-digit code (SMS confirmation)
-	Minutes      int            // how long a code works
-	Hours        int            // how long a confirmation link works
-	Days         int            // how long a page's link works
+	Lang         kigen.Language     // unknown: Japanese
+	Municipality kigen.Municipality // named in the resident's script where known
+	Link         string             // the confirmation link (email) or the page's link
+	Code         string             // the 6-digit code (SMS confirmation)
+	Minutes      int                // how long a code works
+	Hours        int                // how long a confirmation link works
+	Days         int                // how long a page's link works
 }
 
 // ConfirmMessage is a rendered self-service message: Subject and Text for
@@ -150,7 +151,7 @@ func RenderConfirm(p ConfirmParams) (ConfirmMessage, error) {
 	if !ok {
 		cat = confirmCatalogs[kigen.Japanese]
 	}
-	r := strings.NewReplacer("{municipality}", p.Municipality, "{link}", p.Link, "{code}", p.Code,
+	r := strings.NewReplacer("{municipality}", confirmPlace(p.Lang, &p.Municipality), "{link}", p.Link, "{code}", p.Code,
 		"{minutes}", fmt.Sprint(p.Minutes), "{hours}", fmt.Sprint(p.Hours), "{days}", fmt.Sprint(p.Days))
 	key := string(p.Kind)
 	switch {
@@ -162,4 +163,21 @@ func RenderConfirm(p ConfirmParams) (ConfirmMessage, error) {
 		return ConfirmMessage{SMS: r.Replace(cat[key+".sms"])}, nil
 	}
 	return ConfirmMessage{}, fmt.Errorf("templates: %q is not a channel", p.Channel)
+}
+
+// confirmPlace names the municipality for a reader of l: in Japanese for
+// those who read kanji, else in their script where it is known, else in
+// Latin letters.
+func confirmPlace(l kigen.Language, m *kigen.Municipality) string {
+	switch l {
+	case kigen.Japanese, kigen.EasyJapan, kigen.Chinese:
+		return m.Name
+	case kigen.Korean:
+		return cmp.Or(m.NameHangul, m.LatinDisplay())
+	case kigen.Thai:
+		return cmp.Or(m.NameThai, m.LatinDisplay())
+	case kigen.Nepali:
+		return cmp.Or(m.NameDevanagari, m.LatinDisplay())
+	}
+	return m.LatinDisplay()
 }

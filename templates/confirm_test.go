@@ -60,12 +60,19 @@ func TestRenderConfirm(t *testing.T) {
 	t.Parallel()
 	for _, l := range kigen.Languages {
 		for _, kind := range []ConfirmKind{ConfirmAddress, ConfirmLink} {
-			p := ConfirmParams{Kind: kind, Lang: l, Municipality: "小樽市", Link: "https://kigen.example/x/abc", Code: "012345",
+			p := ConfirmParams{Kind: kind, Lang: l, Municipality: kigen.Municipality{Code: "012033", Name: "小樽市", NameLatin: "Otaru"}, Link: "https://kigen.example/x/abc", Code: "012345",
 				Minutes: 15, Hours: 24, Days: 30}
 			p.Channel = kigen.Email
 			m, err := RenderConfirm(p)
 			if err != nil {
 				t.Fatal(err)
+			}
+			place := "Otaru City"
+			if l == kigen.Japanese || l == kigen.EasyJapan || l == kigen.Chinese {
+				place = "小樽市"
+			}
+			if kind == ConfirmAddress && !strings.Contains(m.Text, place) {
+				t.Errorf("%s: the confirmation does not name %s: %q", l, place, m.Text)
 			}
 			if m.Subject == "" || !strings.Contains(m.Text, p.Link) || strings.Contains(m.Text+m.Subject, "{") {
 				t.Errorf("%s %s email: %q / %q", l, kind, m.Subject, m.Text)

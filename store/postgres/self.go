@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -143,6 +145,45 @@ func (q queries) CountSignups(ctx context.Context, f store.SignupFilter) (_ int,
 		  AND (NOT $6::boolean OR sent_at IS NOT NULL)`,
 		stored(f.Since), f.MunicipalityID, string(f.Channel), nullBytes(f.AddressKey), f.ClientKey, f.Sent).Scan(&n)
 	return n, err
+}
+
+// countSignupSQL is the condition of CountSignups, its parameters
+// numbered from $n.
+func countSignupSQL(n int) string {
+	return fmt.Sprintf(`(SELECT count(*) FROM signups
+		WHERE created_at >= $%d
+		  AND ($%d::bigint = 0 OR municipality_id = $%d)
+		  AND ($%d::text = '' OR channel = $%d)
+		  AND ($%d::bytea IS NULL OR address_key = $%d)
+		  AND ($%d::text = '' OR client_key = $%d)
+		  AND (NOT $%d::boolean OR sent_at IS NOT NULL))`, n, n+1, n+1, n+2, n+2, n+3, n+3, n+4, n+4, n+5)
+}
+
+// CountSignupsEach implements store.Queries: one statement of scalar
+// subqueries.
+func (q queries) CountSignupsEach(ctx context.Context, fs []store.SignupFilter) (_ []int, err error) {
+	defer wrap(&err, "CountSignupsEach")
+	if len(fs) == 0 {
+		return []int{}, nil
+	}
+	var (
+		b    strings.Builder
+		args []any
+	)
+	b.WriteString("SELECT ")
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(countSignupSQL(len(args) + 1))
+		args = append(args, stored(f.Since), f.MunicipalityID, string(f.Channel), nullBytes(f.AddressKey), f.ClientKey, f.Sent)
+	}
+	out := make([]int, len(fs))
+	dst := make([]any, len(fs))
+	for i := range out {
+		dst[i] = &out[i]
+	}
+	return out, q.db.QueryRow(ctx, b.String(), args...).Scan(dst...)
 }
 
 // ListSignups implements store.Queries.

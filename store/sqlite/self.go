@@ -119,6 +119,20 @@ func (q queries) CountSignups(ctx context.Context, f store.SignupFilter) (_ int,
 	return n, err
 }
 
+// CountSignupsEach implements store.Queries: SQLite is in the process,
+// one statement each costs no round trip.
+func (q queries) CountSignupsEach(ctx context.Context, fs []store.SignupFilter) ([]int, error) {
+	out := make([]int, len(fs))
+	for i, f := range fs {
+		n, err := q.CountSignups(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // ListSignups implements store.Queries.
 func (q queries) ListSignups(ctx context.Context, municipalityID int64, state store.SignupState, limit int) (_ []*store.Signup, err error) {
 	defer wrap(&err, "ListSignups(%d, %s)", municipalityID, state)

@@ -137,7 +137,7 @@ func testCountSignups(t *testing.T, s store.Store) {
 	mk(m.ID, kigen.Email, "b", "c1", at, true)
 	mk(m2.ID, kigen.SMS, "c", "c1", at, true)
 	mk(m.ID, kigen.SMS, "a", "c1", at.Add(-25*time.Hour), true) // yesterday
-	for _, tc := range []struct {
+	cases := []struct {
 		name string
 		f    store.SignupFilter
 		want int
@@ -150,12 +150,27 @@ func testCountSignups(t *testing.T, s store.Store) {
 		{"address", store.SignupFilter{Since: at, AddressKey: hashOf("a")}, 2},
 		{"client", store.SignupFilter{Since: at, ClientKey: "c1"}, 3},
 		{"client and municipality", store.SignupFilter{Since: at, ClientKey: "c1", MunicipalityID: m.ID}, 2},
-	} {
+	}
+	var (
+		fs   []store.SignupFilter
+		want []int
+	)
+	for _, tc := range cases {
+		fs, want = append(fs, tc.f), append(want, tc.want)
 		n, err := s.CountSignups(ctx, tc.f)
 		must(t, err, "CountSignups "+tc.name)
 		if n != tc.want {
 			t.Errorf("CountSignups(%s) = %d, want %d", tc.name, n, tc.want)
 		}
+	}
+	got, err := s.CountSignupsEach(ctx, fs)
+	must(t, err, "CountSignupsEach")
+	if d := diff(want, got); d != "" {
+		t.Errorf("CountSignupsEach mismatch (-want +got):\n%s", d)
+	}
+	got, err = s.CountSignupsEach(ctx, nil)
+	if err != nil || len(got) != 0 {
+		t.Errorf("CountSignupsEach(none) = %v, %v", got, err)
 	}
 }
 

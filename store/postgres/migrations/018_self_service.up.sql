@@ -29,7 +29,7 @@ CREATE TABLE signups (
     sent_at         timestamptz NULL,
     confirmed_at    timestamptz NULL
 );
-CREATE INDEX signups_created_at ON signups (created_at);
+CREATE INDEX signups_channel ON signups (channel, created_at);
 CREATE INDEX signups_municipality ON signups (municipality_id, created_at);
 CREATE INDEX signups_address_key ON signups (address_key, created_at);
 CREATE INDEX signups_client_key ON signups (client_key, created_at);
