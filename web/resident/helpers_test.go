@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"kigen"
-	"kigen/auth"
 	"kigen/desk"
 	"kigen/internal/storetesting"
+	"kigen/scheduler"
 	"kigen/store"
 	"kigen/templates"
 	"kigen/web/resident"
@@ -161,7 +161,7 @@ func (e *env) code(t *testing.T, s *store.Signup) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.DeriveCode(key, s.Nonce)
+	return scheduler.SelfCode(key, s.Nonce)
 }
 
 func (e *env) token(t *testing.T, s *store.Signup, purpose string) string {
@@ -170,7 +170,7 @@ func (e *env) token(t *testing.T, s *store.Signup, purpose string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.DeriveToken(key, purpose, s.Nonce)
+	return scheduler.SelfToken(key, purpose, s.Nonce)
 }
 
 var hiddenHandle = regexp.MustCompile(`name="handle" value="([^"]+)"`)

@@ -69,8 +69,12 @@ func (p *Pages) gone(w http.ResponseWriter, r *http.Request) {
 	l := langOr(r, kigen.English)
 	v := p.view(r, l, T(l, "error.link.title"))
 	v.Paras = []string{v.T("error.link.text")}
-	v.Chosen = false
-	v.Langs = langLinks(l, func(l kigen.Language) string { return "?lang=" + string(l) })
+	// The link named no language that still holds: every language says it.
+	for _, o := range kigen.Languages {
+		if o != l && o != kigen.EasyJapan {
+			v.Others = append(v.Others, langText{HTMLLang: htmlLang(o), Text: T(o, "error.link.title"), Sub: T(o, "error.link.text")})
+		}
+	}
 	if err := p.render(w, http.StatusNotFound, "message", v); err != nil {
 		http.Error(w, "not found", http.StatusNotFound)
 	}

@@ -293,7 +293,7 @@ type langLink struct {
 	Current             bool
 }
 
-type langText struct{ HTMLLang, Text string }
+type langText struct{ HTMLLang, Text, Sub string }
 
 type prefectureView struct {
 	Name  string
