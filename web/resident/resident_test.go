@@ -339,3 +339,22 @@ func TestMe_UnknownLink(t *testing.T) {
 		}
 	})
 }
+
+// TestSignup_Limit: over the daily limit the page says to try later (429)
+// and nothing is sent.
+func TestSignup_Limit(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		e.d.Self.Limits.PerAddress = 1
+		if status, _, body := e.post(t, "/r/012033/signup", signupForm(kigen.English, kigen.SMS, "090-1234-5678")); status != http.StatusOK {
+			t.Fatalf("first: %d\n%s", status, body)
+		}
+		status, _, body := e.post(t, "/r/012033/signup", signupForm(kigen.English, kigen.SMS, "090-1234-5678"))
+		if status != http.StatusTooManyRequests || !strings.Contains(body, "Please try again later") {
+			t.Errorf("second: %d, want 429\n%s", status, body)
+		}
+		if len(e.q.ids) != 1 {
+			t.Errorf("%d sends queued, want 1", len(e.q.ids))
+		}
+	})
+}
