@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -389,6 +388,3 @@ func (p *Pages) muniName(l kigen.Language, m kigen.Municipality) string {
 
 // isNotFound reports whether err is the service's "not found".
 func isNotFound(err error) bool { return kigen.ErrorCode(err) == kigen.ENOTFOUND }
-
-// itoa is strconv.Itoa, for the templates' numbers.
-func itoa(n int) string { return strconv.Itoa(n) }
