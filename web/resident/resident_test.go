@@ -358,3 +358,28 @@ func TestSignup_Limit(t *testing.T) {
 		}
 	})
 }
+
+// TestMe_SecondChannel: a second address is confirmed like a sign-up's
+// (an email link, or a code by SMS), then listed on the page.
+func TestMe_SecondChannel(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		me, _ := e.signUpBySMS(t, kigen.English, "090-1234-5678")
+		status, _, body := e.post(t, me+"/add", url.Values{"address": {"an@example.com"}})
+		if status != http.StatusOK || !strings.Contains(body, "Check your email") {
+			t.Fatalf("add an email: %d\n%s", status, body)
+		}
+		path := "/r/012033/confirm/" + e.token(t, e.last(t), "confirm")
+		status, _, body = e.post(t, path, url.Values{"lang": {"en"}})
+		if status != http.StatusOK || !strings.Contains(body, "Your new address is confirmed") {
+			t.Fatalf("confirm the email: %d\n%s", status, body)
+		}
+		if _, _, body = e.get(t, me); !strings.Contains(body, "an@example.com") {
+			t.Error("the page does not list the new address")
+		}
+		status, _, body = e.post(t, me+"/add", url.Values{"address": {"hello"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#address"`) {
+			t.Errorf("a bad address: %d\n%s", status, body)
+		}
+	})
+}

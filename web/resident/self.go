@@ -201,6 +201,12 @@ func (p *Pages) confirmed(w http.ResponseWriter, r *http.Request, l kigen.Langua
 	} else if err != nil {
 		return err
 	}
+	if res.NewChannel {
+		v := p.view(r, l, T(l, "me.channel.confirmed"))
+		v.Code, v.Muni = m.Code, p.muniName(l, *m)
+		v.Paras = []string{v.T("me.channel.confirmed.text")}
+		return p.render(w, http.StatusOK, "message", v)
+	}
 	if res.Duplicate || res.Token == "" {
 		v := p.view(r, l, T(l, "done.title"))
 		v.Code, v.Muni = m.Code, p.muniName(l, *m)
@@ -237,12 +243,6 @@ func (p *Pages) confirmLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := p.svc.ConfirmSignup(r.Context(), desk.ConfirmParams{Token: r.PathValue("token")})
-	if err == nil && res.NewChannel {
-		v := p.view(r, l, T(l, "me.channel.confirmed"))
-		v.Code, v.Muni = m.Code, p.muniName(l, *m)
-		v.Paras = []string{v.T("me.channel.confirmed.text")}
-		return p.render(w, http.StatusOK, "message", v)
-	}
 	return p.confirmed(w, r, l, m, res, err)
 }
 
