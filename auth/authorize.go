@@ -65,6 +65,9 @@ const (
 	// OpsView reads the operators' page: the last tick and today's
 	// message counts, by channel and state (no resident).
 	OpsView Action = "ops.view"
+	// ImportView reads the municipality's import history and a background
+	// import's progress and result (counts and row problems, no resident).
+	ImportView Action = "import.view"
 )
 
 // reads are the actions that change nothing. Every other action writes:
@@ -82,6 +85,7 @@ var reads = map[Action]bool{
 	MunicipalityToday: true,
 	MunicipalityView:  true,
 	OpsView:           true,
+	ImportView:        true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -127,6 +131,7 @@ var rules = map[Action]map[Role]grant{
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
 	OpsView:             {Operator: all},
+	ImportView:          {Staff: own, Admin: own},
 }
 
 // Actions lists every action, in the order of the constants.
@@ -134,7 +139,8 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
-	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView}
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,
+	ImportView}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

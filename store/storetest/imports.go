@@ -48,6 +48,9 @@ func testCreateImportOK(t *testing.T, s store.Store) {
 	}
 	_, err := s.GetImport(ctx, b.ID, done.ID)
 	wantErr(t, err, store.ErrNotFound, "GetImport(another municipality's)")
+	if got, err := s.GetImport(ctx, 0, running.ID); err != nil || got.MunicipalityID != b.ID {
+		t.Errorf("GetImport(any municipality) = %v, %v; want the import of %d", got, err, b.ID)
+	}
 	_, err = s.GetImport(ctx, a.ID, noSuchID)
 	wantErr(t, err, store.ErrNotFound, "GetImport(no such import)")
 }
