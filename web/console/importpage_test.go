@@ -127,19 +127,25 @@ func TestConsole_BackgroundImport(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(page, "/console/imports/") {
 			t.Fatalf("confirm: %d %q", resp.StatusCode, page)
 		}
-		// The queue has not started: the job waits, the page says so.
+		// The queue has not started: the job waits, the page says so. It
+		// refreshes itself only when asked to.
 		resp, body = e.get(t, c, page)
-		if resp.StatusCode != 200 || !refresh.MatchString(body) {
+		if resp.StatusCode != 200 || refresh.MatchString(body) {
 			t.Fatalf("progress page: %d, refresh %v\n%s", resp.StatusCode, refresh.MatchString(body), body)
 		}
 		checkContains(t, body, "<h1>取込の進み具合</h1>", "読み込み済み 0 行／全 5001 行", `<progress id="progress" max="5001" value="0">`,
-			`<a href="`+page+`">最新の状態を見る</a>`, "取込中", "large.csv", "account:1")
+			`<a href="`+page+`?auto=1">3秒ごとに自動で更新する</a>`, `<a href="`+page+`">最新の状態を見る</a>`, "取込中", "large.csv", "account:1")
+		resp, body = e.get(t, c, page+"?auto=1")
+		if resp.StatusCode != 200 || !refresh.MatchString(body) {
+			t.Fatalf("progress page, refreshing: %d, refresh %v\n%s", resp.StatusCode, refresh.MatchString(body), body)
+		}
+		checkContains(t, body, "この画面は3秒ごとに自動で更新しています。", `<a href="`+page+`">自動更新を止める</a>`)
 		if resp, _ := e.get(t, c, "/console/residents/L-00001"); resp.StatusCode != 404 {
 			t.Errorf("L-00001 before the job ran: %d", resp.StatusCode)
 		}
 
 		start()
-		body = e.waitDone(t, c, page)
+		body = e.waitDone(t, c, page+"?auto=1")
 		if refresh.MatchString(body) {
 			t.Error("the result page refreshes itself")
 		}
