@@ -209,3 +209,62 @@ func TestImportWorker_Fails(t *testing.T) {
 		}
 	})
 }
+
+// watchProgress is a store that, after each progress report of an
+// import, reads the import as any other connection sees it.
+type watchProgress struct {
+	store.Store
+	mu   sync.Mutex
+	seen []store.Import
+}
+
+func (s *watchProgress) SetImportProgress(ctx context.Context, id int64, rows int) error {
+	err := s.Store.SetImportProgress(ctx, id, rows)
+	if err == nil {
+		if im, err := s.Store.GetImport(ctx, 0, id); err == nil {
+			s.mu.Lock()
+			s.seen = append(s.seen, *im)
+			s.mu.Unlock()
+		}
+	}
+	return err
+}
+
+// TestDesk_BackgroundImportProgress: on PostgreSQL the rows read by a
+// running background import are seen outside its transaction, batch by
+// batch, while it runs; on SQLite (one connection, held by the import)
+// the progress writes wait for its end and change nothing then.
+func TestDesk_BackgroundImportProgress(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := t.Context()
+		b.d.Jobs = &jobs{}
+		st, err := b.d.StartImport(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader(largeList(3*desk.BackgroundRows, 0))})
+		if err != nil || st.Queued == nil {
+			t.Fatalf("%+v, %v", st, err)
+		}
+		w := &watchProgress{Store: b.s}
+		run := *b.d
+		run.Store = w
+		if err := run.RunImport(ctx, st.Queued.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		midway := false
+		for _, im := range w.seen {
+			if im.State == store.ImportRunning && im.RowsDone > 0 && im.RowsDone <= im.Rows {
+				midway = true
+			}
+			if im.State != store.ImportRunning && im.RowsDone != im.Rows {
+				t.Errorf("a progress report changed a finished import: %+v", im)
+			}
+		}
+		if strings.HasSuffix(t.Name(), "postgres") && !midway {
+			t.Errorf("no progress seen while the import ran: %+v", w.seen)
+		}
+		if r, err := b.d.GetImport(ctx, b.staffA, "", st.Queued.ID); err != nil || r.State != store.ImportDone || r.RowsDone != 3*desk.BackgroundRows {
+			t.Errorf("done: %+v, %v", r, err)
+		}
+	})
+}
