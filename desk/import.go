@@ -114,11 +114,12 @@ func (e *RefusedError) Unwrap() error { return kigen.Errorf(kigen.EINVALID, "%s"
 // audited). A file that cannot be read as a list (no header, a My Number
 // column, …) or one with bad rows is a *RefusedError listing the problems;
 // a bad FallbackLanguage is invalid (field "fallback_language"). A
-// cancelled ctx writes nothing.
+// cancelled ctx writes nothing of the file.
 //
 // Every import is recorded in the municipality's history (ListImports):
 // a confirmed one that is written in the transaction that writes it, a dry
-// run or a refusal once it is known. The history keeps the file's name,
+// run, a refusal or a failure (state failed: an error not the file's, a
+// cancelled ctx) once it is known. The history keeps the file's name,
 // size and encoding and the counts, never its rows.
 func (d *Desk) Import(ctx context.Context, a auth.Actor, p ImportParams) (*ImportResult, error) {
 	mu, err := scope(ctx, d.Store, a, auth.Import, p.Municipality, "")
