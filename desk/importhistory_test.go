@@ -1,6 +1,7 @@
 package desk_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -106,6 +107,40 @@ func TestDesk_ImportHistory(t *testing.T) {
 		got1, err := b.d.GetImport(ctx, b.staffA, "", page.Imports[1].ID)
 		if err != nil || got1.State != store.ImportRefused || got1.Problems != nil {
 			t.Errorf("GetImport(refused, in the request): %+v, %v", got1, err)
+		}
+	})
+}
+
+// cancelReader cancels a context once it is read: a client gone while its
+// file is read.
+type cancelReader struct {
+	r      *strings.Reader
+	cancel context.CancelFunc
+}
+
+func (c cancelReader) Read(p []byte) (int, error) {
+	c.cancel()
+	return c.r.Read(p)
+}
+
+// TestDesk_ImportFailedRecorded: an import in the request that fails for a
+// reason not the file's (here its request cancelled) writes nothing of the
+// file and is recorded failed.
+func TestDesk_ImportFailedRecorded(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithCancel(t.Context())
+		_, err := b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: cancelReader{strings.NewReader("resident_ref,language\nR-9,en\n"), cancel},
+			FileName: "gone.csv"})
+		if err == nil {
+			t.Fatal("a cancelled import returned no error")
+		}
+		if _, err := b.s.GetResidentByRef(t.Context(), b.aID, "R-9"); err == nil {
+			t.Error("a cancelled import wrote a resident")
+		}
+		page, err := b.d.ListImports(t.Context(), b.staffA, desk.ImportListParams{Limit: 1})
+		if err != nil || len(page.Imports) != 1 || page.Imports[0].State != store.ImportFailed || page.Imports[0].FileName != "gone.csv" {
+			t.Errorf("history: %+v, %v", page, err)
 		}
 	})
 }
