@@ -108,7 +108,7 @@ func (h *history) finish(ctx context.Context, tx store.Tx) error {
 func problemsOf(rs []RowError, warning bool) []store.ImportProblem {
 	out := make([]store.ImportProblem, len(rs))
 	for i, r := range rs {
-		out[i] = store.ImportProblem{Warning: warning, Row: r.Row, Field: r.Field, Message: r.Message}
+		out[i] = store.ImportProblem{Warning: warning, Row: r.Row, Field: r.Field, Message: r.Message, Key: r.Key, Args: r.Args}
 	}
 	return out
 }
@@ -231,7 +231,7 @@ func (d *Desk) GetImport(ctx context.Context, a auth.Actor, municipality string,
 			return nil, fmt.Errorf("problems of import %d: %w", im.ID, err)
 		}
 		for _, p := range ps {
-			e := RowError{Row: p.Row, Field: p.Field, Message: p.Message}
+			e := RowError{Row: p.Row, Field: p.Field, Message: p.Message, Key: p.Key, Args: p.Args}
 			if p.Warning {
 				r.WarningRows = append(r.WarningRows, e)
 			} else {

@@ -148,9 +148,15 @@ func TestDesk_BackgroundImportRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, err := b.d.GetImport(ctx, b.staffA, "", st.Queued.ID)
-		want := []desk.RowError{{Row: 4000, Field: "residence_card_expires_on", Message: `"2027-02-30" is not a date`}}
-		if err != nil || r.State != store.ImportRefused || r.BadRows != 1 || len(r.Problems) != 1 || r.Problems[0] != want[0] || r.Created != 0 {
-			t.Errorf("refused: %+v, %v", r, err)
+		if err != nil || r.State != store.ImportRefused || r.BadRows != 1 || len(r.Problems) != 1 || r.Created != 0 {
+			t.Fatalf("refused: %+v, %v", r, err)
+		}
+		// The reason as the import in the request gives it: its English
+		// text, and its catalog key and arguments for other languages.
+		got := r.Problems[0]
+		if got.Row != 4000 || got.Field != "residence_card_expires_on" || got.Message != `"2027-02-30" is not a date` ||
+			got.Key == "" || len(got.Args) != 1 || got.Args[0] != `"2027-02-30"` {
+			t.Errorf("the problem: %#v", got)
 		}
 		if _, err := b.s.GetResidentByRef(ctx, b.aID, "L-00001"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("a refused file wrote a resident: %v", err)

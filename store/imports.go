@@ -99,7 +99,11 @@ type ImportProblem struct {
 	Warning bool   // a warning of an accepted row; false: a problem that refused the file
 	Row     int    // as a spreadsheet numbers it (the header is 1); 0: the file
 	Field   string // the column, if any
-	Message string
+	Message string // in English
+	// Key and Args are the reason's catalog key and arguments
+	// (kigen.Error's), for a page in another language; Key may be empty.
+	Key  string
+	Args []string
 }
 
 // ImportFilter selects a page of imports.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/jackc/pgx/v5"
@@ -154,24 +155,43 @@ func (q queries) CreateImportProblems(ctx context.Context, importID int64, ps []
 	}
 	n := len(ps)
 	seqs, warns, rowNums := make([]int32, n), make([]bool, n), make([]int32, n)
-	fields, msgs := make([]string, n), make([]string, n)
+	fields, msgs, keys, args := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, p := range ps {
-		seqs[i], warns[i], rowNums[i], fields[i], msgs[i] = int32(next+i), p.Warning, int32(p.Row), p.Field, p.Message
+		a, err := json.Marshal(reasonArgs(p.Args))
+		if err != nil {
+			return err
+		}
+		seqs[i], warns[i], rowNums[i], fields[i], msgs[i], keys[i], args[i] =
+			int32(next+i), p.Warning, int32(p.Row), p.Field, p.Message, p.Key, string(a)
 	}
 	_, err = q.db.Exec(ctx, `
-INSERT INTO import_problems (import_id, seq, warning, row_number, field, message)
-SELECT $1, * FROM unnest($2::integer[], $3::boolean[], $4::integer[], $5::text[], $6::text[])`,
-		importID, seqs, warns, rowNums, fields, msgs)
+INSERT INTO import_problems (import_id, seq, warning, row_number, field, message, reason_key, reason_args)
+SELECT $1, * FROM unnest($2::integer[], $3::boolean[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+		importID, seqs, warns, rowNums, fields, msgs, keys, args)
 	return err
 }
 
 // ListImportProblems implements store.Queries.
 func (q queries) ListImportProblems(ctx context.Context, importID int64) (_ []store.ImportProblem, err error) {
 	defer wrap(&err, "ListImportProblems(%d)", importID)
-	rows, _ := q.db.Query(ctx, `SELECT warning, row_number, field, message FROM import_problems WHERE import_id = $1 ORDER BY seq`, importID)
+	rows, _ := q.db.Query(ctx, `SELECT warning, row_number, field, message, reason_key, reason_args
+FROM import_problems WHERE import_id = $1 ORDER BY seq`, importID)
 	return collect(rows, func(row pgx.CollectableRow) (store.ImportProblem, error) {
-		var p store.ImportProblem
-		err := row.Scan(&p.Warning, &p.Row, &p.Field, &p.Message)
-		return p, err
+		var (
+			p    store.ImportProblem
+			args string
+		)
+		if err := row.Scan(&p.Warning, &p.Row, &p.Field, &p.Message, &p.Key, &args); err != nil {
+			return p, err
+		}
+		return p, json.Unmarshal([]byte(args), &p.Args)
 	})
+}
+
+// reasonArgs is ss, or an empty list for nil: stored as [], never null.
+func reasonArgs(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

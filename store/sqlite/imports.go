@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 
 	"kigen/store"
 )
@@ -115,8 +116,13 @@ func (q queries) CreateImportProblems(ctx context.Context, importID int64, ps []
 			return err // no row: no such import
 		}
 		for i, p := range ps {
-			if _, err := q.db.ExecContext(ctx, `INSERT INTO import_problems (import_id, seq, warning, row_number, field, message)
-				VALUES (?, ?, ?, ?, ?, ?)`, importID, next+i, p.Warning, p.Row, p.Field, p.Message); err != nil {
+			args, err := json.Marshal(reasonArgs(p.Args))
+			if err != nil {
+				return err
+			}
+			if _, err := q.db.ExecContext(ctx, `INSERT INTO import_problems
+				(import_id, seq, warning, row_number, field, message, reason_key, reason_args)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, importID, next+i, p.Warning, p.Row, p.Field, p.Message, p.Key, string(args)); err != nil {
 				return err
 			}
 		}
@@ -128,8 +134,22 @@ func (q queries) CreateImportProblems(ctx context.Context, importID int64, ps []
 func (q queries) ListImportProblems(ctx context.Context, importID int64) (_ []store.ImportProblem, err error) {
 	defer wrap(&err, "ListImportProblems(%d)", importID)
 	return queryAll(ctx, q.db, func(row rowScanner) (store.ImportProblem, error) {
-		var p store.ImportProblem
-		err := row.Scan(&p.Warning, &p.Row, &p.Field, &p.Message)
-		return p, err
-	}, `SELECT warning, row_number, field, message FROM import_problems WHERE import_id = ? ORDER BY seq`, importID)
+		var (
+			p    store.ImportProblem
+			args string
+		)
+		if err := row.Scan(&p.Warning, &p.Row, &p.Field, &p.Message, &p.Key, &args); err != nil {
+			return p, err
+		}
+		return p, json.Unmarshal([]byte(args), &p.Args)
+	}, `SELECT warning, row_number, field, message, reason_key, reason_args
+		FROM import_problems WHERE import_id = ? ORDER BY seq`, importID)
+}
+
+// reasonArgs is ss, or an empty list for nil: stored as [], never null.
+func reasonArgs(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

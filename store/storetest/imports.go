@@ -212,7 +212,7 @@ func testImportProblems(t *testing.T, s store.Store) {
 	other := MustCreateImport(t, s, store.Import{MunicipalityID: m.ID, ActorID: "cli:a", ActorRole: "admin", State: store.ImportDone})
 	first := []store.ImportProblem{
 		{Row: 0, Message: "the file has no header"},
-		{Row: 7, Field: "email", Message: "不正なメールアドレス"},
+		{Row: 7, Field: "residence_card_expires_on", Message: `"2027-02-30" is not a date`, Key: "date.invalid", Args: []string{`"2027-02-30"`}},
 	}
 	more := []store.ImportProblem{{Warning: true, Row: 3, Field: "language", Message: `"fr" is not a language Kigen writes in`}}
 	must(t, s.CreateImportProblems(ctx, im.ID, first), "CreateImportProblems")

@@ -182,7 +182,7 @@ func TestConsole_BackgroundImport(t *testing.T) {
 
 // TestConsole_BackgroundImportRefused: a background import that meets a
 // bad row writes nothing, and its page lists the row, its column and the
-// reason, as the import in the request does.
+// reason in the page's language, as the import in the request does.
 func TestConsole_BackgroundImportRefused(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
@@ -201,7 +201,7 @@ func TestConsole_BackgroundImportRefused(t *testing.T) {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}
 	checkContains(t, body, "<h1>取り込めない行があります</h1>", "bad-large.csv には問題が1件あります。何も取り込んでいません。",
-		`<td class="num">4321</td>`, "<code>residence_card_expires_on</code>", "is not a date")
+		`<td class="num">4321</td>`, "<code>residence_card_expires_on</code>", "「2027-02-30」は存在しない日付です")
 	if refresh.MatchString(body) {
 		t.Error("a refused import's page refreshes itself")
 	}

@@ -32,7 +32,8 @@ CREATE TABLE import_uploads (
 );
 
 -- The problems (refused) or warnings (done) a background import lists,
--- for its result page: Kigen's reasons, as the synchronous import shows them.
+-- for its result page: Kigen's reasons, as the synchronous import shows them
+-- (the English text, and its catalog key and arguments as a JSON array).
 CREATE TABLE import_problems (
     import_id  bigint  NOT NULL REFERENCES imports ON DELETE CASCADE,
     seq        integer NOT NULL,
@@ -40,5 +41,7 @@ CREATE TABLE import_problems (
     row_number integer NOT NULL,
     field      text    NOT NULL,
     message    text    NOT NULL,
+    reason_key  text    NOT NULL DEFAULT '',
+    reason_args text    NOT NULL DEFAULT '[]',
     PRIMARY KEY (import_id, seq)
 );

@@ -32,7 +32,8 @@ CREATE TABLE import_uploads (
 ) STRICT;
 
 -- The problems (refused) or warnings (done) a background import lists,
--- for its result page: Kigen's reasons, as the synchronous import shows them.
+-- for its result page: Kigen's reasons, as the synchronous import shows them
+-- (the English text, and its catalog key and arguments as a JSON array).
 CREATE TABLE import_problems (
     import_id  INTEGER NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,
@@ -40,5 +41,7 @@ CREATE TABLE import_problems (
     row_number INTEGER NOT NULL,
     field      TEXT    NOT NULL,
     message    TEXT    NOT NULL,
+    reason_key  TEXT    NOT NULL DEFAULT '',
+    reason_args TEXT    NOT NULL DEFAULT '[]',
     PRIMARY KEY (import_id, seq)
 ) STRICT;
