@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -144,6 +145,14 @@ func (p *Pages) Register(m *route.Mux) {
 	open.Handle("GET "+StylePath, route.Public, http.HandlerFunc(serveStyle))
 	p.handle(open, "GET /{$}", route.Public, p.home)
 	p.handle(open, "GET /r/{code}/{$}", route.Public, p.entry)
+	// A QR code read without its slash, or a code typed by hand.
+	open.HandleFunc("GET /r/{code}", route.Public, func(w http.ResponseWriter, r *http.Request) {
+		u := "/r/" + url.PathEscape(r.PathValue("code")) + "/"
+		if l := langOf(r); l != "" {
+			u += "?lang=" + string(l)
+		}
+		http.Redirect(w, r, u, http.StatusMovedPermanently)
+	})
 	p.handle(open, "GET /r/{code}/signup", route.Public, p.signupStart)
 	p.handle(open, "POST /r/{code}/signup", route.Public, p.signupStep)
 	p.registerSelf(open)

@@ -48,6 +48,9 @@ func TestEntry(t *testing.T) {
 		if !strings.Contains(body, "小樽市") || !strings.Contains(body, `href="/r/012033/signup?lang=ko"`) {
 			t.Errorf("the Korean entry does not name Otaru or lead to the sign-up:\n%s", body)
 		}
+		if status, path, _ := e.get(t, "/r/012033?lang=vi"); status != http.StatusOK || path != "/r/012033/?lang=vi" {
+			t.Errorf("/r/012033 without its slash: %d %s, want the entry", status, path)
+		}
 		if status, _, _ := e.get(t, "/r/131016/?lang=en"); status != http.StatusNotFound {
 			t.Errorf("a municipality Kigen does not serve: %d, want 404", status)
 		}
