@@ -1,0 +1,142 @@
+package ops
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"kigen/web/route"
+)
+
+// RiverPrefix is where River UI (riverqueue.com/riverui) is mounted: its
+// page and assets under RiverPrefix+"/", the JSON API its page calls under
+// RiverPrefix+"/api/".
+const RiverPrefix = "/ops/river"
+
+// riverCSP is River UI's Content-Security-Policy, on its subtree only: its
+// page runs its own scripts (ES modules from its embed, no inline script
+// and no eval), uses its own style sheet and images and calls its own API;
+// nothing else, and no page may frame it. Its configuration is an inline
+// JSON block, which is data, not a script the policy governs.
+const riverCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// RiverUI is River UI's handler for the requests under RiverPrefix
+// (store.RiverUI, from the store's store.RiverUIOpener).
+type RiverUI interface {
+	http.Handler
+	// Start starts its background counts until ctx ends.
+	Start(ctx context.Context) error
+}
+
+// RiverDeps are what River UI's mount is built on.
+type RiverDeps struct {
+	// UI is River UI's handler, made for RiverPrefix.
+	UI RiverUI
+	// Guard admits a request whose signed-in actor the rule admits
+	// (console.Console.Guard).
+	Guard func(rule route.Rule, h http.Handler) http.Handler
+}
+
+// River mounts River UI under RiverPrefix for operators only, behind the
+// console's login: staff and admins get 403; someone signed out is sent
+// to the login from a page, and gets 401 from the JSON API (a script's
+// call, which a redirect to an HTML form would only confuse). The API's
+// state-changing calls (cancel, retry or delete jobs; pause, resume or
+// update a queue) pass http.CrossOriginProtection. It is a web.Surface.
+type River struct {
+	ui    RiverUI
+	guard func(route.Rule, http.Handler) http.Handler
+}
+
+// NewRiver returns River UI's mount. It panics without a UI or Guard (a
+// wiring bug).
+func NewRiver(d RiverDeps) *River {
+	if d.UI == nil || d.Guard == nil {
+		panic("ops: NewRiver without a UI or Guard")
+	}
+	return &River{ui: d.UI, guard: d.Guard}
+}
+
+// Start starts River UI's background work until ctx ends (kigen serve
+// calls it); River UI serves before it too.
+func (rv *River) Start(ctx context.Context) error { return rv.ui.Start(ctx) }
+
+// Register adds River UI's routes to m, each for operators only. HEAD is
+// answered with GET; any other method on a path that is not the API's is
+// 405 from the mux.
+func (rv *River) Register(m *route.Mux) {
+	page := m.Group(rv.guard)
+	ui := riverHeaders(rv.ui)
+	page.Handle("GET "+RiverPrefix, route.Operator, ui) // River UI redirects to RiverPrefix+"/"
+	page.Handle("GET "+RiverPrefix+"/", route.Operator, ui)
+	api := m.Group(apiGuard(rv.guard))
+	cop := http.NewCrossOriginProtection()
+	noStore := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		ui.ServeHTTP(w, r)
+	})
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		api.Handle(method+" "+RiverPrefix+"/api/", route.Operator, cop.Handler(noStore))
+	}
+}
+
+// riverHeaders sets River UI's headers before h answers: its CSP, no
+// sniffing, no referrer.
+func riverHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", riverCSP)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// apiGuard is guard for River UI's JSON API: where guard would send a
+// visitor who is not signed in to the login (a 303 to /console/login), the
+// API answers 401 with River UI's JSON error instead. Every other answer
+// of guard (403 to a role it does not admit) is its own.
+func apiGuard(guard func(route.Rule, http.Handler) http.Handler) route.Guard {
+	return func(rule route.Rule, h http.Handler) http.Handler {
+		admitted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if sw, ok := w.(*signInWriter); ok {
+				sw.admitted = true
+				w = sw.ResponseWriter
+			}
+			h.ServeHTTP(w, r)
+		})
+		g := guard(rule, admitted)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			g.ServeHTTP(&signInWriter{ResponseWriter: w}, r)
+		})
+	}
+}
+
+// signInWriter turns the guard's redirect to the login into a 401, until
+// the guard admits the request.
+type signInWriter struct {
+	http.ResponseWriter
+	admitted, refused bool
+}
+
+func (w *signInWriter) WriteHeader(status int) {
+	hd := w.Header()
+	if !w.admitted && status == http.StatusSeeOther && strings.HasPrefix(hd.Get("Location"), "/console/login") {
+		w.refused = true
+		hd.Del("Location")
+		hd.Set("Content-Type", "application/json; charset=utf-8")
+		hd.Set("Cache-Control", "no-store")
+		w.ResponseWriter.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.ResponseWriter.Write([]byte(`{"message":"Not signed in: sign in at /console/login as an operator."}` + "\n"))
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *signInWriter) Write(b []byte) (int, error) {
+	if w.refused { // the redirect's own body
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
