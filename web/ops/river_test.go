@@ -1,9 +1,11 @@
 package ops_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"kigen/web"
 	"kigen/web/console"
 	"kigen/web/ops"
+	"kigen/web/route"
 )
 
 // pingArgs is a job River UI lists (no worker works it: the test's River
@@ -56,6 +59,9 @@ func newRiverEnv(t *testing.T, s store.Store, jobs int) *env {
 	e.srv.Config.Handler = web.NewHandler(web.Deps{Surfaces: []web.Surface{c, o, rv}})
 	return e
 }
+
+// wildcard is a path wildcard of a route pattern ({id}, {rest...}).
+var wildcard = regexp.MustCompile(`\{[a-z_]+(\.\.\.)?\}`)
 
 // do sends a request with the headers given (name, value, …).
 func do(t *testing.T, c *http.Client, method, u, body string, headers ...string) (*http.Response, string) {
@@ -153,8 +159,9 @@ func jobState(t *testing.T, c *http.Client, u, id string) string {
 
 // TestRiver_OthersRefused: staff and admins get 403 on every path under
 // /ops/river/, the API's state-changing calls included, and nothing of
-// River UI; someone signed out is sent to the login from a page and gets
-// 401 (JSON) from the API.
+// River UI, and on every other route registered under /ops/; someone
+// signed out is sent to the login from a page under /ops/river/ and gets
+// 401 (JSON) from its API.
 func TestRiver_OthersRefused(t *testing.T) {
 	t.Parallel()
 	storetesting.Each(t, func(t *testing.T, s store.Store) {
@@ -170,6 +177,13 @@ func TestRiver_OthersRefused(t *testing.T) {
 			{"POST", "/ops/river/api/jobs/retry", `{"ids":["1"]}`}, {"PUT", "/ops/river/api/queues/default/pause", "{}"},
 			{"PATCH", "/ops/river/api/queues/default", "{}"}, {"DELETE", "/ops/river/api/jobs/1", ""},
 		}
+		// And every route registered under /ops/, whoever added it.
+		for _, rt := range e.srv.Config.Handler.(interface{ Routes() []route.Route }).Routes() {
+			p := strings.TrimSuffix(wildcard.ReplaceAllString(rt.Path(), "1"), "{$}")
+			if strings.HasPrefix(p, "/ops/") {
+				asks = append(asks, ask{cmp.Or(rt.Method(), http.MethodGet), p, ""})
+			}
+		}
 		for _, who := range []string{"staff@a.example", "admin@a.example"} {
 			c := e.signedIn(t, who)
 			for _, a := range asks {
@@ -181,6 +195,9 @@ func TestRiver_OthersRefused(t *testing.T) {
 		}
 		anon := e.signedIn(t, "")
 		for _, a := range asks {
+			if !strings.HasPrefix(a.path, "/ops/river") {
+				continue
+			}
 			resp, body := do(t, anon, a.method, u+a.path, a.body, "Content-Type", "application/json", "Sec-Fetch-Site", "same-origin")
 			api := strings.HasPrefix(a.path, "/ops/river/api/")
 			switch {
