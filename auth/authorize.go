@@ -65,6 +65,10 @@ const (
 	// OpsView reads the operators' page: the last tick and today's
 	// message counts, by channel and state (no resident).
 	OpsView Action = "ops.view"
+	// QueueManage changes River's job queue through River UI at
+	// /ops/river/: cancel, retry or delete jobs; pause, resume or update
+	// a queue.
+	QueueManage Action = "queue.manage"
 )
 
 // reads are the actions that change nothing. Every other action writes:
@@ -127,6 +131,7 @@ var rules = map[Action]map[Role]grant{
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
 	OpsView:             {Operator: all},
+	QueueManage:         {Operator: all},
 }
 
 // Actions lists every action, in the order of the constants.
@@ -134,7 +139,8 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
-	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView}
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,
+	QueueManage}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

@@ -48,7 +48,7 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 		if err != nil {
 			panic(fmt.Sprintf("engine: River UI: %v", err)) // its embedded application is broken: a build bug
 		}
-		surfaces = append(surfaces, ops.NewRiver(ops.RiverDeps{UI: ui, Guard: cons.Guard}))
+		surfaces = append(surfaces, ops.NewRiver(ops.RiverDeps{UI: ui, Guard: cons.Guard, Desk: d, Logger: logger}))
 	}
 	return surfaces
 }

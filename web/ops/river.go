@@ -1,10 +1,18 @@
 package ops
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"kigen"
+	"kigen/desk"
+	"kigen/web/console"
 	"kigen/web/route"
 )
 
@@ -37,8 +45,14 @@ type RiverDeps struct {
 	// UI is River UI's handler, made for RiverPrefix.
 	UI RiverUI
 	// Guard admits a request whose signed-in actor the rule admits
-	// (console.Console.Guard).
+	// (console.Console.Guard); the actor is then console.ActorOf's.
 	Guard func(rule route.Rule, h http.Handler) http.Handler
+	// Desk audits each state-changing call before River UI makes it
+	// (desk.QueueAction).
+	Desk *desk.Desk
+	// Logger receives internal errors, with the route pattern only; nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 // River mounts River UI under RiverPrefix for operators only, behind the
@@ -46,19 +60,27 @@ type RiverDeps struct {
 // to the login from a page, and gets 401 from the JSON API (a script's
 // call, which a redirect to an HTML form would only confuse). The API's
 // state-changing calls (cancel, retry or delete jobs; pause, resume or
-// update a queue) pass http.CrossOriginProtection. It is a web.Surface.
+// update a queue) pass http.CrossOriginProtection, then are audited
+// through desk (queue.manage, with the call and job IDs) before River UI
+// makes them. It is a web.Surface.
 type River struct {
-	ui    RiverUI
-	guard func(route.Rule, http.Handler) http.Handler
+	ui     RiverUI
+	guard  func(route.Rule, http.Handler) http.Handler
+	desk   *desk.Desk
+	logger *slog.Logger
 }
 
-// NewRiver returns River UI's mount. It panics without a UI or Guard (a
-// wiring bug).
+// NewRiver returns River UI's mount. It panics without a UI, Guard or Desk
+// (a wiring bug).
 func NewRiver(d RiverDeps) *River {
-	if d.UI == nil || d.Guard == nil {
-		panic("ops: NewRiver without a UI or Guard")
+	if d.UI == nil || d.Guard == nil || d.Desk == nil {
+		panic("ops: NewRiver without a UI, Guard or Desk")
 	}
-	return &River{ui: d.UI, guard: d.Guard}
+	rv := &River{ui: d.UI, guard: d.Guard, desk: d.Desk, logger: d.Logger}
+	if rv.logger == nil {
+		rv.logger = slog.New(slog.DiscardHandler)
+	}
+	return rv
 }
 
 // Start starts River UI's background work until ctx ends (kigen serve
@@ -80,8 +102,64 @@ func (rv *River) Register(m *route.Mux) {
 		ui.ServeHTTP(w, r)
 	})
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		api.Handle(method+" "+RiverPrefix+"/api/", route.Operator, cop.Handler(noStore))
+		api.Handle(method+" "+RiverPrefix+"/api/", route.Operator, cop.Handler(rv.audited(noStore)))
 	}
+}
+
+// maxRiverCall is the largest body of a River UI call read for its audit:
+// a thousand job IDs (River UI's own limit) fit many times.
+const maxRiverCall = 1 << 20
+
+// audited records a state-changing call (any method but GET and HEAD)
+// through desk.QueueAction, with the job IDs its JSON body names, before h
+// makes it; a call the audit refuses or cannot record is not made.
+func (rv *River) audited(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRiverCall))
+		if err != nil {
+			riverError(w, http.StatusRequestEntityTooLarge, "The call's body is too large or could not be read.")
+			return
+		}
+		var call struct {
+			IDs []json.Number `json:"ids"` // River UI sends them as strings; numbers are accepted too
+		}
+		_ = json.Unmarshal(body, &call) // River UI answers a malformed body itself
+		var ids []int64
+		for _, n := range call.IDs {
+			if id, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		a, _ := console.ActorOf(r.Context())
+		p := desk.QueueActionParams{Call: r.Method + " " + strings.TrimPrefix(r.URL.Path, RiverPrefix+"/api/"), JobIDs: ids}
+		if err := rv.desk.QueueAction(r.Context(), a, p); err != nil {
+			switch kigen.ErrorCode(err) {
+			case kigen.EUNAUTHORIZED:
+				riverError(w, http.StatusForbidden, kigen.ErrorMessage(err))
+			case kigen.EINVALID:
+				riverError(w, http.StatusBadRequest, kigen.ErrorMessage(err))
+			default:
+				rv.logger.ErrorContext(r.Context(), "River UI call not audited", slog.String("route", r.Pattern), slog.Any("error", err))
+				riverError(w, http.StatusInternalServerError, "The call could not be recorded in the audit log, so it was not made.")
+			}
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		h.ServeHTTP(w, r)
+	})
+}
+
+// riverError answers as River UI's API does: {"message": text}.
+func riverError(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": text})
 }
 
 // riverHeaders sets River UI's headers before h answers: its CSP, no
@@ -128,10 +206,7 @@ func (w *signInWriter) WriteHeader(status int) {
 	if !w.admitted && status == http.StatusSeeOther && strings.HasPrefix(hd.Get("Location"), "/console/login") {
 		w.refused = true
 		hd.Del("Location")
-		hd.Set("Content-Type", "application/json; charset=utf-8")
-		hd.Set("Cache-Control", "no-store")
-		w.ResponseWriter.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.ResponseWriter.Write([]byte(`{"message":"Not signed in: sign in at /console/login as an operator."}` + "\n"))
+		riverError(w.ResponseWriter, http.StatusUnauthorized, "Not signed in: sign in at /console/login as an operator.")
 		return
 	}
 	w.ResponseWriter.WriteHeader(status)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"kigen/auth"
 	"kigen/internal/storetesting"
 	"kigen/store"
 	"kigen/web"
@@ -52,7 +53,7 @@ func newRiverEnv(t *testing.T, s store.Store, jobs int) *env {
 	}
 	c := console.New(console.Deps{Desk: e.desk, Accounts: console.DeskAccounts(e.desk), PublicURL: e.srv.URL})
 	o := ops.New(ops.Deps{Desk: e.desk, Guard: c.Guard, Config: theConfig})
-	rv := ops.NewRiver(ops.RiverDeps{UI: ui, Guard: c.Guard})
+	rv := ops.NewRiver(ops.RiverDeps{UI: ui, Guard: c.Guard, Desk: e.desk})
 	if err := rv.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +87,9 @@ func do(t *testing.T, c *http.Client, method, u, body string, headers ...string)
 }
 
 // TestRiver_Operator: an operator gets River UI's page (with its own CSP)
-// and its JSON API, lists the waiting jobs and cancels one; a cancel the
-// browser says comes from another site is refused (403) and changes
-// nothing. Both stores.
+// and its JSON API, lists the waiting jobs and cancels one, audited; a
+// cancel the browser says comes from another site is refused (403) and
+// changes nothing, in River or in the audit log. Both stores.
 func TestRiver_Operator(t *testing.T) {
 	t.Parallel()
 	storetesting.Each(t, func(t *testing.T, s store.Store) {
@@ -140,6 +141,20 @@ func TestRiver_Operator(t *testing.T) {
 		}
 		if st := jobState(t, c, u, id); st != "cancelled" {
 			t.Errorf("after the cancel, job %s is %q, want cancelled", id, st)
+		}
+		// The cancel is audited (queue.manage), the refused one was not.
+		es, err := s.ListAuditEntries(t.Context(), store.AuditFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls []string
+		for _, en := range es {
+			if en.Action == string(auth.QueueManage) {
+				calls = append(calls, en.ActorRole+" "+en.Detail)
+			}
+		}
+		if want := "operator River UI: POST jobs/cancel (job " + id + ")"; len(calls) != 1 || calls[0] != want {
+			t.Errorf("queue.manage audit entries %q, want one: %q", calls, want)
 		}
 	})
 }
