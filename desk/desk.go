@@ -63,9 +63,16 @@ type Desk struct {
 	// LocalGov is the list of local governments a new municipality's code
 	// is checked against. Nil: the built-in one (localgov.Default).
 	LocalGov *localgov.List
+	// Jobs queues background imports (StartImport). Nil: every import
+	// runs in the request.
+	Jobs JobInserter
 	// PasswordParams hash new passwords. Nil: auth.DefaultPasswordParams
 	// (tests set cheaper ones).
 	PasswordParams *auth.PasswordParams
+	// Self configures resident self-service (self.go): its queue, limits
+	// and lifetimes. Nil: the defaults and no queue (the actions that send
+	// need one).
+	Self *SelfConfig
 }
 
 func (d *Desk) today() kigen.Date { return kigen.DateOf(d.now()) }

@@ -75,6 +75,8 @@ type Tx interface {
 type Queries interface {
 	AuditQueries
 	AccountQueries
+	SelfQueries
+	ImportQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.
