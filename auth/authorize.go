@@ -65,6 +65,10 @@ const (
 	// OpsView reads the operators' page: the last tick and today's
 	// message counts, by channel and state (no resident).
 	OpsView Action = "ops.view"
+	// QueueManage changes River's job queue through River UI at
+	// /ops/river/: cancel, retry or delete jobs; pause, resume or update
+	// a queue.
+	QueueManage Action = "queue.manage"
 	// ImportView reads the municipality's import history and a background
 	// import's progress and result (counts and row problems, no resident).
 	ImportView Action = "import.view"
@@ -163,6 +167,7 @@ var rules = map[Action]map[Role]grant{
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
 	OpsView:             {Operator: all},
+	QueueManage:         {Operator: all},
 	SelfUpdate:          {Resident: own},
 	SelfChannel:         {Resident: own},
 	SelfUnsubscribe:     {Resident: own},
@@ -180,7 +185,7 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
 	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,
-	ImportView,
+	QueueManage, ImportView,
 	SelfUpdate, SelfChannel, SelfUnsubscribe, SelfResubscribe, SelfExport, SelfRevoke, SignupList, SignupSettle}
 
 // Authorize reports whether actor a may take action act in the

@@ -59,6 +59,7 @@ func TestAuthorize(t *testing.T) {
 		{TokenList, "no no", "ok nf", "ok ok", "no no no"},
 		{TokenRevoke, "no no", "ok nf", "ok ok", "no no no"},
 		{OpsView, "no no", "no no", "ok ok", "no no no"},
+		{QueueManage, "no no", "no no", "ok ok", "no no no"},
 		{SelfUpdate, "no no", "no no", "no no", "ok nf nf"},
 		{SelfChannel, "no no", "no no", "no no", "ok nf nf"},
 		{SelfUnsubscribe, "no no", "no no", "no no", "ok nf nf"},
