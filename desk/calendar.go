@@ -172,3 +172,19 @@ func calendarOf(mu *kigen.Municipality, r *kigen.Resident, cards []*kigen.Card) 
 	})
 	return f
 }
+
+// Flyer returns the municipality whose printed flyer the actor prints:
+// staff's or an admin's own (code may be empty), or the one code names for
+// an operator (municipality.view, audited with the detail "flyer").
+func (d *Desk) Flyer(ctx context.Context, a auth.Actor, code string) (*kigen.Municipality, error) {
+	var out *kigen.Municipality
+	err := d.do(ctx, a, auth.MunicipalityView, func(tx store.Tx, e *store.AuditEntry) error {
+		mu, err := scope(ctx, tx, a, auth.MunicipalityView, code, "")
+		if err != nil {
+			return err
+		}
+		out, e.MunicipalityID, e.Detail = mu, mu.ID, "flyer"
+		return nil
+	})
+	return out, err
+}

@@ -46,6 +46,8 @@ type CalendarEvent struct {
 	Description string
 	// Alarm is what a reminder before the event says.
 	Alarm string
+	// Where is the office the event asks the resident to go to.
+	Where string
 }
 
 // CalendarTexts are the texts of one resident's calendar feed in their
@@ -105,9 +107,9 @@ func (t *CalendarTexts) where(v kigen.Visit) string {
 }
 
 func (t *CalendarTexts) event(summary, text string, v kigen.Visit, on kigen.Date) CalendarEvent {
-	summary = upperFirst(summary)
-	return CalendarEvent{Summary: summary, Description: upperFirst(text) + "\n" + t.own.T("cal.where", args{"where": t.where(v)}),
-		Alarm: t.own.T("cal.alarm", args{"summary": summary, "date": t.msg.FullDate(on)})}
+	summary, where := upperFirst(summary), t.where(v)
+	return CalendarEvent{Summary: summary, Description: upperFirst(text) + "\n" + t.own.T("cal.where", args{"where": where}),
+		Alarm: t.own.T("cal.alarm", args{"summary": summary, "date": t.msg.FullDate(on)}), Where: where}
 }
 
 // Expires is the event on the day a card of this kind expires (e, the

@@ -22,13 +22,15 @@ import (
 	"kigen/store/sqlite"
 	"kigen/web"
 	"kigen/web/api"
+	"kigen/web/calendar"
 	"kigen/web/console"
 	"kigen/web/ops"
 )
 
-// Surfaces are the staff console (/console/), the JSON API (/api/v1/) and
-// the operators' page (/ops/, under the console's login), all on one
-// service layer (desk) over s and the job queue q.
+// Surfaces are the staff console (/console/), the JSON API (/api/v1/),
+// the operators' page (/ops/, under the console's login) and the
+// residents' calendar feeds (/cal/{token}.ics), all on one service layer
+// (desk) over s and the job queue q.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov}
 	cons := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: cfg.PublicURL, Logger: logger})
@@ -40,7 +42,8 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 	var shown strings.Builder
 	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
 	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
-	return []web.Surface{cons, apiv1, opsPage}
+	feed := calendar.New(calendar.Deps{Desk: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
+	return []web.Surface{cons, apiv1, opsPage, feed}
 }
 
 // LogRepeatsEvery is how often `kigen serve` logs a WARN or ERROR record
