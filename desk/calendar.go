@@ -104,6 +104,26 @@ func (d *Desk) RevokeCalendarToken(ctx context.Context, a auth.Actor, p Resident
 	return n, err
 }
 
+// SelfCalendarLink is IssueCalendarToken for the resident actor a on
+// their own page (/me/{token}, ResidentActor): a new calendar link for
+// themself, the earlier ones revoked. The resident pages call it on a POST
+// and show the link (CalendarLink.Path under KIGEN_PUBLIC_URL) once.
+func (d *Desk) SelfCalendarLink(ctx context.Context, a auth.Actor) (*CalendarLink, error) {
+	if a.Role != auth.Resident {
+		return nil, kigen.Errorf(kigen.EUNAUTHORIZED, "only a resident asks for their own calendar link")
+	}
+	return d.IssueCalendarToken(ctx, a, ResidentParams{Ref: a.ResidentRef})
+}
+
+// SelfRevokeCalendar is RevokeCalendarToken for the resident actor a on
+// their own page: every calendar link of theirs stops working.
+func (d *Desk) SelfRevokeCalendar(ctx context.Context, a auth.Actor) (int, error) {
+	if a.Role != auth.Resident {
+		return 0, kigen.Errorf(kigen.EUNAUTHORIZED, "only a resident revokes their own calendar links here")
+	}
+	return d.RevokeCalendarToken(ctx, a, ResidentParams{Ref: a.ResidentRef})
+}
+
 // errNoFeed is the answer for a calendar token that is malformed, unknown
 // or revoked: the same for all three.
 var errNoFeed = kigen.Errorf(kigen.ENOTFOUND, "no calendar feed at this address: the link is unknown or was revoked")

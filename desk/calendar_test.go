@@ -67,7 +67,10 @@ func TestCalendar(t *testing.T) {
 		if _, err := b.d.IssueCalendarToken(ctx, me, desk.ResidentParams{Ref: "R-2"}); kigen.ErrorCode(err) != kigen.ENOTFOUND {
 			t.Errorf("a resident issuing another's link: %v, want not found", err)
 		}
-		link2, err := b.d.IssueCalendarToken(ctx, me, r1)
+		if _, err := b.d.SelfCalendarLink(ctx, b.staffA); kigen.ErrorCode(err) != kigen.EUNAUTHORIZED {
+			t.Errorf("SelfCalendarLink as staff: %v, want unauthorized", err)
+		}
+		link2, err := b.d.SelfCalendarLink(ctx, me)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,11 +92,23 @@ func TestCalendar(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		// Revoked at the counter: gone.
-		n, err := b.d.RevokeCalendarToken(ctx, b.adminA, r1)
+		// Revoked by the resident, then at the counter: gone.
+		n, err := b.d.SelfRevokeCalendar(ctx, me)
+		if err != nil || n != 1 {
+			t.Fatalf("SelfRevokeCalendar = %d, %v; want 1", n, err)
+		}
+		if _, err := b.d.CalendarFeed(ctx, link2.Token); kigen.ErrorCode(err) != kigen.ENOTFOUND {
+			t.Errorf("feed revoked by the resident: %v, want not found", err)
+		}
+		link3, err := b.d.IssueCalendarToken(ctx, b.adminA, r1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err = b.d.RevokeCalendarToken(ctx, b.adminA, r1)
 		if err != nil || n != 1 {
 			t.Fatalf("RevokeCalendarToken = %d, %v; want 1", n, err)
 		}
+		link2 = link3
 		if _, err := b.d.CalendarFeed(ctx, link2.Token); kigen.ErrorCode(err) != kigen.ENOTFOUND {
 			t.Errorf("revoked feed: %v, want not found", err)
 		}
