@@ -49,6 +49,11 @@ type RowError struct {
 	Row     int    `json:"row"` // as a spreadsheet numbers it (the header is 1); 0: the message names its place
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Key and Args are the message's catalog key and arguments
+	// (kigen.Error's), for a surface that speaks other languages; Key is
+	// empty when there is none.
+	Key  string   `json:"-"`
+	Args []string `json:"-"`
 }
 
 // Error reads "row N: field: message".
@@ -75,7 +80,7 @@ func rowError(row int, err error) RowError {
 	e := RowError{Row: row, Message: err.Error()}
 	var ke *kigen.Error
 	if errors.As(err, &ke) {
-		e.Field, e.Message = ke.Field, ke.Message
+		e.Field, e.Message, e.Key, e.Args = ke.Field, ke.Message, ke.Key, ke.Args
 	}
 	return e
 }

@@ -154,7 +154,7 @@ func holding(ctx context.Context, q store.Queries, mu *kigen.Municipality, ref s
 func residentRef(ref string) (string, error) {
 	ref = roster.NormalizeRef(ref)
 	if kigen.ContainsMyNumber(ref) {
-		return "", kigen.Errorf(kigen.EINVALID, "the reference %s", kigen.MyNumberReason)
+		return "", kigen.Keyf(kigen.EINVALID, "mynumber.ref", "the reference %s", kigen.MyNumberReason).Keyed("mynumber.ref")
 	}
 	return ref, nil
 }
@@ -327,11 +327,11 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 		}
 		switch {
 		case card == nil:
-			return kigen.Errorf(kigen.EINVALID, "resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
+			return kigen.Keyf(kigen.EINVALID, "applied.no_card", "resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
 		case on.After(today):
-			return kigen.FieldErrorf("on", "%s is in the future", on)
+			return kigen.FieldKeyf("on", "applied.future", "%s is in the future", on)
 		case on.After(card.ExpiresOn):
-			return kigen.FieldErrorf("on", "%s is after the card's expiry %s: an application after the period of stay ends gives no special period", on, card.ExpiresOn)
+			return kigen.FieldKeyf("on", "applied.after_expiry", "%s is after the card's expiry %s: an application after the period of stay ends gives no special period", on, card.ExpiresOn)
 		}
 		if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, on); err != nil {
 			return err
@@ -352,7 +352,7 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 // with Undo).
 func (d *Desk) undoApplied(ctx context.Context, tx store.Tx, mu *kigen.Municipality, h *store.Holding, card *kigen.Card, e *store.AuditEntry, res **AppliedResult) error {
 	if card == nil || card.RenewalAppliedOn.IsZero() {
-		return kigen.Errorf(kigen.EINVALID, "resident %s has no application recorded to undo", cmpRef(h.Resident.Ref))
+		return kigen.Keyf(kigen.EINVALID, "applied.nothing_to_undo", "resident %s has no application recorded to undo", cmpRef(h.Resident.Ref))
 	}
 	if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, kigen.Date{}); err != nil {
 		return err

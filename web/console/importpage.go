@@ -50,7 +50,7 @@ func (c *Console) importFile(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &tooBig) {
 			return c.importAgain(w, r, "", []ui.FieldError{{ID: "file", Message: ui.T(lang, "import.file.too_big")}})
 		}
-		return kigen.Errorf(kigen.EINVALID, "the form could not be read")
+		return kigen.Keyf(kigen.EINVALID, "form.unreadable", "the form could not be read")
 	}
 	confirm := r.PostFormValue("confirm") == "1"
 	var (
@@ -60,7 +60,7 @@ func (c *Console) importFile(w http.ResponseWriter, r *http.Request) error {
 	if confirm {
 		var err error
 		if data, err = base64.StdEncoding.DecodeString(r.PostFormValue("data")); err != nil {
-			return kigen.Errorf(kigen.EINVALID, "the confirmed file could not be read")
+			return kigen.Keyf(kigen.EINVALID, "import.unreadable", "the confirmed file could not be read")
 		}
 		name = filepath.Base(r.PostFormValue("name"))
 	} else {
@@ -86,7 +86,7 @@ func (c *Console) importFile(w http.ResponseWriter, r *http.Request) error {
 		c.show(w, r, http.StatusUnprocessableEntity, "import", v)
 		return nil
 	case kigen.ErrorCode(err) == kigen.EINVALID:
-		return c.importAgain(w, r, name, []ui.FieldError{{ID: "file", Message: errorText(err)}})
+		return c.importAgain(w, r, name, []ui.FieldError{ui.ErrorField("file", err)})
 	case err != nil:
 		return err
 	}
@@ -105,7 +105,7 @@ func (c *Console) importFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func problem(p ui.Page, e desk.RowError) rowProblem {
-	rp := rowProblem{Column: e.Field, Reason: e.Message}
+	rp := rowProblem{Column: e.Field, Reason: ui.Reason(p.Lang, e.Key, e.Args, e.Message)}
 	if e.Row == 0 {
 		rp.Row = p.T("import.row.file")
 	} else {
