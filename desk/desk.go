@@ -66,6 +66,10 @@ type Desk struct {
 	// PasswordParams hash new passwords. Nil: auth.DefaultPasswordParams
 	// (tests set cheaper ones).
 	PasswordParams *auth.PasswordParams
+	// Self configures resident self-service (self.go): its queue, limits
+	// and lifetimes. Nil: the defaults and no queue (the actions that send
+	// need one).
+	Self *SelfConfig
 }
 
 func (d *Desk) today() kigen.Date { return kigen.DateOf(d.now()) }

@@ -35,6 +35,10 @@ type ResidentView struct {
 	Language kigen.Language    `json:"language"`
 	Status   kigen.Status      `json:"status"`
 	Channel  kigen.ChannelPref `json:"channel"` // "": the default (email if given, else SMS)
+	// Source is where the resident came from: staff (the counter, an
+	// import) or self (signed up themselves); set by ShowResident and
+	// the resident's page.
+	Source store.ResidentSource `json:"source,omitempty"`
 	// ReachedBy are the channels messages go out on; none: the resident
 	// cannot be reached (no consent or no usable contact) and is listed
 	// for staff follow-up.
@@ -196,6 +200,11 @@ func (d *Desk) ShowResident(ctx context.Context, a auth.Actor, p ResidentParams)
 			return err
 		}
 		v = view(mu, h, d.today(), act == auth.ResidentViewRef)
+		sources, err := tx.ResidentSources(ctx, mu.ID, h.Resident.ID)
+		if err != nil {
+			return err
+		}
+		v.Source = sources[h.Resident.ID]
 		carried := map[int64][]MessageStatus{} // by notice
 		for _, m := range ms {
 			st := MessageStatus{ID: m.Message.ID, Channel: m.Message.Channel, State: messageStatus(m, d.now())}

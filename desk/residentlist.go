@@ -72,6 +72,9 @@ type ResidentItem struct {
 	DaysLeft      int        `json:"days_left"`
 	GapOpen       bool       `json:"gap_open"`
 	Unreachable   bool       `json:"unreachable"`
+	// Source is where the resident came from: staff (the counter, an
+	// import) or self (signed up themselves).
+	Source store.ResidentSource `json:"source"`
 }
 
 // residentSearch reads p into the store's search for mu on today; the
@@ -204,9 +207,17 @@ func (d *Desk) ListResidents(ctx context.Context, a auth.Actor, p ListResidentsP
 			rows = rows[:limit]
 			list.Next = encodeCursor(rows[limit-1].Ref)
 		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		sources, err := tx.ResidentSources(ctx, mu.ID, ids...)
+		if err != nil {
+			return err
+		}
 		for _, r := range rows {
 			it := ResidentItem{Ref: r.Ref, Name: r.Name, Language: r.Language, Status: r.Status, SoonestExpiry: r.SoonestExpiry,
-				GapOpen: r.GapOpen, Unreachable: r.Unreachable}
+				GapOpen: r.GapOpen, Unreachable: r.Unreachable, Source: sources[r.ID]}
 			if !r.SoonestExpiry.IsZero() {
 				it.DaysLeft = r.SoonestExpiry.Sub(today)
 			}

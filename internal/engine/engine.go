@@ -41,6 +41,9 @@ type Options struct {
 	Schedule river.PeriodicSchedule
 	// Observe sees every send's outcome (the metrics); may be nil.
 	Observe func(ch kigen.Channel, result string)
+	// SelfSent sees every self-service send a provider took (the
+	// metrics); may be nil.
+	SelfSent func(ch kigen.Channel)
 	// MaxWorkers and FetchPollInterval tune the queue (the benchmarks);
 	// zero: the configuration's workers and River's poll.
 	MaxWorkers        int
@@ -79,6 +82,7 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 		}
 	}()
 	counts := &scheduler.SendCounts{Observe: opts.Observe}
+	self := SelfSendWorker(cfg, s, ss.Senders, now, logger, opts.SelfSent) // before the reminders' counts wrap them
 	for ch, sender := range ss.Senders {
 		ss.Senders[ch] = counts.Sender(ch, sender)
 	}
@@ -90,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 	if cfg.LinkSecret != "" {
 		worker.LinkKey = []byte(cfg.LinkSecret) // else the database's
 	}
-	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: opts.Tick, TickSchedule: opts.Schedule,
+	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, SelfSend: self, Tick: opts.Tick, TickSchedule: opts.Schedule,
 		Logger: logger, JobTimeout: JobTimeout(cfg), RescueStuckJobsAfter: cfg.RescueAfter,
 		Retry: scheduler.Backoff{Delays: cfg.RetryDelays}, ID: cfg.InstanceID,
 		MaxWorkers: cmp.Or(opts.MaxWorkers, cfg.Workers), FetchPollInterval: opts.FetchPollInterval})

@@ -32,7 +32,7 @@ import (
 // residents' calendar feeds (/cal/{token}.ics), all on one service layer
 // (desk) over s and the job queue q.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
-	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov}
+	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}
 	cons := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: cfg.PublicURL, Logger: logger})
 	apiv1 := api.New(api.Deps{Desk: d, Logger: logger,
 		Authenticate: func(ctx context.Context, bearer string) (api.Token, error) {
@@ -79,7 +79,8 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		Observe: func(sum scheduler.TickSummary, d time.Duration) {
 			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
 		}}
-	eng, err := New(ctx, cfg, s, now, logger, Options{Tick: tick, Schedule: sched,
+	signups := NewSignupMetrics(reg, cfg)
+	eng, err := New(ctx, cfg, s, now, logger, Options{Tick: tick, Schedule: sched, SelfSent: signups.Sent,
 		Observe: func(ch kigen.Channel, result string) {
 			metrics.ObserveMessage(string(ch), cfg.Provider(ch), serveResult(result))
 		}})
