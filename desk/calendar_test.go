@@ -118,3 +118,31 @@ func TestCalendar(t *testing.T) {
 		}
 	})
 }
+
+// TestSelfCalendar: a resident who signed themself up takes their calendar
+// link from their own page (the actor of their /me link); the feed is in
+// their language, and erasing themself ends it.
+func TestSelfCalendar(t *testing.T) {
+	t.Parallel()
+	eachSelf(t, desk.SignupLimits{}, func(t *testing.T, b *selfBundle) {
+		ctx := t.Context()
+		a, _ := b.signedUp(t, "090-1234-5678")
+		link, err := b.d.SelfCalendarLink(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := b.d.CalendarFeed(ctx, link.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Language != kigen.Vietnamese || len(f.Cards) == 0 {
+			t.Errorf("feed of a self sign-up: language %s, %d cards", f.Language, len(f.Cards))
+		}
+		if _, err := b.d.EraseResident(ctx, a, desk.EraseParams{ResidentParams: desk.ResidentParams{Ref: a.ResidentRef}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.d.CalendarFeed(ctx, link.Token); kigen.ErrorCode(err) != kigen.ENOTFOUND {
+			t.Errorf("feed after erasure: %v, want not found", err)
+		}
+	})
+}
