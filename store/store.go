@@ -77,6 +77,7 @@ type Queries interface {
 	AccountQueries
 	CalendarQueries
 	SelfQueries
+	ImportQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.
