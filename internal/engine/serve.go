@@ -22,6 +22,7 @@ import (
 	"kigen/store/sqlite"
 	"kigen/web"
 	"kigen/web/api"
+	"kigen/web/calendar"
 	"kigen/web/console"
 	"kigen/web/ops"
 	"kigen/web/resident"
@@ -29,9 +30,10 @@ import (
 
 // Surfaces are the staff console (/console/), the JSON API (/api/v1/),
 // the operators' page (/ops/, under the console's login) and the
-// residents' own pages (/, /r/{code}/, /me/{token}: web/resident), all on
-// one service layer (desk) over s and the job queue q, and River UI on the
-// store's job queue (/ops/river/, operators only). A surface with a
+// residents' own pages (/, /r/{code}/, /me/{token}: web/resident) and
+// calendar feeds (/cal/{token}.ics), all on one service layer (desk) over
+// s and the job queue q, and River UI on the store's job queue
+// (/ops/river/, operators only). A surface with a
 // Start(context.Context) error method (River UI's) is started by Serve.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}
@@ -47,8 +49,9 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 	var shown strings.Builder
 	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
 	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
+	feed := calendar.New(calendar.Deps{Desk: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
 	self := resident.New(resident.Deps{Service: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
-	surfaces := []web.Surface{cons, apiv1, opsPage, self}
+	surfaces := []web.Surface{cons, apiv1, opsPage, feed, self}
 	if ro, ok := s.(store.RiverUIOpener); ok { // River UI at /ops/river/, operators only
 		ui, err := ro.NewRiverUI(ops.RiverPrefix, logger)
 		if err != nil {
