@@ -65,6 +65,9 @@ const (
 	// OpsView reads the operators' page: the last tick and today's
 	// message counts, by channel and state (no resident).
 	OpsView Action = "ops.view"
+	// ImportView reads the municipality's import history and a background
+	// import's progress and result (counts and row problems, no resident).
+	ImportView Action = "import.view"
 )
 
 // The resident's own actions (self-service, /me/{token}), and staff's on
@@ -114,6 +117,7 @@ var reads = map[Action]bool{
 	OpsView:           true,
 	SelfExport:        true,
 	SignupList:        true,
+	ImportView:        true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -167,6 +171,7 @@ var rules = map[Action]map[Role]grant{
 	SelfRevoke:          {Resident: own},
 	SignupList:          {Staff: own, Admin: own},
 	SignupSettle:        {Staff: own, Admin: own},
+	ImportView:          {Staff: own, Admin: own},
 }
 
 // Actions lists every action, in the order of the constants.
@@ -175,6 +180,7 @@ var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
 	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,
+	ImportView,
 	SelfUpdate, SelfChannel, SelfUnsubscribe, SelfResubscribe, SelfExport, SelfRevoke, SignupList, SignupSettle}
 
 // Authorize reports whether actor a may take action act in the

@@ -67,6 +67,7 @@ func TestAuthorize(t *testing.T) {
 		{SelfRevoke, "no no", "no no", "no no", "ok nf nf"},
 		{SignupList, "ok nf", "ok nf", "no no", "no no no"},
 		{SignupSettle, "ok nf", "ok nf", "no no", "no no no"},
+		{ImportView, "ok nf", "ok nf", "no no", "no no no"},
 	}
 	covered := map[Action]bool{}
 	for _, tt := range tests {

@@ -63,6 +63,9 @@ type Desk struct {
 	// LocalGov is the list of local governments a new municipality's code
 	// is checked against. Nil: the built-in one (localgov.Default).
 	LocalGov *localgov.List
+	// Jobs queues background imports (StartImport). Nil: every import
+	// runs in the request.
+	Jobs JobInserter
 	// PasswordParams hash new passwords. Nil: auth.DefaultPasswordParams
 	// (tests set cheaper ones).
 	PasswordParams *auth.PasswordParams

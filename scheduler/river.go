@@ -314,6 +314,16 @@ func (q *Queue) EnqueueResend(ctx context.Context, tx store.Tx, messageID, resen
 	return nil
 }
 
+// InsertTx inserts one job of any kind in the store's transaction tx: it
+// commits or rolls back with tx (a background import's job, with the
+// import it runs).
+func (q *Queue) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs) error {
+	if err := q.client.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: args}}); err != nil {
+		return fmt.Errorf("scheduler: insert a %s job: %w", args.Kind(), err)
+	}
+	return nil
+}
+
 // Start starts working jobs (and, on the elected leader, the periodic jobs,
 // the rescue of stuck jobs and the clean-up) until Stop. Cancelling ctx
 // stops it too, as Stop would.

@@ -76,6 +76,7 @@ type Queries interface {
 	AuditQueries
 	AccountQueries
 	SelfQueries
+	ImportQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.

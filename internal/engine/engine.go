@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"kigen"
+	"kigen/desk"
 	"kigen/internal/config"
 	"kigen/internal/providers"
 	"kigen/scheduler"
@@ -94,7 +95,10 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 	if cfg.LinkSecret != "" {
 		worker.LinkKey = []byte(cfg.LinkSecret) // else the database's
 	}
-	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, SelfSend: self, Tick: opts.Tick, TickSchedule: opts.Schedule,
+	// Background imports (desk.StartImport) run on the same queue.
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &desk.ImportWorker{Desk: &desk.Desk{Store: s, Now: now, Logger: logger}})
+	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, Workers: workers, SelfSend: self, Tick: opts.Tick, TickSchedule: opts.Schedule,
 		Logger: logger, JobTimeout: JobTimeout(cfg), RescueStuckJobsAfter: cfg.RescueAfter,
 		Retry: scheduler.Backoff{Delays: cfg.RetryDelays}, ID: cfg.InstanceID,
 		MaxWorkers: cmp.Or(opts.MaxWorkers, cfg.Workers), FetchPollInterval: opts.FetchPollInterval})

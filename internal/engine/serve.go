@@ -31,6 +31,9 @@ import (
 // service layer (desk) over s and the job queue q.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}
+	if jobs, ok := q.(desk.JobInserter); ok { // the engine's queue: large imports run in the background
+		d.Jobs = jobs
+	}
 	cons := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: cfg.PublicURL, Logger: logger})
 	apiv1 := api.New(api.Deps{Desk: d, Logger: logger,
 		Authenticate: func(ctx context.Context, bearer string) (api.Token, error) {

@@ -199,6 +199,14 @@ var suite = []testCase{
 	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
 	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
 
+	// imports.go
+	{"CreateImport/OK", testCreateImportOK},
+	{"CreateImport/ErrNotFound", testCreateImportErrNotFound},
+	{"UpdateImport/OK", testUpdateImport},
+	{"ListImports/Paging", testListImports},
+	{"ImportUpload/OK", testImportUpload},
+	{"ImportProblems/OK", testImportProblems},
+
 	// migrate.go
 	{"MigrationsPending/Migrated", testMigrationsPending},
 

@@ -153,6 +153,7 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "GET /console/residents.csv", route.Staff, c.residentsCSV)
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)
 	c.handle(in, "POST /console/import", route.Staff, c.importFile)
+	c.registerImports(in)
 	c.handle(in, "GET /console/audit", route.Admin, c.audit)
 	c.handle(in, "GET "+staffPath, route.Admin, c.staff)
 	c.handle(in, "POST "+staffPath, route.Admin, c.inviteStaff)
