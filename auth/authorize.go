@@ -21,7 +21,11 @@ const (
 	// ResidentResubscribe switches a channel the resident opted out of
 	// back on, because they asked in person (docs/domain.md §11.17).
 	ResidentResubscribe Action = "resident.resubscribe"
-	Import              Action = "import"
+	// ResidentCalendar issues or revokes a resident's calendar feed link
+	// (/cal/{token}.ics): staff at the counter, or the resident from their
+	// own page.
+	ResidentCalendar Action = "resident.calendar"
+	Import           Action = "import"
 	// FollowupView lists residents by reference only, never addresses.
 	FollowupView Action = "followup.view"
 	// DeliverySettle settles an unknown send (resend, resolve).
@@ -65,6 +69,10 @@ const (
 	// OpsView reads the operators' page: the last tick and today's
 	// message counts, by channel and state (no resident).
 	OpsView Action = "ops.view"
+	// QueueManage changes River's job queue through River UI at
+	// /ops/river/: cancel, retry or delete jobs; pause, resume or update
+	// a queue.
+	QueueManage Action = "queue.manage"
 	// ImportView reads the municipality's import history and a background
 	// import's progress and result (counts and row problems, no resident).
 	ImportView Action = "import.view"
@@ -149,6 +157,7 @@ var rules = map[Action]map[Role]grant{
 	ResidentApplied:     {Staff: own, Admin: own, Resident: own},
 	ResidentErase:       {Staff: own, Admin: own, Resident: own},
 	ResidentResubscribe: {Staff: own, Admin: own},
+	ResidentCalendar:    {Staff: own, Admin: own, Resident: own},
 	Import:              {Staff: own, Admin: own},
 	FollowupView:        {Staff: own, Admin: own, Operator: all},
 	DeliverySettle:      {Staff: own, Admin: own, Operator: all},
@@ -163,6 +172,7 @@ var rules = map[Action]map[Role]grant{
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
 	OpsView:             {Operator: all},
+	QueueManage:         {Operator: all},
 	SelfUpdate:          {Resident: own},
 	SelfChannel:         {Resident: own},
 	SelfUnsubscribe:     {Resident: own},
@@ -176,11 +186,11 @@ var rules = map[Action]map[Role]grant{
 
 // Actions lists every action, in the order of the constants.
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
-	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
+	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, ResidentCalendar, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
 	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,
-	ImportView,
+	QueueManage, ImportView,
 	SelfUpdate, SelfChannel, SelfUnsubscribe, SelfResubscribe, SelfExport, SelfRevoke, SignupList, SignupSettle}
 
 // Authorize reports whether actor a may take action act in the

@@ -122,7 +122,7 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) error {
 	if ui.Lang(r.PostFormValue("lang")) == ui.English {
 		l = ui.English
 	}
-	http.SetCookie(w, &http.Cookie{Name: ui.LangCookie, Value: string(l), Path: "/console/", MaxAge: 365 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: ui.LangCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
 		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	back := r.PostFormValue("back")
 	if back != "/console/login" && !strings.HasPrefix(back, "/console/login?") && !strings.HasPrefix(back, "/console/setup/") {
