@@ -75,6 +75,7 @@ type Tx interface {
 type Queries interface {
 	AuditQueries
 	AccountQueries
+	OpsQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.

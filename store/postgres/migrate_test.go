@@ -55,8 +55,9 @@ func TestStore_Migrate(t *testing.T) {
 	}
 	// Eleven tables (ticks since 004, audit_log since 008, secrets since
 	// 009), five of accounts since 013 (accounts, setup_tokens, sessions,
-	// login_failures, api_tokens) and kigen_migrations.
-	if tables != 17 {
-		t.Errorf("%d tables in the schema, want 17", tables)
+	// login_failures, api_tokens), provider_reports since 017 and
+	// kigen_migrations.
+	if tables != 18 {
+		t.Errorf("%d tables in the schema, want 18", tables)
 	}
 }
