@@ -39,7 +39,8 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 		}})
 	var shown strings.Builder
 	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
-	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
+	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger,
+		RateLimits: []ops.RateLimit{{Channel: kigen.Email, PerSecond: cfg.RateEmail}, {Channel: kigen.SMS, PerSecond: cfg.RateSMS}}})
 	return []web.Surface{cons, apiv1, opsPage}
 }
 
