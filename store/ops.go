@@ -107,3 +107,19 @@ type LoadMessage struct {
 	kigen.Message
 	Deliveries []kigen.Delivery
 }
+
+// Last returns the provider and state of the message's last delivery (by
+// creation time, then ID), or "", "" without one.
+func (m *LoadMessage) Last() (provider string, state kigen.DeliveryState) {
+	var last *kigen.Delivery
+	for i := range m.Deliveries {
+		d := &m.Deliveries[i]
+		if last == nil || d.CreatedAt.After(last.CreatedAt) || (d.CreatedAt.Equal(last.CreatedAt) && d.ID > last.ID) {
+			last = d
+		}
+	}
+	if last == nil {
+		return "", ""
+	}
+	return last.Provider, last.State
+}

@@ -9,18 +9,14 @@ import (
 	"kigen/store"
 )
 
-// countFunnelSQL reads the window's messages from messages_created_at and
-// each one's last delivery from deliveries_last (index-only where the
-// visibility map allows).
+// countFunnelSQL reads one range of messages_created_at, which holds
+// each message's channel, state and last delivery (kept by a trigger:
+// migration 017).
 const countFunnelSQL = `
-SELECT m.channel, coalesce(d.provider, ''), m.state, coalesce(d.state, ''),
-       count(*), count(*) FILTER (WHERE m.created_at >= $2)
-FROM messages m
-LEFT JOIN LATERAL (
-    SELECT provider, state FROM deliveries
-    WHERE message_id = m.id ORDER BY created_at DESC, id DESC LIMIT 1
-) d ON true
-WHERE m.created_at >= $1
+SELECT channel, coalesce(last_provider, ''), state, coalesce(last_delivery, ''),
+       count(*), count(*) FILTER (WHERE created_at >= $2)
+FROM messages
+WHERE created_at >= $1
 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`
 
 // CountFunnel implements store.OpsQueries.

@@ -20,12 +20,13 @@ var messageLoadTables = []struct {
 	name string
 	cols []string
 }{
-	{"messages", []string{"id", "municipality_id", "resident_id", "channel", "tick_date", "state", "created_at", "updated_at"}},
+	{"messages", []string{"id", "municipality_id", "resident_id", "channel", "tick_date", "state", "created_at", "updated_at", "last_provider", "last_delivery"}},
 	{"deliveries", []string{"id", "message_id", "provider", "state", "provider_message_id", "error_code", "error_reason", "created_at", "updated_at"}},
 }
 
 // BulkLoadMessages implements store.MessageLoader as BulkLoad does: COPY
-// on one connection without foreign-key triggers (when the role may), the
+// on one connection without triggers (when the role may: each message's
+// last delivery is written with it), the
 // secondary indexes dropped first and built again at the end, then the
 // identities moved on and VACUUM ANALYZE.
 func (s *Store) BulkLoadMessages(ctx context.Context, chunks iter.Seq[[]store.LoadMessage]) (err error) {
@@ -93,8 +94,10 @@ func copyMessages(ctx context.Context, conn *pgx.Conn, chunk []store.LoadMessage
 	var msgs, dels [][]any
 	for i := range chunk {
 		m := &chunk[i]
+		provider, state := m.Last()
 		msgs = append(msgs, []any{m.ID, m.MunicipalityID, pgtype.Int8{Int64: m.ResidentID, Valid: m.ResidentID != 0},
-			string(m.Channel), dateArg(m.TickDate), string(m.State), m.CreatedAt, m.UpdatedAt})
+			string(m.Channel), dateArg(m.TickDate), string(m.State), m.CreatedAt, m.UpdatedAt,
+			pgtype.Text{String: provider, Valid: state != ""}, pgtype.Text{String: string(state), Valid: state != ""}})
 		for _, d := range m.Deliveries {
 			dels = append(dels, []any{d.ID, m.ID, d.Provider, string(d.State), d.ProviderMessageID, d.ErrorCode, d.ErrorReason, d.CreatedAt, d.UpdatedAt})
 		}

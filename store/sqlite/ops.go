@@ -8,13 +8,14 @@ import (
 	"kigen/store"
 )
 
-// countFunnelSQL reads the window's messages from messages_created_at and
-// finds each one's last delivery in deliveries_last.
+// countFunnelSQL reads one range of messages_created_at, which holds
+// each message's channel, state and last delivery (kept by triggers:
+// migration 015).
 const countFunnelSQL = `
-SELECT m.channel, COALESCE(d.provider, ''), m.state, COALESCE(d.state, ''),
-       count(*), count(*) FILTER (WHERE m.created_at >= ?2)
-FROM messages m` + lastDeliverySQL + `
-WHERE m.created_at >= ?1
+SELECT channel, COALESCE(last_provider, ''), state, COALESCE(last_delivery, ''),
+       count(*), count(*) FILTER (WHERE created_at >= ?2)
+FROM messages
+WHERE created_at >= ?1
 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`
 
 // CountFunnel implements store.OpsQueries.

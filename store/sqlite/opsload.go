@@ -44,7 +44,7 @@ func (s *Store) BulkLoadMessages(ctx context.Context, chunks iter.Seq[[]store.Lo
 
 // loadMessages inserts one chunk's messages and deliveries in tx.
 func loadMessages(ctx context.Context, tx *sql.Tx, chunk []store.LoadMessage) error {
-	msgSt, err := tx.PrepareContext(ctx, `INSERT INTO messages (id, municipality_id, resident_id, channel, tick_date, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	msgSt, err := tx.PrepareContext(ctx, `INSERT INTO messages (id, municipality_id, resident_id, channel, tick_date, state, created_at, updated_at, last_provider, last_delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -56,8 +56,10 @@ func loadMessages(ctx context.Context, tx *sql.Tx, chunk []store.LoadMessage) er
 	defer delSt.Close()
 	for i := range chunk {
 		m := &chunk[i]
+		provider, state := m.Last()
 		if _, err := msgSt.ExecContext(ctx, m.ID, m.MunicipalityID, nullID(m.ResidentID), string(m.Channel), m.TickDate, string(m.State),
-			formatTime(m.CreatedAt), formatTime(m.UpdatedAt)); err != nil {
+			formatTime(m.CreatedAt), formatTime(m.UpdatedAt),
+			sql.NullString{String: provider, Valid: state != ""}, sql.NullString{String: string(state), Valid: state != ""}); err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
 		for _, d := range m.Deliveries {
