@@ -76,6 +76,8 @@ type Queries interface {
 	AuditQueries
 	AccountQueries
 	OpsQueries
+	SelfQueries
+	ImportQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.

@@ -38,8 +38,9 @@ type caller struct {
 }
 
 // TestRoutes_EveryRoleOnEveryRoute asks every route that kigen serve
-// registers (console, API, resident pages, health) as every kind of
-// caller: anonymous, staff and admin of A, staff of B, an operator, A's
+// registers (console, API, resident pages, health, the operators' pages
+// and River UI under /ops/river/), a path below each subtree route too,
+// as every kind of caller: anonymous, staff and admin of A, staff of B, an operator, A's
 // read and write API tokens, B's write token and a revoked token. A route
 // whose rule this test does not know fails it, so a surface added later
 // must say who may use each of its routes.
@@ -168,7 +169,19 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 				resp.Body.Close()
 				return resp.StatusCode, resp.Header.Get("Location")
 			}
+			paths := []string{path}
+			if strings.HasSuffix(rt.Path(), "/") { // a subtree: a path below it too
+				paths = append(paths, path+"below/it")
+			}
 			for _, c := range callers {
+				for _, path := range paths[1:] {
+					status, loc := ask(c, path)
+					refused := status == http.StatusUnauthorized || status == http.StatusForbidden ||
+						(status/100 == 3 && strings.HasPrefix(loc, "/console/login"))
+					if c.admitted[rt.Rule] == refused {
+						t.Errorf("%s %s as %s (rule %s, subtree %s) = %d %s, want admitted %v", method, path, c.name, rt.Rule, rt.Pattern, status, loc, c.admitted[rt.Rule])
+					}
+				}
 				status, loc := ask(c, path)
 				refused := status == http.StatusUnauthorized || status == http.StatusForbidden ||
 					(status/100 == 3 && strings.HasPrefix(loc, "/console/login"))
@@ -190,6 +203,18 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 						t.Errorf("%s %s as %s = %d, want 404", method, path, c.name, status)
 					}
 				}
+			}
+		}
+		// River UI is mounted for operators, its page and every method of
+		// its API (the enumeration above asks them all).
+		mounted := map[string]route.Rule{}
+		for _, rt := range routes {
+			mounted[rt.Pattern] = rt.Rule
+		}
+		for _, p := range []string{"GET /ops/river", "GET /ops/river/", "GET /ops/river/api/", "POST /ops/river/api/",
+			"PUT /ops/river/api/", "PATCH /ops/river/api/", "DELETE /ops/river/api/"} {
+			if mounted[p] != route.Operator {
+				t.Errorf("%s: rule %q, want %q (River UI for operators)", p, mounted[p], route.Operator)
 			}
 		}
 		for _, r := range []route.Rule{route.Staff, route.Admin, route.Operator, route.TokenRead, route.TokenWrite} {

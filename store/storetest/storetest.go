@@ -206,6 +206,14 @@ var suite = []testCase{
 	{"River/QueueDepth", testRiverQueueDepth},
 	{"BulkLoadMessages/OK", testBulkLoadMessages},
 
+	// imports.go
+	{"CreateImport/OK", testCreateImportOK},
+	{"CreateImport/ErrNotFound", testCreateImportErrNotFound},
+	{"UpdateImport/OK", testUpdateImport},
+	{"ListImports/Paging", testListImports},
+	{"ImportUpload/OK", testImportUpload},
+	{"ImportProblems/OK", testImportProblems},
+
 	// migrate.go
 	{"MigrationsPending/Migrated", testMigrationsPending},
 

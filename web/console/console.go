@@ -151,6 +151,7 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "GET /console/residents.csv", route.Staff, c.residentsCSV)
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)
 	c.handle(in, "POST /console/import", route.Staff, c.importFile)
+	c.registerImports(in)
 	c.handle(in, "GET /console/audit", route.Admin, c.audit)
 	c.handle(in, "GET "+staffPath, route.Admin, c.staff)
 	c.handle(in, "POST "+staffPath, route.Admin, c.inviteStaff)
@@ -190,7 +191,7 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request, err error) {
 	case kigen.EUNAUTHORIZED:
 		c.fail(w, r, http.StatusForbidden, "error.forbidden")
 	case kigen.EINVALID, kigen.ECONFLICT:
-		c.failText(w, r, http.StatusBadRequest, kigen.ErrorMessage(err))
+		c.failText(w, r, http.StatusBadRequest, refusal(ui.LangOf(r), err))
 	default:
 		c.logger.ErrorContext(r.Context(), "console page failed", slog.String("route", r.Pattern), slog.Any("error", err))
 		c.fail(w, r, http.StatusInternalServerError, "error.internal")
@@ -325,6 +326,20 @@ func (c *Console) clearSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: c.sessionCookie(), Value: "", Path: "/", MaxAge: -1,
 		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
+
+// refusal is the text of a refusal in l, after its field's name if it has
+// one ("field: reason").
+func refusal(l ui.Lang, err error) string {
+	var ke *kigen.Error
+	if asKigen(err, &ke) && ke.Field != "" {
+		return ke.Field + ": " + errorText(l, err)
+	}
+	return errorText(l, err)
+}
+
+// errorText is the text of a refusal in l, without the field's name: the
+// catalog's words for a keyed *kigen.Error, else its English message.
+func errorText(l ui.Lang, err error) string { return ui.ErrorText(l, err) }
 
 // asKigen is errors.As for a *kigen.Error.
 func asKigen(err error, ke **kigen.Error) bool { return errors.As(err, ke) }
