@@ -21,7 +21,11 @@ const (
 	// ResidentResubscribe switches a channel the resident opted out of
 	// back on, because they asked in person (docs/domain.md §11.17).
 	ResidentResubscribe Action = "resident.resubscribe"
-	Import              Action = "import"
+	// ResidentCalendar issues or revokes a resident's calendar feed link
+	// (/cal/{token}.ics): staff at the counter, or the resident from their
+	// own page.
+	ResidentCalendar Action = "resident.calendar"
+	Import           Action = "import"
 	// FollowupView lists residents by reference only, never addresses.
 	FollowupView Action = "followup.view"
 	// DeliverySettle settles an unknown send (resend, resolve).
@@ -153,6 +157,7 @@ var rules = map[Action]map[Role]grant{
 	ResidentApplied:     {Staff: own, Admin: own, Resident: own},
 	ResidentErase:       {Staff: own, Admin: own, Resident: own},
 	ResidentResubscribe: {Staff: own, Admin: own},
+	ResidentCalendar:    {Staff: own, Admin: own, Resident: own},
 	Import:              {Staff: own, Admin: own},
 	FollowupView:        {Staff: own, Admin: own, Operator: all},
 	DeliverySettle:      {Staff: own, Admin: own, Operator: all},
@@ -181,7 +186,7 @@ var rules = map[Action]map[Role]grant{
 
 // Actions lists every action, in the order of the constants.
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
-	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
+	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, ResidentCalendar, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
 	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,

@@ -45,6 +45,7 @@ func TestAuthorize(t *testing.T) {
 		{ResidentApplied, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{ResidentErase, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{ResidentResubscribe, "ok nf", "ok nf", "no no", "no no no"},
+		{ResidentCalendar, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{Import, "ok nf", "ok nf", "no no", "no no no"},
 		{FollowupView, "ok nf", "ok nf", "ok ok", "no no no"},
 		{DeliverySettle, "ok nf", "ok nf", "ok ok", "no no no"},

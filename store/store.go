@@ -76,6 +76,7 @@ type Queries interface {
 	AuditQueries
 	AccountQueries
 	OpsQueries
+	CalendarQueries
 	SelfQueries
 	ImportQueries
 

@@ -217,6 +217,38 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 				t.Errorf("%s: rule %q, want %q (River UI for operators)", p, mounted[p], route.Operator)
 			}
 		}
+		// A calendar feed's token is its only credential: no session or
+		// API token opens a feed whose token is unknown.
+		feeds := 0
+		for _, rt := range routes {
+			if rt.Rule != route.Link || !strings.HasPrefix(rt.Path(), "/cal/") {
+				continue
+			}
+			feeds++
+			for _, c := range callers {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/cal/"+strings.Repeat("A", 43)+".ics", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.session != "" {
+					req.AddCookie(&http.Cookie{Name: "kigen_session", Value: c.session})
+				}
+				if c.bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+c.bearer)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET an unknown calendar feed as %s = %d, want 404", c.name, resp.StatusCode)
+				}
+			}
+		}
+		if feeds != 1 {
+			t.Errorf("%d calendar feed routes, want 1: the feed is not mounted", feeds)
+		}
 		for _, r := range []route.Rule{route.Staff, route.Admin, route.Operator, route.TokenRead, route.TokenWrite} {
 			if seen[r] == 0 {
 				t.Errorf("no route has rule %s: the surfaces are not all mounted", r)

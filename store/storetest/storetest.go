@@ -227,6 +227,9 @@ var suite = []testCase{
 	{"Sessions/OK", testSessions},
 	{"LoginFailures/OK", testLoginFailures},
 	{"APITokens/OK", testAPITokens},
+
+	// calendar.go
+	{"CalendarTokens/OK", testCalendarTokens},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t, now) for a

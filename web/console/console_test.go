@@ -47,14 +47,14 @@ func checkContains(t *testing.T, body string, wants ...string) {
 
 // TestConsole_Routes: every console route has a rule, every route but the
 // public ones needs a session, and the public ones are only the login,
-// the setup, the logout, the language switch and the style sheet.
+// the setup, the logout, the language switch and the style sheets.
 func TestConsole_Routes(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
 	m := route.NewMux()
 	console.New(console.Deps{Desk: e.desk, Accounts: console.DeskAccounts(e.desk)}).Register(m)
 	public := map[string]bool{
-		"GET " + ui.StylePath: true, "GET /console/login": true, "POST /console/login": true, "POST /console/logout": true,
+		"GET " + ui.StylePath: true, "GET /console/static/flyer.css": true, "GET /console/login": true, "POST /console/login": true, "POST /console/logout": true,
 		"POST /console/lang": true, "GET /console/setup/{token}": true, "POST /console/setup/{token}": true, "GET /console/": true,
 	}
 	c := e.client(t)
