@@ -232,7 +232,9 @@ func TestMetricSelectors(t *testing.T) {
 }
 
 // TestAlertRunbooks checks that every alert links its own section of
-// docs/operations.md (a heading named after the alert).
+// docs/operations.md (a heading named after the alert) by an absolute URL
+// on the documented base (the external label kigen_docs_url, else the
+// placeholder).
 func TestAlertRunbooks(t *testing.T) {
 	t.Parallel()
 	_, alerts, runbooks := alertExprs(t, "prometheus/kigen-alerts.yml")
@@ -244,7 +246,8 @@ func TestAlertRunbooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, a := range alerts {
-		if want := "docs/operations.md#" + strings.ToLower(a); runbooks[i] != want {
+		want := `'{{ with $externalLabels.kigen_docs_url }}{{ . }}{{ else }}https://kigen.invalid/docs{{ end }}/operations.md#` + strings.ToLower(a) + `'`
+		if runbooks[i] != want {
 			t.Errorf("alert %s: runbook_url %s, want %s", a, runbooks[i], want)
 		}
 		if !regexp.MustCompile(`(?m)^#+ ` + a + `\s*$`).Match(doc) {

@@ -75,6 +75,7 @@ type Tx interface {
 type Queries interface {
 	AuditQueries
 	AccountQueries
+	OpsQueries
 	CalendarQueries
 	SelfQueries
 	ImportQueries

@@ -119,7 +119,7 @@ func TestBench_Usage(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{name: "nothing to measure", args: []string{"bench"}, wantErr: "import, tick or deliver"},
+		{name: "nothing to measure", args: []string{"bench"}, wantErr: "import, tick, deliver or ops"},
 		{name: "unknown measure", args: []string{"bench", "frobnicate"}, wantErr: `unknown measure "frobnicate"`},
 		{name: "no residents", args: []string{"bench", "tick", "--residents", "0"}, wantErr: "--residents ≥ 1"},
 		{name: "more municipalities than residents", args: []string{"bench", "tick", "--residents", "2", "--municipalities", "3"}, wantErr: "--municipalities ≤ --residents"},

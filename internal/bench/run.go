@@ -18,7 +18,7 @@ func usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(f
 // and runs that benchmark. A bad command line is a *UsageError.
 func Run(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("bench: say what to measure: import, tick or deliver")
+		return usagef("bench: say what to measure: import, tick, deliver or ops")
 	}
 	name := args[0]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -50,8 +50,23 @@ func Run(ctx context.Context, env Env, args []string) error {
 			}
 			return Deliver(ctx, env, DeliverOptions{Messages: *n, PostgresURL: *pgURL})
 		}
+	case "ops":
+		n := fs.Int("residents", 100_000, "residents to seed (the tick's population)")
+		munis := fs.Int("municipalities", 0, "municipalities to spread them over (default 1,741, or --residents if fewer)")
+		perDay := fs.Int("per-day", 0, "messages a day over the year (default residents × 2 / 365)")
+		runs := fs.Int("runs", 50, "timed runs of each query")
+		backlog := fs.Int("backlog", 10_000, "jobs left waiting in the queue")
+		run = func() error {
+			if *munis == 0 && *n > 0 {
+				*munis = min(1741, *n)
+			}
+			if *n < 1 || *munis < 1 || *munis > *n || *perDay < 0 || *runs < 1 || *backlog < 0 {
+				return usagef("bench ops: need --residents ≥ 1, 1 ≤ --municipalities ≤ --residents, --per-day ≥ 0, --runs ≥ 1, --backlog ≥ 0")
+			}
+			return Ops(ctx, env, OpsOptions{Residents: *n, Municipalities: *munis, PerDay: *perDay, Runs: *runs, Backlog: *backlog, PostgresURL: *pgURL})
+		}
 	default:
-		return usagef("bench: unknown measure %q (import, tick or deliver)", name)
+		return usagef("bench: unknown measure %q (import, tick, deliver or ops)", name)
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if err == flag.ErrHelp {

@@ -199,6 +199,13 @@ var suite = []testCase{
 	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
 	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
 
+	// ops.go
+	{"CountFunnel/Window", testCountFunnel},
+	{"CountFailures/Window", testCountFailures},
+	{"ProviderReports/LatestWins", testProviderReports},
+	{"River/QueueDepth", testRiverQueueDepth},
+	{"BulkLoadMessages/OK", testBulkLoadMessages},
+
 	// imports.go
 	{"CreateImport/OK", testCreateImportOK},
 	{"CreateImport/ErrNotFound", testCreateImportErrNotFound},
