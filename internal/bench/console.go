@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -153,6 +154,7 @@ func Console(ctx context.Context, env Env, opts ConsoleOptions) error {
 			return consoleFailure(r, pageOf)
 		}
 	}
+	loadBefore := loadAverage()
 	metrics := map[string]*vegeta.Metrics{}
 	var all vegeta.Metrics
 	for _, p := range consolePages {
@@ -167,6 +169,7 @@ func Console(ctx context.Context, env Env, opts ConsoleOptions) error {
 		}
 	}
 	all.Close()
+	loadAfter := loadAverage()
 	if failed != nil {
 		return consoleFailure(failed, pageOf)
 	}
@@ -177,7 +180,8 @@ func Console(ctx context.Context, env Env, opts ConsoleOptions) error {
 	if target.p99 > 0 {
 		fmt.Fprintf(env.Stdout, ", p99 < %s", ms(target.p99))
 	}
-	fmt.Fprintf(env.Stdout, " (%s)\n\n", map[string]string{"postgres": "PostgreSQL, 4 M residents", "sqlite": "SQLite, 100,000 residents"}[b.backend])
+	fmt.Fprintf(env.Stdout, " (%s)\n", map[string]string{"postgres": "PostgreSQL, 4 M residents", "sqlite": "SQLite, 100,000 residents"}[b.backend])
+	fmt.Fprintf(env.Stdout, "load average (1 min) of the machine before and after: %s, %s (other processes included)\n\n", loadBefore, loadAfter)
 	w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "page\trequests\tp50\tp95\tp99\tmax\trequests/s\t")
 	pass := true
@@ -204,6 +208,16 @@ func passFail(ok bool) string {
 		return "PASS"
 	}
 	return "FAIL"
+}
+
+// loadAverage returns the machine's load average over the last minute
+// (/proc/loadavg), or "n/a".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "n/a"
 }
 
 // ms formats a latency in milliseconds.

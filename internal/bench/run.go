@@ -55,7 +55,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 		n := fs.Int("residents", 100_000, "residents to seed (the tick's population)")
 		munis := fs.Int("municipalities", 0, "municipalities to spread them over, sizes falling like 1/rank (default 1,741 as in Japan, or --residents if fewer); the staff are of the largest")
 		sessions := fs.Int("sessions", 50, "staff members signed in at once (requests in flight at most)")
-		rate := fs.Int("rate", 100, "requests a second, all sessions together, over the pages in turn")
+		rate := fs.Int("rate", 50, "requests a second, all sessions together, over the pages in turn (50: a request a second from each of 50 sessions)")
 		duration := fs.Duration("duration", 30*time.Second, "how long to measure (after a warm-up of a tenth of it)")
 		run = func() error {
 			if *munis == 0 && *n > 0 {
