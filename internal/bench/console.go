@@ -103,12 +103,18 @@ func Console(ctx context.Context, env Env, opts ConsoleOptions) error {
 	fmt.Fprintf(env.Stdout, "seeded %s residents in %d municipalities (%.1f s, not measured); %d staff of %s, the largest (%s residents), signed in\n",
 		thousands(seeded.residents), len(mids), seeded.duration.Seconds(), opts.Sessions, mu.Code, thousands(size))
 
-	// The queue as kigen serve wires it (the follow-up page's given-up
-	// section reads it); nothing is sent.
-	_, queue, err := env.Engine(ctx, b.store, clock, Senders{Outbox: filepath.Join(b.dir, "outbox.jsonl")}, QueueTuning{})
+	// The planner and the queue as kigen serve wires them. The morning's
+	// tick has run when the clerks start (its messages planned, the jobs
+	// left in the queue: nothing is sent).
+	planner, queue, err := env.Engine(ctx, b.store, clock, Senders{Outbox: filepath.Join(b.dir, "outbox.jsonl")}, QueueTuning{})
 	if err != nil {
 		return err
 	}
+	sum, err := planner.Tick(ctx, today)
+	if err != nil {
+		return fmt.Errorf("tick: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "the day's tick ran first: %s notices, %s messages planned (not sent)\n", thousands(sum.Notices), thousands(sum.Messages))
 	tokens, err := signIn(ctx, b.store, clock, mu.Code, opts.Sessions)
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
