@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riverqueue/river"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"kigen"
@@ -26,6 +28,8 @@ import (
 	"kigen/internal/config"
 	"kigen/internal/engine"
 	"kigen/store"
+	"kigen/store/postgres"
+	"kigen/store/sqlite"
 	"kigen/web"
 )
 
@@ -43,6 +47,11 @@ type ConsoleOptions struct {
 	// warm-up of a tenth of it, not counted).
 	Rate     int
 	Duration time.Duration
+	// Keep keeps the seeded database (its URL printed) instead of
+	// dropping it; Seeded, the DATABASE_URL of one kept, measures on it
+	// again without seeding (4 M residents take minutes to seed).
+	Keep   bool
+	Seeded string
 }
 
 // consolePages are the pages measured, in the order printed.
@@ -76,32 +85,64 @@ func Console(ctx context.Context, env Env, opts ConsoleOptions) error {
 	at := time.Date(today.Year, today.Month, today.Day, 10, 0, 0, 0, kigen.Tokyo)
 	clock := func() time.Time { return at.Add(time.Since(start)) } // a working morning, moving on
 
-	b, err := openDB(ctx, opts.PostgresURL, env.Logger)
-	if err != nil {
+	var (
+		b    *db
+		mids []int64
+		size int
+		err  error
+	)
+	if opts.Seeded != "" {
+		if b, err = reopenDB(ctx, opts.Seeded, env.Logger); err != nil {
+			return err
+		}
+	} else if b, err = openDB(ctx, opts.PostgresURL, env.Logger); err != nil {
 		return err
 	}
-	defer b.Close()
-	mids, err := createMunicipalities(ctx, b.store, opts.Municipalities)
-	if err != nil {
-		return err
-	}
-	seeded, err := seedPopulation(ctx, b, env.Stderr, n, today, tickPopulation(today, mids, n))
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	printMachine(ctx, env.Stdout, b, "console")
-	// The largest municipality: the first block (municipalityBlocks).
-	starts := municipalityBlocks(n, len(mids))
-	size := n
-	if len(starts) > 1 {
-		size = starts[1]
+	defer func() {
+		if opts.Keep {
+			b.drop = func() error { return nil }
+			if b.backend == "sqlite" {
+				b.dir = "" // it holds the database: kept too
+			}
+			fmt.Fprintf(env.Stdout, "\nthe seeded database is kept: measure again with --seeded '%s'\n", b.url)
+		}
+		b.Close()
+	}()
+	if opts.Seeded == "" {
+		if mids, err = createMunicipalities(ctx, b.store, opts.Municipalities); err != nil {
+			return err
+		}
+		seeded, err := seedPopulation(ctx, b, env.Stderr, n, today, tickPopulation(today, mids, n))
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		// The largest municipality: the first block (municipalityBlocks).
+		size = n
+		if starts := municipalityBlocks(n, len(mids)); len(starts) > 1 {
+			size = starts[1]
+		}
+		printMachine(ctx, env.Stdout, b, "console")
+		fmt.Fprintf(env.Stdout, "seeded %s residents in %d municipalities (%.1f s, not measured)\n", thousands(seeded.residents), len(mids),
+			seeded.duration.Seconds())
+	} else {
+		// A database an earlier run seeded and kept: its largest
+		// municipality is the first created, its residents IDs 1 to size.
+		mu, err := b.store.GetMunicipalityByCode(ctx, "900001")
+		if err != nil {
+			return fmt.Errorf("%s was not seeded by kigen bench console --keep: %w", opts.Seeded, err)
+		}
+		mids = []int64{mu.ID}
+		if size, err = b.store.CountResidents(ctx, store.ResidentSearch{MunicipalityID: mu.ID}); err != nil {
+			return err
+		}
+		printMachine(ctx, env.Stdout, b, "console")
+		fmt.Fprintf(env.Stdout, "on the database seeded and kept by an earlier run\n")
 	}
 	mu, err := b.store.GetMunicipality(ctx, mids[0])
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "seeded %s residents in %d municipalities (%.1f s, not measured); %d staff of %s, the largest (%s residents), signed in\n",
-		thousands(seeded.residents), len(mids), seeded.duration.Seconds(), opts.Sessions, mu.Code, thousands(size))
+	fmt.Fprintf(env.Stdout, "%d staff of %s, the largest municipality (%s residents), sign in\n", opts.Sessions, mu.Code, thousands(size))
 
 	// The planner and the queue as kigen serve wires them. The morning's
 	// tick has run when the clerks start (its messages planned, the jobs
@@ -110,12 +151,14 @@ func Console(ctx context.Context, env Env, opts ConsoleOptions) error {
 	if err != nil {
 		return err
 	}
-	sum, err := planner.Tick(ctx, today)
-	if err != nil {
-		return fmt.Errorf("tick: %w", err)
+	if opts.Seeded == "" {
+		sum, err := planner.Tick(ctx, today)
+		if err != nil {
+			return fmt.Errorf("tick: %w", err)
+		}
+		fmt.Fprintf(env.Stdout, "the day's tick ran first: %s notices, %s messages planned (not sent)\n", thousands(sum.Notices), thousands(sum.Messages))
 	}
-	fmt.Fprintf(env.Stdout, "the day's tick ran first: %s notices, %s messages planned (not sent)\n", thousands(sum.Notices), thousands(sum.Messages))
-	tokens, err := signIn(ctx, b.store, clock, mu.Code, opts.Sessions)
+	tokens, err := signIn(ctx, b.store, clock, mu.Code, opts.Sessions, time.Now().Format("150405"))
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
@@ -229,16 +272,48 @@ func loadAverage() string {
 // ms formats a latency in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
+// reopenDB opens a database kept by an earlier run (DATABASE_URL: sqlite:PATH
+// or postgres://…) and migrates it, with River's tables.
+func reopenDB(ctx context.Context, databaseURL string, logger *slog.Logger) (_ *db, err error) {
+	dir, err := os.MkdirTemp("", "kigen-bench-")
+	if err != nil {
+		return nil, err
+	}
+	b := &db{backend: "postgres", dir: dir, url: databaseURL, drop: func() error { return nil }}
+	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
+		b.backend = "sqlite"
+		b.store, err = sqlite.Open(ctx, path)
+	} else {
+		b.store, err = postgres.Open(ctx, databaseURL)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := b.store.Migrate(ctx); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if b.jobs, err = b.store.NewRiverClient(&river.Config{Logger: logger}); err == nil {
+		err = b.jobs.Migrate(ctx)
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("migrate the job queue: %w", err)
+	}
+	return b, nil
+}
+
 // signIn creates k staff accounts of the municipality, sets each up as
 // its setup page does (a password and the authenticator's current code),
 // which signs its person in, and returns the k session tokens (the
 // console's cookie).
-func signIn(ctx context.Context, s store.Store, clock func() time.Time, code string, k int) ([]string, error) {
+func signIn(ctx context.Context, s store.Store, clock func() time.Time, code string, k int, run string) ([]string, error) {
 	d := &desk.Desk{Store: s, Now: clock}
 	op := desk.LocalOperator("bench")
 	tokens := make([]string, k)
 	for i := range k {
-		email := fmt.Sprintf("clerk%03d@bench.example.jp", i+1)
+		email := fmt.Sprintf("clerk%03d-%s@bench.example.jp", i+1, run) // a run on a kept database adds its own
 		link, err := d.InviteStaff(ctx, op, desk.StaffParams{Email: email, Role: auth.Staff, Municipality: code})
 		if err != nil {
 			return nil, err

@@ -59,7 +59,7 @@ func TestConsole(t *testing.T) {
 					t.Errorf("output lacks the line of %q:\n%s", p, out.String())
 				}
 			}
-			for _, re := range []string{`(?m)^all pages\s+\d+ .*(PASS|FAIL)$`, `4 staff of 900001, the largest \(\d+ residents\), signed in`} {
+			for _, re := range []string{`(?m)^all pages\s+\d+ .*(PASS|FAIL)$`, `4 staff of 900001, the largest municipality \(\d+ residents\), sign in`, `the day.s tick ran first: \d+ notices, \d+ messages planned`} {
 				if !regexp.MustCompile(re).MatchString(out.String()) {
 					t.Errorf("output lacks %s:\n%s", re, out.String())
 				}

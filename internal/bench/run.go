@@ -57,6 +57,8 @@ func Run(ctx context.Context, env Env, args []string) error {
 		sessions := fs.Int("sessions", 50, "staff members signed in at once (requests in flight at most)")
 		rate := fs.Int("rate", 50, "requests a second, all sessions together, over the pages in turn (50: a request a second from each of 50 sessions)")
 		duration := fs.Duration("duration", 30*time.Second, "how long to measure (after a warm-up of a tenth of it)")
+		keep := fs.Bool("keep", false, "keep the seeded database and print its DATABASE_URL (for --seeded)")
+		seeded := fs.String("seeded", "", "measure on this database, seeded and kept by an earlier run (--keep), instead of seeding one")
 		run = func() error {
 			if *munis == 0 && *n > 0 {
 				*munis = min(1741, *n)
@@ -65,7 +67,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 				return usagef("bench console: need --residents ≥ 1, 1 ≤ --municipalities ≤ --residents, --sessions ≥ 1, --rate ≥ 1 and --duration > 0")
 			}
 			return Console(ctx, env, ConsoleOptions{Residents: *n, Municipalities: *munis, PostgresURL: *pgURL, Sessions: *sessions,
-				Rate: *rate, Duration: *duration})
+				Rate: *rate, Duration: *duration, Keep: *keep, Seeded: *seeded})
 		}
 	default:
 		return usagef("bench: unknown measure %q (import, tick, deliver or console)", name)

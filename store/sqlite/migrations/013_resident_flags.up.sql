@@ -30,3 +30,5 @@ UPDATE residents AS r SET
 -- and a count both read only the residents concerned.
 CREATE INDEX residents_unreachable ON residents (municipality_id, ref) WHERE unreachable;
 CREATE INDEX residents_gap_open ON residents (municipality_id, ref) WHERE gap_open;
+-- The follow-up list's unreachable residents, a page at a time by ID.
+CREATE INDEX residents_unreachable_id ON residents (municipality_id, id) WHERE unreachable;
