@@ -1,6 +1,9 @@
 package kigen
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // CheckMunicipalityCode validates a local government code (全国地方公共団体コード):
 // five digits and a check digit (012033 = 小樽市; MunicipalityCheckDigit). It
@@ -8,10 +11,10 @@ import "strings"
 // starts with the code as given, quoted.
 func CheckMunicipalityCode(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return FieldErrorf("code", "%s must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru", Quote(code))
+		return FieldKeyf("code", "municipality.code_form", "%s must be the 6-digit local government code (全国地方公共団体コード), e.g. 012033 for Otaru", Quote(code))
 	}
 	if want := MunicipalityCheckDigit(code[:5]); code[5] != want {
-		return FieldErrorf("code", "%q: the check digit should be %c (%s%c)", code, want, code[:5], want)
+		return FieldKeyf("code", "municipality.code_check", "%s: the check digit should be %s (%s)", strconv.Quote(code), string(want), code[:5]+string(want))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"database/sql/driver"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -54,9 +55,9 @@ func ParseISODate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		if HasLongDigitRun(s) || len(s) > 32 {
-			return Date{}, Errorf(EINVALID, "not a date in the form YYYY-MM-DD")
+			return Date{}, Keyf(EINVALID, "date.not_iso", "not a date in the form YYYY-MM-DD")
 		}
-		return Date{}, Errorf(EINVALID, "%q is not a date in the form YYYY-MM-DD", s)
+		return Date{}, Keyf(EINVALID, "date.not_iso.q", "%s is not a date in the form YYYY-MM-DD", strconv.Quote(s))
 	}
 	return Date{t.Year(), t.Month(), t.Day()}, nil
 }

@@ -1,6 +1,7 @@
 package kigen
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -60,43 +61,56 @@ const dateHint = "(use 2027-03-31 or 令和9年3月31日)"
 func ParseDate(s string) (Date, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
-		return Date{}, Errorf(EINVALID, "is empty")
+		return Date{}, Keyf(EINVALID, "date.empty", "is empty")
 	}
-	fail := func(format string, args ...any) (Date, error) {
+	// fail words the refusal: key+".q" quoting the input, key alone when
+	// the input must not be echoed.
+	fail := func(key, format string, args ...any) (Date, error) {
 		q, quotable := quoteDateInput(in)
 		if !quotable {
-			return Date{}, Errorf(EINVALID, "is not a date")
+			return Date{}, Keyf(EINVALID, "date.not_date", "is not a date")
 		}
-		return Date{}, Errorf(EINVALID, "%s "+format, append([]any{q}, args...)...)
+		return Date{}, Keyf(EINVALID, key, "%s "+format, append([]any{q}, args...)...)
 	}
 
 	toks, ok := dateTokens(foldNarrow(in))
 	if !ok {
-		return fail("is not a date form Kigen reads %s", dateHint)
+		return fail("date.form", "is not a date form Kigen reads "+dateHint)
 	}
 	f, ok := matchDate(toks)
 	if !ok {
-		return fail("is not a date form Kigen reads %s", dateHint)
+		return fail("date.form", "is not a date form Kigen reads "+dateHint)
 	}
 	if f.era == nil {
 		d := NewDate(f.year, time.Month(f.month), f.day)
 		if !d.Valid() {
-			return fail("is not a date")
+			return fail("date.invalid", "is not a date")
 		}
 		if d.Year < minParseYear {
-			return fail("is too early (Kigen reads dates from %d on)", minParseYear)
+			return fail("date.too_early", "is too early (Kigen reads dates from %d on)", minParseYear)
 		}
 		return d, nil
 	}
 	if f.year < 1 {
-		return fail("is not a date")
+		return fail("date.invalid", "is not a date")
 	}
 	d := NewDate(f.era.offset+f.year, time.Month(f.month), f.day)
 	if !d.Valid() {
-		return fail("is not a date")
+		return fail("date.invalid", "is not a date")
 	}
 	if d.Before(f.era.first) || (!f.era.last.IsZero() && d.After(f.era.last)) {
-		return fail("is outside the %s era (%s)", f.era.name, f.era.span())
+		_, err := fail("date.era", "is outside the %s era (%s)", f.era.name, f.era.span())
+		var e *Error
+		if errors.As(err, &e) && e.Key == "date.era" {
+			// The catalogs name the era in their own words: its kanji,
+			// first and last days.
+			if f.era.last.IsZero() {
+				err = e.Keyed("date.era_ongoing", e.Args[0], f.era.kanji, f.era.name, f.era.first.String())
+			} else {
+				err = e.Keyed("date.era", e.Args[0], f.era.kanji, f.era.name, f.era.first.String(), f.era.last.String())
+			}
+		}
+		return Date{}, err
 	}
 	return d, nil
 }

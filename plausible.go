@@ -1,6 +1,9 @@
 package kigen
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // earliestExpiry is the earliest expiry date Kigen accepts: anything before
 // it is a typing error, not a card (docs/domain.md §3).
@@ -37,19 +40,20 @@ var expiryLimits = map[CardKind]expiryLimit{
 func CheckExpiry(kind CardKind, e, today Date) (warning string, err error) {
 	limit, ok := expiryLimits[kind]
 	if !ok {
-		return "", Errorf(EINVALID, "%s is not a card kind", safeKind(kind))
+		return "", Keyf(EINVALID, "expiry.kind", "%s is not a card kind", safeKind(kind))
 	}
 	if !e.Valid() {
-		return "", Errorf(EINVALID, "is not a date")
+		return "", Keyf(EINVALID, "date.not_date", "is not a date")
 	}
 	if !today.Valid() {
 		return "", Errorf(EINTERNAL, "kigen: CheckExpiry: today (%d-%d-%d) is not a date", today.Year, today.Month, today.Day)
 	}
 	if e.Before(earliestExpiry) {
-		return "", Errorf(EINVALID, "%s is before %s, too early for a card's expiry", e, earliestExpiry)
+		return "", Keyf(EINVALID, "expiry.too_early", "%s is before %s, too early for a card's expiry", e, earliestExpiry)
 	}
 	if latest := today.AddMonths(limit.months); e.After(latest) {
-		return "", Errorf(EINVALID, "%s is more than %s ahead (latest plausible: %s)", e, limit.text, latest)
+		return "", Errorf(EINVALID, "%s is more than %s ahead (latest plausible: %s)", e, limit.text, latest).
+			Keyed("expiry.too_late", e.String(), strconv.Itoa(limit.months/12), strconv.Itoa(limit.months%12), latest.String())
 	}
 	if e.Before(today) {
 		return e.String() + " has already passed", nil

@@ -1,6 +1,7 @@
 package kigen
 
 import (
+	"fmt"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,15 +24,15 @@ import (
 // the code point, which nothing else would show.
 func CheckText(s string) error {
 	if ContainsMyNumber(s) {
-		return Errorf(EINVALID, "%s", MyNumberReason)
+		return Keyf(EINVALID, "mynumber", MyNumberReason)
 	}
 	var prev rune
 	for i, r := range s {
 		switch {
 		case unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp):
-			return Errorf(EINVALID, "holds a line break or another control character")
+			return Keyf(EINVALID, "text.control", "holds a line break or another control character")
 		case unicode.Is(unicode.Cf, r) && !(isJoiner(r) && isLetter(prev) && isLetter(next(s, i+utf8.RuneLen(r)))):
-			return Errorf(EINVALID, "holds an invisible formatting character (%U), which can disguise how it reads", r)
+			return Keyf(EINVALID, "text.invisible", "holds an invisible formatting character (%s), which can disguise how it reads", fmt.Sprintf("%U", r))
 		}
 		prev = r
 	}

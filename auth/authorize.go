@@ -21,7 +21,11 @@ const (
 	// ResidentResubscribe switches a channel the resident opted out of
 	// back on, because they asked in person (docs/domain.md §11.17).
 	ResidentResubscribe Action = "resident.resubscribe"
-	Import              Action = "import"
+	// ResidentCalendar issues or revokes a resident's calendar feed link
+	// (/cal/{token}.ics): staff at the counter, or the resident from their
+	// own page.
+	ResidentCalendar Action = "resident.calendar"
+	Import           Action = "import"
 	// FollowupView lists residents by reference only, never addresses.
 	FollowupView Action = "followup.view"
 	// DeliverySettle settles an unknown send (resend, resolve).
@@ -65,6 +69,43 @@ const (
 	// OpsView reads the operators' page: the last tick and today's
 	// message counts, by channel and state (no resident).
 	OpsView Action = "ops.view"
+	// QueueManage changes River's job queue through River UI at
+	// /ops/river/: cancel, retry or delete jobs; pause, resume or update
+	// a queue.
+	QueueManage Action = "queue.manage"
+	// ImportView reads the municipality's import history and a background
+	// import's progress and result (counts and row problems, no resident).
+	ImportView Action = "import.view"
+)
+
+// The resident's own actions (self-service, /me/{token}), and staff's on
+// sign-ups. A resident also takes ResidentView, ResidentApplied and
+// ResidentErase on themself.
+const (
+	// SelfUpdate changes the resident's card dates or language.
+	SelfUpdate Action = "self.update"
+	// SelfChannel adds (and confirms) a second channel.
+	SelfChannel Action = "self.channel"
+	// SelfUnsubscribe and SelfResubscribe switch a channel off and back on.
+	SelfUnsubscribe Action = "self.unsubscribe"
+	SelfResubscribe Action = "self.resubscribe"
+	// SelfExport downloads the resident's data (JSON).
+	SelfExport Action = "self.export"
+	// SelfRevoke ends every link to the resident's page.
+	SelfRevoke Action = "self.revoke"
+	// SignupList lists the sign-ups staff must look at (possible
+	// duplicates); SignupSettle settles one.
+	SignupList   Action = "signup.list"
+	SignupSettle Action = "signup.settle"
+)
+
+// Public actions are taken before anyone is known: a sign-up started or
+// confirmed, a fresh link asked for. Nothing authorizes them (they are not
+// in Actions); they are limited (desk) and audited under these names.
+const (
+	SignupStart   Action = "signup.start"
+	SignupConfirm Action = "signup.confirm"
+	SelfLink      Action = "self.link"
 )
 
 // reads are the actions that change nothing. Every other action writes:
@@ -82,6 +123,9 @@ var reads = map[Action]bool{
 	MunicipalityToday: true,
 	MunicipalityView:  true,
 	OpsView:           true,
+	SelfExport:        true,
+	SignupList:        true,
+	ImportView:        true,
 }
 
 // Writes reports whether the action changes anything: a read-only actor
@@ -113,6 +157,7 @@ var rules = map[Action]map[Role]grant{
 	ResidentApplied:     {Staff: own, Admin: own, Resident: own},
 	ResidentErase:       {Staff: own, Admin: own, Resident: own},
 	ResidentResubscribe: {Staff: own, Admin: own},
+	ResidentCalendar:    {Staff: own, Admin: own, Resident: own},
 	Import:              {Staff: own, Admin: own},
 	FollowupView:        {Staff: own, Admin: own, Operator: all},
 	DeliverySettle:      {Staff: own, Admin: own, Operator: all},
@@ -127,14 +172,26 @@ var rules = map[Action]map[Role]grant{
 	TokenList:           {Admin: own, Operator: all},
 	TokenRevoke:         {Admin: own, Operator: all},
 	OpsView:             {Operator: all},
+	QueueManage:         {Operator: all},
+	SelfUpdate:          {Resident: own},
+	SelfChannel:         {Resident: own},
+	SelfUnsubscribe:     {Resident: own},
+	SelfResubscribe:     {Resident: own},
+	SelfExport:          {Resident: own},
+	SelfRevoke:          {Resident: own},
+	SignupList:          {Staff: own, Admin: own},
+	SignupSettle:        {Staff: own, Admin: own},
+	ImportView:          {Staff: own, Admin: own},
 }
 
 // Actions lists every action, in the order of the constants.
 var Actions = []Action{MunicipalityCreate, MunicipalityUpdate, MunicipalityList,
-	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, Import,
+	ResidentView, ResidentViewRef, ResidentApplied, ResidentErase, ResidentResubscribe, ResidentCalendar, Import,
 	FollowupView, DeliverySettle, DeliveryRetry, AuditView,
 	StaffInvite, StaffList, StaffDisable, StaffReset, StaffUnlock, TokenCreate, TokenList, TokenRevoke,
-	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView}
+	ResidentRegister, ResidentUpdate, ResidentList, ResidentExport, MunicipalityToday, MunicipalityView, OpsView,
+	QueueManage, ImportView,
+	SelfUpdate, SelfChannel, SelfUnsubscribe, SelfResubscribe, SelfExport, SelfRevoke, SignupList, SignupSettle}
 
 // Authorize reports whether actor a may take action act in the
 // municipality municipalityID (zero for a global action). It returns nil;

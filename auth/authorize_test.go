@@ -45,6 +45,7 @@ func TestAuthorize(t *testing.T) {
 		{ResidentApplied, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{ResidentErase, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{ResidentResubscribe, "ok nf", "ok nf", "no no", "no no no"},
+		{ResidentCalendar, "ok nf", "ok nf", "no no", "ok nf nf"},
 		{Import, "ok nf", "ok nf", "no no", "no no no"},
 		{FollowupView, "ok nf", "ok nf", "ok ok", "no no no"},
 		{DeliverySettle, "ok nf", "ok nf", "ok ok", "no no no"},
@@ -59,6 +60,16 @@ func TestAuthorize(t *testing.T) {
 		{TokenList, "no no", "ok nf", "ok ok", "no no no"},
 		{TokenRevoke, "no no", "ok nf", "ok ok", "no no no"},
 		{OpsView, "no no", "no no", "ok ok", "no no no"},
+		{QueueManage, "no no", "no no", "ok ok", "no no no"},
+		{SelfUpdate, "no no", "no no", "no no", "ok nf nf"},
+		{SelfChannel, "no no", "no no", "no no", "ok nf nf"},
+		{SelfUnsubscribe, "no no", "no no", "no no", "ok nf nf"},
+		{SelfResubscribe, "no no", "no no", "no no", "ok nf nf"},
+		{SelfExport, "no no", "no no", "no no", "ok nf nf"},
+		{SelfRevoke, "no no", "no no", "no no", "ok nf nf"},
+		{SignupList, "ok nf", "ok nf", "no no", "no no no"},
+		{SignupSettle, "ok nf", "ok nf", "no no", "no no no"},
+		{ImportView, "ok nf", "ok nf", "no no", "no no no"},
 	}
 	covered := map[Action]bool{}
 	for _, tt := range tests {
@@ -152,6 +163,13 @@ func TestAuthorize_InvalidActor(t *testing.T) {
 	}
 	if err := Authorize(staffA, "resident.tickle", idA); kigen.ErrorCode(err) != kigen.EUNAUTHORIZED {
 		t.Errorf("unknown action: %v, want unauthorized", err)
+	}
+	// The public actions are audited, never authorized: no actor takes
+	// them.
+	for _, act := range []Action{SignupStart, SignupConfirm, SelfLink} {
+		if err := AuthorizeResident(residentA, act, idA, "R-1"); kigen.ErrorCode(err) != kigen.EUNAUTHORIZED {
+			t.Errorf("public action %s authorized: %v, want unauthorized", act, err)
+		}
 	}
 }
 

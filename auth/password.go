@@ -113,13 +113,13 @@ func CheckPassword(password, email string) error {
 	email = strings.ToLower(strings.TrimSpace(email))
 	switch {
 	case n < MinPasswordLen:
-		return kigen.FieldErrorf("password", "a password needs at least %d characters; this one has %d", MinPasswordLen, n)
+		return kigen.FieldKeyf("password", "password.short", "a password needs at least %d characters; this one has %d", MinPasswordLen, n)
 	case len(password) > MaxPasswordLen:
-		return kigen.FieldErrorf("password", "a password may have at most %d bytes; this one has %d", MaxPasswordLen, len(password))
+		return kigen.FieldKeyf("password", "password.long", "a password may have at most %d bytes; this one has %d", MaxPasswordLen, len(password))
 	case email != "" && strings.Contains(lower, email):
-		return kigen.FieldErrorf("password", "the password may not be (or contain) the account's email address")
+		return kigen.FieldKeyf("password", "password.email", "the password may not be (or contain) the account's email address")
 	case commonPassword(lower):
-		return kigen.FieldErrorf("password", "this password is one of the %d most common long passwords known to attackers: choose another",
+		return kigen.FieldKeyf("password", "password.common", "this password is one of the %d most common long passwords known to attackers: choose another",
 			len(commonPasswords()))
 	}
 	return nil

@@ -62,7 +62,7 @@ func TOTPCode(secret string, step int64) (string, error) {
 
 // ErrTOTPUsed is VerifyTOTP's answer to a right code of a step used
 // already (test with errors.Is).
-var ErrTOTPUsed = kigen.FieldErrorf("totp", "this code was already used: wait for the next one in the authenticator app")
+var ErrTOTPUsed = kigen.FieldKeyf("totp", "totp.used", "this code was already used: wait for the next one in the authenticator app")
 
 // VerifyTOTP checks code against secret at time at: it returns the step
 // the code belongs to (the current one or one either side), to be stored
@@ -73,7 +73,7 @@ var ErrTOTPUsed = kigen.FieldErrorf("totp", "this code was already used: wait fo
 func VerifyTOTP(secret, code string, at time.Time, lastStep int64) (int64, error) {
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) != TOTPDigits || strings.Trim(code, "0123456789") != "" {
-		return 0, kigen.FieldErrorf("totp", "the code from the authenticator app has %d digits", TOTPDigits)
+		return 0, kigen.FieldKeyf("totp", "totp.digits", "the code from the authenticator app has %d digits", TOTPDigits)
 	}
 	now := TOTPStep(at)
 	for step := now - TOTPSkew; step <= now+TOTPSkew; step++ {
@@ -89,5 +89,5 @@ func VerifyTOTP(secret, code string, at time.Time, lastStep int64) (int64, error
 		}
 		return step, nil
 	}
-	return 0, kigen.FieldErrorf("totp", "the code is not right: check the clock of the phone, and that the app shows Kigen's code")
+	return 0, kigen.FieldKeyf("totp", "totp.wrong", "the code is not right: check the clock of the phone, and that the app shows Kigen's code")
 }

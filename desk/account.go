@@ -179,13 +179,13 @@ func normEmail(email string) string { return strings.ToLower(strings.TrimSpace(e
 func checkEmail(email string) error {
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || a.Name != "" {
-		return kigen.FieldErrorf("email", "%s is not an email address (name@example.jp)", kigen.Quote(email))
+		return kigen.FieldKeyf("email", "account.email", "%s is not an email address (name@example.jp)", kigen.Quote(email))
 	}
 	return nil
 }
 
 func noAccount(email string) error {
-	return kigen.Errorf(kigen.ENOTFOUND, "no account %s", kigen.Quote(normEmail(email)))
+	return kigen.Keyf(kigen.ENOTFOUND, "account.not_found", "no account %s", kigen.Quote(normEmail(email)))
 }
 
 // tokyoTime formats t for a message: 2026-12-04 12:34 JST.
@@ -261,10 +261,10 @@ func (d *Desk) InviteStaff(ctx context.Context, a auth.Actor, p StaffParams) (*S
 	case auth.Staff, auth.Admin:
 	case auth.Operator:
 		if p.Municipality != "" {
-			errs = append(errs, kigen.FieldErrorf("municipality", "an operator belongs to no municipality: give none"))
+			errs = append(errs, kigen.FieldKeyf("municipality", "account.operator_municipality", "an operator belongs to no municipality: give none"))
 		}
 	default:
-		errs = append(errs, kigen.FieldErrorf("role", "%s is not a role of an account: staff, admin or operator", kigen.Quote(string(p.Role))))
+		errs = append(errs, kigen.FieldKeyf("role", "account.role", "%s is not a role of an account: staff, admin or operator", kigen.Quote(string(p.Role))))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -286,7 +286,7 @@ func (d *Desk) InviteStaff(ctx context.Context, a auth.Actor, p StaffParams) (*S
 			acc.MunicipalityID, code = mu.ID, mu.Code
 		}
 		if err := tx.CreateAccount(ctx, acc); errors.Is(err, store.ErrConflict) {
-			return kigen.Errorf(kigen.ECONFLICT, "there is already an account for %s", email)
+			return kigen.Keyf(kigen.ECONFLICT, "account.exists", "there is already an account for %s", email)
 		} else if err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func (d *Desk) InviteStaff(ctx context.Context, a auth.Actor, p StaffParams) (*S
 // the link is unknown, used or replaced, or its account disabled; invalid
 // when it expired.
 func (d *Desk) setupAccount(ctx context.Context, tx store.Tx, token string, now time.Time) (*store.SetupToken, *store.Account, error) {
-	invalid := kigen.Errorf(kigen.ENOTFOUND, "this setup link is not valid: it was used or replaced, or never existed; ask an administrator for a new one")
+	invalid := kigen.Keyf(kigen.ENOTFOUND, "setup.invalid", "this setup link is not valid: it was used or replaced, or never existed; ask an administrator for a new one")
 	st, err := tx.GetSetupToken(ctx, auth.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, invalid
@@ -318,7 +318,7 @@ func (d *Desk) setupAccount(ctx context.Context, tx store.Tx, token string, now 
 		return nil, nil, invalid
 	}
 	if !now.Before(st.ExpiresAt) {
-		return nil, nil, kigen.Errorf(kigen.EINVALID, "this setup link expired at %s: ask an administrator for a new one", tokyoTime(st.ExpiresAt))
+		return nil, nil, kigen.Keyf(kigen.EINVALID, "setup.expired", "this setup link expired at %s: ask an administrator for a new one", tokyoTime(st.ExpiresAt))
 	}
 	acc, err := tx.GetAccount(ctx, st.AccountID)
 	if err != nil {
@@ -372,7 +372,7 @@ func (d *Desk) CompleteSetup(ctx context.Context, token, password, code string) 
 			return err
 		}
 		if acc.TOTPSecret == "" {
-			return kigen.FieldErrorf("totp", "open the setup page first: it shows the authenticator to enrol")
+			return kigen.FieldKeyf("totp", "setup.not_opened", "open the setup page first: it shows the authenticator to enrol")
 		}
 		var errs []error
 		if err := auth.CheckPassword(password, acc.Email); err != nil {

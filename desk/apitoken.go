@@ -25,7 +25,7 @@ func checkTokenName(name string) error {
 	if name == "" || len(name) > 64 || strings.TrimFunc(name, func(r rune) bool {
 		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
 	}) != "" {
-		return kigen.FieldErrorf("name", "a token's name has 1 to 64 letters, digits, dots, underscores or hyphens (e.g. resident-system)")
+		return kigen.FieldKeyf("name", "token.name", "a token's name has 1 to 64 letters, digits, dots, underscores or hyphens (e.g. resident-system)")
 	}
 	return nil
 }
@@ -45,7 +45,7 @@ func (d *Desk) CreateToken(ctx context.Context, a auth.Actor, p TokenParams) (*N
 		errs = append(errs, err)
 	}
 	if p.Scope != ScopeRead && p.Scope != ScopeWrite {
-		errs = append(errs, kigen.FieldErrorf("scope", "%s is not a scope: read or write", kigen.Quote(p.Scope)))
+		errs = append(errs, kigen.FieldKeyf("scope", "token.scope", "%s is not a scope: read or write", kigen.Quote(p.Scope)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 // Package desk is Kigen's service layer: every action a staff member, an
-// operator or (later) a resident takes, whatever the surface — the CLI
-// today, the staff console, the JSON API and the resident pages tomorrow.
+// operator or a resident takes, whatever the surface — the CLI, the staff
+// console, the JSON API and the resident pages (self.go: sign-up, the
+// resident's own page).
 // None of them holds a rule of its own: they parse their input, call one
 // Desk method with the auth.Actor, and render the result.
 //
@@ -26,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -62,9 +64,16 @@ type Desk struct {
 	// LocalGov is the list of local governments a new municipality's code
 	// is checked against. Nil: the built-in one (localgov.Default).
 	LocalGov *localgov.List
+	// Jobs queues background imports (StartImport). Nil: every import
+	// runs in the request.
+	Jobs JobInserter
 	// PasswordParams hash new passwords. Nil: auth.DefaultPasswordParams
 	// (tests set cheaper ones).
 	PasswordParams *auth.PasswordParams
+	// Self configures resident self-service (self.go): its queue, limits
+	// and lifetimes. Nil: the defaults and no queue (the actions that send
+	// need one).
+	Self *SelfConfig
 }
 
 func (d *Desk) today() kigen.Date { return kigen.DateOf(d.now()) }
@@ -129,7 +138,7 @@ func scope(ctx context.Context, q store.Queries, a auth.Actor, act auth.Action, 
 	case a.MunicipalityID != 0:
 		mu, err = q.GetMunicipality(ctx, a.MunicipalityID)
 	case code == "":
-		return nil, kigen.FieldErrorf("municipality", "give the code of the municipality")
+		return nil, kigen.FieldKeyf("municipality", "municipality.missing", "give the code of the municipality")
 	default:
 		mu, err = q.GetMunicipalityByCode(ctx, code)
 	}
@@ -169,13 +178,13 @@ func noResident(ref string, mu *kigen.Municipality) error {
 		}
 	}
 	if digits >= 12 {
-		return kigen.Errorf(kigen.ENOTFOUND, "no resident with that reference (not shown: it has 12 or more digits) in %s %s", mu.Code, mu.Name)
+		return kigen.Keyf(kigen.ENOTFOUND, "resident.not_found", "no resident with that reference (not shown: it has 12 or more digits) in %s %s", mu.Code, mu.Name)
 	}
-	return kigen.Errorf(kigen.ENOTFOUND, "no resident %q in %s %s", ref, mu.Code, mu.Name)
+	return kigen.Keyf(kigen.ENOTFOUND, "resident.not_found.q", "no resident %s in %s %s", strconv.Quote(ref), mu.Code, mu.Name)
 }
 
 func noMunicipality(code string) error {
-	return kigen.Errorf(kigen.ENOTFOUND, "no municipality %s", kigen.Quote(code))
+	return kigen.Keyf(kigen.ENOTFOUND, "municipality.not_found", "no municipality %s", kigen.Quote(code))
 }
 
 // LocalOperator is the actor of a user running the kigen command on the

@@ -267,7 +267,7 @@ func (d *Desk) auditFollowup(ctx context.Context, a auth.Actor, mu *kigen.Munici
 // continue the same look and are not. The given-up section needs the Queue.
 func (d *Desk) FollowupPage(ctx context.Context, a auth.Actor, p FollowupPageParams) (*FollowupPage, error) {
 	if !slices.Contains(FollowupSections, p.Section) {
-		return nil, kigen.FieldErrorf("section", "%q is not a section: %s", p.Section, strings.Join(FollowupSections, ", "))
+		return nil, kigen.FieldKeyf("section", "followup.section", "%s is not a section: %s", strconv.Quote(p.Section), strings.Join(FollowupSections, ", "))
 	}
 	mu, err := scope(ctx, d.Store, a, auth.FollowupView, p.Municipality, "")
 	if err != nil {
@@ -321,7 +321,7 @@ func followupPage(ctx context.Context, q store.Queries, mu *kigen.Municipality, 
 
 // badCursor refuses a cursor that is not one a page gave.
 func badCursor(cursor string) error {
-	return kigen.FieldErrorf("cursor", "%q is not a cursor of this section", cursor)
+	return kigen.FieldKeyf("cursor", "followup.cursor", "%s is not a cursor of this section", strconv.Quote(cursor))
 }
 
 // unreachablePage reads the residents no message can reach (no channel

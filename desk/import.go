@@ -26,6 +26,9 @@ type ImportParams struct {
 	// Region is the default region of phone numbers without a country
 	// code (ISO 3166; empty: JP).
 	Region string `json:"region,omitempty"`
+	// FileName is the file's name as the user gave it, for the import
+	// history (its base name is kept; may be empty).
+	FileName string `json:"file_name,omitempty"`
 	// FallbackLanguage, when set, is the language of a row whose language
 	// is blank or one Kigen does not write in (ミャンマー語, fr), with a
 	// warning for each such row, instead of refusing the file. A code or a
@@ -49,6 +52,11 @@ type RowError struct {
 	Row     int    `json:"row"` // as a spreadsheet numbers it (the header is 1); 0: the message names its place
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Key and Args are the message's catalog key and arguments
+	// (kigen.Error's), for a surface that speaks other languages; Key is
+	// empty when there is none.
+	Key  string   `json:"-"`
+	Args []string `json:"-"`
 }
 
 // Error reads "row N: field: message".
@@ -75,7 +83,7 @@ func rowError(row int, err error) RowError {
 	e := RowError{Row: row, Message: err.Error()}
 	var ke *kigen.Error
 	if errors.As(err, &ke) {
-		e.Field, e.Message = ke.Field, ke.Message
+		e.Field, e.Message, e.Key, e.Args = ke.Field, ke.Message, ke.Key, ke.Args
 	}
 	return e
 }
@@ -111,39 +119,107 @@ func (e *RefusedError) Unwrap() error { return kigen.Errorf(kigen.EINVALID, "%s"
 // audited). A file that cannot be read as a list (no header, a My Number
 // column, …) or one with bad rows is a *RefusedError listing the problems;
 // a bad FallbackLanguage is invalid (field "fallback_language"). A
-// cancelled ctx writes nothing.
+// cancelled ctx writes nothing of the file.
+//
+// Every import is recorded in the municipality's history (ListImports):
+// a confirmed one that is written in the transaction that writes it, a dry
+// run, a refusal or a failure (state failed: an error not the file's, a
+// cancelled ctx) once it is known. The history keeps the file's name,
+// size and encoding and the counts, never its rows.
 func (d *Desk) Import(ctx context.Context, a auth.Actor, p ImportParams) (*ImportResult, error) {
 	mu, err := scope(ctx, d.Store, a, auth.Import, p.Municipality, "")
 	if err != nil {
 		return nil, err
 	}
-	var fallback kigen.Language
-	if p.FallbackLanguage != "" {
-		if fallback, err = roster.ParseLanguage(p.FallbackLanguage); err != nil {
-			return nil, kigen.WithField(err, "fallback_language")
-		}
+	fallback, err := fallbackLanguage(p.FallbackLanguage)
+	if err != nil {
+		return nil, err
 	}
+	in := &countingReader{r: p.CSV}
+	h := d.newHistory(a, mu, p, false)
+	h.size = func() int64 { return in.n }
+	res, err := d.importFile(store.LongWrite(ctx), a, mu, in, p, fallback, h, nil)
+	h.im.Size = in.n
+	switch {
+	case err == nil && !p.DryRun:
+		return res, nil // its history row was written with it
+	case err != nil && !isRefusal(err):
+		h.im.State, h.im.FinishedAt = store.ImportFailed, d.now()
+	}
+	// A dry run, a refusal or a failure: nothing was written but its row,
+	// also when the request was cancelled.
+	if herr := d.Store.CreateImport(context.WithoutCancel(ctx), h.im); herr != nil {
+		return nil, errors.Join(err, fmt.Errorf("record the import: %w", herr))
+	}
+	return res, err
+}
+
+// fallbackLanguage parses ImportParams.FallbackLanguage ("" for none).
+func fallbackLanguage(s string) (kigen.Language, error) {
+	if s == "" {
+		return "", nil
+	}
+	l, err := roster.ParseLanguage(s)
+	if err != nil {
+		return "", kigen.WithField(err, "fallback_language")
+	}
+	return l, nil
+}
+
+// isRefusal reports whether err is an import refused: a *RefusedError.
+func isRefusal(err error) bool {
+	var re *RefusedError
+	return errors.As(err, &re)
+}
+
+// importFile reads r and applies it to mu as a (audited) with p's
+// options, and fills in h's row from the outcome: done (h.done writes it
+// in the import's transaction), dry-run or refused (for the caller to
+// write). progress, if set, hears the rows read so far. A request marks ctx
+// with store.LongWrite; a background job must not (see RunImport).
+func (d *Desk) importFile(ctx context.Context, a auth.Actor, mu *kigen.Municipality, r io.Reader, p ImportParams,
+	fallback kigen.Language, h *history, progress func(int)) (*ImportResult, error) {
 	today := d.today()
-	r, err := roster.NewReader(p.CSV, roster.Options{Today: today, Region: p.Region, IgnoreUnknownColumns: p.IgnoreUnknownColumns,
+	rr, err := roster.NewReader(r, roster.Options{Today: today, Region: p.Region, IgnoreUnknownColumns: p.IgnoreUnknownColumns,
 		FallbackLanguage: fallback})
 	if err != nil {
-		return nil, unreadable(mu, err)
+		err = unreadable(mu, err)
+		h.refused(err.(*RefusedError))
+		return nil, err
 	}
+	h.im.Encoding = rr.Encoding()
 	rows := 0
+	result := func(sum importer.Summary) *ImportResult {
+		return &ImportResult{Municipality: mu.Code, MunicipalityName: mu.Name, Encoding: rr.Encoding(), Summary: sum,
+			Warnings: rowErrors(sum.Warnings)}
+	}
 	s := auditedStore{Store: d.Store, entry: func() *store.AuditEntry {
 		return &store.AuditEntry{ActorID: a.ID, ActorRole: string(a.Role), Action: string(auth.Import),
 			MunicipalityID: mu.ID, Detail: fmt.Sprintf("%d rows", rows)}
 	}}
-	sum, err := importer.Import(store.LongWrite(ctx), s, r, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: p.DryRun,
-		Progress: func(n int) { rows = n }})
+	sum, err := importer.Import(ctx, s, rr, importer.Options{MunicipalityID: mu.ID, Today: today, DryRun: p.DryRun,
+		Progress: func(n int) {
+			rows = n
+			if progress != nil {
+				progress(n)
+			}
+		}, Commit: func(ctx context.Context, tx store.Tx, sum importer.Summary) error {
+			return h.done(ctx, tx, result(sum))
+		}})
 	var refused *importer.RefusedError
 	if errors.As(err, &refused) {
-		return nil, &RefusedError{Municipality: mu.Code, Encoding: r.Encoding(), Refused: true, Rows: rowErrors(refused.Rows), Total: refused.Total}
+		re := &RefusedError{Municipality: mu.Code, Encoding: rr.Encoding(), Refused: true, Rows: rowErrors(refused.Rows), Total: refused.Total}
+		h.im.Rows = sum.Rows
+		h.refused(re)
+		return nil, re
 	} else if err != nil {
 		return nil, err
 	}
-	return &ImportResult{Municipality: mu.Code, MunicipalityName: mu.Name, Encoding: r.Encoding(), Summary: sum,
-		Warnings: rowErrors(sum.Warnings)}, nil
+	res := result(sum)
+	if p.DryRun {
+		h.counted(res)
+	}
+	return res, nil
 }
 
 // unreadable returns the refusal of a file roster.NewReader could not

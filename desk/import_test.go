@@ -76,8 +76,8 @@ func TestDesk_Import(t *testing.T) {
 		res, err = b.d.Import(ctx, b.staffA, desk.ImportParams{CSV: strings.NewReader("resident_ref,language,phone\nR-3,ミャンマー語,090-1234-5678\n"),
 			FallbackLanguage: "English"})
 		if err != nil || res.Created != 1 || res.Municipality != "012033" || res.MunicipalityName != "小樽市" || res.WarningsTotal != 1 ||
-			res.Warnings[0] != (desk.RowError{Row: 2, Field: "language",
-				Message: `"ミャンマー語" is not a language Kigen writes in: messages go out in en, the fallback language`}) {
+			res.Warnings[0].Row != 2 || res.Warnings[0].Field != "language" ||
+			res.Warnings[0].Message != `"ミャンマー語" is not a language Kigen writes in: messages go out in en, the fallback language` {
 			t.Errorf("import with a fallback language: %+v, %v", res, err)
 		}
 		b.checkLast(t, before, 1, store.AuditEntry{ActorID: "staff:1", ActorRole: "staff", Action: "import", MunicipalityID: b.aID, Detail: "1 rows"})

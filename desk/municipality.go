@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"kigen"
@@ -147,22 +148,22 @@ func (p MunicipalityParams) apply(mu *kigen.Municipality) (notes []string, err e
 	errs = append(errs, p.applyNames(mu, bad, &notes)...)
 	errs = append(errs, p.applyCalendar(mu)...)
 	if mu.Name == "" {
-		errs = append(errs, kigen.FieldErrorf("name", "the Japanese name is required (e.g. 小樽市)"))
+		errs = append(errs, kigen.FieldKeyf("name", "municipality.name_missing", "the Japanese name is required (e.g. 小樽市)"))
 	}
 	if k := mu.NameKana; !bad["name_kana"] && strings.TrimFunc(k, isKana) != "" {
-		errs = append(errs, kigen.FieldErrorf("name_kana", "%q is not a reading in hiragana (e.g. おたるし)", k))
+		errs = append(errs, kigen.FieldKeyf("name_kana", "municipality.kana", "%s is not a reading in hiragana (e.g. おたるし)", strconv.Quote(k)))
 	}
 	if ph := mu.ContactPhone; ph != "" && !bad["contact_phone"] && !validPhoneText(ph) {
-		errs = append(errs, kigen.FieldErrorf("contact_phone", "%q is not a phone number (digits, hyphens, parentheses)", ph))
+		errs = append(errs, kigen.FieldKeyf("contact_phone", "municipality.phone", "%s is not a phone number (digits, hyphens, parentheses)", strconv.Quote(ph)))
 	}
 	if e := mu.ContactEmail; e != "" && !bad["contact_email"] {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
-			errs = append(errs, kigen.FieldErrorf("contact_email", "%q is not an email address", e))
+			errs = append(errs, kigen.FieldKeyf("contact_email", "municipality.email", "%s is not an email address", strconv.Quote(e)))
 		}
 	}
 	if u := mu.ContactURL; u != "" && !bad["contact_url"] {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
-			errs = append(errs, kigen.FieldErrorf("contact_url", "%q is not an http(s) address", u))
+			errs = append(errs, kigen.FieldKeyf("contact_url", "municipality.url", "%s is not an http(s) address", strconv.Quote(u)))
 		}
 	}
 	return notes, errors.Join(errs...)

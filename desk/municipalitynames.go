@@ -3,6 +3,7 @@ package desk
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -47,7 +48,7 @@ func (p MunicipalityParams) applyNames(mu *kigen.Municipality, bad map[string]bo
 		case kigen.MunicipalityKind(k).Valid():
 			mu.Kind = kigen.MunicipalityKind(k)
 		default:
-			errs = append(errs, kigen.FieldErrorf("kind", "%s is not a kind of municipality: give 市, 区, 町 or 村 (city, ward, town, village)", kigen.Quote(k)))
+			errs = append(errs, kigen.FieldKeyf("kind", "municipality.kind", "%s is not a kind of municipality: give 市, 区, 町 or 村 (city, ward, town, village)", kigen.Quote(k)))
 		}
 	}
 	if l := mu.NameLatin; l != "" && !bad["name_latin"] {
@@ -56,7 +57,7 @@ func (p MunicipalityParams) applyNames(mu *kigen.Municipality, bad map[string]bo
 		case strings.IndexFunc(l, func(r rune) bool {
 			return !unicode.Is(unicode.Latin, r) && !strings.ContainsRune(" -'’.,", r)
 		}) >= 0:
-			errs = append(errs, kigen.FieldErrorf("name_latin", "%s is not written in Latin letters (e.g. Otaru)", kigen.Quote(l)))
+			errs = append(errs, kigen.FieldKeyf("name_latin", "municipality.latin", "%s is not written in Latin letters (e.g. Otaru)", kigen.Quote(l)))
 		case len(words) > 1 && (slices.Contains(kindSuffixes, words[len(words)-1]) || slices.Contains(kindSuffixes, words[0])):
 			// Each language adds the kind in its own words: "Otaru City"
 			// would become "Otaru City City Hall".
@@ -73,7 +74,7 @@ func (p MunicipalityParams) applyNames(mu *kigen.Municipality, bad map[string]bo
 		if strings.IndexFunc(v, func(r rune) bool {
 			return !unicode.Is(sc.script, r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) && r != ' '
 		}) >= 0 {
-			errs = append(errs, kigen.FieldErrorf(sc.field, "%s is not written in %s", kigen.Quote(v), sc.what))
+			errs = append(errs, kigen.FieldErrorf(sc.field, "%s is not written in %s", kigen.Quote(v), sc.what).Keyed("municipality.script", kigen.Quote(v), sc.field))
 		}
 	}
 	return errs
@@ -120,9 +121,9 @@ func (p MunicipalityParams) applyCalendar(mu *kigen.Municipality) []error {
 			d, err := kigen.ParseDate(s)
 			if err != nil {
 				if msg := kigen.ErrorMessage(err); strings.HasPrefix(msg, "is ") {
-					errs = append(errs, kigen.FieldErrorf(field, "day %d %s", i+1, msg))
+					errs = append(errs, kigen.FieldErrorf(field, "day %d %s", i+1, msg).Keyed("calendar.day", strconv.Itoa(i+1)))
 				} else {
-					errs = append(errs, kigen.FieldErrorf(field, "day %d: %s", i+1, msg))
+					errs = append(errs, kigen.FieldErrorf(field, "day %d: %s", i+1, msg).Keyed("calendar.day", strconv.Itoa(i+1)))
 				}
 				continue
 			}
@@ -131,7 +132,7 @@ func (p MunicipalityParams) applyCalendar(mu *kigen.Municipality) []error {
 			}
 		}
 		if len(out) > maxCalendarDays {
-			errs = append(errs, kigen.FieldErrorf(field, "%d days: at most %d", len(out), maxCalendarDays))
+			errs = append(errs, kigen.FieldKeyf(field, "calendar.too_many", "%d days: at most %d", len(out), maxCalendarDays))
 		}
 		slices.SortFunc(out, kigen.Date.Compare)
 		return out
@@ -144,13 +145,13 @@ func (p MunicipalityParams) applyCalendar(mu *kigen.Municipality) []error {
 		for _, d := range mu.Calendar.WeekendOpen {
 			if kigen.OrdinaryWorkday(d, mu.Calendar.Holidays) {
 				errs = append(errs, kigen.FieldErrorf("open_days", "%s is a %s the office is open anyway: a weekend opening day (休日開庁) "+
-					"is a Saturday, a Sunday, a holiday or in the year-end closure", d, d.Weekday()))
+					"is a Saturday, a Sunday, a holiday or in the year-end closure", d, d.Weekday()).Keyed("calendar.open_workday", d.String()))
 			}
 		}
 	}
 	for _, d := range mu.Calendar.WeekendOpen {
 		if slices.Contains(mu.Calendar.Closed, d) {
-			errs = append(errs, kigen.FieldErrorf("open_days", "%s is also a closed day: give it in one list only", d))
+			errs = append(errs, kigen.FieldKeyf("open_days", "calendar.both_lists", "%s is also a closed day: give it in one list only", d))
 		}
 	}
 	return errs

@@ -35,6 +35,10 @@ type ResidentView struct {
 	Language kigen.Language    `json:"language"`
 	Status   kigen.Status      `json:"status"`
 	Channel  kigen.ChannelPref `json:"channel"` // "": the default (email if given, else SMS)
+	// Source is where the resident came from: staff (the counter, an
+	// import) or self (signed up themselves); set by ShowResident and
+	// the resident's page.
+	Source store.ResidentSource `json:"source,omitempty"`
 	// ReachedBy are the channels messages go out on; none: the resident
 	// cannot be reached (no consent or no usable contact) and is listed
 	// for staff follow-up.
@@ -154,7 +158,7 @@ func holding(ctx context.Context, q store.Queries, mu *kigen.Municipality, ref s
 func residentRef(ref string) (string, error) {
 	ref = roster.NormalizeRef(ref)
 	if kigen.ContainsMyNumber(ref) {
-		return "", kigen.Errorf(kigen.EINVALID, "the reference %s", kigen.MyNumberReason)
+		return "", kigen.Keyf(kigen.EINVALID, "mynumber.ref", "the reference %s", kigen.MyNumberReason).Keyed("mynumber.ref")
 	}
 	return ref, nil
 }
@@ -196,6 +200,11 @@ func (d *Desk) ShowResident(ctx context.Context, a auth.Actor, p ResidentParams)
 			return err
 		}
 		v = view(mu, h, d.today(), act == auth.ResidentViewRef)
+		sources, err := tx.ResidentSources(ctx, mu.ID, h.Resident.ID)
+		if err != nil {
+			return err
+		}
+		v.Source = sources[h.Resident.ID]
 		carried := map[int64][]MessageStatus{} // by notice
 		for _, m := range ms {
 			st := MessageStatus{ID: m.Message.ID, Channel: m.Message.Channel, State: messageStatus(m, d.now())}
@@ -327,11 +336,11 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 		}
 		switch {
 		case card == nil:
-			return kigen.Errorf(kigen.EINVALID, "resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
+			return kigen.Keyf(kigen.EINVALID, "applied.no_card", "resident %s has no residence card or integrated card: enter its expiry first", h.Resident.Ref)
 		case on.After(today):
-			return kigen.FieldErrorf("on", "%s is in the future", on)
+			return kigen.FieldKeyf("on", "applied.future", "%s is in the future", on)
 		case on.After(card.ExpiresOn):
-			return kigen.FieldErrorf("on", "%s is after the card's expiry %s: an application after the period of stay ends gives no special period", on, card.ExpiresOn)
+			return kigen.FieldKeyf("on", "applied.after_expiry", "%s is after the card's expiry %s: an application after the period of stay ends gives no special period", on, card.ExpiresOn)
 		}
 		if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, on); err != nil {
 			return err
@@ -352,7 +361,7 @@ func (d *Desk) RecordApplied(ctx context.Context, a auth.Actor, p AppliedParams)
 // with Undo).
 func (d *Desk) undoApplied(ctx context.Context, tx store.Tx, mu *kigen.Municipality, h *store.Holding, card *kigen.Card, e *store.AuditEntry, res **AppliedResult) error {
 	if card == nil || card.RenewalAppliedOn.IsZero() {
-		return kigen.Errorf(kigen.EINVALID, "resident %s has no application recorded to undo", cmpRef(h.Resident.Ref))
+		return kigen.Keyf(kigen.EINVALID, "applied.nothing_to_undo", "resident %s has no application recorded to undo", cmpRef(h.Resident.Ref))
 	}
 	if err := tx.SetCardRenewalApplied(ctx, mu.ID, card.ID, kigen.Date{}); err != nil {
 		return err

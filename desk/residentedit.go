@@ -58,10 +58,14 @@ func (f ResidentFields) columns() map[roster.Column]string {
 
 // FieldProblem is a problem of one field of a resident: Field names it as
 // ResidentFields' JSON does (the import's column; "resident_ref" for the
-// reference), Reason says why, in the import's words.
+// reference), Reason says why, in the import's words. Key and Args are
+// the reason's catalog key and arguments (kigen.Error's), for a surface
+// that speaks other languages; Key is empty when there is none.
 type FieldProblem struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
+	Field  string   `json:"field"`
+	Reason string   `json:"reason"`
+	Key    string   `json:"-"`
+	Args   []string `json:"-"`
 }
 
 // FieldsError refuses a resident registered or changed: every problem of
@@ -91,7 +95,7 @@ func problems(errs []error) []FieldProblem {
 		p := FieldProblem{Reason: err.Error()}
 		var ke *kigen.Error
 		if errors.As(err, &ke) {
-			p.Field, p.Reason = ke.Field, ke.Message
+			p.Field, p.Reason, p.Key, p.Args = ke.Field, ke.Message, ke.Key, ke.Args
 		}
 		out = append(out, p)
 	}
@@ -217,9 +221,9 @@ func reload(ctx context.Context, q store.Queries, mu *kigen.Municipality, ref st
 // alreadyRegistered is the answer for registering a ref taken.
 func alreadyRegistered(ref string, mu *kigen.Municipality) error {
 	if q, ok := quotableRef(ref); ok {
-		return kigen.Errorf(kigen.ECONFLICT, "resident %s is already registered in %s %s: change them instead", q, mu.Code, mu.Name)
+		return kigen.Keyf(kigen.ECONFLICT, "resident.registered.q", "resident %s is already registered in %s %s: change them instead", q, mu.Code, mu.Name)
 	}
-	return kigen.Errorf(kigen.ECONFLICT, "a resident with that reference (not shown: it has 12 or more digits) is already registered in %s %s", mu.Code, mu.Name)
+	return kigen.Keyf(kigen.ECONFLICT, "resident.registered", "a resident with that reference (not shown: it has 12 or more digits) is already registered in %s %s", mu.Code, mu.Name)
 }
 
 // quotableRef quotes ref unless it has 12 or more digits (noResident's
@@ -279,7 +283,7 @@ func (d *Desk) UpdateResident(ctx context.Context, a auth.Actor, p UpdateParams)
 	var res *EditResult
 	err := d.residentAction(ctx, a, auth.ResidentUpdate, p.ResidentParams, func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error {
 		if p.IfMatch != "" && p.IfMatch != Version(h) {
-			return kigen.Errorf(kigen.ECONFLICT, "resident %s was changed by someone else since it was read: read it again and redo the change",
+			return kigen.Keyf(kigen.ECONFLICT, "resident.changed", "resident %s was changed by someone else since it was read: read it again and redo the change",
 				cmpRef(h.Resident.Ref))
 		}
 		warnings, err := d.applyFields(ctx, tx, mu, h.Resident.Ref, h, p.ResidentFields)

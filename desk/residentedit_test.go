@@ -23,7 +23,7 @@ func importProblems(t *testing.T, b *bundle, header, row string) []desk.FieldPro
 	}
 	var out []desk.FieldProblem
 	for _, r := range re.Rows {
-		out = append(out, desk.FieldProblem{Field: r.Field, Reason: r.Message})
+		out = append(out, desk.FieldProblem{Field: r.Field, Reason: r.Message, Key: r.Key, Args: r.Args})
 	}
 	return out
 }
@@ -97,7 +97,7 @@ func TestDesk_RegisterResident(t *testing.T) {
 		// Cross-field rules of the merged resident, as the import applies them.
 		_, err = b.d.RegisterResident(ctx, b.staffA, desk.RegisterParams{Ref: "R-5", ResidentFields: desk.ResidentFields{
 			Language: ptr("en"), Channel: ptr("email")}})
-		if got := fieldsError(t, err); len(got) != 1 || got[0] != (desk.FieldProblem{Field: "channel", Reason: "email needs an email address"}) {
+		if got := fieldsError(t, err); len(got) != 1 || got[0].Field != "channel" || got[0].Reason != "email needs an email address" {
 			t.Errorf("channel without email: %+v", got)
 		}
 		// A My Number as the reference is refused and not echoed.

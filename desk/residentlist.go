@@ -72,6 +72,9 @@ type ResidentItem struct {
 	DaysLeft      int        `json:"days_left"`
 	GapOpen       bool       `json:"gap_open"`
 	Unreachable   bool       `json:"unreachable"`
+	// Source is where the resident came from: staff (the counter, an
+	// import) or self (signed up themselves).
+	Source store.ResidentSource `json:"source"`
 }
 
 // residentSearch reads p into the store's search for mu on today; the
@@ -123,12 +126,12 @@ func residentSearch(p ListResidentsParams, mu *kigen.Municipality, today kigen.D
 	}
 	switch n := p.ExpiringWithin; {
 	case n < 0 || n > MaxExpiringWithin:
-		return f, kigen.FieldErrorf("expiring_within", "%d is not a number of days from 0 to %d", n, MaxExpiringWithin)
+		return f, kigen.FieldKeyf("expiring_within", "list.expiring_within", "%d is not a number of days from 0 to %d", n, MaxExpiringWithin)
 	case n > 0:
 		f.ExpiresFrom, f.ExpiresTo = today, today.AddDays(n)
 	}
 	if kigen.ContainsMyNumber(f.Text) || kigen.ContainsMyNumber(f.RefPrefix) || kigen.ContainsMyNumber(f.NameContains) {
-		return f, kigen.FieldErrorf("search", "%s", kigen.MyNumberReason)
+		return f, kigen.FieldKeyf("search", "mynumber", kigen.MyNumberReason)
 	}
 	return f, nil
 }
@@ -160,7 +163,7 @@ func encodeCursor(ref string) string { return base64.RawURLEncoding.EncodeToStri
 func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || !strings.HasPrefix(string(b), "r:") || len(b) == 2 {
-		return "", kigen.FieldErrorf("cursor", "is not a cursor of this list")
+		return "", kigen.FieldKeyf("cursor", "list.cursor", "is not a cursor of this list")
 	}
 	return string(b[2:]), nil
 }
@@ -176,7 +179,7 @@ func (d *Desk) ListResidents(ctx context.Context, a auth.Actor, p ListResidentsP
 	case limit == 0:
 		limit = DefaultResidentLimit
 	case limit < 0 || limit > MaxResidentLimit:
-		return nil, kigen.FieldErrorf("limit", "%d is not a page size from 1 to %d", limit, MaxResidentLimit)
+		return nil, kigen.FieldKeyf("limit", "list.limit", "%d is not a page size from 1 to %d", limit, MaxResidentLimit)
 	}
 	today := d.today()
 	var list *ResidentList
@@ -204,9 +207,17 @@ func (d *Desk) ListResidents(ctx context.Context, a auth.Actor, p ListResidentsP
 			rows = rows[:limit]
 			list.Next = encodeCursor(rows[limit-1].Ref)
 		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		sources, err := tx.ResidentSources(ctx, mu.ID, ids...)
+		if err != nil {
+			return err
+		}
 		for _, r := range rows {
 			it := ResidentItem{Ref: r.Ref, Name: r.Name, Language: r.Language, Status: r.Status, SoonestExpiry: r.SoonestExpiry,
-				GapOpen: r.GapOpen, Unreachable: r.Unreachable}
+				GapOpen: r.GapOpen, Unreachable: r.Unreachable, Source: sources[r.ID]}
 			if !r.SoonestExpiry.IsZero() {
 				it.DaysLeft = r.SoonestExpiry.Sub(today)
 			}

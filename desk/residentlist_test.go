@@ -110,7 +110,7 @@ func TestDesk_ListResidents(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := desk.ResidentItem{Ref: "R-3", Name: "グエン・ヴァン・ビン", Language: kigen.Vietnamese, Status: kigen.FixedPeriod,
-			SoonestExpiry: kigen.MustParseISODate("2026-12-20"), DaysLeft: 25, GapOpen: true}
+			SoonestExpiry: kigen.MustParseISODate("2026-12-20"), DaysLeft: 25, GapOpen: true, Source: store.SourceStaff}
 		if len(l.Residents) != 1 || l.Residents[0] != want || l.Next != "" {
 			t.Errorf("R-3: %+v, want %+v", l.Residents, want)
 		}

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"kigen"
 	"kigen/auth"
@@ -46,7 +47,7 @@ const (
 // no opt-out to undo.
 func (d *Desk) Resubscribe(ctx context.Context, a auth.Actor, p ResubscribeParams) (*ResubscribeResult, error) {
 	if p.Channel != kigen.Email && p.Channel != kigen.SMS {
-		return nil, kigen.FieldErrorf("channel", "%q is not a channel: email or sms", p.Channel)
+		return nil, kigen.FieldKeyf("channel", "resubscribe.channel", "%s is not a channel: email or sms", strconv.Quote(string(p.Channel)))
 	}
 	var res *ResubscribeResult
 	err := d.residentAction(ctx, a, auth.ResidentResubscribe, p.ResidentParams, func(tx store.Tx, mu *kigen.Municipality, h *store.Holding, e *store.AuditEntry) error {
@@ -54,9 +55,9 @@ func (d *Desk) Resubscribe(ctx context.Context, a auth.Actor, p ResubscribeParam
 		c := h.Contact(p.Channel)
 		switch {
 		case c == nil || c.Address == "":
-			return kigen.Errorf(kigen.EINVALID, "resident %s has no %s address: enter one first (kigen import)", ref, p.Channel)
+			return kigen.Keyf(kigen.EINVALID, "resubscribe.no_address", "resident %s has no %s address: enter one first (kigen import)", ref, p.Channel)
 		case !c.OptedOut:
-			return kigen.Errorf(kigen.EINVALID, "resident %s has not opted out of %s: nothing to switch back on", ref, p.Channel)
+			return kigen.Keyf(kigen.EINVALID, "resubscribe.not_opted_out", "resident %s has not opted out of %s: nothing to switch back on", ref, p.Channel)
 		}
 		c.OptedOut, c.Consent = false, true
 		if err := tx.UpsertContact(ctx, mu.ID, c); err != nil {

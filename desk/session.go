@@ -42,7 +42,7 @@ func (d *Desk) newSession(ctx context.Context, tx store.Tx, acc *store.Account, 
 
 // errLogin is the answer to a wrong email, password or code, the same for
 // each so that no one learns which accounts exist.
-var errLogin = kigen.Errorf(kigen.EUNAUTHORIZED, "the email address, the password or the code from the authenticator app is not right")
+var errLogin = kigen.Keyf(kigen.EUNAUTHORIZED, "login.refused", "the email address, the password or the code from the authenticator app is not right")
 
 // Login signs a person in with their email, password and current TOTP
 // code, and returns a new session. Refusals: unauthorized (the same
@@ -89,7 +89,7 @@ func (d *Desk) login(ctx context.Context, tx store.Tx, p LoginParams, now time.T
 		return nil, nil, err
 	}
 	if n >= ClientLimit {
-		return nil, kigen.Errorf(kigen.ELOCKED, "too many failed logins from here: try again after %s", tokyoTime(now.Add(LockWindow))), nil
+		return nil, kigen.Keyf(kigen.ELOCKED, "login.client_locked", "too many failed logins from here: try again after %s", tokyoTime(now.Add(LockWindow))), nil
 	}
 	acc, err := tx.GetAccountByEmail(ctx, normEmail(p.Email))
 	if errors.Is(err, store.ErrNotFound) {
@@ -159,7 +159,7 @@ func (d *Desk) login(ctx context.Context, tx store.Tx, p LoginParams, now time.T
 		return nil, nil, err
 	}
 	if !acc.DisabledAt.IsZero() {
-		return nil, kigen.Errorf(kigen.EUNAUTHORIZED, "this account is disabled: ask an administrator"), nil
+		return nil, kigen.Keyf(kigen.EUNAUTHORIZED, "login.disabled", "this account is disabled: ask an administrator"), nil
 	}
 	if err := tx.DeleteLoginFailures(ctx, acc.ID); err != nil {
 		return nil, nil, err
@@ -178,12 +178,12 @@ func (d *Desk) login(ctx context.Context, tx store.Tx, p LoginParams, now time.T
 }
 
 func locked(until time.Time) *kigen.Error {
-	return kigen.Errorf(kigen.ELOCKED, "this account is locked after %d failed logins, until %s; an administrator can unlock it sooner",
+	return kigen.Keyf(kigen.ELOCKED, "login.account_locked", "this account is locked after %d failed logins, until %s; an administrator can unlock it sooner",
 		LockAfter, tokyoTime(until))
 }
 
 // errSession is the answer for a session that is unknown or has ended.
-var errSession = kigen.Errorf(kigen.EUNAUTHORIZED, "not signed in, or the session ended: sign in again")
+var errSession = kigen.Keyf(kigen.EUNAUTHORIZED, "login.session_ended", "not signed in, or the session ended: sign in again")
 
 // Session returns the actor of the session token (a cookie's value).
 // Unauthorized when there is no such session, or it has ended: idle for

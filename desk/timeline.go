@@ -2,6 +2,7 @@ package desk
 
 import (
 	"kigen"
+	"strconv"
 )
 
 // TimelineParams are card dates, in any form kigen.ParseDate reads
@@ -52,7 +53,7 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 		h.Status = kigen.FixedPeriod
 	}
 	if !h.Status.Valid() {
-		return nil, kigen.FieldErrorf("status", "%q is not fixed_period, permanent or special_permanent", p.Status)
+		return nil, kigen.FieldKeyf("status", "timeline.status", "%s is not fixed_period, permanent or special_permanent", strconv.Quote(string(p.Status)))
 	}
 	var err error
 	if p.From != "" {
@@ -77,7 +78,7 @@ func Timeline(p TimelineParams, today kigen.Date) (*TimelineView, error) {
 		h.Cards = append(h.Cards, c)
 	}
 	if len(h.Cards) == 0 {
-		return nil, kigen.FieldErrorf("cards", "give at least one card date")
+		return nil, kigen.FieldKeyf("cards", "timeline.cards", "give at least one card date")
 	}
 	return timelineOf(h, today, p.Calendar, func(c kigen.Card) int64 { return c.ID }), nil
 }

@@ -107,19 +107,26 @@ func quoteSafe(s string, maxRunes, maxDigits int) (string, bool) {
 	return strconv.Quote(s), true
 }
 
-// invalidf returns an EINVALID *kigen.Error without a Field.
-func invalidf(format string, args ...any) *kigen.Error {
-	return kigen.Errorf(kigen.EINVALID, format, args...)
+// invalidf returns an EINVALID *kigen.Error without a Field, with the
+// catalog key of its message (kigen.Keyf).
+func invalidf(key, format string, args ...any) *kigen.Error {
+	return kigen.Keyf(kigen.EINVALID, key, format, args...)
 }
 
 // refused returns the error for a value that is not one of the words a
-// column takes: `"foo" <reason>`, or only the reason when the value must
-// not be echoed.
-func refused(s, reason string) *kigen.Error {
+// column takes: `"foo" <reason>`, keyed key+".q" with the quoted value as
+// its argument, or only the reason, keyed key, when the value must not be
+// echoed. The reason's own arguments (say, a list of codes) follow.
+func refused(s, key, reason string, args ...string) *kigen.Error {
+	var e *kigen.Error
 	if q, ok := quoteWord(strings.TrimSpace(s)); ok {
-		return invalidf("%s %s", q, reason)
+		e = invalidf(key+".q", "%s %s", q, reason)
+		e.Args = append([]string{q}, args...)
+	} else {
+		e = invalidf(key, "%s", reason)
+		e.Args = args
 	}
-	return invalidf("%s", reason)
+	return e
 }
 
 // NormalizeRef returns a resident reference as Kigen stores and compares
@@ -201,12 +208,12 @@ func addWord[V comparable](table map[string]V, name string, v V) {
 func ParseLanguage(s string) (kigen.Language, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", invalidf("is empty")
+		return "", invalidf("value.empty", "is empty")
 	}
 	if l, ok := lookupWord(languageNames, s); ok {
 		return l, nil
 	}
-	return "", refused(s, "is not a language Kigen writes in ("+languageList+")")
+	return "", refused(s, "language.unknown", "is not a language Kigen writes in ("+languageList+")", languageList)
 }
 
 // statusNames maps wordKey forms of statuses of residence to the category.
@@ -286,7 +293,7 @@ func ParseStatus(s string) (kigen.Status, error) {
 	if st, ok := lookupWord(statusNames, s); ok {
 		return st, nil
 	}
-	return "", refused(s, "is not a status of residence")
+	return "", refused(s, "status.unknown", "is not a status of residence")
 }
 
 // consentWords maps wordKey forms of yes and no.
@@ -314,7 +321,7 @@ func ParseConsent(s string) (bool, error) {
 	if v, ok := lookupWord(consentWords, s); ok {
 		return v, nil
 	}
-	return false, refused(s, "is not yes or no")
+	return false, refused(s, "consent.unknown", "is not yes or no")
 }
 
 // channelWords maps wordKey forms of the channel preferences.
@@ -346,7 +353,7 @@ func ParseChannel(s string) (kigen.ChannelPref, error) {
 	if p, ok := lookupWord(channelWords, s); ok {
 		return p, nil
 	}
-	return "", refused(s, "is not email, sms or both")
+	return "", refused(s, "channel.unknown", "is not email, sms or both")
 }
 
 // ParseEmail validates an e-mail address and returns it with its domain in
@@ -379,7 +386,7 @@ func ParseEmail(s string) (string, error) {
 }
 
 func errEmail() error {
-	return invalidf("is not a valid email address")
+	return invalidf("email.invalid", "is not a valid email address")
 }
 
 // Phone is a validated phone number.
@@ -408,7 +415,7 @@ func ParsePhone(s, region string) (Phone, error) {
 	}
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return Phone{}, invalidf("is not a valid phone number (region %s)", region)
+		return Phone{}, invalidf("phone.invalid", "is not a valid phone number (region %s)", region)
 	}
 	return Phone{
 		E164:   phonenumbers.Format(n, phonenumbers.E164),

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -114,27 +115,36 @@ type header struct {
 func parseHeader(cells []string, ignoreUnknown bool) (header, error) {
 	h := header{cols: make([]Column, len(cells)), names: make([]string, len(cells))}
 	var problems []*kigen.Error
-	add := func(format string, args ...any) {
-		problems = append(problems, kigen.FieldErrorf("header", format, args...))
+	add := func(key, format string, args ...any) {
+		problems = append(problems, kigen.FieldKeyf("header", key, format, args...))
 	}
 	seen := map[Column][]int{}
 	known := 0
-	var unknown []string
+	// unknown are the unknown columns: desc, and the argument of the
+	// catalogs' words (the quoted name, or the column's number).
+	type column struct {
+		desc, arg string
+		quoted    bool
+	}
+	var unknown []column
 	for i, raw := range cells {
 		name := strings.TrimSpace(strings.ReplaceAll(raw, "\uFEFF", ""))
 		q, quotable := quoteHeader(name)
 		desc := fmt.Sprintf("column %d", i+1)
+		this := column{desc: desc, arg: strconv.Itoa(i + 1)}
 		if quotable {
 			desc = "column " + q
+			this = column{desc: desc, arg: q, quoted: true}
 			h.names[i] = name
 		} else {
 			h.names[i] = desc
 		}
 		switch c, ok := LookupColumn(name); {
 		case kigen.IsMyNumberHeader(name):
-			add("%s names the individual number (My Number); Kigen must never receive it: remove the column", desc)
+			add("header.mynumber", "%s names the individual number (My Number); Kigen must never receive it: remove the column", desc)
+			problems[len(problems)-1] = keyColumn(problems[len(problems)-1], this.quoted, "header.mynumber.q", "header.mynumber.n", this.arg)
 		case kigen.ContainsMyNumber(name):
-			add("column %d %s", i+1, myNumberMessage)
+			add("header.mynumber_cell", "column %d %s", i+1, myNumberMessage)
 		case ok:
 			known++
 			h.cols[i] = c
@@ -145,33 +155,35 @@ func parseHeader(cells []string, ignoreUnknown bool) (header, error) {
 			seen[c] = append(seen[c], i+1)
 		case ignoreUnknown:
 		case name == "":
-			add("column %d has no name (use --ignore-unknown-columns to skip it)", i+1)
+			add("header.no_name", "column %d has no name (use --ignore-unknown-columns to skip it)", i+1)
 		default:
-			unknown = append(unknown, desc)
+			unknown = append(unknown, this)
 		}
 	}
 	if known == 0 {
 		if sep := otherSeparator(cells); sep != "" {
-			add("row 1 names none of Kigen's columns: the file is %s, not comma-separated: save it as CSV "+
+			add("header.separator", "row 1 names none of Kigen's columns: the file is %s, not comma-separated: save it as CSV "+
 				"(in Excel: CSV UTF-8, comma-delimited)", sep)
 			return h, &HeaderError{problems}
 		}
 		// Most likely the file has no header and row 1 is a resident:
 		// listing its cells as unknown columns would echo personal data.
-		add("row 1 names none of Kigen's columns (%s): the first row must be the header", columnList())
+		add("header.none", "row 1 names none of Kigen's columns (%s): the first row must be the header", columnList())
 		return h, &HeaderError{problems}
 	}
 	for _, d := range unknown {
-		add("%s is unknown (use --ignore-unknown-columns to skip it)", d)
+		add("header.unknown", "%s is unknown (use --ignore-unknown-columns to skip it)", d.desc)
+		problems[len(problems)-1] = keyColumn(problems[len(problems)-1], d.quoted, "header.unknown.q", "header.unknown.n", d.arg)
 	}
 	for _, c := range h.present {
 		if at := seen[c]; len(at) > 1 {
-			add("column %q appears %s (columns %s)", c, times(len(at)), joinInts(at))
+			add("header.duplicate", "column %s appears %s (columns %s)", strconv.Quote(string(c)), times(len(at)), joinInts(at))
+			problems[len(problems)-1].Args = []string{string(c), strconv.Itoa(len(at)), joinInts(at)}
 		}
 	}
 	for _, c := range required {
 		if len(seen[c]) == 0 {
-			add("required column %s is missing", c)
+			add("header.missing", "required column %s is missing", c)
 		}
 	}
 	if len(problems) > 0 {
@@ -228,4 +240,13 @@ func joinInts(ns []int) string {
 		return s[0]
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// keyColumn keys a problem of one column: quoted, keyQ with the quoted
+// name; else keyN with the column's number.
+func keyColumn(e *kigen.Error, quoted bool, keyQ, keyN, arg string) *kigen.Error {
+	if quoted {
+		return e.Keyed(keyQ, arg)
+	}
+	return e.Keyed(keyN, arg)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -89,7 +90,7 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 		opt.Region = "JP"
 	}
 	if !phonenumbers.GetSupportedRegions()[opt.Region] {
-		return nil, kigen.Errorf(kigen.EINVALID, "%q is not a phone region (use a code such as JP)", opt.Region)
+		return nil, kigen.Keyf(kigen.EINVALID, "phone.region", "%s is not a phone region (use a code such as JP)", strconv.Quote(opt.Region))
 	}
 
 	br := bufio.NewReaderSize(r, sniffSize)
@@ -102,11 +103,11 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 	var enc string
 	switch {
 	case len(head) == 0:
-		return nil, kigen.Errorf(kigen.EINVALID, "the file is empty: its first row must be the header")
+		return nil, kigen.Keyf(kigen.EINVALID, "file.empty", "the file is empty: its first row must be the header")
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return nil, kigen.Errorf(kigen.EINVALID, "the file is UTF-16 text: save it as CSV in UTF-8 or Shift_JIS")
+		return nil, kigen.Keyf(kigen.EINVALID, "file.utf16", "the file is UTF-16 text: save it as CSV in UTF-8 or Shift_JIS")
 	case bytes.IndexByte(head, 0) >= 0:
-		return nil, kigen.Errorf(kigen.EINVALID, "the file is not a CSV text file (a spreadsheet must be saved as CSV first)")
+		return nil, kigen.Keyf(kigen.EINVALID, "file.binary", "the file is not a CSV text file (a spreadsheet must be saved as CSV first)")
 	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
 		_, _ = br.Discard(3) // peeked: cannot fail
 		enc = EncodingUTF8BOM
@@ -125,7 +126,7 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 
 	cells, err := rd.read()
 	if err == io.EOF {
-		return nil, kigen.Errorf(kigen.EINVALID, "the file is empty: its first row must be the header")
+		return nil, kigen.Keyf(kigen.EINVALID, "file.empty", "the file is empty: its first row must be the header")
 	} else if err != nil {
 		return nil, err
 	}
@@ -215,12 +216,12 @@ func (r *Reader) read() ([]string, error) {
 			// Not sticky in r.err: Next may be called again after io.EOF.
 			return nil, io.EOF
 		case errors.As(err, &pe):
-			r.err = syntaxErrorf(rowAt(pe.StartLine), "%s (line %d of the file)", syntaxReason(pe.Err), pe.Line)
+			r.err = syntaxErrorf(rowAt(pe.StartLine), syntaxKey(pe.Err), "%s (line %d of the file)", syntaxReason(pe.Err), pe.Line)
 		case errors.As(err, &long) && long.quoted:
-			r.err = syntaxErrorf(rowAt(long.line), "is longer than %d KiB (from line %d of the file): "+
+			r.err = syntaxErrorf(rowAt(long.line), "csv.open_quote", "is longer than %d KiB (from line %d of the file): "+
 				`a cell most likely opens a quote (") that is never closed, and the rest of the file ran into it`, MaxRecordSize>>10, long.line)
 		case errors.As(err, &long):
-			r.err = syntaxErrorf(rowAt(long.line), "is longer than %d KiB (line %d of the file): no row of a resident list is so long", MaxRecordSize>>10, long.line)
+			r.err = syntaxErrorf(rowAt(long.line), "csv.too_long", "is longer than %d KiB (line %d of the file): no row of a resident list is so long", MaxRecordSize>>10, long.line)
 		default:
 			r.err = fmt.Errorf("roster: read: %w", err)
 		}
@@ -248,8 +249,8 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e
 // Unwrap returns the reason.
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
-func syntaxErrorf(row int, format string, args ...any) *SyntaxError {
-	return &SyntaxError{Row: row, Err: kigen.Errorf(kigen.EINVALID, format, args...)}
+func syntaxErrorf(row int, key, format string, args ...any) *SyntaxError {
+	return &SyntaxError{Row: row, Err: kigen.Keyf(kigen.EINVALID, key, format, args...)}
 }
 
 // recordLimit passes a CSV text through and fails once one record (a line,
@@ -301,6 +302,18 @@ func (l *recordLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// syntaxKey is the catalog key of a CSV syntax error's message: its
+// arguments are syntaxReason's English words and the line.
+func syntaxKey(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return "csv.bare_quote"
+	case errors.Is(err, csv.ErrQuote):
+		return "csv.quote"
+	}
+	return "csv.other"
+}
+
 // syntaxReason words a CSV syntax error for the staff who will fix it.
 func syntaxReason(err error) string {
 	switch {
@@ -328,11 +341,12 @@ func fieldError(err error, field string) error { return kigen.WithField(err, fie
 // parse turns the cells of one row into a Record.
 func (r *Reader) parse(cells []string) *Record {
 	rec := &Record{Row: r.row, has: r.has}
-	fail := func(field, format string, args ...any) {
-		rec.Errs = append(rec.Errs, kigen.FieldErrorf(field, format, args...))
+	fail := func(field, key, format string, args ...any) {
+		rec.Errs = append(rec.Errs, kigen.FieldKeyf(field, key, format, args...))
 	}
 	if n := len(r.h.cols); len(cells) != n {
-		rec.Errs = append(rec.Errs, kigen.Errorf(kigen.EINVALID, "has %d %s, the header has %d", len(cells), plural(len(cells), "cell"), n))
+		rec.Errs = append(rec.Errs, kigen.Keyf(kigen.EINVALID, "row.cells", "has %d %s, the header has %d", len(cells), plural(len(cells), "cell"), n).
+			Keyed("row.cells", strconv.Itoa(len(cells)), strconv.Itoa(n)))
 		// The row cannot be read, but a My Number in it is still named.
 		for i, c := range cells {
 			if i != r.phoneIdx && kigen.ContainsMyNumber(c) {
@@ -340,7 +354,7 @@ func (r *Reader) parse(cells []string) *Record {
 				if i < n {
 					name = r.h.names[i]
 				}
-				fail(name, "%s", myNumberMessage)
+				fail(name, "mynumber.file", myNumberMessage)
 			}
 		}
 		return rec
@@ -352,14 +366,14 @@ func (r *Reader) parse(cells []string) *Record {
 		col, name := r.h.cols[i], r.h.names[i]
 		v := strings.TrimSpace(raw)
 		if col != ColPhone && v != "" && kigen.ContainsMyNumber(v) {
-			fail(name, "%s", myNumberMessage)
+			fail(name, "mynumber.file", myNumberMessage)
 			continue
 		}
 		if col == "" {
 			continue // unknown column, ignored once scanned
 		}
 		if !r.validText(v) {
-			fail(name, "is not valid %s text (save the whole file in one encoding: UTF-8 or Shift_JIS)", r.encName())
+			fail(name, "text.encoding", "is not valid %s text (save the whole file in one encoding: UTF-8 or Shift_JIS)", r.encName())
 			continue
 		}
 		switch col {
@@ -368,7 +382,7 @@ func (r *Reader) parse(cells []string) *Record {
 		case ColName:
 			switch err := kigen.CheckText(v); {
 			case utf8.RuneCountInString(v) > MaxNameLen:
-				fail(name, "is longer than %d characters", MaxNameLen)
+				fail(name, "text.too_long", "is longer than %d characters", MaxNameLen)
 			case err != nil:
 				rec.Errs = append(rec.Errs, fieldError(err, name))
 			default:
@@ -380,10 +394,10 @@ func (r *Reader) parse(cells []string) *Record {
 			case err == nil:
 			case fb != "" && v == "":
 				l = fb
-				rec.Warnings = append(rec.Warnings, kigen.FieldErrorf(name, "is empty: messages go out in %s, the fallback language", fb))
+				rec.Warnings = append(rec.Warnings, kigen.FieldKeyf(name, "language.fallback_empty", "is empty: messages go out in %s, the fallback language", fb))
 			case fb != "":
 				l = fb
-				rec.Warnings = append(rec.Warnings, fieldError(refused(v, "is not a language Kigen writes in: messages go out in "+string(fb)+", the fallback language"), name))
+				rec.Warnings = append(rec.Warnings, fieldError(refused(v, "language.fallback", "is not a language Kigen writes in: messages go out in "+string(fb)+", the fallback language", string(fb)), name))
 			default:
 				rec.Errs = append(rec.Errs, fieldError(err, name))
 			}
@@ -399,7 +413,7 @@ func (r *Reader) parse(cells []string) *Record {
 			if err != nil {
 				rec.Errs = append(rec.Errs, fieldError(err, name))
 			} else if p.E164 != "" && !p.Mobile {
-				rec.Warnings = append(rec.Warnings, kigen.FieldErrorf(name, "is not a mobile number: SMS cannot reach it"))
+				rec.Warnings = append(rec.Warnings, kigen.FieldKeyf(name, "phone.not_mobile", "is not a mobile number: SMS cannot reach it"))
 			}
 			rec.Phone = p.E164
 		case ColStatus:
@@ -438,10 +452,10 @@ func (r *Reader) parseRef(rec *Record, v string) {
 	ref := NormalizeRef(v)
 	switch {
 	case ref == "":
-		rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "is empty"))
+		rec.Errs = append(rec.Errs, kigen.FieldKeyf(name, "value.empty", "is empty"))
 		return
 	case utf8.RuneCountInString(ref) > MaxRefLen:
-		rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "is longer than %d characters", MaxRefLen))
+		rec.Errs = append(rec.Errs, kigen.FieldKeyf(name, "text.too_long", "is longer than %d characters", MaxRefLen))
 		return
 	}
 	if err := kigen.CheckText(ref); err != nil {
@@ -451,9 +465,9 @@ func (r *Reader) parseRef(rec *Record, v string) {
 	rec.Ref = ref
 	if first, dup := r.refs[ref]; dup {
 		if q, ok := quoteRef(ref); ok {
-			rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "%s also appears on row %d", q, first))
+			rec.Errs = append(rec.Errs, kigen.FieldKeyf(name, "ref.duplicate.q", "%s also appears on row %d", q, first))
 		} else {
-			rec.Errs = append(rec.Errs, kigen.FieldErrorf(name, "the same reference also appears on row %d", first))
+			rec.Errs = append(rec.Errs, kigen.FieldKeyf(name, "ref.duplicate", "the same reference also appears on row %d", first))
 		}
 		return
 	}
@@ -475,7 +489,7 @@ func (r *Reader) parseCard(rec *Record, kind kigen.CardKind, name, v string) {
 		var warning string
 		warning, err = kigen.CheckExpiry(kind, d, r.opt.Today)
 		if warning != "" {
-			rec.Warnings = append(rec.Warnings, kigen.FieldErrorf(name, "%s", warning))
+			rec.Warnings = append(rec.Warnings, kigen.FieldErrorf(name, "%s", warning).Keyed("expiry.passed", d.String()))
 		}
 	}
 	if err != nil {

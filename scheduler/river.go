@@ -138,6 +138,10 @@ type QueueConfig struct {
 	// tick (NewTickPeriodicJob; a robfig/cron cron.Schedule fits). It needs
 	// Tick.
 	TickSchedule river.PeriodicSchedule
+	// SelfSend is the worker of self-service sends (SelfSendArgs). It is
+	// added to Workers (a new bundle if Workers is nil), with the hourly
+	// clean-up of self-service rows (SelfForgetWorker) on the leader.
+	SelfSend *SelfSendWorker
 	// PeriodicJobs are other jobs run by the elected leader.
 	PeriodicJobs []*river.PeriodicJob
 	// Schema is the PostgreSQL schema of River's tables; empty: the
@@ -167,7 +171,7 @@ func (cfg QueueConfig) withDefaults() QueueConfig {
 
 // river returns the River configuration of cfg (with defaults applied).
 func (cfg QueueConfig) river() (*river.Config, error) {
-	if (cfg.Worker != nil || cfg.Tick != nil) && cfg.Workers == nil {
+	if (cfg.Worker != nil || cfg.Tick != nil || cfg.SelfSend != nil) && cfg.Workers == nil {
 		cfg.Workers = river.NewWorkers()
 	}
 	if cfg.Worker != nil {
@@ -179,6 +183,16 @@ func (cfg QueueConfig) river() (*river.Config, error) {
 		if err := river.AddWorkerSafely(cfg.Workers, cfg.Tick); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.SelfSend != nil {
+		if err := river.AddWorkerSafely(cfg.Workers, cfg.SelfSend); err != nil {
+			return nil, err
+		}
+		forget := &SelfForgetWorker{Store: cfg.SelfSend.Store, Now: cfg.SelfSend.Now, Logger: cfg.SelfSend.Logger}
+		if err := river.AddWorkerSafely(cfg.Workers, forget); err != nil {
+			return nil, err
+		}
+		cfg.PeriodicJobs = append(slices.Clip(cfg.PeriodicJobs), newSelfForgetPeriodicJob())
 	}
 	if cfg.TickSchedule != nil {
 		if cfg.Tick == nil {
@@ -296,6 +310,16 @@ func (q *Queue) EnqueueResend(ctx context.Context, tx store.Tx, messageID, resen
 	params := []river.InsertManyParams{{Args: DeliverArgs{MessageID: messageID, Resend: resend}}}
 	if err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("scheduler: enqueue resend of message %d: %w", messageID, err)
+	}
+	return nil
+}
+
+// InsertTx inserts one job of any kind in the store's transaction tx: it
+// commits or rolls back with tx (a background import's job, with the
+// import it runs).
+func (q *Queue) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs) error {
+	if err := q.client.InsertManyTx(ctx, tx, []river.InsertManyParams{{Args: args}}); err != nil {
+		return fmt.Errorf("scheduler: insert a %s job: %w", args.Kind(), err)
 	}
 	return nil
 }

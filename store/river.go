@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -79,4 +81,26 @@ type Job struct {
 	Attempt     int    // attempts made
 	ScheduledAt time.Time
 	LastError   string // the text of its last error, "" if none
+}
+
+// RiverUIOpener is the ability of a store to serve River UI
+// (riverqueue.com/riverui) on the job queue in its database: River's jobs
+// and queues, and River UI's actions on them (cancel, retry or delete a
+// job; pause or resume a queue). Both backends have it. The operators'
+// pages mount it behind their login (web/ops.River).
+type RiverUIOpener interface {
+	// NewRiverUI returns River UI's handler for the requests under prefix
+	// ("/ops/river"), on a River client of the store's database that works
+	// no jobs; River's tables are found as the job queue finds them
+	// (PostgreSQL: the search_path). River UI logs its failures to logger.
+	NewRiverUI(prefix string, logger *slog.Logger) (RiverUI, error)
+}
+
+// RiverUI is River UI's handler: its single-page application and the JSON
+// API the page calls, under the prefix it was made for. Start starts its
+// background counts of jobs by state, until ctx ends; before Start it
+// counts on demand.
+type RiverUI interface {
+	http.Handler
+	Start(ctx context.Context) error
 }

@@ -75,6 +75,9 @@ type Tx interface {
 type Queries interface {
 	AuditQueries
 	AccountQueries
+	CalendarQueries
+	SelfQueries
+	ImportQueries
 
 	// CreateMunicipality stores m and sets its ID and timestamps.
 	// ErrConflict if the code is taken.

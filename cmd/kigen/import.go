@@ -50,7 +50,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		pr := progressbar.NewReader(f, bar)
 		in = &pr
 	}
-	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region, FallbackLanguage: *fallback})
+	res, err := d.Import(ctx, a, desk.ImportParams{CSV: in, FileName: path, DryRun: *dryRun, IgnoreUnknownColumns: *ignore, Region: *region, FallbackLanguage: *fallback})
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(m.Stderr)

@@ -74,6 +74,10 @@ type Config struct {
 	// messages' links are derived from; empty: a secret the database keeps
 	// (created on first use).
 	LinkSecret string
+	// Signup are the daily limits on what the public self-service pages
+	// send (desk.SignupLimits): KIGEN_SIGNUP_SMS_DAILY_BUDGET and the
+	// others of SignupLimits.
+	Signup SignupLimits
 	// LocalGov is the list of local governments of KIGEN_LOCALGOV_FILE,
 	// loaded and checked by Load; nil without it (LocalGovList).
 	LocalGov *localgov.List
@@ -109,7 +113,36 @@ func Default() Config {
 		RescueAfter:     time.Minute,
 		TickStaleAfter:  scheduler.DefaultTickStaleAfter,
 		Workers:         10,
+		Signup:          DefaultSignupLimits,
 	}
+}
+
+// SignupLimits are the daily limits (a day in Asia/Tokyo) on what the
+// public self-service pages send: confirmation codes and links, fresh
+// links to a resident's page. Over one, the page says to try later and
+// nothing is sent.
+type SignupLimits struct {
+	PerAddress      int // KIGEN_SIGNUP_PER_ADDRESS: to one address
+	PerClient       int // KIGEN_SIGNUP_PER_CLIENT: from one client address
+	PerMunicipality int // KIGEN_SIGNUP_PER_MUNICIPALITY: in one municipality
+	SMSBudget       int // KIGEN_SIGNUP_SMS_DAILY_BUDGET: SMS in all (each costs money)
+	EmailBudget     int // KIGEN_SIGNUP_EMAIL_DAILY_BUDGET: emails in all
+}
+
+// DefaultSignupLimits are the limits without the settings.
+var DefaultSignupLimits = SignupLimits{PerAddress: 3, PerClient: 10, PerMunicipality: 500, SMSBudget: 1000, EmailBudget: 10000}
+
+// signupSettings are the settings of SignupLimits, by name.
+func (l *SignupLimits) settings() []struct {
+	name string
+	dst  *int
+} {
+	return []struct {
+		name string
+		dst  *int
+	}{{"KIGEN_SIGNUP_SMS_DAILY_BUDGET", &l.SMSBudget}, {"KIGEN_SIGNUP_EMAIL_DAILY_BUDGET", &l.EmailBudget},
+		{"KIGEN_SIGNUP_PER_ADDRESS", &l.PerAddress}, {"KIGEN_SIGNUP_PER_CLIENT", &l.PerClient},
+		{"KIGEN_SIGNUP_PER_MUNICIPALITY", &l.PerMunicipality}}
 }
 
 var deploymentRE = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,100}$`)
@@ -230,6 +263,15 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KIGEN_WORKERS: %q is not a number of workers from 1 to 1000", v))
 		}
 		cfg.Workers = n
+	}
+	for _, x := range cfg.Signup.settings() {
+		if v := strings.TrimSpace(getenv(x.name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10_000_000 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a number from 1 to 10000000 (a day's sends)", x.name, v))
+			}
+			*x.dst = n
+		}
 	}
 	str(&cfg.InstanceID, "KIGEN_INSTANCE_ID")
 	str(&cfg.Deployment, "KIGEN_DEPLOYMENT")
@@ -478,6 +520,11 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_TICK_STALE_AFTER", cfg.TickStaleAfter.String()},
 		{"KIGEN_RETRY_DELAYS", retryDelays(cfg.RetryDelays)},
 		{"KIGEN_WORKERS", strconv.Itoa(cfg.Workers)},
+		{"KIGEN_SIGNUP_SMS_DAILY_BUDGET", strconv.Itoa(cfg.Signup.SMSBudget)},
+		{"KIGEN_SIGNUP_EMAIL_DAILY_BUDGET", strconv.Itoa(cfg.Signup.EmailBudget)},
+		{"KIGEN_SIGNUP_PER_ADDRESS", strconv.Itoa(cfg.Signup.PerAddress)},
+		{"KIGEN_SIGNUP_PER_CLIENT", strconv.Itoa(cfg.Signup.PerClient)},
+		{"KIGEN_SIGNUP_PER_MUNICIPALITY", strconv.Itoa(cfg.Signup.PerMunicipality)},
 		{"KIGEN_INSTANCE_ID", cfg.InstanceID},
 		{"KIGEN_DEPLOYMENT", cfg.DeploymentID()},
 		{"KIGEN_LINK_SECRET", redact(cfg.LinkSecret)},

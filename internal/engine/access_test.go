@@ -38,8 +38,9 @@ type caller struct {
 }
 
 // TestRoutes_EveryRoleOnEveryRoute asks every route that kigen serve
-// registers (console, API, resident pages, health) as every kind of
-// caller: anonymous, staff and admin of A, staff of B, an operator, A's
+// registers (console, API, resident pages, health, the operators' pages
+// and River UI under /ops/river/), a path below each subtree route too,
+// as every kind of caller: anonymous, staff and admin of A, staff of B, an operator, A's
 // read and write API tokens, B's write token and a revoked token. A route
 // whose rule this test does not know fails it, so a surface added later
 // must say who may use each of its routes.
@@ -168,7 +169,19 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 				resp.Body.Close()
 				return resp.StatusCode, resp.Header.Get("Location")
 			}
+			paths := []string{path}
+			if strings.HasSuffix(rt.Path(), "/") { // a subtree: a path below it too
+				paths = append(paths, path+"below/it")
+			}
 			for _, c := range callers {
+				for _, path := range paths[1:] {
+					status, loc := ask(c, path)
+					refused := status == http.StatusUnauthorized || status == http.StatusForbidden ||
+						(status/100 == 3 && strings.HasPrefix(loc, "/console/login"))
+					if c.admitted[rt.Rule] == refused {
+						t.Errorf("%s %s as %s (rule %s, subtree %s) = %d %s, want admitted %v", method, path, c.name, rt.Rule, rt.Pattern, status, loc, c.admitted[rt.Rule])
+					}
+				}
 				status, loc := ask(c, path)
 				refused := status == http.StatusUnauthorized || status == http.StatusForbidden ||
 					(status/100 == 3 && strings.HasPrefix(loc, "/console/login"))
@@ -191,6 +204,50 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 					}
 				}
 			}
+		}
+		// River UI is mounted for operators, its page and every method of
+		// its API (the enumeration above asks them all).
+		mounted := map[string]route.Rule{}
+		for _, rt := range routes {
+			mounted[rt.Pattern] = rt.Rule
+		}
+		for _, p := range []string{"GET /ops/river", "GET /ops/river/", "GET /ops/river/api/", "POST /ops/river/api/",
+			"PUT /ops/river/api/", "PATCH /ops/river/api/", "DELETE /ops/river/api/"} {
+			if mounted[p] != route.Operator {
+				t.Errorf("%s: rule %q, want %q (River UI for operators)", p, mounted[p], route.Operator)
+			}
+		}
+		// A calendar feed's token is its only credential: no session or
+		// API token opens a feed whose token is unknown.
+		feeds := 0
+		for _, rt := range routes {
+			if rt.Rule != route.Link || !strings.HasPrefix(rt.Path(), "/cal/") {
+				continue
+			}
+			feeds++
+			for _, c := range callers {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/cal/"+strings.Repeat("A", 43)+".ics", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.session != "" {
+					req.AddCookie(&http.Cookie{Name: "kigen_session", Value: c.session})
+				}
+				if c.bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+c.bearer)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET an unknown calendar feed as %s = %d, want 404", c.name, resp.StatusCode)
+				}
+			}
+		}
+		if feeds != 1 {
+			t.Errorf("%d calendar feed routes, want 1: the feed is not mounted", feeds)
 		}
 		for _, r := range []route.Rule{route.Staff, route.Admin, route.Operator, route.TokenRead, route.TokenWrite} {
 			if seen[r] == 0 {

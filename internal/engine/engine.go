@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"kigen"
+	"kigen/desk"
 	"kigen/internal/config"
 	"kigen/internal/providers"
 	"kigen/scheduler"
@@ -41,6 +42,9 @@ type Options struct {
 	Schedule river.PeriodicSchedule
 	// Observe sees every send's outcome (the metrics); may be nil.
 	Observe func(ch kigen.Channel, result string)
+	// SelfSent sees every self-service send a provider took (the
+	// metrics); may be nil.
+	SelfSent func(ch kigen.Channel)
 	// MaxWorkers and FetchPollInterval tune the queue (the benchmarks);
 	// zero: the configuration's workers and River's poll.
 	MaxWorkers        int
@@ -79,6 +83,7 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 		}
 	}()
 	counts := &scheduler.SendCounts{Observe: opts.Observe}
+	self := SelfSendWorker(cfg, s, ss.Senders, now, logger, opts.SelfSent) // before the reminders' counts wrap them
 	for ch, sender := range ss.Senders {
 		ss.Senders[ch] = counts.Sender(ch, sender)
 	}
@@ -90,7 +95,10 @@ func New(ctx context.Context, cfg config.Config, s store.Store, now func() time.
 	if cfg.LinkSecret != "" {
 		worker.LinkKey = []byte(cfg.LinkSecret) // else the database's
 	}
-	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, Tick: opts.Tick, TickSchedule: opts.Schedule,
+	// Background imports (desk.StartImport) run on the same queue.
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &desk.ImportWorker{Desk: &desk.Desk{Store: s, Now: now, Logger: logger}})
+	q, err := Queue(ctx, s, scheduler.QueueConfig{Worker: worker, Workers: workers, SelfSend: self, Tick: opts.Tick, TickSchedule: opts.Schedule,
 		Logger: logger, JobTimeout: JobTimeout(cfg), RescueStuckJobsAfter: cfg.RescueAfter,
 		Retry: scheduler.Backoff{Delays: cfg.RetryDelays}, ID: cfg.InstanceID,
 		MaxWorkers: cmp.Or(opts.MaxWorkers, cfg.Workers), FetchPollInterval: opts.FetchPollInterval})

@@ -22,15 +22,22 @@ import (
 	"kigen/store/sqlite"
 	"kigen/web"
 	"kigen/web/api"
+	"kigen/web/calendar"
 	"kigen/web/console"
 	"kigen/web/ops"
 )
 
-// Surfaces are the staff console (/console/), the JSON API (/api/v1/) and
-// the operators' page (/ops/, under the console's login), all on one
-// service layer (desk) over s and the job queue q.
+// Surfaces are the staff console (/console/), the JSON API (/api/v1/),
+// the operators' page (/ops/, under the console's login) and the
+// residents' calendar feeds (/cal/{token}.ics), all on one service layer
+// (desk) over s and the job queue q, and River UI on the store's job
+// queue (/ops/river/, operators only). A surface with a
+// Start(context.Context) error method (River UI's) is started by Serve.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
-	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov}
+	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}
+	if jobs, ok := q.(desk.JobInserter); ok { // the engine's queue: large imports run in the background
+		d.Jobs = jobs
+	}
 	cons := console.New(console.Deps{Desk: d, Accounts: console.DeskAccounts(d), PublicURL: cfg.PublicURL, Logger: logger})
 	apiv1 := api.New(api.Deps{Desk: d, Logger: logger,
 		Authenticate: func(ctx context.Context, bearer string) (api.Token, error) {
@@ -40,7 +47,16 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 	var shown strings.Builder
 	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
 	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
-	return []web.Surface{cons, apiv1, opsPage}
+	feed := calendar.New(calendar.Deps{Desk: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
+	surfaces := []web.Surface{cons, apiv1, opsPage, feed}
+	if ro, ok := s.(store.RiverUIOpener); ok { // River UI at /ops/river/, operators only
+		ui, err := ro.NewRiverUI(ops.RiverPrefix, logger)
+		if err != nil {
+			panic(fmt.Sprintf("engine: River UI: %v", err)) // its embedded application is broken: a build bug
+		}
+		surfaces = append(surfaces, ops.NewRiver(ops.RiverDeps{UI: ui, Guard: cons.Guard, Desk: d, Logger: logger}))
+	}
+	return surfaces
 }
 
 // LogRepeatsEvery is how often `kigen serve` logs a WARN or ERROR record
@@ -76,7 +92,8 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		Observe: func(sum scheduler.TickSummary, d time.Duration) {
 			metrics.ObserveTick(d, time.Now().Add(-d), sum.ByStage)
 		}}
-	eng, err := New(ctx, cfg, s, now, logger, Options{Tick: tick, Schedule: sched,
+	signups := NewSignupMetrics(reg, cfg)
+	eng, err := New(ctx, cfg, s, now, logger, Options{Tick: tick, Schedule: sched, SelfSent: signups.Sent,
 		Observe: func(ch kigen.Channel, result string) {
 			metrics.ObserveMessage(string(ch), cfg.Provider(ch), serveResult(result))
 		}})
@@ -102,9 +119,17 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	if cfg.AdminAddr != "" && cfg.AdminAddr == addr {
 		return &SettingsError{fmt.Errorf("KIGEN_ADMIN_ADDR: %q is the listen address too: give the metrics listener its own port", addr)}
 	}
+	surfaces := Surfaces(cfg, s, eng.Queue, now, logger)
+	for _, sf := range surfaces {
+		if st, ok := sf.(interface{ Start(context.Context) error }); ok {
+			if err := st.Start(ctx); err != nil {
+				return fmt.Errorf("start %T: %w", sf, err)
+			}
+		}
+	}
 	public := web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages:    &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now},
-		Surfaces: Surfaces(cfg, s, eng.Queue, now, logger)}
+		Surfaces: surfaces}
 	var admin http.Handler
 	if cfg.AdminAddr != "" { // /metrics moves to the admin listener
 		admin = AdminHandler(reg, logger)

@@ -37,6 +37,11 @@ type Options struct {
 	BatchSize int
 	// Progress, if set, is called after each batch with the rows read so far.
 	Progress func(rows int)
+	// Commit, if set, is called in the import's transaction once every row
+	// is written (never for a dry run or a refused file), with the summary:
+	// what the caller records with the import, so that both commit or
+	// neither. An error from it rolls the import back and is returned.
+	Commit func(ctx context.Context, tx store.Tx, sum Summary) error
 }
 
 // Summary counts what an import did (or, in a dry run, would do).
@@ -140,6 +145,8 @@ func Import(ctx context.Context, s store.Store, r *roster.Reader, opt Options) (
 			return refused
 		case opt.DryRun:
 			return errDryRun
+		case opt.Commit != nil:
+			return opt.Commit(ctx, tx, sum)
 		}
 		return nil
 	})

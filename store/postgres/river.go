@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,19 @@ func (s *Store) NewRiverClient(cfg *river.Config) (store.RiverClient, error) {
 		table = pgx.Identifier{cfg.Schema, "river_job"}.Sanitize()
 	}
 	return &riverClient{Client: c, pool: s.pool, table: table}, nil
+}
+
+var _ store.RiverUIOpener = (*Store)(nil)
+
+// NewRiverUI returns River UI's handler under prefix, on the Store's pool
+// (River's tables found through the search_path, as kigen serve's queue
+// finds them).
+func (s *Store) NewRiverUI(prefix string, logger *slog.Logger) (store.RiverUI, error) {
+	h, err := riverclient.NewUI(riverpgxv5.New(s.pool), "", prefix, logger)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: River UI: %w", err)
+	}
+	return h, nil
 }
 
 // riverClient is a store.RiverClient: River's client, and the reads of its

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -30,6 +31,19 @@ func (s *Store) NewRiverClient(cfg *river.Config) (store.RiverClient, error) {
 		return nil, fmt.Errorf("sqlite: new River client: %w", err)
 	}
 	return &riverClient{Client: c, db: s.db}, nil
+}
+
+var _ store.RiverUIOpener = (*Store)(nil)
+
+// NewRiverUI returns River UI's handler under prefix, on the Store's
+// database (its one connection: River UI's reads wait for a transaction
+// of the Store, as River does).
+func (s *Store) NewRiverUI(prefix string, logger *slog.Logger) (store.RiverUI, error) {
+	h, err := riverclient.NewUI(riversqlite.New(s.db), "", prefix, logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: River UI: %w", err)
+	}
+	return h, nil
 }
 
 // riverClient is a store.RiverClient: River's client, and the reads of its

@@ -200,6 +200,14 @@ var suite = []testCase{
 	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
 	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
 
+	// imports.go
+	{"CreateImport/OK", testCreateImportOK},
+	{"CreateImport/ErrNotFound", testCreateImportErrNotFound},
+	{"UpdateImport/OK", testUpdateImport},
+	{"ListImports/Paging", testListImports},
+	{"ImportUpload/OK", testImportUpload},
+	{"ImportProblems/OK", testImportProblems},
+
 	// migrate.go
 	{"MigrationsPending/Migrated", testMigrationsPending},
 
@@ -213,6 +221,9 @@ var suite = []testCase{
 	{"Sessions/OK", testSessions},
 	{"LoginFailures/OK", testLoginFailures},
 	{"APITokens/OK", testAPITokens},
+
+	// calendar.go
+	{"CalendarTokens/OK", testCalendarTokens},
 }
 
 // Run runs the conformance suite. Every case calls newStore(t, now) for a

@@ -28,6 +28,7 @@ import (
 	"kigen"
 	"kigen/auth"
 	"kigen/desk"
+	"kigen/templates"
 	"kigen/web/route"
 	"kigen/web/ui"
 )
@@ -71,6 +72,9 @@ type Deps struct {
 	// Logger receives internal errors, with the route pattern only; nil
 	// discards them.
 	Logger *slog.Logger
+	// Texts gives the flyer its twelve languages; nil: one with the
+	// built-in help lines (the flyer uses none).
+	Texts *templates.Renderer
 }
 
 // Console serves the staff console. It is a web.Surface.
@@ -82,6 +86,7 @@ type Console struct {
 	logger   *slog.Logger
 	pages    *ui.Renderer
 	cop      *http.CrossOriginProtection
+	texts    *templates.Renderer
 }
 
 // New returns the console. It panics without a Desk or Accounts (a wiring
@@ -94,6 +99,13 @@ func New(d Deps) *Console {
 		pages: ui.NewRenderer(pageFiles, "pages/*.html"), cop: http.NewCrossOriginProtection()}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.texts = d.Texts; c.texts == nil {
+		r, err := templates.New(templates.DefaultHotlines())
+		if err != nil {
+			panic(err) // embedded catalogs: a bug any test catches
+		}
+		c.texts = r
 	}
 	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusForbidden, "error.cross_origin")
@@ -121,6 +133,7 @@ func SecureCookies(publicURL string) bool {
 func (c *Console) Register(m *route.Mux) {
 	open := m.Group(nil)
 	open.Handle("GET "+ui.StylePath, route.Public, ui.StyleHandler())
+	open.Handle("GET "+flyerStylePath, route.Public, flyerStyle())
 	c.handle(open, "GET /console/login", route.Public, c.loginForm)
 	c.handle(open, "POST /console/login", route.Public, c.login)
 	c.handle(open, "POST /console/logout", route.Public, c.logout)
@@ -144,13 +157,19 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "POST /console/residents/{ref}/edit", route.Staff, c.edit)
 	c.handle(in, "POST /console/residents/{ref}/applied", route.Staff, c.applied)
 	c.handle(in, "POST /console/residents/{ref}/resubscribe", route.Staff, c.resubscribe)
+	c.handle(in, "POST /console/residents/{ref}/calendar", route.Staff, c.issueCalendar)
+	c.handle(in, "POST /console/residents/{ref}/calendar/revoke", route.Staff, c.revokeCalendar)
 	c.handle(in, "GET /console/residents/{ref}/erase", route.Staff, c.eraseForm)
 	c.handle(in, "POST /console/residents/{ref}/erase", route.Staff, c.erase)
 	c.handle(in, "GET /console/followup", route.Staff, c.followup)
+	c.handle(in, "GET "+signupsPath, route.Staff, c.signups)
+	c.handle(in, "POST "+signupsPath+"/{id}/dismiss", route.Staff, c.dismissSignup)
 	c.handle(in, "GET /console/followup.csv", route.Staff, c.followupCSV)
 	c.handle(in, "GET /console/residents.csv", route.Staff, c.residentsCSV)
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)
 	c.handle(in, "POST /console/import", route.Staff, c.importFile)
+	c.registerImports(in)
+	c.handle(in, "GET /console/flyer", route.Staff, c.flyer)
 	c.handle(in, "GET /console/audit", route.Admin, c.audit)
 	c.handle(in, "GET "+staffPath, route.Admin, c.staff)
 	c.handle(in, "POST "+staffPath, route.Admin, c.inviteStaff)
@@ -190,7 +209,7 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request, err error) {
 	case kigen.EUNAUTHORIZED:
 		c.fail(w, r, http.StatusForbidden, "error.forbidden")
 	case kigen.EINVALID, kigen.ECONFLICT:
-		c.failText(w, r, http.StatusBadRequest, kigen.ErrorMessage(err))
+		c.failText(w, r, http.StatusBadRequest, refusal(ui.LangOf(r), err))
 	default:
 		c.logger.ErrorContext(r.Context(), "console page failed", slog.String("route", r.Pattern), slog.Any("error", err))
 		c.fail(w, r, http.StatusInternalServerError, "error.internal")
@@ -325,6 +344,20 @@ func (c *Console) clearSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: c.sessionCookie(), Value: "", Path: "/", MaxAge: -1,
 		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
+
+// refusal is the text of a refusal in l, after its field's name if it has
+// one ("field: reason").
+func refusal(l ui.Lang, err error) string {
+	var ke *kigen.Error
+	if asKigen(err, &ke) && ke.Field != "" {
+		return ke.Field + ": " + errorText(l, err)
+	}
+	return errorText(l, err)
+}
+
+// errorText is the text of a refusal in l, without the field's name: the
+// catalog's words for a keyed *kigen.Error, else its English message.
+func errorText(l ui.Lang, err error) string { return ui.ErrorText(l, err) }
 
 // asKigen is errors.As for a *kigen.Error.
 func asKigen(err error, ke **kigen.Error) bool { return errors.As(err, ke) }

@@ -180,7 +180,7 @@ func TestConsole_Chromium(t *testing.T) {
 	b.check("console.settings.muni", "自治体", "臨時閉庁日")
 	b.do(chromedp.SendKeys(chromedp.ID("muni-closed-days"), "soon"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/municipality"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".error-summary")))
-	b.check("console.settings.muni.error", "入力内容に1件のエラーがあります", "day 1 is not a date")
+	b.check("console.settings.muni.error", "入力内容に1件のエラーがあります", "1番目の日付を読み取れません")
 	b.do(chromedp.SetValue(chromedp.ID("muni-closed-days"), "2027-01-08"), chromedp.Click(chromedp.CSS(`form[action="/console/settings/municipality"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.check("console.settings.muni.saved", "自治体の設定を保存しました。")

@@ -47,14 +47,14 @@ func checkContains(t *testing.T, body string, wants ...string) {
 
 // TestConsole_Routes: every console route has a rule, every route but the
 // public ones needs a session, and the public ones are only the login,
-// the setup, the logout, the language switch and the style sheet.
+// the setup, the logout, the language switch and the style sheets.
 func TestConsole_Routes(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
 	m := route.NewMux()
 	console.New(console.Deps{Desk: e.desk, Accounts: console.DeskAccounts(e.desk)}).Register(m)
 	public := map[string]bool{
-		"GET " + ui.StylePath: true, "GET /console/login": true, "POST /console/login": true, "POST /console/logout": true,
+		"GET " + ui.StylePath: true, "GET /console/static/flyer.css": true, "GET /console/login": true, "POST /console/login": true, "POST /console/logout": true,
 		"POST /console/lang": true, "GET /console/setup/{token}": true, "POST /console/setup/{token}": true, "GET /console/": true,
 	}
 	c := e.client(t)
@@ -166,7 +166,7 @@ func TestConsole_Login(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("locked: %d", resp.StatusCode)
 	}
-	checkContains(t, body, "一時的にログインできません（this account is locked", "until 2026-11-25 09:", `value="staff@a.example"`)
+	checkContains(t, body, "一時的にログインできません（このアカウントは2026-11-25 09:", "までロックされています（ログインの失敗5回）", `value="staff@a.example"`)
 	e.clk.Add(16 * time.Minute) // it unlocks by itself
 
 	// Signed in: back to the page asked for, with a session cookie.
@@ -317,7 +317,7 @@ func TestConsole_Resident(t *testing.T) {
 		// A future date is refused by desk, and said so.
 		resp, _ = e.post(t, c, "/console/residents/R-1/applied", url.Values{"applied-year": {"2027"}, "applied-month": {"1"}, "applied-day": {"1"}})
 		_, body = e.follow(t, c, resp)
-		checkContains(t, body, `role="alert"`, "実行できませんでした：2027-01-01 is in the future")
+		checkContains(t, body, `role="alert"`, "実行できませんでした：2027-01-01は未来の日付です")
 
 		// Taken back: the residence card's reminders resume.
 		checkContains(t, body, "更新申請が記録されています（2026年11月20日）")
@@ -331,7 +331,7 @@ func TestConsole_Resident(t *testing.T) {
 		// Resubscribing a channel never stopped is refused.
 		resp, _ = e.post(t, c, "/console/residents/R-1/resubscribe", url.Values{"channel": {"email"}})
 		_, body = e.follow(t, c, resp)
-		checkContains(t, body, "実行できませんでした", "has not opted out of email")
+		checkContains(t, body, "実行できませんでした", "住民R-1はemailの配信を停止していません")
 
 		// Erase: the confirmation names the resident; a wrong reference
 		// erases nothing.
@@ -401,7 +401,7 @@ func TestConsole_Import(t *testing.T) {
 			t.Fatalf("bad file: %d\n%s", resp.StatusCode, body)
 		}
 		checkContains(t, body, "list.csv には問題が1件あります。何も取り込んでいません。", `<td class="num">2</td>`,
-			"<code>residence_card_expires_on</code>", "2027-02-30", "is not a date")
+			"<code>residence_card_expires_on</code>", "「2027-02-30」は存在しない日付です")
 		if resp, _ := e.get(t, c, "/console/residents/R-3"); resp.StatusCode != 404 {
 			t.Errorf("R-3 exists after a refused import")
 		}
@@ -739,7 +739,7 @@ func TestConsole_Register(t *testing.T) {
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("again: %d", resp.StatusCode)
 		}
-		checkContains(t, body, `<a href="#ref">resident &#34;R-9&#34; is already registered`)
+		checkContains(t, body, `<a href="#ref">住民「R-9」は小樽市（012033）に登録済みです`)
 	})
 }
 
@@ -781,7 +781,7 @@ func TestConsole_Edit(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("stale save: %d", resp.StatusCode)
 	}
-	checkContains(t, body, `<a href="#name">resident &#34;R-1&#34; was changed by someone else`)
+	checkContains(t, body, `<a href="#name">住民「R-1」は、この画面を開いた後にほかの人が変更しました`)
 
 	_, body = e.get(t, c, "/console/residents/R-1/edit")
 	version = regexp.MustCompile(`name="version" value="([^"]+)"`).FindStringSubmatch(body)

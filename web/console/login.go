@@ -78,7 +78,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 	token, _, err := c.accounts.Login(r.Context(), email, password, code, clientKey(r))
 	switch code := kigen.ErrorCode(err); {
 	case code == kigen.ELOCKED:
-		msg := ui.T(lang, "login.locked", errorText(err))
+		msg := ui.T(lang, "login.locked", errorText(lang, err))
 		c.show(w, r, http.StatusTooManyRequests, "login", c.loginView(w, r, email, next, nil, msg))
 		return nil
 	case code == kigen.EUNAUTHORIZED || code == kigen.ENOTFOUND || code == kigen.EINVALID:
@@ -122,7 +122,7 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) error {
 	if ui.Lang(r.PostFormValue("lang")) == ui.English {
 		l = ui.English
 	}
-	http.SetCookie(w, &http.Cookie{Name: ui.LangCookie, Value: string(l), Path: "/console/", MaxAge: 365 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: ui.LangCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
 		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	back := r.PostFormValue("back")
 	if back != "/console/login" && !strings.HasPrefix(back, "/console/login?") && !strings.HasPrefix(back, "/console/setup/") {
@@ -231,14 +231,15 @@ func fieldErrors(err error, fields map[string]string, def string) []ui.FieldErro
 		each = []error{err}
 	}
 	for _, e := range each {
-		id, msg := def, kigen.ErrorMessage(e)
+		fe := ui.FieldError{ID: def, Message: kigen.ErrorMessage(e)}
 		var ke *kigen.Error
 		if errors.As(e, &ke) {
+			fe.Key, fe.Args = ke.Key, ke.Args
 			if f, ok := fields[ke.Field]; ok {
-				id, msg = f, ke.Message
+				fe = ui.ErrorField(f, e)
 			}
 		}
-		out = append(out, ui.FieldError{ID: id, Message: msg})
+		out = append(out, fe)
 	}
 	return out
 }

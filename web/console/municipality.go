@@ -120,7 +120,7 @@ func (c *Console) municipalitySettings(w http.ResponseWriter, r *http.Request) e
 // page with a flash (and what should still be filled in).
 func (c *Console) saveMunicipality(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return kigen.Errorf(kigen.EINVALID, "the form could not be read")
+		return kigen.Keyf(kigen.EINVALID, "form.unreadable", "the form could not be read")
 	}
 	f := muniForm{}
 	for _, in := range muniInputs {

@@ -53,7 +53,7 @@ func TestConsole_SettingsMunicipality(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("bad date: %d, want 422", resp.StatusCode)
 	}
-	checkContains(t, body, "error-summary", `href="#muni-closed-days"`, `id="muni-closed-days-error"`, "day 2 is not a date", `value="2027-01-08, soon"`)
+	checkContains(t, body, "error-summary", `href="#muni-closed-days"`, `id="muni-closed-days-error"`, "2番目の日付を読み取れません", `value="2027-01-08, soon"`)
 	if mu, _ := e.desk.ShowMunicipality(t.Context(), e.adminA, ""); mu == nil || len(mu.ClosedDays) != 2 || !strings.HasPrefix(mu.ClosedDays[0].String(), "2027-01-07") {
 		t.Errorf("a refused form changed the calendar: %+v", mu)
 	}

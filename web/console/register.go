@@ -110,7 +110,7 @@ func (c *Console) registerForm(w http.ResponseWriter, r *http.Request) error {
 // summarised at the top, the input kept; nothing saved until all is right.
 func (c *Console) register(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return kigen.Errorf(kigen.EINVALID, "the form could not be read")
+		return kigen.Keyf(kigen.EINVALID, "form.unreadable", "the form could not be read")
 	}
 	f := readRegisterForm(r)
 	lang := ui.LangOf(r)
@@ -170,11 +170,11 @@ func registerErrors(err error, conflictID string) ([]ui.FieldError, error) {
 			if !ok {
 				id = conflictID
 			}
-			out = append(out, ui.FieldError{ID: id, Message: pr.Reason})
+			out = append(out, ui.FieldError{ID: id, Message: pr.Reason, Key: pr.Key, Args: pr.Args})
 		}
 		return out, nil
 	case kigen.ErrorCode(err) == kigen.ECONFLICT:
-		return []ui.FieldError{{ID: conflictID, Message: errorText(err)}}, nil
+		return []ui.FieldError{ui.ErrorField(conflictID, err)}, nil
 	case kigen.ErrorCode(err) == kigen.EINVALID:
 		return fieldErrors(err, registerFields, "ref"), nil
 	}
@@ -196,9 +196,20 @@ func (c *Console) preview(l ui.Lang, res *desk.PreviewResult) *previewView {
 		}
 	}
 	for _, w := range res.Warnings {
-		v.Warnings = append(v.Warnings, w.Field+": "+w.Reason)
+		v.Warnings = append(v.Warnings, fieldLabel(l, w.Field)+": "+ui.Reason(l, w.Key, w.Args, w.Reason))
 	}
 	return v
+}
+
+// fieldLabel names one of desk's fields (the import's column) in l: a
+// card's date by the card's name, any other by its column.
+func fieldLabel(l ui.Lang, field string) string {
+	for _, k := range kigen.CardKinds {
+		if k.Field() == field {
+			return ui.T(l, "card."+string(k))
+		}
+	}
+	return field
 }
 
 // editView is the registration form filled in with the resident ref as
@@ -245,7 +256,7 @@ func (c *Console) editForm(w http.ResponseWriter, r *http.Request) error {
 // changed the resident since the form was read (the version it carries).
 func (c *Console) edit(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return kigen.Errorf(kigen.EINVALID, "the form could not be read")
+		return kigen.Keyf(kigen.EINVALID, "form.unreadable", "the form could not be read")
 	}
 	a := mustActor(r)
 	v, err := c.desk.ShowResident(r.Context(), a, desk.ResidentParams{Ref: r.PathValue("ref")})

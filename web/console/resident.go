@@ -199,13 +199,13 @@ func goByDates(v *desk.ResidentView) map[kigen.CardKind]kigen.Date {
 func (c *Console) applied(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("ref")
 	if err := r.ParseForm(); err != nil {
-		return kigen.Errorf(kigen.EINVALID, "the form could not be read")
+		return kigen.Keyf(kigen.EINVALID, "form.unreadable", "the form could not be read")
 	}
 	l := ui.LangOf(r)
 	if r.PostFormValue("undo") == "1" {
 		res, err := c.desk.RecordApplied(r.Context(), mustActor(r), desk.AppliedParams{ResidentParams: desk.ResidentParams{Ref: ref}, Undo: true})
 		if kigen.ErrorCode(err) == kigen.EINVALID {
-			c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(err))
+			c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(ui.LangOf(r), err))
 			return nil
 		} else if err != nil {
 			return err
@@ -222,7 +222,7 @@ func (c *Console) applied(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := c.desk.RecordApplied(r.Context(), mustActor(r), desk.AppliedParams{ResidentParams: desk.ResidentParams{Ref: ref}, On: on})
 	if kigen.ErrorCode(err) == kigen.EINVALID {
-		c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(err))
+		c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(ui.LangOf(r), err))
 		return nil
 	} else if err != nil {
 		return err
@@ -231,22 +231,13 @@ func (c *Console) applied(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// errorText is the message of a refusal, without the field's name.
-func errorText(err error) string {
-	var ke *kigen.Error
-	if asKigen(err, &ke) {
-		return ke.Message
-	}
-	return kigen.ErrorMessage(err)
-}
-
 // resubscribe switches a channel back on: the resident asked in person.
 func (c *Console) resubscribe(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("ref")
 	ch := kigen.Channel(r.PostFormValue("channel"))
 	res, err := c.desk.Resubscribe(r.Context(), mustActor(r), desk.ResubscribeParams{ResidentParams: desk.ResidentParams{Ref: ref}, Channel: ch})
 	if kigen.ErrorCode(err) == kigen.EINVALID {
-		c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(err))
+		c.redirect(w, r, residentPath(ref), true, "flash.action_refused", errorText(ui.LangOf(r), err))
 		return nil
 	} else if err != nil {
 		return err

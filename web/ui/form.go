@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 
@@ -8,11 +9,29 @@ import (
 )
 
 // FieldError is an error of one form field: ID is the id of the input
-// (or of the first input of a date field) the summary links to.
+// (or of the first input of a date field) the summary links to. Message
+// is its text; Key and Args, when Key is set, a refusal of the service
+// layer (kigen.Error's), which the page shows in its language
+// (Page.Reason), Message being the English fallback.
 type FieldError struct {
 	ID      string
 	Message string
+	Key     string
+	Args    []string
 }
+
+// ErrorField returns the form error of err on the input id: a
+// *kigen.Error's message, key and arguments (without its field's name).
+func ErrorField(id string, err error) FieldError {
+	var e *kigen.Error
+	if !errors.As(err, &e) {
+		return FieldError{ID: id, Message: kigen.ErrorMessage(err)}
+	}
+	return FieldError{ID: id, Message: e.Message, Key: e.Key, Args: e.Args}
+}
+
+// Reason is the text of a form error in the page's language.
+func (p Page) Reason(e FieldError) string { return Reason(p.Lang, e.Key, e.Args, e.Message) }
 
 // Field is a text input with its label, optional hint and error, as the
 // "field" component draws it.
@@ -48,7 +67,7 @@ func (p Page) need(required bool) string {
 func (p Page) errorOf(id string) string {
 	for _, e := range p.Errors {
 		if e.ID == id {
-			return e.Message
+			return p.Reason(e)
 		}
 	}
 	return ""

@@ -6,12 +6,14 @@ package riverclient
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
+	"riverqueue.com/riverui"
 
 	"kigen/store"
 )
@@ -107,4 +109,19 @@ func ParseArgs(arg string, values []*string) ([]int64, error) {
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// NewUI returns River UI's handler (riverui) serving under prefix, on a
+// River client of driver that works no jobs (River's tables in schema,
+// empty for the search_path or on SQLite). A nil logger discards River
+// UI's logs.
+func NewUI[TTx any](driver riverdriver.Driver[TTx], schema, prefix string, logger *slog.Logger) (*riverui.Handler, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := river.NewClient(driver, &river.Config{Logger: logger, Schema: schema})
+	if err != nil {
+		return nil, err
+	}
+	return riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(c, nil), Logger: logger, Prefix: prefix})
 }
