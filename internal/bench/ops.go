@@ -193,9 +193,6 @@ func percentiles(ds []time.Duration) (p50, p95, most time.Duration) {
 	return rank(0.5), rank(0.95), s[len(s)-1]
 }
 
-// ms formats a duration in milliseconds.
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-
 // opsHistory generates a year of messages (days days up to today, perDay
 // each) of random residents of a seeded population, with their
 // deliveries: email through SendGrid (seven in ten), SMS through Twilio;

@@ -190,6 +190,7 @@ var suite = []testCase{
 	// search.go
 	{"SearchResidents/Filters", testSearchResidents},
 	{"SearchResidents/Unreachable", testSearchResidentsUnreachable},
+	{"SearchResidents/FlagsBulk", testResidentFlagsBulk},
 	{"CountSentFailedMessages/OK", testCountSentFailedMessages},
 
 	// audit.go
