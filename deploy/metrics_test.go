@@ -45,6 +45,7 @@ func exported(t *testing.T) map[string][]string {
 	m.SetJobStats(func(context.Context) (map[string]int, error) { return map[string]int{}, nil })
 	m.SetDatabasePing(s.Ping)
 	engine.NewOpsMetrics(reg, cfg, s, func() kigen.Date { return kigen.MustParseISODate("2026-12-04") })
+	engine.NewSignupMetrics(reg, cfg)
 
 	mfs, err := reg.Gather()
 	if err != nil {
