@@ -34,7 +34,8 @@ import (
 // calendar feeds (/cal/{token}.ics), all on one service layer (desk) over
 // s and the job queue q, and River UI on the store's job queue
 // (/ops/river/, operators only). A surface with a
-// Start(context.Context) error method (River UI's) is started by Serve.
+// Start(context.Context) error method (River UI's) is started by Serve,
+// with the job queue.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}
 	if jobs, ok := q.(desk.JobInserter); ok { // the engine's queue: large imports run in the background
@@ -124,12 +125,22 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		return &SettingsError{fmt.Errorf("KIGEN_ADMIN_ADDR: %q is the listen address too: give the metrics listener its own port", addr)}
 	}
 	surfaces := Surfaces(cfg, s, eng.Queue, now, logger)
-	for _, sf := range surfaces {
-		if st, ok := sf.(interface{ Start(context.Context) error }); ok {
-			if err := st.Start(ctx); err != nil {
-				return fmt.Errorf("start %T: %w", sf, err)
+	// A surface's background work (River UI's counts) reads the queue's
+	// tables: it runs and stops with the queue, so that it leaves a SQLite
+	// file alone while another command writes to it (runQueue).
+	var stopSurfaces context.CancelFunc = func() {}
+	startSurfaces := func() error {
+		sctx, cancel := context.WithCancel(ctx)
+		for _, sf := range surfaces {
+			if st, ok := sf.(interface{ Start(context.Context) error }); ok {
+				if err := st.Start(sctx); err != nil {
+					cancel()
+					return fmt.Errorf("start %T: %w", sf, err)
+				}
 			}
 		}
+		stopSurfaces = cancel
+		return nil
 	}
 	public := web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
 		Pages:    &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now},
@@ -145,6 +156,9 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		if err := eng.Queue.Start(ctx); err != nil {
 			return err
 		}
+		if err := startSurfaces(); err != nil {
+			return err
+		}
 		if err := eng.Queue.CatchUpAtStart(ctx, s.LastTick, sched, now()); err != nil {
 			logger.Error("catch up tick", "err", err)
 		}
@@ -154,6 +168,7 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 	handoverCtx, endHandover := context.WithCancel(ctx)
 	defer endHandover()
 	queueDone, err := runQueue(handoverCtx, s, start, func(ctx context.Context) error {
+		stopSurfaces()
 		ctx, cancel := context.WithTimeout(ctx, JobTimeout(cfg)+10*time.Second) // running jobs end within their timeout
 		defer cancel()
 		return eng.Queue.Stop(ctx)
