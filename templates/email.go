@@ -23,8 +23,11 @@ type emailView struct {
 	Contact         contactView
 	Hotlines        hotlinesView
 	MessageURL      string
-	UnsubscribeURL  string
-	Why             string
+	// AppliedURL and NewCardURL are the "I applied" and "I have my new
+	// card" links ("" for none).
+	AppliedURL, NewCardURL string
+	UnsubscribeURL         string
+	Why                    string
 }
 
 // noticeView is one card's part of the message.
@@ -116,8 +119,9 @@ func (r *Renderer) view(p Params) (*emailView, error) {
 	if v.Font == "" {
 		v.Font = latinFont
 	}
+	v.AppliedURL, v.NewCardURL = actionLinks(p)
 	for _, k := range []string{"label.do", "label.where", "label.bring", "contact.phone", "contact.email",
-		"contact.web", "footer.online", "footer.unsubscribe"} {
+		"contact.web", "footer.online", "footer.unsubscribe", "footer.applied", "footer.newcard"} {
 		v.Labels[strings.ReplaceAll(k, ".", "_")] = pr.T(k, nil)
 	}
 	for _, n := range ns {
@@ -545,4 +549,25 @@ func telURL(number string) htmltemplate.URL {
 		return ""
 	}
 	return htmltemplate.URL("tel:" + b.String())
+}
+
+// actionLinks returns the message's "I applied" link (for a residence or
+// integrated card of a resident with a period of stay: the renewal is
+// applied for at immigration) and its "I have my new card" link (the
+// first card the message is about), "" without a base URL.
+func actionLinks(p Params) (applied, newCard string) {
+	base := p.ActionURL
+	if base == "" {
+		base = p.MessageURL
+	}
+	if base == "" || len(p.Notices) == 0 {
+		return "", ""
+	}
+	for _, n := range p.Notices {
+		if n.Kind.IsResidence() && !p.permanent() {
+			applied = base + "/applied"
+			break
+		}
+	}
+	return applied, base + "/card?card=" + string(p.Notices[0].Kind)
 }

@@ -44,6 +44,12 @@ type Params struct {
 	// UnsubscribeURL is KIGEN_PUBLIC_URL + "/u/" + token: one-click
 	// unsubscribe (RFC 8058).
 	UnsubscribeURL string
+	// ActionURL is the base of the message's "I applied" and "I have my
+	// new card" links (docs/domain.md §14.10): KIGEN_PUBLIC_URL + "/m/" +
+	// token, to which the pages add "/applied" and "/card?card=KIND". Empty:
+	// MessageURL (the message page, which shows the email without its
+	// "read in your browser" link, sets it).
+	ActionURL string
 	// ResidentName is the name for the greeting; empty for a neutral one.
 	ResidentName string
 }

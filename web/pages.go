@@ -22,7 +22,9 @@ import (
 // Pages are the resident's pages every message links to (docs/architecture.md, pages
 // in wave 1): no login, the link's token is the capability.
 //
-//	GET  /m/{token}  the message in full, in the resident's language
+//	GET  /m/{token}  the message in full, in the resident's language, with
+//	                 its "I applied" and "I have my new card" links (to
+//	                 /m/{token}/applied and /m/{token}/card, web/resident)
 //	GET  /u/{token}  asks whether to stop the reminders on the message's channel
 //	POST /u/{token}  stops them: one click (RFC 8058), idempotent
 //
@@ -206,8 +208,11 @@ func (p *pages) message(w http.ResponseWriter, r *http.Request) error {
 		Status:       h.Resident.Status,
 		Today:        today,
 		Notices:      notices,
-		// No "read in your browser" link: this is the browser.
+		// No "read in your browser" link: this is the browser. Its "I
+		// applied" and "I have my new card" links lead to the resident
+		// pages (package web/resident), which ask before they record.
 		UnsubscribeURL: p.link("u", token),
+		ActionURL:      p.link("m", token),
 		ResidentName:   h.Resident.Name,
 	})
 	if err != nil {

@@ -249,6 +249,7 @@ func TestPages_AllLanguages(t *testing.T) {
 				Today:          kigen.DateOf(sentAt),
 				Notices:        []kigen.Due{{NoticeKey: kigen.NoticeKey{CardID: s.card.ID, ExpiresOn: cardExpiry, Stage: kigen.D90}, Kind: kigen.ResidenceCard, DaysLeft: cardExpiry.Sub(kigen.DateOf(sentAt))}},
 				UnsubscribeURL: "https://kigen.example/u/" + s.token,
+				ActionURL:      "https://kigen.example/m/" + s.token,
 				ResidentName:   s.res.Name,
 			})
 			if err != nil {
@@ -256,6 +257,14 @@ func TestPages_AllLanguages(t *testing.T) {
 			}
 			if body != want.HTML {
 				t.Errorf("%s: GET /m/ is not the email as sent:\n%.600s", l, body)
+			}
+			// DOMAIN §14.10: the page leads to "I applied" and "I have my
+			// new card", which ask before they record (web/resident).
+			for _, link := range []string{`href="https://kigen.example/m/` + s.token + `/applied"`,
+				`href="https://kigen.example/m/` + s.token + `/card?card=residence_card"`} {
+				if !strings.Contains(body, link) {
+					t.Errorf("%s: GET /m/ has no %s", l, link)
+				}
 			}
 			pt := e.page(t, l, ch)
 			if !strings.Contains(body, `<html lang="`+pt.HTMLLang+`">`) {
@@ -309,8 +318,11 @@ func TestPages_MessageInKorean(t *testing.T) {
 				t.Errorf("GET /m/ lacks %q", want)
 			}
 		}
-		if strings.Contains(body, "/m/"+s.token) {
+		if strings.Contains(body, `/m/`+s.token+`"`) {
 			t.Error("the message page links to itself")
+		}
+		if !strings.Contains(body, "/m/"+s.token+"/applied") || !strings.Contains(body, "갱신을 신청했습니다") {
+			t.Error(`the message page has no "I applied" link in Korean`)
 		}
 	})
 }

@@ -205,16 +205,64 @@ func TestRoutes_EveryRoleOnEveryRoute(t *testing.T) {
 				}
 			}
 		}
+		// The resident pages (web/resident): the sign-up's routes are
+		// public, every route whose path carries a token is a link route,
+		// and a link route asked with a token that opens nothing answers
+		// "not found" to every caller, signed in or not: a session or an
+		// API token is no way in.
+		registered := map[string]route.Rule{}
+		for _, rt := range routes {
+			registered[rt.Pattern] = rt.Rule
+		}
+		for pattern, want := range map[string]route.Rule{
+			"GET /{$}": route.Public, "GET /r/{code}/{$}": route.Public, "POST /r/{code}/signup": route.Public,
+			"POST /r/{code}/code": route.Public, "POST /r/{code}/link": route.Public,
+			"GET /r/{code}/confirm/{token}": route.Link, "POST /r/{code}/confirm/{token}": route.Link,
+			"GET /me/{token}": route.Link, "POST /me/{token}/erase": route.Link, "POST /me/{token}/applied": route.Link,
+			"GET /me/{token}/data.json": route.Link, "GET /m/{token}/applied": route.Link, "POST /m/{token}/card": route.Link,
+		} {
+			if got, ok := registered[pattern]; !ok || got != want {
+				t.Errorf("%s: rule %q (registered %v), want %q", pattern, got, ok, want)
+			}
+		}
+		for _, rt := range routes {
+			if rt.Rule != route.Link || !strings.Contains(rt.Path(), "{token}") {
+				continue
+			}
+			if rt.Pattern == "GET /r/{code}/confirm/{token}" {
+				// The email's link shows a button and checks nothing: the
+				// confirmation (its POST) does; a GET reveals nothing.
+				continue
+			}
+			path := strings.NewReplacer("{token}", "AAAAAAAAAAAAAAAAAAAAAA", "{code}", "012033").Replace(rt.Path())
+			for _, c := range callers {
+				req, err := http.NewRequestWithContext(ctx, rt.Method(), srv.URL+path, strings.NewReader(""))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if c.session != "" {
+					req.AddCookie(&http.Cookie{Name: "kigen_session", Value: c.session})
+				}
+				if c.bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+c.bearer)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusGone {
+					t.Errorf("%s %s as %s (an unknown token) = %d, want 404 or 410", rt.Method(), path, c.name, resp.StatusCode)
+				}
+			}
+		}
 		// River UI is mounted for operators, its page and every method of
 		// its API (the enumeration above asks them all).
-		mounted := map[string]route.Rule{}
-		for _, rt := range routes {
-			mounted[rt.Pattern] = rt.Rule
-		}
 		for _, p := range []string{"GET /ops/river", "GET /ops/river/", "GET /ops/river/api/", "POST /ops/river/api/",
 			"PUT /ops/river/api/", "PATCH /ops/river/api/", "DELETE /ops/river/api/"} {
-			if mounted[p] != route.Operator {
-				t.Errorf("%s: rule %q, want %q (River UI for operators)", p, mounted[p], route.Operator)
+			if registered[p] != route.Operator {
+				t.Errorf("%s: rule %q, want %q (River UI for operators)", p, registered[p], route.Operator)
 			}
 		}
 		// A calendar feed's token is its only credential: no session or

@@ -25,13 +25,15 @@ import (
 	"kigen/web/calendar"
 	"kigen/web/console"
 	"kigen/web/ops"
+	"kigen/web/resident"
 )
 
 // Surfaces are the staff console (/console/), the JSON API (/api/v1/),
 // the operators' page (/ops/, under the console's login) and the
-// residents' calendar feeds (/cal/{token}.ics), all on one service layer
-// (desk) over s and the job queue q, and River UI on the store's job
-// queue (/ops/river/, operators only). A surface with a
+// residents' own pages (/, /r/{code}/, /me/{token}: web/resident) and
+// calendar feeds (/cal/{token}.ics), all on one service layer (desk) over s
+// and the job queue q, and River UI on the store's job queue (/ops/river/,
+// operators only). A surface with a
 // Start(context.Context) error method (River UI's) is started by Serve.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}
@@ -48,7 +50,8 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
 	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
 	feed := calendar.New(calendar.Deps{Desk: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
-	surfaces := []web.Surface{cons, apiv1, opsPage, feed}
+	self := resident.New(resident.Deps{Service: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
+	surfaces := []web.Surface{cons, apiv1, opsPage, feed, self}
 	if ro, ok := s.(store.RiverUIOpener); ok { // River UI at /ops/river/, operators only
 		ui, err := ro.NewRiverUI(ops.RiverPrefix, logger)
 		if err != nil {
