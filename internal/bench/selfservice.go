@@ -306,7 +306,9 @@ func selfVerdict(ok bool) string {
 }
 
 // selfMS formats a latency in milliseconds.
-func selfMS(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+func selfMS(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
 
 // selfLoadAverage returns the machine's load average over the last minute
 // (/proc/loadavg), or "n/a".
