@@ -48,7 +48,11 @@ func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.
 	return nil
 }
 
-// ListCards implements store.Queries.
+// ListCards implements store.Queries. The cards are found by resident,
+// through the unique index on (resident_id, kind): the unary + keeps
+// SQLite from reading every card of the municipality through an index
+// that starts with municipality_id instead (85 ms a resident's page at
+// 12,000 residents).
 func (q queries) ListCards(ctx context.Context, municipalityID int64, residentIDs ...int64) (_ []*kigen.Card, err error) {
 	defer wrap(&err, "ListCards(municipality %d)", municipalityID)
 	if len(residentIDs) == 0 {
@@ -57,7 +61,7 @@ func (q queries) ListCards(ctx context.Context, municipalityID int64, residentID
 	return queryAll(ctx, q.db, scanCard, `
 		SELECT `+cardColumns+`
 		FROM cards
-		WHERE municipality_id = ? AND resident_id IN (SELECT value FROM json_each(?))
+		WHERE +municipality_id = ? AND resident_id IN (SELECT value FROM json_each(?))
 		ORDER BY resident_id, kind`,
 		municipalityID, idList(residentIDs))
 }
