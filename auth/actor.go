@@ -33,7 +33,8 @@ const (
 	// only (never their names or addresses), adds municipalities.
 	Operator Role = "operator"
 	// Resident acts on their own record only, through a link only they
-	// received (self-service, to come).
+	// received (desk.ResidentActor: the page's link; desk.MessageActor: a
+	// reminder's).
 	Resident Role = "resident"
 )
 

@@ -1,6 +1,7 @@
 // Package desk is Kigen's service layer: every action a staff member, an
-// operator or (later) a resident takes, whatever the surface — the CLI
-// today, the staff console, the JSON API and the resident pages tomorrow.
+// operator or a resident takes, whatever the surface — the CLI, the staff
+// console, the JSON API and the resident pages (self.go: sign-up, the
+// resident's own page).
 // None of them holds a rule of its own: they parse their input, call one
 // Desk method with the auth.Actor, and render the result.
 //

@@ -31,9 +31,9 @@ import (
 // Surfaces are the staff console (/console/), the JSON API (/api/v1/),
 // the operators' page (/ops/, under the console's login) and the
 // residents' own pages (/, /r/{code}/, /me/{token}: web/resident) and
-// calendar feeds (/cal/{token}.ics), all on one service layer (desk) over s
-// and the job queue q, and River UI on the store's job queue (/ops/river/,
-// operators only). A surface with a
+// calendar feeds (/cal/{token}.ics), all on one service layer (desk) over
+// s and the job queue q, and River UI on the store's job queue
+// (/ops/river/, operators only). A surface with a
 // Start(context.Context) error method (River UI's) is started by Serve.
 func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Time, logger *slog.Logger) []web.Surface {
 	d := &desk.Desk{Store: s, Queue: q, Now: now, Logger: logger, LocalGov: cfg.LocalGov, Self: SelfConfig(cfg, q)}

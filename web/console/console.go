@@ -162,6 +162,8 @@ func (c *Console) Register(m *route.Mux) {
 	c.handle(in, "GET /console/residents/{ref}/erase", route.Staff, c.eraseForm)
 	c.handle(in, "POST /console/residents/{ref}/erase", route.Staff, c.erase)
 	c.handle(in, "GET /console/followup", route.Staff, c.followup)
+	c.handle(in, "GET "+signupsPath, route.Staff, c.signups)
+	c.handle(in, "POST "+signupsPath+"/{id}/dismiss", route.Staff, c.dismissSignup)
 	c.handle(in, "GET /console/followup.csv", route.Staff, c.followupCSV)
 	c.handle(in, "GET /console/residents.csv", route.Staff, c.residentsCSV)
 	c.handle(in, "GET /console/import", route.Staff, c.importForm)

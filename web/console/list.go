@@ -64,6 +64,7 @@ type residentRow struct {
 	Ref, URL, Name, Language, Soonest  string
 	DaysLeft, DaysPast                 int
 	HasCard, Expired, Gap, Unreachable bool
+	Self                               bool // signed up themselves
 }
 
 // residents searches the municipality's residents (desk.ListResidents):
@@ -97,7 +98,7 @@ func (c *Console) residents(w http.ResponseWriter, r *http.Request) error {
 			for _, it := range list.Residents {
 				row := residentRow{Ref: it.Ref, URL: residentPath(it.Ref), Name: it.Name, Language: p.T("language." + string(it.Language)),
 					Soonest: p.Date(it.SoonestExpiry), DaysLeft: it.DaysLeft, DaysPast: -it.DaysLeft, HasCard: !it.SoonestExpiry.IsZero(), Expired: it.DaysLeft < 0,
-					Gap: it.GapOpen, Unreachable: it.Unreachable}
+					Gap: it.GapOpen, Unreachable: it.Unreachable, Self: it.Source == "self"}
 				v.Rows = append(v.Rows, row)
 			}
 			if list.Next != "" {

@@ -26,6 +26,10 @@ type meView struct {
 	NewCardDate    dateFieldView
 	Language       *choiceView
 	Add            textFieldView
+	// CalendarURL is a calendar feed link just issued, shown this once;
+	// CalendarRevoked says the links were stopped.
+	CalendarURL     string
+	CalendarRevoked bool
 }
 
 type meCard struct{ Label, Until, Days string }

@@ -29,7 +29,7 @@ import (
 func TestPages_Chromium(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, storetesting.SQLite(t))
-	ctx := browsertest.Phone(t, 4*time.Minute)
+	ctx := browsertest.Phone(t, 3*time.Minute)
 	out := browsertest.ArtifactsDir(t)
 	do := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -119,6 +119,8 @@ func TestPages_Chromium(t *testing.T) {
 			t.Fatal(err)
 		}
 		me, _, _ = strings.Cut(me, "?")
+		do(chromedp.Click(chromedp.CSS(`form[action$="/calendar"] button`)), chromedp.WaitVisible(chromedp.CSS("a.url")))
+		check("me.calendar", tr("me.calendar.shown"))
 		do(chromedp.Navigate(me+"/erase"), chromedp.WaitVisible(chromedp.CSS("button.danger")))
 		check("me.erase", tr("me.erase.confirm.title"))
 

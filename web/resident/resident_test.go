@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -386,3 +387,29 @@ func TestMe_SecondChannel(t *testing.T) {
 		}
 	})
 }
+
+// TestMe_Calendar: the resident's page issues a calendar feed link, shows
+// it once, and stopping the links says so.
+func TestMe_Calendar(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		me, body := e.signUpBySMS(t, kigen.English, "090-1234-5678")
+		if !strings.Contains(body, `href="#calendar"`) {
+			t.Error("the welcome does not lead to the calendar link")
+		}
+		status, _, body := e.post(t, me+"/calendar", url.Values{})
+		link := calLink.FindString(body)
+		if status != http.StatusOK || link == "" {
+			t.Fatalf("calendar: %d, want a /cal/…ics link\n%s", status, body)
+		}
+		if _, _, again := e.get(t, me); strings.Contains(again, link) {
+			t.Error("the calendar link is shown again")
+		}
+		status, _, body = e.post(t, me+"/calendar/revoke", url.Values{})
+		if status != http.StatusOK || !strings.Contains(body, "Your calendar links are stopped.") {
+			t.Errorf("revoke: %d\n%s", status, body)
+		}
+	})
+}
+
+var calLink = regexp.MustCompile(`/cal/[A-Za-z0-9_-]+\.ics`)

@@ -31,6 +31,8 @@ type Service interface {
 	SelfExport(ctx context.Context, a auth.Actor) (*desk.SelfData, error)
 	RecordApplied(ctx context.Context, a auth.Actor, p desk.AppliedParams) (*desk.AppliedResult, error)
 	EraseResident(ctx context.Context, a auth.Actor, p desk.EraseParams) (*desk.EraseResult, error)
+	SelfCalendarLink(ctx context.Context, a auth.Actor) (*desk.CalendarLink, error)
+	SelfRevokeCalendar(ctx context.Context, a auth.Actor) (int, error)
 }
 
 var _ Service = (*desk.Desk)(nil)
@@ -54,6 +56,7 @@ func (p *Pages) registerSelf(open *route.Group) {
 	p.handle(open, "GET /me/{token}/data.json", route.Link, p.meData)
 	p.handle(open, "GET /me/{token}/erase", route.Link, p.meEraseForm)
 	p.handle(open, "POST /me/{token}/erase", route.Link, p.meErase)
+	p.registerCalendar(open)
 
 	p.handle(open, "GET /m/{token}/applied", route.Link, p.actForm(actApplied))
 	p.handle(open, "POST /m/{token}/applied", route.Link, p.act(actApplied))

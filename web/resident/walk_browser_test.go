@@ -3,6 +3,7 @@ package resident_test
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -115,6 +116,23 @@ func TestWalk_VietnameseBySMS(t *testing.T) {
 		t.Fatal(err)
 	}
 	me, _, _ = strings.Cut(me, "?")
+
+	// The calendar link, shown once; its feed answers.
+	do(chromedp.Click(chromedp.CSS(`form[action$="/calendar"] button`)), chromedp.WaitVisible(chromedp.CSS("a.url")))
+	check("calendar", vi("me.calendar.shown"))
+	feed, err := chromedp.Run(b, chromedp.Text(chromedp.CSS("a.url")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Get(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") || !strings.Contains(string(ics), "BEGIN:VEVENT") {
+		t.Errorf("the calendar feed %s: %d %s\n%s", feed, resp.StatusCode, resp.Header.Get("Content-Type"), ics)
+	}
 
 	// The day's tick sends the 90-day reminder by SMS, with its link.
 	if _, err := eng.Tick(ctx, kigen.DateOf(testNow)); err != nil {
