@@ -199,7 +199,7 @@ func SelfService(ctx context.Context, env Env, opts SelfServiceOptions) error {
 // their calendar feed.
 type selfSample struct{ me, cal string }
 
-// selfSamples picks k seeded residents at random (resident i+1 is R%08d
+// selfSamples picks k different seeded residents at random (resident i+1 is R%08d
 // of the municipality of its block) and issues each a link to their page
 // (through the store, as the desk's confirmation does) and to their
 // calendar feed (through the desk, as the municipality's staff at the counter do).
@@ -209,8 +209,13 @@ func selfSamples(ctx context.Context, b *db, clock func() time.Time, mids []int6
 	starts := municipalityBlocks(n, len(mids))
 	rng := mrand.New(mrand.NewPCG(5, 6))
 	out := make([]selfSample, 0, k)
-	for range k {
+	picked := map[int]bool{} // each once: a second calendar link revokes the first
+	for len(out) < min(k, n) {
 		i := rng.IntN(n)
+		if picked[i] {
+			continue
+		}
+		picked[i] = true
 		m := sort.SearchInts(starts, i+1) - 1
 		token, hash := auth.NewResidentToken()
 		now := clock()

@@ -38,6 +38,7 @@ type signupLoad struct {
 	codes    map[string]string // E.164 number → the code its SMS carried
 	ready    []int             // sign-ups whose handle and code are both known, to confirm
 	queued   map[int]bool      // sign-ups in ready or being confirmed
+	readied  int               // sign-ups put in ready during this attack
 	sent     int               // SMS read from the outbox
 	outboxAt int64             // bytes of the outbox read
 	partial  []byte            // an outbox line not yet whole
@@ -111,26 +112,61 @@ func (l *signupLoad) submitBody(i int) []byte {
 
 var formHeader = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept-Language": {"ja"}}
 
-// target is the load generator's next request: a code to confirm if one
-// is ready, else a new sign-up's final submit.
-func (l *signupLoad) target(t *vegeta.Target) error {
+// submitTarget is a new sign-up's final submit.
+func (l *signupLoad) submitTarget(t *vegeta.Target) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	t.Method, t.Header = http.MethodPost, formHeader
-	if len(l.ready) > 0 {
-		i := l.ready[0]
-		l.ready = l.ready[1:]
-		_, e164 := signupPhone(i)
-		t.URL = fmt.Sprintf("%s/r/%s/code?client=%d", l.base, l.code, i)
-		t.Body = []byte(url.Values{"lang": {"ja"}, "handle": {l.handles[i]}, "code": {l.codes[e164]}}.Encode())
-		return nil
-	}
 	i := l.next
 	l.next++
+	l.mu.Unlock()
+	t.Method, t.Header = http.MethodPost, formHeader
 	t.URL = fmt.Sprintf("%s/r/%s/signup?client=%d", l.base, l.code, i)
 	t.Body = l.submitBody(i)
 	return nil
 }
+
+// confirmTarget is the code of a sign-up whose SMS has arrived: the
+// pacer (readyPacer) lets a request go only when one is ready.
+func (l *signupLoad) confirmTarget(t *vegeta.Target) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ready) == 0 {
+		return errors.New("bench: no code ready to send") // readyPacer prevents it
+	}
+	i := l.ready[0]
+	l.ready = l.ready[1:]
+	_, e164 := signupPhone(i)
+	t.Method, t.Header = http.MethodPost, formHeader
+	t.URL = fmt.Sprintf("%s/r/%s/code?client=%d", l.base, l.code, i)
+	t.Body = []byte(url.Values{"lang": {"ja"}, "handle": {l.handles[i]}, "code": {l.codes[e164]}}.Encode())
+	return nil
+}
+
+// readyPacer paces the codes: a resident types theirs once the SMS is
+// there, so a request goes as soon as one is ready (readied counts those
+// made ready in this attack), and none before. It waits for one itself
+// (vegeta sends a request after any wait), until the attack's end du.
+type readyPacer struct {
+	l  *signupLoad
+	du time.Duration
+}
+
+func (p readyPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	start := time.Now()
+	for {
+		p.l.mu.Lock()
+		ready := uint64(p.l.readied) > hits
+		p.l.mu.Unlock()
+		if ready {
+			return 0, false
+		}
+		if elapsed+time.Since(start) > p.du {
+			return 0, true
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (p readyPacer) Rate(time.Duration) float64 { return 0 }
 
 // started records a submit's answer: its handle. Called with l.mu held.
 func (l *signupLoad) started(i int, body []byte) error {
@@ -150,6 +186,7 @@ func (l *signupLoad) readyUp(i int) {
 	if l.handles[i] != "" && l.codes[e164] != "" && !l.queued[i] {
 		l.queued[i] = true
 		l.ready = append(l.ready, i)
+		l.readied++
 	}
 }
 
@@ -223,12 +260,15 @@ type signupRound struct {
 	wall      time.Duration
 }
 
-// attack offers rate sign-ups a second for du, reading the outbox as it
-// goes, and returns what it measured.
+// attack offers rate sign-ups a second for du (each confirmed as soon
+// as its SMS is in the outbox, read as it goes), and returns what it
+// measured.
 func (l *signupLoad) attack(ctx context.Context, rate int, du time.Duration, name string) (*signupRound, error) {
 	client := &http.Client{Transport: newClientTransport(), Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	a := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(uint64(l.clients)), vegeta.MaxWorkers(uint64(l.clients)))
+	attacker := func() *vegeta.Attacker {
+		return vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(uint64(l.clients)), vegeta.MaxWorkers(uint64(l.clients)))
+	}
 	tail, stopTail := context.WithCancel(ctx)
 	tailErr := make(chan error, 1)
 	go func() {
@@ -247,11 +287,29 @@ func (l *signupLoad) attack(ctx context.Context, rate int, du time.Duration, nam
 			}
 		}
 	}()
+	l.mu.Lock()
+	// Codes ready from before (the warm-up's) go first.
+	l.readied = len(l.ready)
+	l.mu.Unlock()
+	results := make(chan *vegeta.Result)
+	var wg sync.WaitGroup
+	for _, a := range []struct {
+		tr vegeta.Targeter
+		p  vegeta.Pacer
+	}{{l.submitTarget, vegeta.Rate{Freq: rate, Per: time.Second}}, {l.confirmTarget, readyPacer{l, du}}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range attacker().Attack(a.tr, a.p, du, name) {
+				results <- r
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
 	round := &signupRound{metrics: map[string]*vegeta.Metrics{signupSubmit: {}, signupConfirm: {}}}
 	var failed error
 	begin := time.Now()
-	// Two requests a sign-up.
-	for r := range a.Attack(l.target, vegeta.Rate{Freq: 2 * rate, Per: time.Second}, du, name) {
+	for r := range results {
 		i, req := signupOf(r.URL)
 		if i < 0 {
 			if failed == nil {
@@ -272,7 +330,8 @@ func (l *signupLoad) attack(ctx context.Context, rate int, du time.Duration, nam
 			round.completed++
 		default:
 			if failed == nil {
-				failed = fmt.Errorf("%s of sign-up %d: HTTP %d %s (location %q) %s", req, i, r.Code, r.Error, r.Headers.Get("Location"), errorOf(r.Body))
+				failed = fmt.Errorf("%s of sign-up %d: HTTP %d %s (location %q)%s", req, i, r.Code, r.Error, r.Headers.Get("Location"),
+					errorOf(r.Body))
 			}
 		}
 	}
@@ -307,9 +366,9 @@ func (l *signupLoad) run(ctx context.Context, env Env, rate int, du time.Duratio
 	l.mu.Unlock()
 
 	perSec := float64(round.completed) / round.wall.Seconds()
-	fmt.Fprintf(env.Stdout, "sign-ups: %d/s offered for %s by up to %d clients at once, each with its own mobile number (070…) "+
-		"and client address (127.x.y.z); the SMS sent by the queue's workers to the outbox, its code read back from there\n",
-		rate, du, l.clients)
+	fmt.Fprintf(env.Stdout, "sign-ups: %d/s started for %s (up to %d requests in flight for each of the two requests), each with its own "+
+		"mobile number (070…) and client address (127.x.y.z); the SMS sent by the queue's workers to the outbox, its code read back "+
+		"from there and sent at once\n", rate, du, l.clients)
 	fmt.Fprintf(env.Stdout, "started %s, completed (code taken, resident created) %s, SMS sent %s in %.1f s (warm-up not counted); "+
 		"load average (1 min) before and after: %s, %s (other processes included)\n",
 		thousands(started), thousands(round.completed), thousands(sent), round.wall.Seconds(), loadBefore, loadAfter)
