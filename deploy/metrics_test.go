@@ -45,6 +45,7 @@ func exported(t *testing.T) map[string][]string {
 	m.SetJobStats(func(context.Context) (map[string]int, error) { return map[string]int{}, nil })
 	m.SetDatabasePing(s.Ping)
 	engine.NewOpsMetrics(reg, cfg, s, func() kigen.Date { return kigen.MustParseISODate("2026-12-04") })
+	engine.NewSignupMetrics(reg, cfg)
 
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -232,7 +233,9 @@ func TestMetricSelectors(t *testing.T) {
 }
 
 // TestAlertRunbooks checks that every alert links its own section of
-// docs/operations.md (a heading named after the alert).
+// docs/operations.md (a heading named after the alert) by an absolute URL
+// on the documented base (the external label kigen_docs_url, else the
+// placeholder).
 func TestAlertRunbooks(t *testing.T) {
 	t.Parallel()
 	_, alerts, runbooks := alertExprs(t, "prometheus/kigen-alerts.yml")
@@ -244,7 +247,8 @@ func TestAlertRunbooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, a := range alerts {
-		if want := "docs/operations.md#" + strings.ToLower(a); runbooks[i] != want {
+		want := `'{{ with $externalLabels.kigen_docs_url }}{{ . }}{{ else }}https://kigen.invalid/docs{{ end }}/operations.md#` + strings.ToLower(a) + `'`
+		if runbooks[i] != want {
 			t.Errorf("alert %s: runbook_url %s, want %s", a, runbooks[i], want)
 		}
 		if !regexp.MustCompile(`(?m)^#+ ` + a + `\s*$`).Match(doc) {

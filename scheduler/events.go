@@ -83,6 +83,10 @@ func (s *Sink) ApplyEvent(ctx context.Context, e notify.Event) error {
 		if !sameSend(d, e) {
 			return fmt.Errorf("message %d: delivery %d: %w", m.ID, d.ID, notify.ErrOtherSend)
 		}
+		// The provider's last report, for the operators' page.
+		if err := tx.RecordProviderReport(ctx, store.ProviderReport{Provider: e.Provider, Status: string(e.Status), MessageID: m.ID}); err != nil {
+			return err
+		}
 		failed := false
 		if next, ok := notify.DeliveryState(d.State, e); ok {
 			failed = next == kigen.DeliveryBounced || next == kigen.DeliveryFailed

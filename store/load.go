@@ -98,3 +98,35 @@ func (r *LoadResident) CardKind(cardID int64) kigen.CardKind {
 	}
 	return ""
 }
+
+// Flags returns what the stores keep of r for the resident search and
+// Today's counts (ResidentRow.Unreachable and GapOpen): whether
+// kigen.SendChannels finds no channel for r, and whether kigen.GapOpen
+// holds of r's residence card and My Number card. For the backends'
+// BulkLoad, which writes them with the rows.
+func (r *LoadResident) Flags() (unreachable, gapOpen bool) {
+	var rc, mn kigen.Date
+	for _, c := range r.Cards {
+		switch c.Kind {
+		case kigen.ResidenceCard:
+			rc = c.ExpiresOn
+		case kigen.MyNumberCard:
+			mn = c.ExpiresOn
+		}
+	}
+	return len(kigen.SendChannels(r.Channel, r.Contacts)) == 0, kigen.GapOpen(r.Status, rc, mn)
+}
+
+// GapCard reports whether a card of this kind bears on the renewal gap
+// (kigen.GapOpen): a residence card or a My Number card. The backends
+// set a resident's flags again after writing such a card only.
+func GapCard(k kigen.CardKind) bool { return k == kigen.ResidenceCard || k == kigen.MyNumberCard }
+
+// ByMunicipality groups the residents of keys by municipality.
+func ByMunicipality(keys []ResidentKey) map[int64][]int64 {
+	m := map[int64][]int64{}
+	for _, k := range keys {
+		m[k.MunicipalityID] = append(m[k.MunicipalityID], k.ResidentID)
+	}
+	return m
+}

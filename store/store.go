@@ -75,6 +75,7 @@ type Tx interface {
 type Queries interface {
 	AuditQueries
 	AccountQueries
+	OpsQueries
 	CalendarQueries
 	SelfQueries
 	ImportQueries
@@ -306,10 +307,10 @@ type Queries interface {
 	// O(page), not O(cards).
 	ListStaleCards(ctx context.Context, f FollowupFilter) ([]StaleCard, error)
 	// ListUnreachableCandidates returns a page of the municipality's
-	// residents, by ID above f.AfterID, who may be unreachable: none of
-	// their contacts is usable (an address, consent, not opted out, not
-	// failed), or one is opted out. Every resident kigen.SendChannels
-	// finds no channel for is among them; the caller decides with it.
+	// residents, by ID above f.AfterID, who may be unreachable. Every
+	// resident kigen.SendChannels finds no channel for is among them (the
+	// stores return exactly those, from the flag their writes keep); the
+	// caller decides with it.
 	ListUnreachableCandidates(ctx context.Context, f FollowupFilter) ([]*kigen.Resident, error)
 	// ListFailedMessages returns a page of the residents of the
 	// municipality with a failed message, by resident ID above f.AfterID:

@@ -119,12 +119,13 @@ func TestBench_Usage(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{name: "nothing to measure", args: []string{"bench"}, wantErr: "import, tick or deliver"},
+		{name: "nothing to measure", args: []string{"bench"}, wantErr: "import, tick, deliver, console or ops"},
 		{name: "unknown measure", args: []string{"bench", "frobnicate"}, wantErr: `unknown measure "frobnicate"`},
 		{name: "no residents", args: []string{"bench", "tick", "--residents", "0"}, wantErr: "--residents ≥ 1"},
 		{name: "more municipalities than residents", args: []string{"bench", "tick", "--residents", "2", "--municipalities", "3"}, wantErr: "--municipalities ≤ --residents"},
 		{name: "no messages", args: []string{"bench", "deliver", "--messages", "0"}, wantErr: "--messages ≥ 1"},
 		{name: "stray argument", args: []string{"bench", "deliver", "x"}, wantErr: `unexpected argument "x"`},
+		{name: "no sessions", args: []string{"bench", "console", "--sessions", "0"}, wantErr: "--sessions ≥ 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ var commands = []command{
 	{"delivery", "kigen delivery resend ID | resolve ID --sent|--not-sent | retry MESSAGE", "settle an unknown send (send it again, or record what the provider says), or retry a send the queue gave up on", runDelivery},
 	{"preview", "kigen preview --lang L --card KIND --stage STAGE [--context gap|pending] [--channel email|sms] [--now DATE] [--html] | --all --out DIR", "print one message with sample data, or write an HTML gallery of every message", runPreview},
 	{"timeline", "kigen timeline --residence-card DATE --mynumber-card DATE …", "show every reminder Kigen would send for these card dates, and when (no database)", runTimeline},
-	{"bench", "kigen bench import [--rows N] | tick [--residents N] [--serve] | deliver [--messages N] — each [--postgres URL]", "measure an import, the daily tick or delivery on generated data (temporary SQLite file, or a temporary PostgreSQL schema)", runBench},
+	{"bench", "kigen bench import [--rows N] | tick [--residents N] [--serve] | deliver [--messages N] | console [--residents N] [--sessions N] [--rate N] [--duration D] | ops [--residents N] — each [--postgres URL]", "measure an import, the daily tick, delivery, the staff console or the ops page's queries on generated data (temporary SQLite file, or a temporary PostgreSQL schema)", runBench},
 	{"config", "kigen config", "print the effective configuration, secrets redacted", runConfig},
 	{"backup", "kigen backup FILE", "copy the embedded SQLite database to FILE while Kigen runs (PostgreSQL: use pg_dump)", runBackup},
 	{"version", "kigen version", "print the version and the commit it was built from", runVersion},

@@ -124,3 +124,38 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// TestOps runs the ops benchmark at a tiny size on each backend: every
+// query of the operators' page is timed and its figures printed.
+func TestOps(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"SQLite", func(*testing.T) string { return "" }},
+		{"PostgreSQL", func(t *testing.T) string { return postgrestest.URL(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			env := Env{Stdout: &out, Stderr: io.Discard, Logger: slog.New(slog.DiscardHandler), Today: kigen.NewDate(2026, 11, 25)}
+			if err := Ops(t.Context(), env, OpsOptions{Residents: 200, Municipalities: 3, PerDay: 20, Runs: 3, Backlog: 5, PostgresURL: tc.url(t)}); err != nil {
+				t.Fatal(err)
+			}
+			for _, re := range []string{
+				`(?m)^seeded 200 residents .*; loaded 7,\d\d\d messages and 7,\d\d\d deliveries \(a year, 20 a day\) in [\d.]+ s; 5 jobs waiting in the queue$`,
+				`(?m)^funnel, 7 days and 24 hours \(CountFunnel\) +\d+ +[\d.]+ ms +[\d.]+ ms +[\d.]+ ms +(met|MISSED)$`,
+				`(?m)^failures by error code \(CountFailures\) +[1-9]\d* `,
+				`(?m)^queue depth \(QueueDepth\) +5 `,
+				`(?m)^providers' last reports \(ListProviderReports\) +2 `,
+				`(?m)^municipalities \(ListMunicipalities\) +3 `,
+				`(?m)^all of the page's queries +[\d.]+ ms`,
+			} {
+				if !regexp.MustCompile(re).MatchString(out.String()) {
+					t.Errorf("output lacks %s:\n%s", re, out.String())
+				}
+			}
+		})
+	}
+}

@@ -2,35 +2,14 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"regexp"
 	"testing"
-	"time"
 
 	"kigen"
-	"kigen/internal/config"
-	"kigen/internal/engine"
-	"kigen/scheduler"
-	"kigen/store"
 	"kigen/store/postgres/postgrestest"
 )
-
-// testEngine is kigen serve's engine on s, sending to the outbox, as the
-// command's benchEngine builds it.
-func testEngine(t *testing.T) EngineFunc {
-	return func(ctx context.Context, s store.Store, now func() time.Time, to Senders, tune QueueTuning) (*scheduler.Planner, *scheduler.Queue, error) {
-		cfg := config.Default()
-		cfg.Outbox = to.Outbox
-		e, err := engine.New(ctx, cfg, s, now, slog.New(slog.DiscardHandler), engine.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		t.Cleanup(func() { _ = e.Close() })
-		return e.Planner, e.Queue, nil
-	}
-}
 
 // TestSelfService runs `kigen bench selfservice` at a tiny size on both
 // stores: sign-ups are completed (their SMS sent and their code taken)

@@ -48,7 +48,8 @@ func Surfaces(cfg config.Config, s store.Store, q desk.Queue, now func() time.Ti
 		}})
 	var shown strings.Builder
 	cfg.Print(&shown) // secrets redacted, as `kigen config` prints them
-	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger})
+	opsPage := ops.New(ops.Deps{Desk: d, Guard: cons.Guard, Config: shown.String(), Logger: logger,
+		RateLimits: []ops.RateLimit{{Channel: kigen.Email, PerSecond: cfg.RateEmail}, {Channel: kigen.SMS, PerSecond: cfg.RateSMS}}})
 	feed := calendar.New(calendar.Deps{Desk: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
 	self := resident.New(resident.Deps{Service: d, PublicURL: cfg.PublicURL, Now: now, Logger: logger})
 	surfaces := []web.Surface{cons, apiv1, opsPage, feed, self}

@@ -49,7 +49,7 @@ FROM municipalities m, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6
 WHERE m.id = $1` + residentConflictSQL + `
 RETURNING id, ref, created_at, (xmax = 0)`
 
-func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs []*kigen.Resident) (created []bool, err error) {
+func (q queries) upsertResidents(ctx context.Context, municipalityID int64, rs []*kigen.Resident) (created []bool, err error) {
 	defer wrap(&err, "UpsertResidents(municipality %d, %d residents)", municipalityID, len(rs))
 	if len(rs) == 0 {
 		return nil, nil
@@ -119,7 +119,7 @@ FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bool[], $7::bool[], $8::bo
 WHERE ` + ownedSQL + contactConflictSQL + `
 RETURNING id, resident_id, channel, created_at, failed`
 
-func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) (err error) {
+func (q queries) upsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContacts(municipality %d, %d contacts)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil
@@ -181,7 +181,7 @@ FROM unnest($3::bigint[], $4::text[], $5::date[], $6::date[], $7::date[])
 WHERE ` + ownedSQL + cardConflictSQL + `
 RETURNING id, resident_id, kind, created_at, renewal_applied_on`
 
-func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) (err error) {
+func (q queries) upsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCards(municipality %d, %d cards)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil

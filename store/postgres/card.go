@@ -31,7 +31,7 @@ SET expires_on = excluded.expires_on,
     sent_stages = ` + sentStagesSQL("cards", "excluded.expires_on") + `,
     sent_for = excluded.expires_on`
 
-func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) (err error) {
+func (q queries) upsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCard(%d, %d, %s)", municipalityID, c.ResidentID, c.Kind)
 	now := q.now()
 	var (
@@ -62,7 +62,7 @@ ORDER BY resident_id, kind COLLATE "C"`, municipalityID, residentIDs)
 	return collect(rows, scanCard)
 }
 
-func (q queries) DeleteCard(ctx context.Context, municipalityID, residentID int64, kind kigen.CardKind) (err error) {
+func (q queries) deleteCard(ctx context.Context, municipalityID, residentID int64, kind kigen.CardKind) (err error) {
 	defer wrap(&err, "DeleteCard(%d, %d, %s)", municipalityID, residentID, kind)
 	tag, err := q.db.Exec(ctx,
 		`DELETE FROM cards WHERE municipality_id = $1 AND resident_id = $2 AND kind = $3`,

@@ -27,7 +27,7 @@ SET address = excluded.address, consent = excluded.consent, opted_out = excluded
     failed = CASE WHEN contacts.address <> excluded.address THEN false ELSE excluded.failed END,
     updated_at = excluded.updated_at`
 
-func (q queries) UpsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) (err error) {
+func (q queries) upsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContact(%d, %d, %s)", municipalityID, c.ResidentID, c.Channel)
 	now := q.now()
 	var (
@@ -56,7 +56,7 @@ ORDER BY resident_id, channel COLLATE "C"`, municipalityID, residentIDs)
 	return collect(rows, scanContact)
 }
 
-func (q queries) DeleteContact(ctx context.Context, municipalityID, residentID int64, ch kigen.Channel) (err error) {
+func (q queries) deleteContact(ctx context.Context, municipalityID, residentID int64, ch kigen.Channel) (err error) {
 	defer wrap(&err, "DeleteContact(%d, %d, %s)", municipalityID, residentID, ch)
 	tag, err := q.db.Exec(ctx,
 		`DELETE FROM contacts WHERE municipality_id = $1 AND resident_id = $2 AND channel = $3`,

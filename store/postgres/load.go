@@ -86,7 +86,7 @@ var loadTables = []struct {
 	name string
 	cols []string
 }{
-	{"residents", []string{"id", "municipality_id", "ref", "name", "language", "status", "channel", "created_at", "updated_at"}},
+	{"residents", []string{"id", "municipality_id", "ref", "name", "language", "status", "channel", "created_at", "updated_at", "unreachable", "gap_open"}},
 	{"contacts", []string{"id", "municipality_id", "resident_id", "channel", "address", "consent", "opted_out", "failed", "created_at", "updated_at"}},
 	{"cards", []string{"id", "municipality_id", "resident_id", "kind", "expires_on", "renewal_applied_on", "next_notice_on", "created_at", "updated_at", "sent_stages", "sent_for"}},
 	{"notices", []string{"id", "municipality_id", "card_id", "card_kind", "expires_on", "stage", "tick_date", "created_at"}},
@@ -124,7 +124,9 @@ func copyChunk(ctx context.Context, conn *pgxpool.Conn, chunk []store.LoadReside
 	rows := make([][][]any, len(loadTables))
 	for i := range chunk {
 		r := &chunk[i]
-		rows[0] = append(rows[0], []any{r.ID, r.MunicipalityID, r.Ref, r.Name, string(r.Language), string(r.Status), string(r.Channel), now, now})
+		unreachable, gapOpen := r.Flags()
+		rows[0] = append(rows[0], []any{r.ID, r.MunicipalityID, r.Ref, r.Name, string(r.Language), string(r.Status), string(r.Channel), now, now,
+			unreachable, gapOpen})
 		for _, c := range r.Contacts {
 			rows[1] = append(rows[1], []any{c.ID, r.MunicipalityID, r.ID, string(c.Channel), c.Address, c.Consent, c.OptedOut, c.Failed, now, now})
 		}

@@ -8,8 +8,8 @@ import (
 	"kigen/store"
 )
 
-// SetSMSOptOut implements store.Queries.
-func (q queries) SetSMSOptOut(ctx context.Context, phone string, optedOut bool) (_ []store.ResidentKey, err error) {
+// setSMSOptOut is SetSMSOptOut of store.Queries but for the flags (flags.go).
+func (q queries) setSMSOptOut(ctx context.Context, phone string, optedOut bool) (_ []store.ResidentKey, err error) {
 	defer wrap(&err, "SetSMSOptOut(%t)", optedOut)
 	rows, err := q.db.Query(ctx, `
 		UPDATE contacts SET opted_out = $2, updated_at = $3

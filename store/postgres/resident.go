@@ -25,7 +25,7 @@ ON CONFLICT (municipality_id, ref) DO UPDATE
 SET name = excluded.name, language = excluded.language, status = excluded.status,
     channel = excluded.channel, updated_at = excluded.updated_at`
 
-func (q queries) UpsertResident(ctx context.Context, r *kigen.Resident) (created bool, err error) {
+func (q queries) upsertResident(ctx context.Context, r *kigen.Resident) (created bool, err error) {
 	defer wrap(&err, "UpsertResident(municipality %d)", r.MunicipalityID)
 	now := q.now()
 	var (

@@ -189,10 +189,10 @@ var upsertResidents = &valuesStmt{
 		RETURNING id, ref, created_at`,
 }
 
-// UpsertResidents implements store.Queries. A missing municipality fails
+// upsertResidents is UpsertResidents of store.Queries but for the flags (flags.go). A missing municipality fails
 // the first statement (a foreign key violation: ErrNotFound) before
 // anything is written.
-func (q queries) UpsertResidents(ctx context.Context, municipalityID int64, rs []*kigen.Resident) (created []bool, err error) {
+func (q queries) upsertResidents(ctx context.Context, municipalityID int64, rs []*kigen.Resident) (created []bool, err error) {
 	defer wrap(&err, "UpsertResidents(municipality %d, %d residents)", municipalityID, len(rs))
 	if len(rs) == 0 {
 		return nil, nil
@@ -274,8 +274,8 @@ var upsertContacts = &valuesStmt{
 		RETURNING id, resident_id, channel, failed, created_at`,
 }
 
-// UpsertContacts implements store.Queries.
-func (q queries) UpsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) (err error) {
+// upsertContacts is UpsertContacts of store.Queries but for the flags (flags.go).
+func (q queries) upsertContacts(ctx context.Context, municipalityID int64, cs []*kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContacts(municipality %d, %d contacts)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil
@@ -331,8 +331,8 @@ var upsertCards = &valuesStmt{
 		RETURNING id, resident_id, kind, renewal_applied_on, created_at`,
 }
 
-// UpsertCards implements store.Queries.
-func (q queries) UpsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) (err error) {
+// upsertCards is UpsertCards of store.Queries but for the flags (flags.go).
+func (q queries) upsertCards(ctx context.Context, municipalityID int64, cs []*kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCards(municipality %d, %d cards)", municipalityID, len(cs))
 	if len(cs) == 0 {
 		return nil

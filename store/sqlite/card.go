@@ -20,10 +20,10 @@ var cardConflictSQL = `
 			sent_stages = ` + sentStagesSQL("cards", "excluded.expires_on") + `,
 			sent_for = excluded.expires_on`
 
-// UpsertCard implements store.Queries. It reads the stored
+// upsertCard is UpsertCard of store.Queries but for the flags (flags.go). It reads the stored
 // RenewalAppliedOn back into c, since a changed expiry clears it whatever c
 // says.
-func (q queries) UpsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) (err error) {
+func (q queries) upsertCard(ctx context.Context, municipalityID int64, c *kigen.Card) (err error) {
 	defer wrap(&err, "UpsertCard(municipality %d, resident %d, %s)", municipalityID, c.ResidentID, c.Kind)
 	now := q.now()
 	var (
@@ -78,9 +78,9 @@ func scanCard(row rowScanner) (*kigen.Card, error) {
 	return &c, err
 }
 
-// DeleteCard implements store.Queries. Its notices are detached by the
+// deleteCard is DeleteCard of store.Queries but for the flags (flags.go). Its notices are detached by the
 // schema (ON DELETE SET NULL).
-func (q queries) DeleteCard(ctx context.Context, municipalityID, residentID int64, kind kigen.CardKind) (err error) {
+func (q queries) deleteCard(ctx context.Context, municipalityID, residentID int64, kind kigen.CardKind) (err error) {
 	defer wrap(&err, "DeleteCard(municipality %d, resident %d, %s)", municipalityID, residentID, kind)
 	return mustAffect(q.db.ExecContext(ctx,
 		`DELETE FROM cards WHERE municipality_id = ? AND resident_id = ? AND kind = ?`,

@@ -17,9 +17,9 @@ const contactConflictSQL = `
 			failed = CASE WHEN contacts.address = excluded.address THEN excluded.failed ELSE 0 END,
 			updated_at = excluded.updated_at`
 
-// UpsertContact implements store.Queries. It reads the stored Failed back
+// upsertContact is UpsertContact of store.Queries but for the flags (flags.go). It reads the stored Failed back
 // into c, since a changed address clears it whatever c says.
-func (q queries) UpsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) (err error) {
+func (q queries) upsertContact(ctx context.Context, municipalityID int64, c *kigen.Contact) (err error) {
 	defer wrap(&err, "UpsertContact(municipality %d, resident %d)", municipalityID, c.ResidentID)
 	now := q.now()
 	var (
@@ -71,8 +71,8 @@ func scanContact(row rowScanner) (*kigen.Contact, error) {
 	return &c, err
 }
 
-// DeleteContact implements store.Queries.
-func (q queries) DeleteContact(ctx context.Context, municipalityID, residentID int64, ch kigen.Channel) (err error) {
+// deleteContact is DeleteContact of store.Queries but for the flags (flags.go).
+func (q queries) deleteContact(ctx context.Context, municipalityID, residentID int64, ch kigen.Channel) (err error) {
 	defer wrap(&err, "DeleteContact(municipality %d, resident %d, %s)", municipalityID, residentID, ch)
 	return mustAffect(q.db.ExecContext(ctx,
 		`DELETE FROM contacts WHERE municipality_id = ? AND resident_id = ? AND channel = ?`,

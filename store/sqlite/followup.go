@@ -34,13 +34,12 @@ func (q queries) ListStaleCards(ctx context.Context, f store.FollowupFilter) (_ 
 // usableContactSQL is true for a contact messages can go to (kigen.Contact.Usable).
 const usableContactSQL = `c.address <> '' AND c.consent AND NOT c.opted_out AND NOT c.failed`
 
-// listUnreachableCandidatesSQL reads the residents by ID and each one's
-// contacts through the contacts' unique index on (resident_id, channel).
+// listUnreachableCandidatesSQL reads the residents kigen.SendChannels
+// finds no channel for (the flag kept by refreshFlags) by ID, through the
+// partial index of migration 013: a page costs O(page).
 const listUnreachableCandidatesSQL = `
 	SELECT ` + residentColumns + ` FROM residents r
-	WHERE r.municipality_id = ? AND r.id > ?
-	  AND (NOT EXISTS (SELECT 1 FROM contacts c WHERE c.resident_id = r.id AND ` + usableContactSQL + `)
-	       OR EXISTS (SELECT 1 FROM contacts c WHERE c.resident_id = r.id AND c.opted_out))
+	WHERE r.municipality_id = ? AND r.id > ? AND r.unreachable
 	ORDER BY r.id LIMIT ?`
 
 // ListUnreachableCandidates implements store.Queries.

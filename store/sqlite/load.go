@@ -46,7 +46,7 @@ func (s *Store) BulkLoad(ctx context.Context, chunks iter.Seq[[]store.LoadReside
 func loadChunk(ctx context.Context, tx *sql.Tx, chunk []store.LoadResident, now string) error {
 	var stmts [4]*sql.Stmt
 	for i, q := range []string{
-		`INSERT INTO residents (id, municipality_id, ref, name, language, status, channel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO residents (id, municipality_id, ref, name, language, status, channel, created_at, updated_at, unreachable, gap_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		`INSERT INTO contacts (id, municipality_id, resident_id, channel, address, consent, opted_out, failed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		`INSERT INTO cards (id, municipality_id, resident_id, kind, expires_on, renewal_applied_on, next_notice_on, created_at, updated_at, sent_stages, sent_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		`INSERT INTO notices (id, municipality_id, card_id, card_kind, expires_on, stage, tick_date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -61,7 +61,9 @@ func loadChunk(ctx context.Context, tx *sql.Tx, chunk []store.LoadResident, now 
 	resSt, conSt, cardSt, noticeSt := stmts[0], stmts[1], stmts[2], stmts[3]
 	for i := range chunk {
 		r := &chunk[i]
-		if _, err := resSt.ExecContext(ctx, r.ID, r.MunicipalityID, r.Ref, r.Name, string(r.Language), string(r.Status), string(r.Channel), now, now); err != nil {
+		unreachable, gapOpen := r.Flags()
+		if _, err := resSt.ExecContext(ctx, r.ID, r.MunicipalityID, r.Ref, r.Name, string(r.Language), string(r.Status), string(r.Channel), now, now,
+			unreachable, gapOpen); err != nil {
 			return fmt.Errorf("insert resident: %w", err)
 		}
 		for _, c := range r.Contacts {

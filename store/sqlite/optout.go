@@ -6,8 +6,8 @@ import (
 	"kigen/store"
 )
 
-// SetSMSOptOut implements store.Queries.
-func (q queries) SetSMSOptOut(ctx context.Context, phone string, optedOut bool) (_ []store.ResidentKey, err error) {
+// setSMSOptOut is SetSMSOptOut of store.Queries but for the flags (flags.go).
+func (q queries) setSMSOptOut(ctx context.Context, phone string, optedOut bool) (_ []store.ResidentKey, err error) {
 	defer wrap(&err, "SetSMSOptOut(%t)", optedOut)
 	return queryAll(ctx, q.db, func(row rowScanner) (store.ResidentKey, error) {
 		var k store.ResidentKey

@@ -24,8 +24,8 @@ func scanResident(row rowScanner) (*kigen.Resident, error) {
 	return &r, nil
 }
 
-// UpsertResident implements store.Queries.
-func (q queries) UpsertResident(ctx context.Context, r *kigen.Resident) (created bool, err error) {
+// upsertResident is UpsertResident of store.Queries but for the flags (flags.go).
+func (q queries) upsertResident(ctx context.Context, r *kigen.Resident) (created bool, err error) {
 	defer wrap(&err, "UpsertResident(municipality %d)", r.MunicipalityID)
 	now := q.now()
 	var id int64

@@ -30,40 +30,9 @@ const unreachableSQL = `(SELECT NOT ((k.ce AND k.eu) OR (k.cs AND k.su)) AND ((k
                        coalesce(max(c.channel = 'email' AND c.address <> ''), 0) AS ea
                 FROM contacts c WHERE c.resident_id = r.id) x) k)`
 
-// contactsAggSQL sums up the contacts of every resident of the
-// municipality (its one argument) at once, for a count: what
-// unreachableSQL reads of each resident's, a row per resident with a
-// contact.
-const contactsAggSQL = `(SELECT c.resident_id,
-        max(c.channel = 'email' AND ` + usableContactSQL + `) AS eu,
-        max(c.channel = 'sms' AND ` + usableContactSQL + `) AS su,
-        max(c.channel = 'email' AND c.opted_out) AS eo,
-        max(c.channel = 'sms' AND c.opted_out) AS so,
-        max(c.channel = 'email' AND c.address <> '') AS ea
-    FROM contacts c WHERE c.municipality_id = ? GROUP BY c.resident_id) x`
-
-// unreachableJoinedSQL is unreachableSQL over contactsAggSQL joined as x
-// (no row: no contact).
-var unreachableJoinedSQL = func() string {
-	r := strings.NewReplacer("k.eu", "coalesce(x.eu, 0)", "k.su", "coalesce(x.su, 0)", "k.eo", "coalesce(x.eo, 0)",
-		"k.so", "coalesce(x.so, 0)",
-		"k.ce", "(r.channel IN ('email', 'both') OR (r.channel = '' AND coalesce(x.ea, 0)))",
-		"k.cs", "(r.channel IN ('sms', 'both') OR (r.channel = '' AND NOT coalesce(x.ea, 0)))")
-	return "(" + r.Replace(`NOT ((k.ce AND k.eu) OR (k.cs AND k.su)) AND ((k.ce AND k.eo) OR (k.cs AND k.so) OR NOT (k.eu OR k.su))`) + ")"
-}()
-
-// gapOpenSetSQL is gapOpenSQL for a count: the residents with a gap found
-// at once, through the municipality's cards (its one argument).
-const gapOpenSetSQL = `(r.status = 'fixed_period' AND r.id IN (
-    SELECT rc.resident_id FROM cards rc JOIN cards mc ON mc.resident_id = rc.resident_id AND mc.kind = 'mynumber_card' AND mc.expires_on < rc.expires_on
-    WHERE rc.municipality_id = ? AND rc.kind = 'residence_card'))`
-
 // searchWhere returns the conditions of f on residents r, with their
-// arguments. For a count (set), the gap and unreachable conditions read
-// every resident's at once (unreachable from contactsAggSQL joined as x)
-// rather than one resident at a time, which only a page stopping early
-// makes cheap.
-func searchWhere(f store.ResidentSearch, set bool) (string, []any) {
+// arguments.
+func searchWhere(f store.ResidentSearch) (string, []any) {
 	args := []any{f.MunicipalityID}
 	w := []string{"r.municipality_id = ?"}
 	add := func(cond string, vs ...any) {
@@ -106,17 +75,13 @@ func searchWhere(f store.ResidentSearch, set bool) (string, []any) {
 		add(`EXISTS (SELECT 1 FROM cards c WHERE c.resident_id = r.id AND c.expires_on BETWEEN ? AND ?)`,
 			fromDay(f.ExpiresFrom), f.ExpiresTo.String())
 	}
-	switch {
-	case f.GapOpen && set:
-		add(gapOpenSetSQL, f.MunicipalityID)
-	case f.GapOpen:
-		add(gapOpenSQL)
+	// The flags kept up to date by refreshFlags, read through their partial
+	// indexes (migration 013).
+	if f.GapOpen {
+		add(`r.gap_open`)
 	}
-	switch {
-	case f.Unreachable && set:
-		add(unreachableJoinedSQL)
-	case f.Unreachable:
-		add(unreachableSQL)
+	if f.Unreachable {
+		add(`r.unreachable`)
 	}
 	return strings.Join(w, " AND "), args
 }
@@ -135,17 +100,17 @@ func escapeLike(s string) string {
 }
 
 // SearchResidents implements store.Queries. The page is found first, the
-// flags then computed for its rows only.
+// soonest expiry then read for its rows only.
 func (q queries) SearchResidents(ctx context.Context, f store.ResidentSearch) (_ []store.ResidentRow, err error) {
 	defer wrap(&err, "SearchResidents(municipality %d)", f.MunicipalityID)
-	where, args := searchWhere(f, false)
+	where, args := searchWhere(f)
 	if f.AfterRef != "" {
 		where += ` AND r.ref > ?`
 		args = append(args, f.AfterRef)
 	}
 	args = append(args, f.Limit)
 	query := `SELECT r.id, r.ref, r.name, r.language, r.status,
-    (SELECT min(c.expires_on) FROM cards c WHERE c.resident_id = r.id), ` + gapOpenSQL + `, ` + unreachableSQL + `
+    (SELECT min(c.expires_on) FROM cards c WHERE c.resident_id = r.id), r.gap_open, r.unreachable
 FROM (SELECT r.* FROM residents r WHERE ` + where + ` ORDER BY r.ref LIMIT ?) r
 ORDER BY r.ref`
 	return queryAll(ctx, q.db, func(row rowScanner) (store.ResidentRow, error) {
@@ -173,13 +138,8 @@ func (q queries) CountResidents(ctx context.Context, f store.ResidentSearch) (n 
 		err = q.db.QueryRowContext(ctx, countExpiringSQL, f.MunicipalityID, fromDay(f.ExpiresFrom), f.ExpiresTo.String()).Scan(&n)
 		return n, err
 	}
-	where, args := searchWhere(f, true)
-	from := `residents r`
-	if f.Unreachable {
-		from += ` LEFT JOIN ` + contactsAggSQL + ` ON x.resident_id = r.id`
-		args = append([]any{f.MunicipalityID}, args...)
-	}
-	err = q.db.QueryRowContext(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	where, args := searchWhere(f)
+	err = q.db.QueryRowContext(ctx, `SELECT count(*) FROM residents r WHERE `+where, args...).Scan(&n)
 	return n, err
 }
 
@@ -198,4 +158,25 @@ func (q queries) CountFailedMessages(ctx context.Context, municipalityID int64, 
 	err = q.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE municipality_id = ? AND state = 'failed' AND updated_at >= ?`,
 		municipalityID, formatTime(since)).Scan(&n)
 	return n, err
+}
+
+// refreshFlagsSQL sets again the flags of the residents (IDs, a JSON
+// array: the second argument) of a municipality (the first) from their
+// status, channel, contacts and cards (migration 013): what every store
+// method that writes one of them runs last. A row is written only when a
+// flag changes.
+const refreshFlagsSQL = `UPDATE residents AS t SET unreachable = f.u, gap_open = f.g
+FROM (SELECT r.id, ` + unreachableSQL + ` AS u, ` + gapOpenSQL + ` AS g
+      FROM residents r WHERE r.municipality_id = ? AND r.id IN (SELECT value FROM json_each(?))) AS f
+WHERE t.id = f.id AND (t.unreachable <> f.u OR t.gap_open <> f.g)`
+
+// refreshFlags runs refreshFlagsSQL for the residents ids of the
+// municipality.
+func (q queries) refreshFlags(ctx context.Context, municipalityID int64, ids ...int64) (err error) {
+	defer wrap(&err, "refreshFlags(municipality %d, %d residents)", municipalityID, len(ids))
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = q.db.ExecContext(ctx, refreshFlagsSQL, municipalityID, idList(ids))
+	return err
 }

@@ -61,8 +61,9 @@ func testListStaleCards(t *testing.T, s store.Store) {
 	}
 }
 
-// testListUnreachableCandidates: residents with no usable contact, or one
-// opted out, by ID, page by page, in their municipality only.
+// testListUnreachableCandidates: the residents kigen.SendChannels finds no
+// channel for (no usable contact, or the chosen one opted out), by ID,
+// page by page, in their municipality only.
 func testListUnreachableCandidates(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := MustCreateTenant(t, ctx, s, "012033") // its resident has a usable email
@@ -88,7 +89,8 @@ func testListUnreachableCandidates(t *testing.T, s store.Store) {
 	noConsent := resident("no-consent", email(func(c *kigen.Contact) { c.Consent = false }))
 	resident("usable", email(ok))
 	failed := resident("failed", email(func(c *kigen.Contact) { c.Failed = true }))
-	optedOut := resident("opted-out-sms", email(ok), func() kigen.Contact { c := sms; c.OptedOut = true; return c }())
+	resident("opted-out-sms", email(ok), func() kigen.Contact { c := sms; c.OptedOut = true; return c }()) // email still goes
+	optedOut := resident("opted-out-email", email(func(c *kigen.Contact) { c.OptedOut = true }), sms)      // SMS is not used instead
 	resident("both usable", email(ok), sms)
 	MustUpsertResident(t, ctx, s, b.Municipality.ID, "b-none")
 

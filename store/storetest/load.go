@@ -117,6 +117,15 @@ func testBulkLoad(t *testing.T, s store.Store) {
 			if d := diff(wantNotices, notices, cmpopts.IgnoreFields(kigen.Notice{}, "CreatedAt")); d != "" {
 				t.Errorf("notices of %d (-want +got):\n%s", id, d)
 			}
+			// The search's flags are written with the rows.
+			rows, err := s.SearchResidents(ctx, store.ResidentSearch{MunicipalityID: m, RefPrefix: lr.Ref, Limit: 100})
+			must(t, err, "SearchResidents")
+			unreachable, gapOpen := lr.Flags()
+			for _, row := range rows {
+				if row.Ref == lr.Ref && (row.Unreachable != unreachable || row.GapOpen != gapOpen) {
+					t.Errorf("resident %d: unreachable %t, gap open %t; want %t, %t", id, row.Unreachable, row.GapOpen, unreachable, gapOpen)
+				}
+			}
 		}
 	}
 

@@ -316,3 +316,97 @@ func testCountSentFailedMessages(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testResidentFlagsBulk checks that the counts of unreachable residents
+// and of gaps open follow the import's writes (the plural upserts, in a
+// transaction as the import runs them), a failed address, and an erasure.
+func testResidentFlagsBulk(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mu := MustCreateMunicipality(t, ctx, s, "011002")
+	other := MustCreateMunicipality(t, ctx, s, "012033")
+	count := func(name string, f store.ResidentSearch, want int) {
+		t.Helper()
+		f.MunicipalityID = mu.ID
+		n, err := s.CountResidents(ctx, f)
+		must(t, err, "CountResidents")
+		if n != want {
+			t.Errorf("%s: CountResidents = %d, want %d", name, n, want)
+		}
+	}
+	counts := func(step string, unreachable, gaps int) {
+		t.Helper()
+		count(step+": unreachable", store.ResidentSearch{Unreachable: true}, unreachable)
+		count(step+": gaps open", store.ResidentSearch{GapOpen: true}, gaps)
+	}
+	// An import of three: R1 reachable by email with a gap, R2 reachable
+	// by SMS, R3 with no contact (unreachable) and no gap (permanent).
+	imp := func(rs []*kigen.Resident, cs []*kigen.Contact, cards []*kigen.Card) {
+		t.Helper()
+		must(t, s.InTx(ctx, func(tx store.Tx) error {
+			if _, err := tx.UpsertResidents(ctx, mu.ID, rs); err != nil {
+				return err
+			}
+			for _, c := range cs {
+				c.ResidentID = rs[c.ID].ID // the index of its resident
+				c.ID = 0
+			}
+			for _, c := range cards {
+				c.ResidentID = rs[c.ID].ID
+				c.ID = 0
+			}
+			if err := tx.UpsertContacts(ctx, mu.ID, cs); err != nil {
+				return err
+			}
+			return tx.UpsertCards(ctx, mu.ID, cards)
+		}), "import")
+	}
+	residents := func(statuses ...kigen.Status) []*kigen.Resident {
+		rs := make([]*kigen.Resident, len(statuses))
+		for i, st := range statuses {
+			rs[i] = &kigen.Resident{MunicipalityID: mu.ID, Ref: fmt.Sprintf("R%d", i+1), Language: kigen.English, Status: st}
+		}
+		return rs
+	}
+	imp(residents(kigen.FixedPeriod, kigen.FixedPeriod, kigen.Permanent),
+		[]*kigen.Contact{{ID: 0, Channel: kigen.Email, Address: "r1@example.com", Consent: true},
+			{ID: 1, Channel: kigen.SMS, Address: "+819012345678", Consent: true}},
+		[]*kigen.Card{{ID: 0, Kind: kigen.ResidenceCard, ExpiresOn: date("2030-01-01")}, {ID: 0, Kind: kigen.MyNumberCard, ExpiresOn: date("2028-01-01")},
+			{ID: 1, Kind: kigen.ResidenceCard, ExpiresOn: date("2030-01-01")}, {ID: 1, Kind: kigen.MyNumberCard, ExpiresOn: date("2031-01-01")},
+			{ID: 2, Kind: kigen.ResidenceCard, ExpiresOn: date("2030-01-01")}, {ID: 2, Kind: kigen.MyNumberCard, ExpiresOn: date("2028-01-01")}})
+	counts("first import", 1, 1)
+	// The same residents imported again from a file that changed: R1's
+	// My Number card renewed (the gap closes), R2's without consent now
+	// (unreachable), R3 now fixed-period (its card behind: a gap) and
+	// with an email address.
+	imp(residents(kigen.FixedPeriod, kigen.FixedPeriod, kigen.FixedPeriod),
+		[]*kigen.Contact{{ID: 0, Channel: kigen.Email, Address: "r1@example.com", Consent: true},
+			{ID: 1, Channel: kigen.SMS, Address: "+819012345678"},
+			{ID: 2, Channel: kigen.Email, Address: "r3@example.com", Consent: true}},
+		[]*kigen.Card{{ID: 0, Kind: kigen.MyNumberCard, ExpiresOn: date("2030-01-01")}})
+	counts("second import", 1, 1)
+	checkSearch(t, ctx, s, "second import: unreachable", store.ResidentSearch{MunicipalityID: mu.ID, Unreachable: true}, "R2")
+	checkSearch(t, ctx, s, "second import: gap", store.ResidentSearch{MunicipalityID: mu.ID, GapOpen: true}, "R3")
+	// A failed address (a bounce) makes R1 unreachable; a new address
+	// clears it.
+	r1 := mustRef(t, ctx, s, mu.ID, "R1")
+	c := &kigen.Contact{ResidentID: r1, Channel: kigen.Email, Address: "r1@example.com", Consent: true, Failed: true}
+	must(t, s.UpsertContact(ctx, mu.ID, c), "UpsertContact")
+	counts("failed address", 2, 1)
+	c.Address, c.Failed = "r1.new@example.com", false
+	must(t, s.UpsertContact(ctx, mu.ID, c), "UpsertContact")
+	counts("new address", 1, 1)
+	// A resident registered at the counter has no contact yet: unreachable.
+	r4 := &kigen.Resident{MunicipalityID: mu.ID, Ref: "R4", Language: kigen.English, Status: kigen.FixedPeriod}
+	_, err := s.UpsertResident(ctx, r4)
+	must(t, err, "UpsertResident")
+	counts("registered", 2, 1)
+	// Writes refused (another municipality's resident) change nothing.
+	if err := s.UpsertContacts(ctx, other.ID, []*kigen.Contact{{ResidentID: r4.ID, Channel: kigen.Email, Address: "x@example.com", Consent: true}}); err == nil {
+		t.Error("UpsertContacts of another municipality's resident: no error")
+	}
+	counts("refused", 2, 1)
+	// Erased: gone from the counts.
+	must(t, s.DeleteResident(ctx, mu.ID, mustRef(t, ctx, s, mu.ID, "R3")), "DeleteResident")
+	must(t, s.DeleteResident(ctx, mu.ID, r4.ID), "DeleteResident")
+	counts("erased", 1, 0)
+}

@@ -190,6 +190,7 @@ var suite = []testCase{
 	// search.go
 	{"SearchResidents/Filters", testSearchResidents},
 	{"SearchResidents/Unreachable", testSearchResidentsUnreachable},
+	{"SearchResidents/FlagsBulk", testResidentFlagsBulk},
 	{"CountSentFailedMessages/OK", testCountSentFailedMessages},
 
 	// audit.go
@@ -198,6 +199,13 @@ var suite = []testCase{
 	{"CreateAuditEntry/Rollback", testCreateAuditEntryRollback},
 	{"ListAuditEntries/Filter", testListAuditEntriesFilter},
 	{"ListAuditEntries/DefaultLimit", testListAuditEntriesDefaultLimit},
+
+	// ops.go
+	{"CountFunnel/Window", testCountFunnel},
+	{"CountFailures/Window", testCountFailures},
+	{"ProviderReports/LatestWins", testProviderReports},
+	{"River/QueueDepth", testRiverQueueDepth},
+	{"BulkLoadMessages/OK", testBulkLoadMessages},
 
 	// imports.go
 	{"CreateImport/OK", testCreateImportOK},

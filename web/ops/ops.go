@@ -1,6 +1,10 @@
 // Package ops is the operators' page under /ops/ (issue 21): the last
 // tick, today's messages in every municipality by channel and state, the
-// effective configuration with its secrets redacted, and a municipality's
+// delivery funnel per channel and provider over the last 24 hours and 7
+// days, failures by provider error code, the job queue's depth, the rate
+// limits in force, each provider's last webhook report, the
+// municipalities whose contact block is empty, the effective
+// configuration with its secrets redacted, and a municipality's
 // unknown sends and sends given up (desk.FollowupPage) with the actions
 // that settle them (ResolveDelivery, ResendDelivery, RetryMessage; POSTs
 // behind http.CrossOriginProtection, returning to the list). It signs people in
@@ -11,9 +15,11 @@
 package ops
 
 import (
+	"cmp"
 	"embed"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"kigen"
@@ -36,9 +42,19 @@ type Deps struct {
 	// Config is the effective configuration as `kigen config` prints it,
 	// secrets redacted (config.Config.Print).
 	Config string
+	// RateLimits are the rate limits in force, from the configuration
+	// (KIGEN_RATE_EMAIL, KIGEN_RATE_SMS).
+	RateLimits []RateLimit
 	// Logger receives internal errors, with the route pattern only; nil
 	// discards them.
 	Logger *slog.Logger
+}
+
+// RateLimit is a channel's pace of sends to its provider: PerSecond sends
+// a second, 0 for unlimited.
+type RateLimit struct {
+	Channel   kigen.Channel
+	PerSecond float64
 }
 
 // Ops serves the operators' page. It is a web.Surface.
@@ -46,6 +62,7 @@ type Ops struct {
 	desk   *desk.Desk
 	guard  func(route.Rule, http.Handler) http.Handler
 	config string
+	rates  []RateLimit
 	logger *slog.Logger
 	pages  *ui.Renderer
 }
@@ -56,7 +73,7 @@ func New(d Deps) *Ops {
 	if d.Desk == nil || d.Guard == nil {
 		panic("ops: New without a Desk or Guard")
 	}
-	o := &Ops{desk: d.Desk, guard: d.Guard, config: d.Config, logger: d.Logger,
+	o := &Ops{desk: d.Desk, guard: d.Guard, config: d.Config, rates: d.RateLimits, logger: d.Logger,
 		pages: ui.NewRenderer(pageFiles, "pages/*.html")}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -87,6 +104,54 @@ type homeView struct {
 	Counts []countRow
 	Total  int
 	Config string
+	// The funnel of the last day and week, the failures, the queue, the
+	// rate limits, the providers' last reports, the municipalities without
+	// a contact block.
+	Funnel    []funnelWindow
+	Stages    []string // the funnel's columns (funnelStages)
+	Failures  []failureRow
+	Queue     *queueView
+	Rates     []rateRow
+	Reports   []reportRow
+	NoContact []desk.OpsMunicipality
+}
+
+// funnelWindow is the funnel of one window.
+type funnelWindow struct {
+	ID, Title string
+	Rows      []funnelRow
+}
+
+// funnelRow is a channel and provider's stages, in the order of
+// funnelStages; Key ("sms twilio") names the row for tests and styles.
+type funnelRow struct {
+	Key, Channel, Provider string
+	N                      []int
+	Total                  int
+}
+
+// funnelStages are the funnel's columns, in order.
+var funnelStages = []string{"planned", "sending", "retrying", "sent", "delivered", "failed", "bounced", "unknown", "dropped"}
+
+func stageCounts(f desk.FunnelStages) []int {
+	return []int{f.Planned, f.Sending, f.Retrying, f.Sent, f.Delivered, f.Failed, f.Bounced, f.Unknown, f.Dropped}
+}
+
+type failureRow struct {
+	Provider, Channel, State, Code string
+	Day, Week                      int
+}
+
+type queueView struct {
+	Waiting, Running, Later int
+	Oldest                  string
+}
+
+type rateRow struct{ Channel, Limit string }
+
+type reportRow struct {
+	Provider, At, Status string
+	MessageID            int64
 }
 
 type tickView struct {
@@ -109,7 +174,7 @@ func (o *Ops) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := o.page(r, "ops.title")
-	hv := homeView{Page: p, Date: p.Date(v.Date), Config: o.config}
+	hv := homeView{Page: p, Date: p.Date(v.Date), Config: o.config, Stages: funnelStages}
 	if t := v.Tick; t != nil {
 		tv := &tickView{Date: p.Date(t.Date), Started: stamp(t.StartedAt), Notices: t.Notices, Messages: t.Messages,
 			Running: t.FinishedAt.IsZero(), TimeTravel: t.TimeTravel}
@@ -118,6 +183,7 @@ func (o *Ops) home(w http.ResponseWriter, r *http.Request) {
 		}
 		hv.Tick = tv
 	}
+	o.fill(&hv, p, v)
 	for _, c := range v.Messages {
 		row := countRow{Channel: p.T("channel." + string(c.Channel)), State: string(c.State), Delivery: string(c.Delivery), N: c.N}
 		if row.Delivery == "" {
@@ -127,6 +193,48 @@ func (o *Ops) home(w http.ResponseWriter, r *http.Request) {
 		hv.Total += c.N
 	}
 	o.show(w, r, http.StatusOK, "home", hv)
+}
+
+// fill puts the funnel, the failures, the queue, the rate limits, the
+// reports and the municipalities without a contact block into hv.
+func (o *Ops) fill(hv *homeView, p ui.Page, v *desk.OpsView) {
+	for _, w := range []struct {
+		id, key string
+		pick    func(desk.FunnelRow) desk.FunnelStages
+	}{
+		{"funnel-day", "ops.funnel.day", func(r desk.FunnelRow) desk.FunnelStages { return r.Day }},
+		{"funnel-week", "ops.funnel.week", func(r desk.FunnelRow) desk.FunnelStages { return r.Week }},
+	} {
+		fw := funnelWindow{ID: w.id, Title: p.T(w.key)}
+		for _, r := range v.Funnel {
+			st := w.pick(r)
+			if st.Total() == 0 {
+				continue
+			}
+			row := funnelRow{Key: string(r.Channel) + " " + cmp.Or(r.Provider, "none"), Channel: p.T("channel." + string(r.Channel)),
+				Provider: cmp.Or(r.Provider, p.T("ops.funnel.no_provider")), N: stageCounts(st), Total: st.Total()}
+			fw.Rows = append(fw.Rows, row)
+		}
+		hv.Funnel = append(hv.Funnel, fw)
+	}
+	for _, f := range v.Failures {
+		hv.Failures = append(hv.Failures, failureRow{Provider: f.Provider, Channel: p.T("channel." + string(f.Channel)),
+			State: string(f.State), Code: cmp.Or(f.ErrorCode, p.T("ops.failures.no_code")), Day: f.Day, Week: f.Week})
+	}
+	if q := v.Queue; q != nil {
+		hv.Queue = &queueView{Waiting: q.Waiting, Running: q.Running, Later: q.Later, Oldest: q.OldestWait.Round(time.Second).String()}
+	}
+	for _, r := range o.rates {
+		limit := p.T("ops.rates.unlimited")
+		if r.PerSecond > 0 {
+			limit = strconv.FormatFloat(r.PerSecond, 'g', -1, 64)
+		}
+		hv.Rates = append(hv.Rates, rateRow{Channel: p.T("channel." + string(r.Channel)), Limit: limit})
+	}
+	for _, r := range v.Reports {
+		hv.Reports = append(hv.Reports, reportRow{Provider: r.Provider, At: stamp(r.At), Status: r.Status, MessageID: r.MessageID})
+	}
+	hv.NoContact = v.NoContact
 }
 
 // stamp is a time in Tokyo, to the second.
