@@ -22,6 +22,9 @@ func Run(ctx context.Context, env Env, args []string) error {
 		return usagef("bench: say what to measure: import, tick, deliver, console or ops")
 	}
 	name := args[0]
+	if name == "selfservice" { // resident self-service: its own flags (selfservice.go)
+		return runSelfService(ctx, env, args[1:])
+	}
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	pgURL := fs.String("postgres", "", "use a temporary schema of this PostgreSQL database instead of a temporary SQLite file")
