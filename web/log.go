@@ -28,6 +28,7 @@ var probeRoutes = map[string]bool{
 // client's address.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	clientAddr(r, h.proxies)
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {

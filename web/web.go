@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,10 @@ type Deps struct {
 	Surfaces []Surface
 	// Logger receives request logs and errors; nil discards them.
 	Logger *slog.Logger
+	// TrustedProxies are the load balancers and proxies in front
+	// (KIGEN_TRUSTED_PROXIES): a request from one of them is counted for
+	// the client its X-Forwarded-For names (clientAddr).
+	TrustedProxies []netip.Prefix
 }
 
 // Surface is a set of routes mounted on Kigen's handler.
@@ -60,9 +65,10 @@ type Surface interface {
 // handler is the http.Handler NewHandler returns: the mux wrapped in the
 // request log.
 type handler struct {
-	mux    *route.Mux
-	ready  ReadyChecker
-	logger *slog.Logger
+	mux     *route.Mux
+	ready   ReadyChecker
+	logger  *slog.Logger
+	proxies []netip.Prefix
 
 	mu        sync.Mutex
 	lastReady string // the failing checks last logged ("" = ready, "?" = none yet)
@@ -86,6 +92,7 @@ func NewHandler(d Deps) http.Handler {
 		ready:     d.Ready,
 		logger:    d.Logger,
 		lastReady: "?",
+		proxies:   d.TrustedProxies,
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)

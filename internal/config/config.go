@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -38,14 +39,19 @@ type Config struct {
 	Addr      string // KIGEN_ADDR: where kigen serve listens
 	// AdminAddr (KIGEN_ADMIN_ADDR), when set, is a second listener of
 	// kigen serve that alone serves /metrics (the public one then does not).
-	AdminAddr    string
-	Outbox       string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
-	EmailFrom    string  // KIGEN_EMAIL_FROM
-	HotlinesFile string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
-	LocalGovFile string  // KIGEN_LOCALGOV_FILE: a newer list of Japan's local governments
-	HolidaysFile string  // KIGEN_HOLIDAYS_FILE: corrections to Japan's national holidays (LoadHolidays)
-	RateEmail    float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
-	RateSMS      float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
+	AdminAddr string
+	// TrustedProxies (KIGEN_TRUSTED_PROXIES: addresses or CIDR ranges,
+	// comma-separated) are the load balancers and proxies in front of
+	// kigen serve, whose X-Forwarded-For names the client (the per-client
+	// login throttle and sign-up limits count it). Empty: none.
+	TrustedProxies []netip.Prefix
+	Outbox         string  // KIGEN_OUTBOX: the JSON-lines file of channels without provider keys
+	EmailFrom      string  // KIGEN_EMAIL_FROM
+	HotlinesFile   string  // KIGEN_HOTLINES_FILE: override of the built-in hotline data
+	LocalGovFile   string  // KIGEN_LOCALGOV_FILE: a newer list of Japan's local governments
+	HolidaysFile   string  // KIGEN_HOLIDAYS_FILE: corrections to Japan's national holidays (LoadHolidays)
+	RateEmail      float64 // KIGEN_RATE_EMAIL: emails per second to the provider (0: unlimited)
+	RateSMS        float64 // KIGEN_RATE_SMS: SMS per second to the provider (0: unlimited)
 	// ProviderTimeout (KIGEN_PROVIDER_TIMEOUT) bounds one request to
 	// SendGrid or Twilio; a send that times out is recorded unknown.
 	ProviderTimeout time.Duration
@@ -295,6 +301,13 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KIGEN_ADMIN_ADDR: %q is KIGEN_ADDR too: give the metrics listener its own port", cfg.AdminAddr))
 		}
 	}
+	if v := getenv("KIGEN_TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
+		ps, err := ParseProxies(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KIGEN_TRUSTED_PROXIES: %w", err))
+		}
+		cfg.TrustedProxies = ps
+	}
 	str(&cfg.Outbox, "KIGEN_OUTBOX")
 	str(&cfg.EmailFrom, "KIGEN_EMAIL_FROM")
 	str(&cfg.HotlinesFile, "KIGEN_HOTLINES_FILE")
@@ -531,6 +544,7 @@ func (cfg Config) Print(w io.Writer) {
 		{"KIGEN_PUBLIC_URL", cfg.PublicURL},
 		{"KIGEN_ADDR", cfg.Addr},
 		{"KIGEN_ADMIN_ADDR", cfg.AdminAddr},
+		{"KIGEN_TRUSTED_PROXIES", proxiesText(cfg.TrustedProxies)},
 		{"KIGEN_OUTBOX", cfg.Outbox},
 		{"KIGEN_EMAIL_FROM", cfg.EmailFrom},
 		{"KIGEN_HOTLINES_FILE", cfg.HotlinesFile},
@@ -563,4 +577,39 @@ func retryDelays(ds []time.Duration) string {
 		fs[i] = d.String()
 	}
 	return strings.Join(fs, ",")
+}
+
+// ParseProxies reads KIGEN_TRUSTED_PROXIES: addresses (10.0.0.5, ::1) or
+// CIDR ranges (10.0.0.0/8), separated by commas.
+func ParseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or a CIDR range (10.0.0.0/8)", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR range (10.0.0.0/8)", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func proxiesText(ps []netip.Prefix) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
 }

@@ -142,7 +142,7 @@ func Serve(ctx context.Context, cfg config.Config, s store.Store, addr string, l
 		stopSurfaces = cancel
 		return nil
 	}
-	public := web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks,
+	public := web.Deps{Ready: ready, Registry: reg, Logger: logger, Webhooks: hooks, TrustedProxies: cfg.TrustedProxies,
 		Pages:    &web.Pages{Store: s, Renderer: eng.Renderer, PublicURL: cfg.PublicURL, Now: now},
 		Surfaces: surfaces}
 	var admin http.Handler
