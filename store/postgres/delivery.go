@@ -6,36 +6,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"kigen"
+	"kigen/store"
 )
 
 const deliveryColumns = `id, message_id, provider, state, provider_message_id, error_code, error_reason, created_at, updated_at`
 
 // createDeliverySQL inserts only if the message exists (no row otherwise),
 // rather than fail on the foreign key and abort the caller's transaction.
-//
-// The same statement keeps the message's last delivery (last_provider,
-// last_delivery: migration 017) when the new delivery is its last one.
 const createDeliverySQL = `
-WITH d AS (
-    INSERT INTO deliveries (message_id, provider, state, provider_message_id, error_code, error_reason, created_at, updated_at)
-    SELECT m.id, $2, $3, $4, $5, $6, $7, $7 FROM messages m WHERE m.id = $1
-    RETURNING id, message_id, provider, state, created_at
-), last AS (` + setLastDeliverySQL + `)
-SELECT id FROM d`
-
-// setLastDeliverySQL copies the provider and state of the delivery d
-// (inserted or updated by the same statement) to its message, when d is
-// the message's last delivery (the latest created_at, then id: the order
-// of ListDeliveries and lastDeliverySQL) and they changed. The statement's
-// snapshot does not hold d's own row, so the probe of deliveries_last
-// finds only the others.
-const setLastDeliverySQL = `
-    UPDATE messages m SET last_provider = d.provider, last_delivery = d.state
-    FROM d
-    WHERE m.id = d.message_id
-      AND (m.last_provider, m.last_delivery) IS DISTINCT FROM (d.provider, d.state)
-      AND NOT EXISTS (SELECT FROM deliveries o
-                      WHERE o.message_id = d.message_id AND (o.created_at, o.id) > (d.created_at, d.id))`
+INSERT INTO deliveries (message_id, provider, state, provider_message_id, error_code, error_reason, created_at, updated_at)
+SELECT m.id, $2, $3, $4, $5, $6, $7, $7 FROM messages m WHERE m.id = $1
+RETURNING id`
 
 func (q queries) CreateDelivery(ctx context.Context, d *kigen.Delivery) (err error) {
 	defer wrap(&err, "CreateDelivery(message %d)", d.MessageID)
@@ -54,25 +35,18 @@ func (q queries) CreateDelivery(ctx context.Context, d *kigen.Delivery) (err err
 func (q queries) UpdateDelivery(ctx context.Context, d *kigen.Delivery) (err error) {
 	defer wrap(&err, "UpdateDelivery(%d)", d.ID)
 	now := q.now()
-	var id int64
-	err = q.db.QueryRow(ctx, updateDeliverySQL, d.ID, string(d.State), d.ProviderMessageID, d.ErrorCode, d.ErrorReason, now).Scan(&id)
+	tag, err := q.db.Exec(ctx, `UPDATE deliveries
+SET state = $2, provider_message_id = $3, error_code = $4, error_reason = $5, updated_at = $6
+WHERE id = $1`, d.ID, string(d.State), d.ProviderMessageID, d.ErrorCode, d.ErrorReason, now)
 	if err != nil {
-		return err // no row: ErrNotFound
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
 	}
 	d.UpdatedAt = now
 	return nil
 }
-
-// updateDeliverySQL keeps the message's last delivery in the same
-// statement (setLastDeliverySQL).
-const updateDeliverySQL = `
-WITH d AS (
-    UPDATE deliveries
-    SET state = $2, provider_message_id = $3, error_code = $4, error_reason = $5, updated_at = $6
-    WHERE id = $1
-    RETURNING id, message_id, provider, state, created_at
-), last AS (` + setLastDeliverySQL + `)
-SELECT id FROM d`
 
 func (q queries) GetDelivery(ctx context.Context, id int64) (_ *kigen.Delivery, err error) {
 	defer wrap(&err, "GetDelivery(%d)", id)

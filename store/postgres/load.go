@@ -198,7 +198,7 @@ func (s *Store) UndoDeliveries(ctx context.Context, day kigen.Date) (err error) 
 	defer wrap(&err, "UndoDeliveries(%s)", day)
 	return s.execInTx(ctx, []string{
 		"DELETE FROM deliveries WHERE message_id IN (SELECT id FROM messages WHERE tick_date = $1)",
-		"UPDATE messages SET state = 'planned', token_hash = NULL, last_provider = NULL, last_delivery = NULL WHERE tick_date = $1",
+		"UPDATE messages SET state = 'planned', token_hash = NULL WHERE tick_date = $1",
 	}, dateArg(day))
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // countFunnelSQL reads one range of messages_created_at, which holds
-// each message's channel, state and last delivery (written with the deliveries:
+// each message's channel, state and last delivery (kept by a trigger:
 // migration 017).
 const countFunnelSQL = `
 SELECT channel, coalesce(last_provider, ''), state, coalesce(last_delivery, ''),

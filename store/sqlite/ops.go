@@ -9,7 +9,7 @@ import (
 )
 
 // countFunnelSQL reads one range of messages_created_at, which holds
-// each message's channel, state and last delivery (written with the deliveries:
+// each message's channel, state and last delivery (kept by triggers:
 // migration 015).
 const countFunnelSQL = `
 SELECT channel, COALESCE(last_provider, ''), state, COALESCE(last_delivery, ''),
