@@ -83,6 +83,70 @@ func testCountFunnel(t *testing.T, s store.Store) {
 	}
 }
 
+// testFunnelLastDelivery: each message's last delivery in the funnel
+// follows every kind of change of its deliveries, as the deliver worker,
+// the providers' webhooks and the settling operators make them (in
+// transactions and out): the first delivery, each outcome, a resend's new
+// delivery, a settle; a change of an earlier delivery leaves it, the later
+// of two deliveries created in the same instant is the last (by id); and
+// undoing the day's deliveries clears it.
+func testFunnelLastDelivery(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := MustCreateTenant(t, ctx, s, "012033") // an email: its own funnel row, left out below
+	day := a.Message.TickDate
+	m := MustCreateMessage(t, ctx, s, a.Municipality.ID, a.Resident.ID, kigen.SMS, day)
+	check := func(step, provider string, delivery kigen.DeliveryState) {
+		t.Helper()
+		got, err := s.CountFunnel(ctx, clockStart.Add(-time.Hour), clockStart.Add(-time.Hour))
+		must(t, err, "CountFunnel")
+		got = slices.DeleteFunc(got, func(c store.FunnelCount) bool { return c.Channel != kigen.SMS })
+		want := []store.FunnelCount{{Channel: kigen.SMS, Provider: provider, State: kigen.MessagePlanned, Delivery: delivery, N: 1, Recent: 1}}
+		if d := diff(want, got); d != "" {
+			t.Errorf("after %s: CountFunnel of the SMS (-want +got):\n%s", step, d)
+		}
+	}
+	update := func(d *kigen.Delivery, st kigen.DeliveryState, code string) {
+		t.Helper()
+		d.State, d.ErrorCode = st, code
+		must(t, s.InTx(ctx, func(tx store.Tx) error { return tx.UpdateDelivery(ctx, d) }), "UpdateDelivery in a Tx")
+	}
+	check("no delivery", "", "")
+
+	d1 := &kigen.Delivery{MessageID: m.ID, Provider: "twilio", State: kigen.DeliveryCreated}
+	must(t, s.InTx(ctx, func(tx store.Tx) error { return tx.CreateDelivery(ctx, d1) }), "CreateDelivery in a Tx")
+	check("the first delivery", "twilio", kigen.DeliveryCreated)
+	update(d1, kigen.DeliverySending, "")
+	check("recorded sending", "twilio", kigen.DeliverySending)
+	update(d1, kigen.DeliveryUnknown, "interrupted")
+	check("the outcome", "twilio", kigen.DeliveryUnknown)
+	update(d1, kigen.DeliveryFailed, "resend")
+	check("the resend's settle", "twilio", kigen.DeliveryFailed)
+
+	advance(t, s)
+	d2 := MustCreateDelivery(t, ctx, s, m.ID, "twilio") // the resend, out of a transaction
+	check("the resend's delivery", "twilio", kigen.DeliveryCreated)
+	d2.State = kigen.DeliveryAccepted
+	must(t, s.UpdateDelivery(ctx, d2), "UpdateDelivery")
+	check("its outcome", "twilio", kigen.DeliveryAccepted)
+	update(d2, kigen.DeliveryDelivered, "")
+	check("the webhook's event", "twilio", kigen.DeliveryDelivered)
+	update(d1, kigen.DeliveryBounced, "30003")
+	check("a late event of the earlier delivery", "twilio", kigen.DeliveryDelivered)
+
+	d3 := MustCreateDelivery(t, ctx, s, m.ID, "sendgrid") // the same instant as d2: last by id
+	check("a delivery of the same instant", "sendgrid", kigen.DeliveryCreated)
+	update(d2, kigen.DeliveryFailed, "30005")
+	check("an event of the other", "sendgrid", kigen.DeliveryCreated)
+	update(d3, kigen.DeliveryUnknown, "")
+	update(d3, kigen.DeliveryAccepted, "")
+	check("a settle (sent)", "sendgrid", kigen.DeliveryAccepted)
+
+	if b, ok := s.(store.Bench); ok {
+		must(t, b.UndoDeliveries(ctx, day), "UndoDeliveries")
+		check("undoing the day's deliveries", "", "")
+	}
+}
+
 // testCountFailures: failed and bounced deliveries of the window by
 // provider, channel, state and error code; others left out.
 func testCountFailures(t *testing.T, s store.Store) {

@@ -203,6 +203,7 @@ var suite = []testCase{
 	// ops.go
 	{"CountFunnel/Window", testCountFunnel},
 	{"CountFailures/Window", testCountFailures},
+	{"CountFunnel/LastDelivery", testFunnelLastDelivery},
 	{"ProviderReports/LatestWins", testProviderReports},
 	{"River/QueueDepth", testRiverQueueDepth},
 	{"BulkLoadMessages/OK", testBulkLoadMessages},
