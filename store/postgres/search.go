@@ -52,8 +52,25 @@ func (q queries) refreshFlags(ctx context.Context, municipalityID int64, ids ...
 	defer wrap(&err, "refreshFlags(%d, %d residents)", municipalityID, len(ids))
 	if len(ids) == 0 {
 		return nil
+	} else if len(ids) == 1 {
+		_, err = q.db.Exec(ctx, refreshFlagsSQL, municipalityID, ids)
+		return err
 	}
-	_, err = q.db.Exec(ctx, refreshFlagsSQL, municipalityID, ids)
+	// A batch (an import's) reads each resident's contacts and cards by
+	// their indexes whatever the statistics say: within the transaction
+	// that fills a new municipality, the planner may believe cards and
+	// contacts empty (analyzed before the import) and scan them once per
+	// resident, minutes for a large file. The setting lasts until the
+	// statement is done (set_config's is_local, set back after).
+	if _, err = q.db.Exec(ctx, `SELECT set_config('enable_seqscan', 'off', true)`); err != nil {
+		return err
+	}
+	// Planned for these values each time (no cached generic plan, which
+	// the setting would not reach).
+	if _, err = q.db.Exec(ctx, refreshFlagsSQL, pgx.QueryExecModeExec, municipalityID, ids); err != nil {
+		return err
+	}
+	_, err = q.db.Exec(ctx, `SELECT set_config('enable_seqscan', 'on', true)`)
 	return err
 }
 
