@@ -14,9 +14,9 @@ import (
 
 // gapOpenSQL is kigen.GapOpen of resident r, through the cards' unique
 // index on (resident_id, kind), which carries expires_on.
-const gapOpenSQL = `(r.status = 'fixed_period' AND EXISTS (
-    SELECT 1 FROM cards rc JOIN cards mc ON mc.resident_id = rc.resident_id AND mc.kind = 'mynumber_card' AND mc.expires_on < rc.expires_on
-    WHERE rc.resident_id = r.id AND rc.kind = 'residence_card'))`
+const gapOpenSQL = `(r.status = 'fixed_period' AND coalesce((
+    SELECT max(c.expires_on) FILTER (WHERE c.kind = 'mynumber_card') < max(c.expires_on) FILTER (WHERE c.kind = 'residence_card')
+    FROM cards c WHERE c.resident_id = r.id), false))`
 
 // unreachableSQL is true when kigen.SendChannels finds no channel for
 // resident r: none of the channels chosen (the preference, or by default
@@ -60,9 +60,12 @@ func (q queries) refreshFlags(ctx context.Context, municipalityID int64, ids ...
 	// their indexes whatever the statistics say: within the transaction
 	// that fills a new municipality, the planner may believe cards and
 	// contacts empty (analyzed before the import) and scan them once per
-	// resident, minutes for a large file. The setting lasts until the
-	// statement is done (set_config's is_local, set back after).
-	if _, err = q.db.Exec(ctx, `SELECT set_config('enable_seqscan', 'off', true)`); err != nil {
+	// resident, minutes for a large file. Without JIT: each batch is
+	// planned anew, and its cost (high with seqscan off) would compile it
+	// every time (half a second a batch). The settings last until the
+	// statement is done (set_config's is_local, set back to the
+	// session's own after).
+	if _, err = q.db.Exec(ctx, `SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`); err != nil {
 		return err
 	}
 	// Planned for these values each time (no cached generic plan, which
@@ -70,7 +73,7 @@ func (q queries) refreshFlags(ctx context.Context, municipalityID int64, ids ...
 	if _, err = q.db.Exec(ctx, refreshFlagsSQL, pgx.QueryExecModeExec, municipalityID, ids); err != nil {
 		return err
 	}
-	_, err = q.db.Exec(ctx, `SELECT set_config('enable_seqscan', 'on', true)`)
+	_, err = q.db.Exec(ctx, `SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ('enable_seqscan', 'jit')`)
 	return err
 }
 
