@@ -499,8 +499,11 @@ func (d *Desk) ConfirmSignup(ctx context.Context, p ConfirmParams) (*Confirmed, 
 		}
 	}
 	var res *Confirmed
+	// Two confirmations of one address in one municipality wait for each
+	// other (the second finds the first's resident); others do not.
+	lock := fmt.Sprintf("%d:%x", s.MunicipalityID, s.AddressKey)
 	err = d.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.LockSignups(ctx); err != nil {
+		if err := tx.LockSignups(ctx, lock); err != nil {
 			return err
 		}
 		s, err := tx.GetSignup(ctx, s.ID)

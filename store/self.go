@@ -14,11 +14,12 @@ import (
 // decide expiry are the caller's.
 type SelfQueries interface {
 	// LockSignups serializes, until the transaction ends, the callers that
-	// confirm sign-ups (so that two confirmations of one address make one
-	// resident): on PostgreSQL a transaction-scoped advisory lock, on
-	// SQLite nothing (one writer at a time already). Call it in a
-	// transaction.
-	LockSignups(ctx context.Context) error
+	// confirm sign-ups under the same key (the desk's: the municipality and
+	// the address, so that two confirmations of one address make one
+	// resident): on PostgreSQL a transaction-scoped advisory lock on the
+	// key's hash, on SQLite nothing (one writer at a time already). Call
+	// it in a transaction.
+	LockSignups(ctx context.Context, key string) error
 	// ReserveSignup counts one more sign-up of day (its date, in its
 	// location) under every key of ls, but only if each count stays within
 	// its Limit: all or none. It returns -1 when granted, or the index in

@@ -33,10 +33,11 @@ func scanSignup(row pgx.CollectableRow) (*store.Signup, error) {
 }
 
 // LockSignups implements store.Queries: a transaction-scoped advisory
-// lock.
-func (q queries) LockSignups(ctx context.Context) (err error) {
+// lock on the key's hash (two keys may share one: they wait for each
+// other, no more).
+func (q queries) LockSignups(ctx context.Context, key string) (err error) {
 	defer wrap(&err, "LockSignups")
-	_, err = q.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('kigen.signups'))`)
+	_, err = q.db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('kigen.signups'), hashtext($1))`, key)
 	return err
 }
 

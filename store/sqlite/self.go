@@ -39,7 +39,7 @@ func nullBytes(b []byte) any {
 
 // LockSignups implements store.Queries: nothing, SQLite has one writer at
 // a time.
-func (q queries) LockSignups(context.Context) error { return nil }
+func (q queries) LockSignups(context.Context, string) error { return nil }
 
 // ReserveSignup implements store.Queries: in one write transaction (the
 // caller's, in a Tx), the counts are read, and written only if all stay
