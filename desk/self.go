@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -298,26 +299,27 @@ func dayStart(t time.Time) time.Time {
 }
 
 // checkLimits refuses s (kigen.ELOCKED) when sending it would go over a
-// daily limit. Call it after LockSignups, in the transaction that creates
-// s.
-func (d *Desk) checkLimits(ctx context.Context, tx store.Tx, s *store.Signup) error {
+// daily limit, and otherwise reserves its place under each limit
+// (store.Queries.ReserveSignup, in its own short transaction: call it
+// before the transaction that creates s). A reservation whose sign-up then
+// fails stays spent: the limits may refuse early, never let one more go.
+func (d *Desk) checkLimits(ctx context.Context, s *store.Signup) error {
 	l := d.self().Limits.WithDefaults()
-	since := dayStart(d.now())
+	day := dayStart(d.now())
 	later := "try again tomorrow"
 	checks := []struct {
-		f     store.SignupFilter
-		limit int
-		what  string
+		l    store.SignupLimit
+		what string
 	}{
-		{store.SignupFilter{Since: since, AddressKey: s.AddressKey}, l.PerAddress,
+		{store.SignupLimit{Key: "address:" + hex.EncodeToString(s.AddressKey), Limit: l.PerAddress},
 			fmt.Sprintf("this %s has had %d confirmations today: %s", addressWord(s.Channel), l.PerAddress, later)},
-		{store.SignupFilter{Since: since, ClientKey: s.ClientKey}, l.PerClient,
+		{store.SignupLimit{Key: "client:" + s.ClientKey, Limit: l.PerClient},
 			fmt.Sprintf("too many sign-ups from here today (%d): %s", l.PerClient, later)},
-		{store.SignupFilter{Since: since, MunicipalityID: s.MunicipalityID}, l.PerMunicipality,
+		{store.SignupLimit{Key: fmt.Sprintf("municipality:%d", s.MunicipalityID), Limit: l.PerMunicipality},
 			fmt.Sprintf("too many sign-ups in this municipality today (%d): %s", l.PerMunicipality, later)},
-		{store.SignupFilter{Since: since, Channel: kigen.SMS}, l.SMSBudget,
+		{store.SignupLimit{Key: "sms", Limit: l.SMSBudget},
 			"Kigen has sent all the codes by SMS it may today: " + later + ", or use an email address"},
-		{store.SignupFilter{Since: since, Channel: kigen.Email}, l.EmailBudget,
+		{store.SignupLimit{Key: "email", Limit: l.EmailBudget},
 			"Kigen has sent all the confirmation emails it may today: " + later},
 	}
 	// The budget of the other channel is not this send's.
@@ -326,18 +328,16 @@ func (d *Desk) checkLimits(ctx context.Context, tx store.Tx, s *store.Signup) er
 	} else {
 		checks = append(checks[:3], checks[4])
 	}
-	fs := make([]store.SignupFilter, len(checks))
+	ls := make([]store.SignupLimit, len(checks))
 	for i, c := range checks {
-		fs[i] = c.f
+		ls[i] = c.l
 	}
-	ns, err := tx.CountSignupsEach(ctx, fs)
+	refused, err := d.Store.ReserveSignup(ctx, day, ls)
 	if err != nil {
 		return err
 	}
-	for i, c := range checks {
-		if ns[i] >= c.limit {
-			return kigen.Errorf(kigen.ELOCKED, "%s", c.what)
-		}
+	if refused >= 0 {
+		return kigen.Errorf(kigen.ELOCKED, "%s", checks[refused].what)
 	}
 	return nil
 }
@@ -385,13 +385,10 @@ func (d *Desk) sendConfirmation(ctx context.Context, mu *kigen.Municipality, s *
 	if !send {
 		s.Address = "" // counted by its key, not kept
 	}
+	if err := d.checkLimits(ctx, s); err != nil {
+		return nil, err
+	}
 	err = d.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.LockSignups(ctx); err != nil {
-			return err
-		}
-		if err := d.checkLimits(ctx, tx, s); err != nil {
-			return err
-		}
 		if err := tx.CreateSignup(ctx, s); err != nil {
 			return err
 		}
@@ -502,8 +499,11 @@ func (d *Desk) ConfirmSignup(ctx context.Context, p ConfirmParams) (*Confirmed, 
 		}
 	}
 	var res *Confirmed
+	// Two confirmations of one address in one municipality wait for each
+	// other (the second finds the first's resident); others do not.
+	lock := fmt.Sprintf("%d:%x", s.MunicipalityID, s.AddressKey)
 	err = d.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.LockSignups(ctx); err != nil {
+		if err := tx.LockSignups(ctx, lock); err != nil {
 			return err
 		}
 		s, err := tx.GetSignup(ctx, s.ID)

@@ -14,10 +14,23 @@ import (
 // decide expiry are the caller's.
 type SelfQueries interface {
 	// LockSignups serializes, until the transaction ends, the callers that
-	// count sign-ups against the daily limits and then create one: on
-	// PostgreSQL a transaction-scoped advisory lock, on SQLite nothing
-	// (one writer at a time already). Call it in a transaction.
-	LockSignups(ctx context.Context) error
+	// confirm sign-ups under the same key (the desk's: the municipality and
+	// the address, so that two confirmations of one address make one
+	// resident): on PostgreSQL a transaction-scoped advisory lock on the
+	// key's hash, on SQLite nothing (one writer at a time already). Call
+	// it in a transaction.
+	LockSignups(ctx context.Context, key string) error
+	// ReserveSignup counts one more sign-up of day (its date, in its
+	// location) under every key of ls, but only if each count stays within
+	// its Limit: all or none. It returns -1 when granted, or the index in
+	// ls of the first limit that refused (nothing counted then). Call it
+	// on the Store, not in a Tx: it runs in its own short transaction,
+	// committed before the sign-up's, so that a busy key (a global budget)
+	// is locked for one statement only. A reservation whose sign-up then
+	// fails stays spent: the counts may run over the sign-ups made, never
+	// under, so no more than a limit is ever sent. ForgetSignups deletes
+	// the counts of old days.
+	ReserveSignup(ctx context.Context, day time.Time, ls []SignupLimit) (refused int, err error)
 	// CreateSignup stores p and sets its ID (and a zero CreatedAt to the
 	// store's clock). ErrNotFound if its municipality or resident does not
 	// exist; ErrConflict if its TokenHash is taken.
@@ -43,8 +56,10 @@ type SelfQueries interface {
 	ListSignups(ctx context.Context, municipalityID int64, state SignupState, limit int) ([]*Signup, error)
 	// ForgetSignups clears the address and fields of every sign-up still
 	// holding them that expired before before (their state becomes expired
-	// if it was pending), and deletes the sign-ups created before
-	// deleteBefore; it returns how many rows it changed or deleted.
+	// if it was pending), deletes the sign-ups created before deleteBefore
+	// and the ReserveSignup counts of days two days or more before
+	// before's (UTC) date; it returns how many sign-ups it changed or
+	// deleted.
 	ForgetSignups(ctx context.Context, before, deleteBefore time.Time) (int, error)
 
 	// CreateResidentToken stores t and sets its ID (and a zero CreatedAt to
@@ -139,6 +154,14 @@ type SignupFilter struct {
 	ClientKey      string
 	// Sent: only those sent (SentAt set).
 	Sent bool
+}
+
+// SignupLimit is one daily count of ReserveSignup: Key names what is
+// counted (e.g. "address:<hex key>", "client:<key>", "municipality:<id>",
+// "sms", "email"), Limit how many a day may hold.
+type SignupLimit struct {
+	Key   string
+	Limit int
 }
 
 // ResidentToken is a resident's own link (/me/{token}), stored hashed.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"kigen"
@@ -38,7 +39,38 @@ func nullBytes(b []byte) any {
 
 // LockSignups implements store.Queries: nothing, SQLite has one writer at
 // a time.
-func (q queries) LockSignups(context.Context) error { return nil }
+func (q queries) LockSignups(context.Context, string) error { return nil }
+
+// ReserveSignup implements store.Queries: in one write transaction (the
+// caller's, in a Tx), the counts are read, and written only if all stay
+// within their limits.
+func (q queries) ReserveSignup(ctx context.Context, day time.Time, ls []store.SignupLimit) (refused int, err error) {
+	defer wrap(&err, "ReserveSignup")
+	d := day.Format(time.DateOnly)
+	refused = -1
+	err = q.atomic(ctx, func(q queries) error {
+		refused = -1
+		for i, l := range ls {
+			var n int
+			err := q.db.QueryRowContext(ctx, `SELECT n FROM signup_counts WHERE day = ? AND key = ?`, d, l.Key).Scan(&n)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if n+1 > l.Limit {
+				refused = i
+				return nil
+			}
+		}
+		for _, l := range ls {
+			if _, err := q.db.ExecContext(ctx, `INSERT INTO signup_counts (day, key, n) VALUES (?, ?, 1)
+				ON CONFLICT (day, key) DO UPDATE SET n = n + 1`, d, l.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return refused, err
+}
 
 // CreateSignup implements store.Queries.
 func (q queries) CreateSignup(ctx context.Context, p *store.Signup) (err error) {
@@ -152,6 +184,10 @@ func (q queries) ForgetSignups(ctx context.Context, before, deleteBefore time.Ti
 			return err
 		}
 		a, _ := res.RowsAffected()
+		if _, err := q.db.ExecContext(ctx, `DELETE FROM signup_counts WHERE day <= ?`,
+			before.UTC().AddDate(0, 0, -2).Format(time.DateOnly)); err != nil {
+			return err
+		}
 		res, err = q.db.ExecContext(ctx, `DELETE FROM signups WHERE created_at < ? AND state <> 'duplicate'`, formatTime(deleteBefore))
 		if err != nil {
 			return err

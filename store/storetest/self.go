@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,8 @@ func init() {
 		testCase{"Signups/Errors", testSignupsErrors},
 		testCase{"CountSignups/Filters", testCountSignups},
 		testCase{"ForgetSignups/OK", testForgetSignups},
+		testCase{"ReserveSignup/Limits", testReserveSignup},
+		testCase{"ReserveSignup/Concurrent", testReserveSignupConcurrent},
 		testCase{"ResidentTokens/OK", testResidentTokens},
 		testCase{"ResidentSource/OK", testResidentSource},
 	)
@@ -285,5 +290,81 @@ func testResidentSource(t *testing.T, s store.Store) {
 	must(t, err, "ResidentSources after upsert")
 	if got[b.ID] != store.SourceSelf {
 		t.Errorf("source after an upsert = %q, want self", got[b.ID])
+	}
+}
+
+// testReserveSignup: a reservation counts under every key or under none;
+// the first limit that refuses is named; another day counts afresh; old
+// days' counts are forgotten.
+func testReserveSignup(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	day := time.Date(2026, 12, 4, 0, 0, 0, 0, kigen.Tokyo)
+	ls := func(addr string) []store.SignupLimit {
+		return []store.SignupLimit{{Key: "address:" + addr, Limit: 2}, {Key: "sms", Limit: 3}}
+	}
+	for i, tc := range []struct {
+		addr string
+		want int
+	}{{"a", -1}, {"a", -1}, {"a", 0}, {"b", -1}, {"b", 1}, {"c", 1}} {
+		got, err := s.ReserveSignup(ctx, day, ls(tc.addr))
+		must(t, err, "ReserveSignup")
+		if got != tc.want {
+			t.Errorf("reservation %d (%s) refused by %d, want %d", i, tc.addr, got, tc.want)
+		}
+	}
+	// "b" was refused by the budget: its own count did not move.
+	if got, err := s.ReserveSignup(ctx, day, []store.SignupLimit{{Key: "address:b", Limit: 1}}); err != nil || got != 0 {
+		t.Errorf("address b after one grant, limit 1: refused %d, %v, want 0", got, err)
+	}
+	if got, err := s.ReserveSignup(ctx, day, []store.SignupLimit{{Key: "address:b", Limit: 2}}); err != nil || got != -1 {
+		t.Errorf("address b after one grant, limit 2: refused %d, %v, want -1 (granted)", got, err)
+	}
+	next := day.AddDate(0, 0, 1)
+	if got, err := s.ReserveSignup(ctx, next, ls("a")); err != nil || got != -1 {
+		t.Errorf("the next day: refused %d, %v, want -1 (granted)", got, err)
+	}
+	// Three days on, the first day's counts are gone, the next day's kept.
+	_, err := s.ForgetSignups(ctx, day.AddDate(0, 0, 3), day.AddDate(0, 0, 1))
+	must(t, err, "ForgetSignups")
+	if got, err := s.ReserveSignup(ctx, day, []store.SignupLimit{{Key: "sms", Limit: 1}}); err != nil || got != -1 {
+		t.Errorf("the first day after ForgetSignups: refused %d, %v, want -1 (forgotten)", got, err)
+	}
+	if got, err := s.ReserveSignup(ctx, next, []store.SignupLimit{{Key: "sms", Limit: 1}}); err != nil || got != 0 {
+		t.Errorf("the next day after ForgetSignups: refused %d, %v, want 0 (kept)", got, err)
+	}
+}
+
+// testReserveSignupConcurrent: 50 reservations at once against a limit of
+// 10 (each also under its own key): exactly 10 granted.
+func testReserveSignupConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	day := time.Date(2026, 12, 4, 0, 0, 0, 0, kigen.Tokyo)
+	var (
+		wg      sync.WaitGroup
+		granted atomic.Int32
+	)
+	errs := make(chan error, 50)
+	for i := range 50 {
+		wg.Go(func() {
+			got, err := s.ReserveSignup(ctx, day, []store.SignupLimit{
+				{Key: fmt.Sprintf("client:%d", i), Limit: 5}, {Key: "municipality:1", Limit: 20}, {Key: "sms", Limit: 10}})
+			if err != nil {
+				errs <- err
+				return
+			}
+			if got == -1 {
+				granted.Add(1)
+			} else if got != 2 {
+				errs <- fmt.Errorf("refused by %d, want 2 (sms)", got)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := granted.Load(); n != 10 {
+		t.Errorf("%d of 50 concurrent reservations granted against a limit of 10, want 10", n)
 	}
 }
