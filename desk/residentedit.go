@@ -180,6 +180,29 @@ func sortedCards(cs []*kigen.Card) []*kigen.Card {
 // applies them in tx, by the import's rules. The problems are a
 // *FieldsError; the warnings are returned.
 func (d *Desk) applyFields(ctx context.Context, tx store.Tx, mu *kigen.Municipality, ref string, h *store.Holding, f ResidentFields) ([]FieldProblem, error) {
+	rec, today, err := d.parseFields(ref, h, f)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := importer.ApplyTx(ctx, tx, []*roster.Record{rec}, importer.Options{MunicipalityID: mu.ID, Today: today})
+	return fieldOutcome(sum, err)
+}
+
+// checkNewFields checks the fields of a new resident of mu as applyFields
+// would register them, reading and writing nothing (importer.CheckNew):
+// the problems are a *FieldsError; the warnings are returned. Whether a
+// reference is taken is applyFields's to find.
+func (d *Desk) checkNewFields(mu *kigen.Municipality, ref string, f ResidentFields) ([]FieldProblem, error) {
+	rec, today, err := d.parseFields(ref, nil, f)
+	if err != nil {
+		return nil, err
+	}
+	return fieldOutcome(importer.CheckNew([]*roster.Record{rec}, importer.Options{MunicipalityID: mu.ID, Today: today}))
+}
+
+// parseFields reads the fields of the resident ref (new: h nil) as a row
+// of an import read on today, which it returns.
+func (d *Desk) parseFields(ref string, h *store.Holding, f ResidentFields) (*roster.Record, kigen.Date, error) {
 	cols := f.columns()
 	cols[roster.ColRef] = ref
 	if _, ok := cols[roster.ColLanguage]; !ok {
@@ -192,10 +215,12 @@ func (d *Desk) applyFields(ctx context.Context, tx store.Tx, mu *kigen.Municipal
 	}
 	today := d.today()
 	rec, err := roster.ParseFields(cols, roster.Options{Today: today})
-	if err != nil {
-		return nil, err
-	}
-	sum, err := importer.ApplyTx(ctx, tx, []*roster.Record{rec}, importer.Options{MunicipalityID: mu.ID, Today: today})
+	return rec, today, err
+}
+
+// fieldOutcome turns what the importer said of one record into the
+// warnings, or the problems as a *FieldsError.
+func fieldOutcome(sum importer.Summary, err error) ([]FieldProblem, error) {
 	var refused *importer.RefusedError
 	if errors.As(err, &refused) {
 		errs := make([]error, len(refused.Rows))

@@ -188,7 +188,7 @@ func (d *Desk) StartSignup(ctx context.Context, p SignupParams) (*SignupStarted,
 	} else if err != nil {
 		return nil, err
 	}
-	if err := d.checkSignupFields(ctx, mu, f); err != nil {
+	if err := d.checkSignupFields(mu, f); err != nil {
 		return nil, err
 	}
 	fields, err := json.Marshal(f)
@@ -264,21 +264,13 @@ func selfContact(email, phone string) (kigen.Channel, string, *FieldProblem) {
 	return kigen.SMS, ph.E164, nil
 }
 
-// errCheck rolls a check back.
-var errCheck = errors.New("check")
-
 // checkSignupFields checks the fields of a sign-up as a registration at
-// the counter would (applyFields), in a transaction rolled back.
-func (d *Desk) checkSignupFields(ctx context.Context, mu *kigen.Municipality, f ResidentFields) error {
-	err := d.Store.InTx(ctx, func(tx store.Tx) error {
-		if _, err := d.applyFields(ctx, tx, mu, "(sign-up)", nil, f); err != nil {
-			return err
-		}
-		return errCheck
-	})
-	if errors.Is(err, errCheck) {
-		return nil
-	}
+// the counter would (applyFields), reading and writing nothing: a check
+// that inserted a resident and rolled back made every sign-up of a
+// municipality wait for the one before (the same reference, one unique
+// index).
+func (d *Desk) checkSignupFields(mu *kigen.Municipality, f ResidentFields) error {
+	_, err := d.checkNewFields(mu, "(sign-up)", f)
 	return err
 }
 

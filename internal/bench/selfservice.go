@@ -45,6 +45,9 @@ type SelfServiceOptions struct {
 	PageRate     int
 	PageDuration time.Duration
 	Samples      int
+	// CPUProfile, if set, is the file the CPU profile of the measured
+	// sign-ups is written to (go tool pprof).
+	CPUProfile string
 }
 
 // selfTargets are issue 20's targets: completed sign-ups a second on
@@ -76,6 +79,7 @@ func runSelfService(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&o.PageRate, "page-rate", 100, "requests a second to the resident's page and the calendar feed")
 	fs.DurationVar(&o.PageDuration, "page-duration", 20*time.Second, "how long the pages are read (plus a tenth to warm up)")
 	fs.IntVar(&o.Samples, "samples", 200, "seeded residents whose page and feed are read")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the CPU profile of the measured sign-ups (server and load generator) to this file")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err
@@ -182,7 +186,7 @@ func SelfService(ctx context.Context, env Env, opts SelfServiceOptions) error {
 	fmt.Fprintf(env.Stdout, "abuse limits raised for the benchmark: KIGEN_SIGNUP_PER_MUNICIPALITY=%d, KIGEN_SIGNUP_SMS_DAILY_BUDGET=%d "+
 		"(per address %d and per client %d as by default: each sign-up has its own)\n", selfLimits.PerMunicipality, selfLimits.SMSBudget,
 		selfLimits.PerAddress, selfLimits.PerClient)
-	load := &signupLoad{base: base, code: mu.Code, today: today, outbox: outbox, clients: opts.Clients}
+	load := &signupLoad{base: base, code: mu.Code, today: today, outbox: outbox, clients: opts.Clients, cpuProfile: opts.CPUProfile}
 	if err := load.run(ctx, env, rate, opts.Duration, target, b.backend); err != nil {
 		return err
 	}

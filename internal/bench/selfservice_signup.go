@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type signupLoad struct {
 	today      kigen.Date
 	outbox     string
 	clients    int
+	cpuProfile string // the file of the measured round's CPU profile, if any
 
 	mu       sync.Mutex
 	next     int               // the next sign-up to start
@@ -356,7 +358,14 @@ func (l *signupLoad) run(ctx context.Context, env Env, rate int, du time.Duratio
 	first, sentBefore := l.next, l.sent
 	l.mu.Unlock()
 	loadBefore := selfLoadAverage()
+	stopProfile, err := startCPUProfile(l.cpuProfile)
+	if err != nil {
+		return err
+	}
 	round, err := l.attack(ctx, rate, du, "sign-ups")
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}
@@ -382,6 +391,26 @@ func (l *signupLoad) run(ctx context.Context, env Env, rate int, du time.Duratio
 			selfMS(m.Latencies.P99), selfMS(m.Latencies.Max), selfVerdict(m.Latencies.P95 < selfRequestP95))
 	}
 	return w.Flush()
+}
+
+// startCPUProfile starts writing the CPU profile to file, if one is
+// named, and returns the function that stops it.
+func startCPUProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // errorOf returns the first error message of a page, if any.

@@ -210,6 +210,40 @@ func readAhead(ctx context.Context, r *roster.Reader, size int) (batches <-chan 
 	}
 }
 
+// CheckNew checks records already parsed (roster.ParseFields) as ApplyTx
+// would for residents not yet stored, without a store: the reader's
+// problems and the cross-field rules of each record on its own. It
+// returns ApplyTx's *RefusedError, or the summary with the warnings.
+// It reads nothing and writes nothing: a resident whose reference is taken
+// is ApplyTx's to find.
+func CheckNew(recs []*roster.Record, opt Options) (Summary, error) {
+	sum := Summary{Rows: len(recs)}
+	im := &run{opt: opt, sum: &sum, refused: &RefusedError{}}
+	var refused, warned []RowError
+	for _, rec := range recs {
+		for _, e := range rec.Errs {
+			refused = append(refused, RowError{Row: rec.Row, Err: e})
+		}
+		for _, w := range rec.Warnings {
+			warned = append(warned, RowError{Row: rec.Row, Err: w})
+		}
+		if !rec.OK() {
+			continue
+		}
+		ch, errs, warnings := judge(opt.MunicipalityID, nil, rec)
+		refused, warned = append(refused, errs...), append(warned, warnings...)
+		if len(errs) == 0 {
+			im.count(ch)
+		}
+	}
+	im.refuse(refused)
+	im.warn(warned)
+	if im.refused.Total > 0 {
+		return sum, im.refused
+	}
+	return sum, nil
+}
+
 // ApplyTx applies records already parsed (roster.ParseFields: a resident
 // registered or changed at the counter) in the caller's transaction, with
 // the rules of Import: merged with what is stored, the cross-field rules

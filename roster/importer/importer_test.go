@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -433,4 +434,57 @@ func TestImport_TenantIsolation(t *testing.T) {
 			t.Errorf("an import into B changed A's resident: %q", h.Resident.Name)
 		}
 	})
+}
+
+// TestCheckNew: CheckNew says of new residents exactly what an import
+// into a store without them says (problems, warnings, counts), and
+// writes nothing.
+func TestCheckNew(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s store.Store) {
+		mu := storetest.MustCreateMunicipality(t, t.Context(), s, "012033")
+		for _, csv := range []string{
+			first,
+			"resident_ref,language,mynumber_card_expires_on,mynumber_cert_expires_on\nB-1,en,2029-03-31,2030-01-15\n",
+			"resident_ref,language,email,phone,consent,channel\nL-1,en,l1@example.jp,03-1234-5678,yes,\nN-1,en,,03-1234-5678,yes,sms\n",
+			"resident_ref,language,residence_status,residence_card_expires_on\nS-1,vi,特別永住者,2030-01-01\n",
+			"resident_ref,language,residence_card_expires_on,integrated_card_expires_on\nI-1,vi,2030-01-01,2031-01-31\n",
+			"resident_ref,language,channel,mynumber_card_expires_on\nC-1,vi,sms,\nC-2,en,,2027-02-30\n",
+		} {
+			r, err := roster.NewReader(strings.NewReader(csv), roster.Options{Today: today})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recs []*roster.Record
+			for {
+				rec, err := r.Next()
+				if err != nil {
+					break
+				}
+				recs = append(recs, rec)
+			}
+			got, gotErr := importer.CheckNew(recs, importer.Options{MunicipalityID: mu.ID, Today: today})
+			want, wantErr := importCSV(t, s, mu.ID, csv, importer.Options{DryRun: true})
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || describeOr(gotErr) != describeOr(wantErr) {
+				t.Errorf("%q: CheckNew: %v, want as the import: %v", csv, describeOr(gotErr), describeOr(wantErr))
+			}
+			want.DryRun = false
+			if d := cmp.Diff(want, got, cmpopts.IgnoreFields(importer.Summary{}, "Warnings")); gotErr == nil && d != "" {
+				t.Errorf("%q: summary (-import +CheckNew):\n%s", csv, d)
+			}
+			if fmt.Sprint(got.Warnings) != fmt.Sprint(want.Warnings) {
+				t.Errorf("%q: warnings %v, want %v", csv, got.Warnings, want.Warnings)
+			}
+		}
+		if rs, err := s.ListResidents(t.Context(), store.ResidentFilter{MunicipalityID: mu.ID}); err != nil || len(rs) != 0 {
+			t.Errorf("%d residents stored (%v), want none", len(rs), err)
+		}
+	})
+}
+
+func describeOr(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return describe(err)
 }

@@ -95,17 +95,12 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 
 	var changes []*change
 	for _, rec := range ok {
-		ch := merge(mid, byRef[rec.Ref], rec)
-		st := ch.next.State()
-		st.PhoneLandline = landline(ch.next)
-		errs, warnings := kigen.CheckResident(st)
-		for _, e := range errs {
-			refused = append(refused, RowError{Row: rec.Row, Err: e})
-		}
+		ch, errs, warnings := judge(mid, byRef[rec.Ref], rec)
+		refused = append(refused, errs...)
 		if len(errs) > 0 {
 			continue
 		}
-		warned = append(warned, newWarnings(rec, warnings)...)
+		warned = append(warned, warnings...)
 		im.count(ch)
 		if ch.changed() {
 			changes = append(changes, ch)
@@ -115,6 +110,22 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 		return nil // a refused file writes nothing; keep validating
 	}
 	return im.write(ctx, changes)
+}
+
+// judge merges a row read without problems with what is stored (old; nil
+// for a new resident) and checks the result by the cross-field rules: the
+// change, its problems (none: it may be written) and the warnings the row
+// did not already give.
+func judge(mid int64, old *store.Holding, rec *roster.Record) (*change, []RowError, []RowError) {
+	ch := merge(mid, old, rec)
+	st := ch.next.State()
+	st.PhoneLandline = landline(ch.next)
+	errs, warnings := kigen.CheckResident(st)
+	refused := make([]RowError, len(errs))
+	for i, e := range errs {
+		refused[i] = RowError{Row: rec.Row, Err: e}
+	}
+	return ch, refused, newWarnings(rec, warnings)
 }
 
 // landline reports whether the merged resident's phone, from the row or
