@@ -249,6 +249,7 @@ func (d *Desk) UpdateMunicipality(ctx context.Context, a auth.Actor, p Municipal
 	if err != nil {
 		return nil, err
 	}
+	d.self().Municipalities.Forget(mu.ID)
 	out := d.withWarnings(mu)
 	out.Warnings = append(notes, out.Warnings...)
 	return out, nil

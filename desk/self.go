@@ -43,6 +43,10 @@ type SelfConfig struct {
 	// TokenLifetime is how long a link to the resident's page works;
 	// default DefaultTokenLifetime.
 	TokenLifetime time.Duration
+	// Municipalities keeps the municipalities the public pages read for
+	// a moment (store.MunicipalityCache); nil: each read goes to the
+	// database. UpdateMunicipality forgets the one it changed.
+	Municipalities *store.MunicipalityCache
 
 	dbKey atomic.Pointer[[]byte] // the database's link secret, once read
 }
@@ -182,7 +186,7 @@ func (d *Desk) StartSignup(ctx context.Context, p SignupParams) (*SignupStarted,
 	if err != nil {
 		return nil, err
 	}
-	mu, err := d.Store.GetMunicipalityByCode(ctx, p.Municipality)
+	mu, err := d.self().Municipalities.GetByCode(ctx, d.Store, p.Municipality)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, noMunicipality(p.Municipality)
 	} else if err != nil {
@@ -446,7 +450,7 @@ func (d *Desk) RequestLink(ctx context.Context, p LinkParams) (*LinkRequested, e
 		prob.Field = "address"
 		return nil, &FieldsError{Problems: []FieldProblem{*prob}}
 	}
-	mu, err := d.Store.GetMunicipalityByCode(ctx, p.Municipality)
+	mu, err := d.self().Municipalities.GetByCode(ctx, d.Store, p.Municipality)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, noMunicipality(p.Municipality)
 	} else if err != nil {
@@ -497,7 +501,7 @@ func (d *Desk) residentActor(ctx context.Context, id string, municipalityID, res
 	} else if err != nil {
 		return auth.Actor{}, err
 	}
-	mu, err := d.Store.GetMunicipality(ctx, municipalityID)
+	mu, err := d.self().Municipalities.Get(ctx, d.Store, municipalityID)
 	if err != nil {
 		return auth.Actor{}, err
 	}

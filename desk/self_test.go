@@ -50,7 +50,7 @@ func eachSelf(t *testing.T, limits desk.SignupLimits, f func(t *testing.T, b *se
 	each(t, func(t *testing.T, b *bundle) {
 		sb := &selfBundle{bundle: b, sq: &fakeSelfQueue{}, now: time.Date(2026, 11, 25, 9, 0, 0, 0, kigen.Tokyo)}
 		b.d.Now = func() time.Time { return sb.now }
-		b.d.Self = &desk.SelfConfig{Queue: sb.sq, Limits: limits}
+		b.d.Self = &desk.SelfConfig{Queue: sb.sq, Limits: limits, Municipalities: &store.MunicipalityCache{}} // as engine.SelfConfig
 		f(t, sb)
 	})
 }
@@ -612,5 +612,29 @@ func TestMessageActor(t *testing.T) {
 		}
 		_, _, err = b.d.MessageActor(ctx, "unknown")
 		wantSelfCode(t, err, kigen.ENOTFOUND)
+	})
+}
+
+// TestSignupMunicipality_ChangeShownAtOnce: the public pages read their
+// municipality through the desk's cache, and a change the admin saves
+// through the same desk shows on them at once.
+func TestSignupMunicipality_ChangeShownAtOnce(t *testing.T) {
+	t.Parallel()
+	eachSelf(t, desk.SignupLimits{}, func(t *testing.T, b *selfBundle) {
+		ctx := t.Context()
+		if _, err := b.d.SignupMunicipality(ctx, "012033"); err != nil {
+			t.Fatal(err)
+		}
+		phone := "0134-32-4111"
+		if _, err := b.d.UpdateMunicipality(ctx, b.adminA, desk.MunicipalityParams{Code: "012033", ContactPhone: &phone}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := b.d.SignupMunicipality(ctx, "012033")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ContactPhone != phone {
+			t.Errorf("contact phone on the public page after the admin's change: %q, want %q", m.ContactPhone, phone)
+		}
 	})
 }

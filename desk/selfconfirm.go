@@ -110,7 +110,7 @@ func (d *Desk) ConfirmSignup(ctx context.Context, p ConfirmParams) (*Confirmed, 
 		if s.State != store.SignupPending {
 			return errNoConfirmation() // confirmed meanwhile
 		}
-		mu, err := tx.GetMunicipality(ctx, s.MunicipalityID)
+		mu, err := d.self().Municipalities.Get(ctx, tx, s.MunicipalityID)
 		if err != nil {
 			return err
 		}

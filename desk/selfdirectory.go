@@ -26,7 +26,7 @@ func (d *Desk) SignupMunicipalities(ctx context.Context) ([]kigen.Municipality, 
 // SignupMunicipality returns the municipality of a public page (/r/{code}/):
 // ENOTFOUND if Kigen does not serve it.
 func (d *Desk) SignupMunicipality(ctx context.Context, code string) (*kigen.Municipality, error) {
-	m, err := d.Store.GetMunicipalityByCode(ctx, code)
+	m, err := d.self().Municipalities.GetByCode(ctx, d.Store, code)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, noMunicipality(code)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -84,9 +85,32 @@ type SelfSendWorker struct {
 	// TokenDays is how many days a link to the resident's page works, as
 	// the message says; default 30 (desk.DefaultTokenLifetime).
 	TokenDays int
+	// Municipalities keeps the municipalities of the sends for a moment
+	// (a change shows within store.DefaultMunicipalityTTL); nil: each is
+	// read from the database.
+	Municipalities *store.MunicipalityCache
+
+	key atomic.Pointer[[]byte] // LinkKey, or the database's, read once
 }
 
 var _ river.Worker[SelfSendArgs] = (*SelfSendWorker)(nil)
+
+// linkKey returns LinkKey, or the database's secret, read once: it never
+// changes once created.
+func (w *SelfSendWorker) linkKey(ctx context.Context) ([]byte, error) {
+	if len(w.LinkKey) > 0 {
+		return w.LinkKey, nil
+	}
+	if k := w.key.Load(); k != nil {
+		return *k, nil
+	}
+	k, err := w.Store.LinkSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.key.Store(&k)
+	return k, nil
+}
 
 func (w *SelfSendWorker) now() time.Time {
 	if w.Now == nil {
@@ -123,13 +147,11 @@ func (w *SelfSendWorker) Work(ctx context.Context, job *river.Job[SelfSendArgs])
 	if sender == nil {
 		return river.JobCancel(fmt.Errorf("scheduler: no sender for %s", s.Channel))
 	}
-	key := w.LinkKey
-	if len(key) == 0 {
-		if key, err = w.Store.LinkSecret(ctx); err != nil {
-			return err
-		}
+	key, err := w.linkKey(ctx)
+	if err != nil {
+		return err
 	}
-	mu, err := w.Store.GetMunicipality(ctx, s.MunicipalityID)
+	mu, err := w.Municipalities.Get(ctx, w.Store, s.MunicipalityID)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 func SelfSendWorker(cfg config.Config, s store.Store, senders map[kigen.Channel]notify.Sender, now func() time.Time,
 	logger *slog.Logger, sent func(kigen.Channel)) *scheduler.SelfSendWorker {
 	w := &scheduler.SelfSendWorker{Store: s, Senders: maps.Clone(senders), PublicURL: cfg.PublicURL, Now: now, Logger: logger,
-		Sent: sent, TokenDays: int(desk.DefaultTokenLifetime / (24 * time.Hour))}
+		Sent: sent, TokenDays: int(desk.DefaultTokenLifetime / (24 * time.Hour)), Municipalities: &store.MunicipalityCache{}}
 	if cfg.LinkSecret != "" {
 		w.LinkKey = []byte(cfg.LinkSecret) // else the database's, as the desk's
 	}
@@ -34,7 +34,8 @@ func SelfSendWorker(cfg config.Config, s store.Store, senders map[kigen.Channel]
 func SelfConfig(cfg config.Config, q desk.Queue) *desk.SelfConfig {
 	l := cfg.Signup
 	sc := &desk.SelfConfig{Limits: desk.SignupLimits{PerAddress: l.PerAddress, PerClient: l.PerClient,
-		PerMunicipality: l.PerMunicipality, SMSBudget: l.SMSBudget, EmailBudget: l.EmailBudget}}
+		PerMunicipality: l.PerMunicipality, SMSBudget: l.SMSBudget, EmailBudget: l.EmailBudget},
+		Municipalities: &store.MunicipalityCache{}}
 	if sq, ok := q.(desk.SelfQueue); ok {
 		sc.Queue = sq
 	}

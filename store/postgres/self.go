@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -41,66 +42,26 @@ func (q queries) LockSignups(ctx context.Context, key string) (err error) {
 	return err
 }
 
-// reserveSignupSQL counts one more under each key, in key order (so that
-// two reservations lock their rows in the same order and never deadlock),
-// and returns the new counts.
-const reserveSignupSQL = `
-INSERT INTO signup_counts (day, key, n)
-SELECT $1::date, k, 1 FROM unnest($2::text[]) AS k ORDER BY k COLLATE "C"
-ON CONFLICT (day, key) DO UPDATE SET n = signup_counts.n + 1
-RETURNING key, n`
-
-// ReserveSignup implements store.Queries: one statement in its own
-// transaction (a savepoint in a Tx), rolled back if a count went over,
-// committed without waiting for the WAL flush.
+// ReserveSignup implements store.Queries: one statement
+// (kigen_reserve_signup, migration 021), its own transaction (a
+// subtransaction in a Tx), whose counts are taken back if one went over.
+// On its own it commits without waiting for the WAL flush, so the hot rows
+// (the budgets) are locked for the statement only. Still exact: the
+// sign-up's own commit, later in the WAL and synchronous, flushes this one
+// too, so no sign-up outlives a crash without its count. (Not in a
+// caller's Tx: the setting would outlast the statement.)
 func (q queries) ReserveSignup(ctx context.Context, day time.Time, ls []store.SignupLimit) (refused int, err error) {
 	defer wrap(&err, "ReserveSignup")
 	if len(ls) == 0 {
 		return -1, nil
 	}
-	keys := make([]string, len(ls))
+	keys, limits := make([]string, len(ls)), make([]int32, len(ls))
 	for i, l := range ls {
-		keys[i] = l.Key
+		keys[i], limits[i] = l.Key, int32(min(l.Limit, math.MaxInt32))
 	}
-	b, ok := q.db.(interface {
-		Begin(ctx context.Context) (pgx.Tx, error)
-	})
-	if !ok {
-		return 0, fmt.Errorf("cannot begin a transaction on %T", q.db)
-	}
-	tx, err := b.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	// The commit does not wait for its WAL flush, so the hot rows (the
-	// budgets) are locked for the statement only. Still exact: the
-	// sign-up's own commit, later in the WAL and synchronous, flushes
-	// this one too, so no sign-up outlives a crash without its count.
-	// (Not in a caller's Tx: the setting would outlast the savepoint.)
-	if _, inTx := q.db.(pgx.Tx); !inTx {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return 0, err
-		}
-	}
-	rows, _ := tx.Query(ctx, reserveSignupSQL, day.Format(time.DateOnly), keys)
-	counts := map[string]int{}
-	var (
-		k string
-		n int
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&k, &n}, func() error {
-		counts[k] = n
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for i, l := range ls {
-		if counts[l.Key] > l.Limit {
-			return i, nil // rolled back
-		}
-	}
-	return -1, tx.Commit(ctx)
+	_, inTx := q.db.(pgx.Tx)
+	err = q.db.QueryRow(ctx, `SELECT kigen_reserve_signup($1::date, $2, $3, $4)`, day.Format(time.DateOnly), keys, limits, !inTx).Scan(&refused)
+	return refused, err
 }
 
 // createSignupSQL inserts nothing for a municipality or resident that

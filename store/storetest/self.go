@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -331,6 +332,24 @@ func testReserveSignup(t *testing.T, s store.Store) {
 	}
 	if got, err := s.ReserveSignup(ctx, next, []store.SignupLimit{{Key: "sms", Limit: 1}}); err != nil || got != 0 {
 		t.Errorf("the next day after ForgetSignups: refused %d, %v, want 0 (kept)", got, err)
+	}
+	// In a transaction: a refusal takes back its own counts and leaves the
+	// transaction going; the transaction's rollback takes back the rest.
+	later, errBack := day.AddDate(0, 0, 5), errors.New("roll back")
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		for i, want := range []int{-1, 1, -1} {
+			key := []string{"x", "x", "y"}[i]
+			if got, err := tx.ReserveSignup(ctx, later, []store.SignupLimit{{Key: "email", Limit: 5}, {Key: key, Limit: 1}}); err != nil || got != want {
+				t.Errorf("in a transaction, reservation %d (%s): refused %d, %v, want %d", i, key, got, err, want)
+			}
+		}
+		return errBack
+	})
+	if !errors.Is(err, errBack) {
+		t.Fatalf("InTx: %v", err)
+	}
+	if got, err := s.ReserveSignup(ctx, later, []store.SignupLimit{{Key: "email", Limit: 1}, {Key: "x", Limit: 1}, {Key: "y", Limit: 1}}); err != nil || got != -1 {
+		t.Errorf("after the transaction rolled back: refused %d, %v, want -1 (nothing kept)", got, err)
 	}
 }
 
