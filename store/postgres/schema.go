@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // CreateSchema creates a fresh, empty schema prefix_<random hex> in the
@@ -38,9 +39,15 @@ func CreateSchema(ctx context.Context, url, prefix string) (schemaURL string, dr
 	return url + sep + "search_path=" + schema, drop, nil
 }
 
-// execOnce runs one statement on a connection of its own.
+// execOnce runs one statement on a connection of its own (the pool's
+// settings in url, pool_max_conns and the like, are not the server's:
+// they are left out).
 func execOnce(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return err
 	}

@@ -57,3 +57,29 @@ func TestCreateSchema(t *testing.T) {
 		t.Errorf("schema %s still there after drop", schema)
 	}
 }
+
+// TestCreateSchema_PoolSettings: a URL with the pool's settings
+// (pool_max_conns, which the server does not know) makes a schema too,
+// and the store opened on it has the pool asked for.
+func TestCreateSchema_PoolSettings(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := postgrestest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	schemaURL, drop, err := postgres.CreateSchema(ctx, url+sep+"pool_max_conns=3", "kigen_test_pool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drop() })
+	s, err := postgres.Open(ctx, schemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := s.Pool().Config().MaxConns; n != 3 {
+		t.Errorf("pool of %d connections, want the 3 of the URL", n)
+	}
+}
