@@ -180,12 +180,22 @@ func sortedCards(cs []*kigen.Card) []*kigen.Card {
 // applies them in tx, by the import's rules. The problems are a
 // *FieldsError; the warnings are returned.
 func (d *Desk) applyFields(ctx context.Context, tx store.Tx, mu *kigen.Municipality, ref string, h *store.Holding, f ResidentFields) ([]FieldProblem, error) {
+	_, warnings, err := d.applyFieldsID(ctx, tx, mu, ref, h, f)
+	return warnings, err
+}
+
+// applyFieldsID is applyFields that also returns the resident's ID (0 if
+// nothing was written: the fields changed nothing).
+func (d *Desk) applyFieldsID(ctx context.Context, tx store.Tx, mu *kigen.Municipality, ref string, h *store.Holding, f ResidentFields) (int64, []FieldProblem, error) {
 	rec, today, err := d.parseFields(ref, h, f)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	sum, err := importer.ApplyTx(ctx, tx, []*roster.Record{rec}, importer.Options{MunicipalityID: mu.ID, Today: today})
-	return fieldOutcome(sum, err)
+	var id int64
+	sum, err := importer.ApplyTx(ctx, tx, []*roster.Record{rec}, importer.Options{MunicipalityID: mu.ID, Today: today,
+		Written: func(r *kigen.Resident) { id = r.ID }})
+	warnings, err := fieldOutcome(sum, err)
+	return id, warnings, err
 }
 
 // checkNewFields checks the fields of a new resident of mu as applyFields

@@ -151,21 +151,20 @@ func (d *Desk) confirmSignup(ctx context.Context, tx store.Tx, mu *kigen.Municip
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.applyFields(ctx, tx, mu, ref, nil, f); err != nil {
+	id, _, err := d.applyFieldsID(ctx, tx, mu, ref, nil, f)
+	if err != nil {
+		return nil, err
+	} else if id == 0 {
+		return nil, fmt.Errorf("desk: signup %d: no resident written", s.ID)
+	}
+	if err := tx.SetResidentSource(ctx, mu.ID, id, store.SourceSelf); err != nil {
 		return nil, err
 	}
-	r, err := tx.GetResidentByRef(ctx, mu.ID, ref)
+	token, t, err := d.newResidentToken(ctx, tx, mu.ID, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.SetResidentSource(ctx, mu.ID, r.ID, store.SourceSelf); err != nil {
-		return nil, err
-	}
-	token, t, err := d.newResidentToken(ctx, tx, mu.ID, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	s.State, s.ResidentID, s.Address, s.Fields = store.SignupConfirmed, r.ID, "", ""
+	s.State, s.ResidentID, s.Address, s.Fields = store.SignupConfirmed, id, "", ""
 	if err := tx.UpdateSignup(ctx, s); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,10 @@ type Options struct {
 	// what the caller records with the import, so that both commit or
 	// neither. An error from it rolls the import back and is returned.
 	Commit func(ctx context.Context, tx store.Tx, sum Summary) error
+	// Written, if set, is called with each resident written, its ID set
+	// (ApplyTx: a caller that needs the ID of the resident it created
+	// need not read it back).
+	Written func(r *kigen.Resident)
 }
 
 // Summary counts what an import did (or, in a dry run, would do).

@@ -308,6 +308,11 @@ func (im *run) write(ctx context.Context, changes []*change) error {
 	if _, err := im.tx.UpsertResidents(ctx, mid, rs); err != nil {
 		return fmt.Errorf("write residents: %w", err)
 	}
+	if im.opt.Written != nil {
+		for _, r := range rs {
+			im.opt.Written(r)
+		}
+	}
 	var contacts []*kigen.Contact
 	var cards []*kigen.Card
 	for _, ch := range changes {
