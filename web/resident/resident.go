@@ -313,6 +313,9 @@ type muniLink struct{ URL, Name string }
 type choiceView struct {
 	Name, Label, Need, Error string
 	Options                  []optionView
+	// Heading: the page's only question, its heading (an h1 in the
+	// legend, the page without another).
+	Heading bool
 }
 
 type optionView struct {

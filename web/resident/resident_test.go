@@ -2,6 +2,7 @@ package resident_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -413,3 +414,28 @@ func TestMe_Calendar(t *testing.T) {
 }
 
 var calLink = regexp.MustCompile(`/cal/[A-Za-z0-9_-]+\.ics`)
+
+// TestSignup_OneQuestionOneHeading: a step that asks one question (the
+// cards, the status) asks it once, as the page's only heading, in the
+// legend of its choices: a screen reader reads it once, and hears it with
+// the choices.
+func TestSignup_OneQuestionOneHeading(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		_, _, cards := e.get(t, "/r/012033/signup?lang=en")
+		f := url.Values{"lang": {"en"}, "step": {"dates"}, "go": {"next"}, "cards": {"two"},
+			"residence_card-year": {"2027"}, "residence_card-month": {"1"}, "residence_card-day": {"31"},
+			"mynumber_card-year": {"2027"}, "mynumber_card-month": {"1"}, "mynumber_card-day": {"31"}}
+		_, _, status := e.post(t, "/r/012033/signup", f)
+		for _, p := range []struct{ name, body, key string }{{"cards", cards, "cards.title"}, {"status", status, "status.title"}} {
+			q := html.EscapeString(resident.T(kigen.English, p.key))
+			_, body, _ := strings.Cut(p.body, "<body") // the title names the page too
+			if n := strings.Count(body, q); n != 1 {
+				t.Errorf("%s step: the question %q is on the page %d times, want once", p.name, q, n)
+			}
+			if n := strings.Count(p.body, "<h1"); n != 1 || !strings.Contains(p.body, "<legend><h1>"+q+"</h1>") {
+				t.Errorf("%s step: %d headings, want one, the question, in the legend\n%s", p.name, n, p.body)
+			}
+		}
+	})
+}

@@ -108,7 +108,7 @@ func (p *Pages) renderStep(w http.ResponseWriter, r *http.Request, l kigen.Langu
 	switch s {
 	case stepCards:
 		v.Title = v.T("cards.title")
-		c := &choiceView{Name: "cards", Label: v.T("cards.title"), Need: req, Error: v.Err("cards-" + cardsTwo)}
+		c := &choiceView{Name: "cards", Label: v.T("cards.title"), Need: req, Error: v.Err("cards-" + cardsTwo), Heading: true}
 		for _, o := range cardChoices {
 			c.Options = append(c.Options, optionView{Value: o, Label: v.T("cards." + o), Selected: d.Cards == o})
 		}
@@ -130,7 +130,7 @@ func (p *Pages) renderStep(w http.ResponseWriter, r *http.Request, l kigen.Langu
 		}
 	case stepStatus:
 		v.Title = v.T("status.title")
-		c := &choiceView{Name: "status", Label: v.T("status.title"), Need: req, Error: v.Err("status-" + string(kigen.FixedPeriod))}
+		c := &choiceView{Name: "status", Label: v.T("status.title"), Need: req, Error: v.Err("status-" + string(kigen.FixedPeriod)), Heading: true}
 		for _, o := range []struct {
 			s   kigen.Status
 			key string
