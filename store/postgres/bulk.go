@@ -113,8 +113,11 @@ func (q queries) upsertResidents(ctx context.Context, municipalityID int64, rs [
 // cannot become a join. (Written as "count(*) ... WHERE municipality_id =
 // $1 AND id = ANY($2)", the generic plan read the municipality's every
 // resident and compared each with every ID: 170 ms a batch once the
-// municipality had 50,000 residents.)
-const ownedSQL = `(SELECT bool_and(EXISTS (SELECT FROM residents r WHERE r.id = u.id AND r.municipality_id = $1))
+// municipality had 50,000 residents.) "municipality_id + 0" cannot use an
+// index: a planner whose statistics say the table is nearly empty could
+// otherwise take the (municipality_id, ref) index and filter by ID
+// (refreshFlagsSQL).
+const ownedSQL = `(SELECT bool_and(EXISTS (SELECT FROM residents r WHERE r.id = u.id AND r.municipality_id + 0 = $1))
        FROM unnest($2::bigint[]) AS u (id))`
 
 // upsertContactsSQL is upsertContactSQL over arrays, guarded by ownedSQL.

@@ -38,14 +38,22 @@ const unreachableSQL = `(SELECT NOT ((k.ce AND k.eu) OR (k.cs AND k.su)) AND ((k
 
 // refreshFlagsSQL sets again the flags of the residents $2 (IDs) of
 // municipality $1 (migration 015) from their status, channel, contacts and
-// cards: what every store method that writes one of them runs last. Each
-// resident is read by primary key (see ownedSQL), and a row is written only
-// when a flag changes.
-const refreshFlagsSQL = `UPDATE residents t SET unreachable = f.u, gap_open = f.g
-FROM (SELECT r.id, ` + unreachableSQL + ` AS u, ` + gapOpenSQL + ` AS g
-      FROM (SELECT DISTINCT unnest($2::bigint[]) AS id) i,
-      LATERAL (SELECT * FROM residents WHERE id = i.id AND municipality_id = $1 LIMIT 1) r) f
-WHERE t.id = f.id AND (t.unreachable <> f.u OR t.gap_open <> f.g)`
+// cards: what every store method that writes one of them runs last. A row
+// is written only when a flag changes.
+//
+// The residents are found by primary key alone ("municipality_id + 0"
+// cannot use an index): with "municipality_id = $1" usable, a planner whose
+// statistics say the table is nearly empty — within the transaction that
+// imports a municipality's residents into a new database, where the tables
+// were analysed before the import — may take the index on
+// (municipality_id, ref) and filter by ID, or join the residents to
+// themselves with a scan of all of them, for each ID: minutes for an
+// import of a few thousand. Without a join nothing can go round that way.
+// The flags are computed twice (to compare, and to set), each through the
+// unique indexes of contacts and cards.
+const refreshFlagsSQL = `UPDATE residents r SET unreachable = ` + unreachableSQL + `, gap_open = ` + gapOpenSQL + `
+WHERE r.id = ANY($2::bigint[]) AND r.municipality_id + 0 = $1
+  AND (r.unreachable <> ` + unreachableSQL + ` OR r.gap_open <> ` + gapOpenSQL + `)`
 
 // refreshFlagSQL is refreshFlagsSQL for one resident ($2, an ID): the
 // same plan for every resident, so that PostgreSQL settles on its generic
@@ -53,10 +61,9 @@ WHERE t.id = f.id AND (t.unreachable <> f.u OR t.gap_open <> f.g)`
 // one) kept the planner making a custom plan each time: a millisecond of
 // planning for a tenth of one of executing, on every change to a card or
 // a contact.
-const refreshFlagSQL = `UPDATE residents t SET unreachable = f.u, gap_open = f.g
-FROM (SELECT r.id, ` + unreachableSQL + ` AS u, ` + gapOpenSQL + ` AS g
-      FROM residents r WHERE r.id = $2 AND r.municipality_id = $1) f
-WHERE t.id = f.id AND (t.unreachable <> f.u OR t.gap_open <> f.g)`
+const refreshFlagSQL = `UPDATE residents r SET unreachable = ` + unreachableSQL + `, gap_open = ` + gapOpenSQL + `
+WHERE r.id = $2 AND r.municipality_id + 0 = $1
+  AND (r.unreachable <> ` + unreachableSQL + ` OR r.gap_open <> ` + gapOpenSQL + `)`
 
 // refreshFlags runs refreshFlagsSQL for the residents ids of the
 // municipality.
