@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -481,7 +482,7 @@ func dbfStartCluster(t *testing.T) *dbfCluster {
 		}
 	}
 	c.data, c.sockets, c.logFile = filepath.Join(root, "data"), root, filepath.Join(root, "postgres.log")
-	c.port = dbfFreePort(t)
+	c.port = dbfClusterPort(t)
 	c.url = fmt.Sprintf("postgres://kigen@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=2", c.port)
 
 	if out, err := c.command("initdb", "-D", c.data, "-U", "kigen", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
@@ -535,6 +536,31 @@ func dbfFreePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// dbfClusterPort returns a loopback TCP port, free a moment ago, below the
+// range the system takes the local ports of outgoing connections from: the
+// cluster stops and starts again on it, and a port of that range could be
+// taken meanwhile by one of the many connections the tests make (pg_ctl
+// start: "could not bind IPv4 address: Address already in use").
+func dbfClusterPort(t *testing.T) int {
+	t.Helper()
+	low := 32768 // Linux's default
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				low = n
+			}
+		}
+	}
+	for range 200 {
+		port := 10000 + mrand.IntN(low-10000)
+		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	return dbfFreePort(t)
 }
 
 // dbfFreeAddr returns a loopback address free a moment ago.
