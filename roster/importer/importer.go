@@ -224,16 +224,7 @@ func CheckNew(recs []*roster.Record, opt Options) (Summary, error) {
 	sum := Summary{Rows: len(recs)}
 	im := &run{opt: opt, sum: &sum, refused: &RefusedError{}}
 	var refused, warned []RowError
-	for _, rec := range recs {
-		for _, e := range rec.Errs {
-			refused = append(refused, RowError{Row: rec.Row, Err: e})
-		}
-		for _, w := range rec.Warnings {
-			warned = append(warned, RowError{Row: rec.Row, Err: w})
-		}
-		if !rec.OK() {
-			continue
-		}
+	for _, rec := range readProblems(recs, &refused, &warned) {
 		ch, errs, warnings := judge(opt.MunicipalityID, nil, rec)
 		refused, warned = append(refused, errs...), append(warned, warnings...)
 		if len(errs) == 0 {

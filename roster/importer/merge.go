@@ -61,18 +61,7 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 		im.refuse(refused)
 		im.warn(warned)
 	}()
-	var ok []*roster.Record
-	for _, rec := range recs {
-		for _, e := range rec.Errs {
-			refused = append(refused, RowError{Row: rec.Row, Err: e})
-		}
-		for _, w := range rec.Warnings {
-			warned = append(warned, RowError{Row: rec.Row, Err: w})
-		}
-		if rec.OK() {
-			ok = append(ok, rec)
-		}
-	}
+	ok := readProblems(recs, &refused, &warned)
 	if len(ok) == 0 {
 		return nil
 	}
@@ -110,6 +99,24 @@ func (im *run) batch(ctx context.Context, recs []*roster.Record) error {
 		return nil // a refused file writes nothing; keep validating
 	}
 	return im.write(ctx, changes)
+}
+
+// readProblems appends the problems and warnings the reader found in recs
+// to refused and warned, and returns the records read without problems.
+func readProblems(recs []*roster.Record, refused, warned *[]RowError) []*roster.Record {
+	var ok []*roster.Record
+	for _, rec := range recs {
+		for _, e := range rec.Errs {
+			*refused = append(*refused, RowError{Row: rec.Row, Err: e})
+		}
+		for _, w := range rec.Warnings {
+			*warned = append(*warned, RowError{Row: rec.Row, Err: w})
+		}
+		if rec.OK() {
+			ok = append(ok, rec)
+		}
+	}
+	return ok
 }
 
 // judge merges a row read without problems with what is stored (old; nil
