@@ -51,9 +51,7 @@ const unreachableSQL = `(SELECT NOT ((k.ce AND k.eu) OR (k.cs AND k.su)) AND ((k
 // import of a few thousand. Without a join nothing can go round that way.
 // The flags are computed twice (to compare, and to set), each through the
 // unique indexes of contacts and cards.
-const refreshFlagsSQL = `UPDATE residents r SET unreachable = ` + unreachableSQL + `, gap_open = ` + gapOpenSQL + `
-WHERE r.id = ANY($2::bigint[]) AND r.municipality_id + 0 = $1
-  AND (r.unreachable <> ` + unreachableSQL + ` OR r.gap_open <> ` + gapOpenSQL + `)`
+var refreshFlagsSQL = refreshFlagsOf("= ANY($2::bigint[])")
 
 // refreshFlagSQL is refreshFlagsSQL for one resident ($2, an ID): the
 // same plan for every resident, so that PostgreSQL settles on its generic
@@ -61,9 +59,15 @@ WHERE r.id = ANY($2::bigint[]) AND r.municipality_id + 0 = $1
 // one) kept the planner making a custom plan each time: a millisecond of
 // planning for a tenth of one of executing, on every change to a card or
 // a contact.
-const refreshFlagSQL = `UPDATE residents r SET unreachable = ` + unreachableSQL + `, gap_open = ` + gapOpenSQL + `
-WHERE r.id = $2 AND r.municipality_id + 0 = $1
+var refreshFlagSQL = refreshFlagsOf("= $2")
+
+// refreshFlagsOf is the refresh of the residents whose ID is ids (a
+// condition on r.id) of municipality $1.
+func refreshFlagsOf(ids string) string {
+	return `UPDATE residents r SET unreachable = ` + unreachableSQL + `, gap_open = ` + gapOpenSQL + `
+WHERE r.id ` + ids + ` AND r.municipality_id + 0 = $1
   AND (r.unreachable <> ` + unreachableSQL + ` OR r.gap_open <> ` + gapOpenSQL + `)`
+}
 
 // refreshFlags runs refreshFlagsSQL for the residents ids of the
 // municipality.
