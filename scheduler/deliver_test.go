@@ -630,10 +630,17 @@ func TestDeliver_SMSQuietHours(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var clock atomic.Pointer[time.Time]
+			// A clock for each backend's worker: the backends run at once,
+			// and one's night passing (09:05) must not reach the other's
+			// 20:00.
+			var clocks sync.Map // *scheduler.DeliverWorker → *atomic.Pointer[time.Time]
 			eachQueue(t, func(w *scheduler.DeliverWorker, _ *scheduler.QueueConfig) {
+				clock := new(atomic.Pointer[time.Time])
+				clocks.Store(w, clock)
 				w.Now = func() time.Time { return *clock.Load() }
 			}, func(t *testing.T, e *queueEnv) {
+				c, _ := clocks.Load(e.worker)
+				clock := c.(*atomic.Pointer[time.Time])
 				at := tt.at
 				clock.Store(&at)
 				p := plan(t, e.store, kigen.English, kigen.SMS, kigen.D60, cardExpiresOn)
